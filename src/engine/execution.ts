@@ -1,0 +1,233 @@
+/**
+ * One execution from job to outcome: start the runtime's sandbox, wait until it is ready,
+ * hand it the job, follow its events, enforce the deadline, assemble the contract's answer.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import type { Config } from "../config/index.ts";
+import { ERRORS, type ErrorCode } from "../errors.ts";
+import type { FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
+import { pythonLaunchSpec } from "../runtimes/python/launch.ts";
+import { SandboxProcess, type ChannelFault, type ExitInfo } from "../sandbox/process.ts";
+import { UsageTotals } from "./metering.ts";
+import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming } from "./types.ts";
+
+export interface ExecutionHooks {
+  onEvent?: (event: ExecutionEvent) => void;
+  /** Aborting ends the execution with error_type `cancelled`. */
+  signal?: AbortSignal;
+}
+
+/** How the execution ended, before it is turned into the contract's shape. */
+type Ending =
+  | { kind: "result"; message: ResultMessage }
+  | { kind: "failure"; message: FailureMessage }
+  | { kind: "engine"; code: ErrorCode; error: string };
+
+/** Variables every harness gets; nothing of the engine's own environment is passed on. */
+function harnessEnvironment(config: Readonly<Config>, workDir: string): Record<string, string> {
+  return {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: workDir,
+    TMPDIR: workDir,
+    LANG: "C.UTF-8",
+    // Both spellings: the SDKs read *_BASE_URL, LangChain Python reads OPENAI_API_BASE / ANTHROPIC_API_URL first.
+    OPENAI_BASE_URL: config.openai.baseUrl,
+    OPENAI_API_BASE: config.openai.baseUrl,
+    OPENAI_API_KEY: config.openai.apiKey ?? "not-configured",
+    ANTHROPIC_BASE_URL: config.anthropic.baseUrl,
+    ANTHROPIC_API_URL: config.anthropic.baseUrl,
+    ANTHROPIC_API_KEY: config.anthropic.apiKey ?? "not-configured",
+  };
+}
+
+export class Execution {
+  readonly id = randomUUID();
+  private readonly startedAt = performance.now();
+  private readonly usage = new UsageTotals();
+  private readonly nodeTimings: NodeTiming[] = [];
+  private sandbox: SandboxProcess | null = null;
+  private settle: ((ending: Ending) => void) | null = null;
+  private readyWaiter: ((ready: boolean) => void) | null = null;
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly request: ExecutionRequest,
+    private readonly hooks: ExecutionHooks = {},
+  ) {}
+
+  async run(): Promise<ExecutionOutcome> {
+    const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
+    try {
+      this.emit({ type: "metadata", execution_id: this.id, thread_id: this.request.threadId, runtime: this.request.language });
+      const ending = await this.runIn(workDir);
+      return this.outcome(ending);
+    } finally {
+      await this.sandbox?.destroy();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+
+  private async runIn(workDir: string): Promise<Ending> {
+    const ended = new Promise<Ending>((resolve) => (this.settle = resolve));
+    const finish = (ending: Ending): void => {
+      const settle = this.settle;
+      this.settle = null;
+      settle?.(ending);
+    };
+
+    const sandbox = SandboxProcess.start(
+      pythonLaunchSpec(this.config.pythonPath, workDir, harnessEnvironment(this.config, workDir)),
+      { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
+      { onMessage: (message) => this.onMessage(message, finish), onFault: (fault) => finish(this.faultEnding(fault)) },
+    );
+    this.sandbox = sandbox;
+    void sandbox.exited.then((exit) => finish(this.exitEnding(exit)));
+
+    const onAbort = (): void => finish({ kind: "engine", code: "GBX_ERR_CANCELLED", error: "the execution was cancelled" });
+    this.hooks.signal?.addEventListener("abort", onAbort, { once: true });
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      const startup = setTimeout(
+        () => finish({ kind: "engine", code: "GBX_ERR_SANDBOX", error: `the runtime did not start within ${this.config.startupTimeoutMs} ms` }),
+        this.config.startupTimeoutMs,
+      );
+      timers.push(startup);
+      const ready = await Promise.race([new Promise<boolean>((resolve) => (this.readyWaiter = resolve)), ended.then(() => false)]);
+      clearTimeout(startup);
+      if (ready) {
+        // The deadline counts from the hand-over: start-up is the engine's cost, not the program's.
+        timers.push(
+          setTimeout(
+            () => finish({ kind: "engine", code: "GBX_ERR_TIMEOUT", error: `the execution exceeded its timeout of ${this.request.timeoutMs} ms` }),
+            this.request.timeoutMs,
+          ),
+        );
+        sandbox.send(this.job());
+      }
+      const ending = await ended;
+      // Whatever the program left running (threads, children) dies with the tree now.
+      sandbox.kill();
+      return ending;
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      this.hooks.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private job(): JobMessage {
+    const r = this.request;
+    return {
+      v: 1,
+      type: "job",
+      execution_id: this.id,
+      thread_id: r.threadId,
+      code: r.code,
+      inputs: r.inputs,
+      resume: r.resume,
+      stream: r.stream,
+      config: {
+        recursion_limit: r.recursionLimit,
+        configurable: r.configurable,
+        interrupt_before: r.breakpoints.filter((b) => b.when === "before").map((b) => b.node),
+        interrupt_after: r.breakpoints.filter((b) => b.when === "after").map((b) => b.node),
+        checkpoint_id: r.checkpointId,
+      },
+    };
+  }
+
+  private onMessage(message: HarnessMessage, finish: (ending: Ending) => void): void {
+    switch (message.type) {
+      case "ready":
+        this.readyWaiter?.(true);
+        this.readyWaiter = null;
+        return;
+      case "node_start":
+        this.emit({ type: "node_start", node: message.node, step: message.step });
+        return;
+      case "node_end":
+        this.nodeTimings.push({ node: message.node, step: message.step, duration_ms: message.duration_ms, status: message.status });
+        this.emit({ type: "node_end", node: message.node, step: message.step, duration_ms: message.duration_ms });
+        return;
+      case "update":
+        this.emit({ type: "update", ...message.data });
+        return;
+      case "token":
+        this.emit({ type: "token", node: message.node, content: message.content });
+        return;
+      case "custom":
+        this.emit({ type: "custom", data: message.data });
+        return;
+      case "usage":
+        this.usage.add(message);
+        return;
+      case "result":
+        finish({ kind: "result", message });
+        return;
+      case "error":
+        finish({ kind: "failure", message });
+        return;
+    }
+  }
+
+  private emit(event: ExecutionEvent): void {
+    this.hooks.onEvent?.(event);
+  }
+
+  private faultEnding(fault: ChannelFault): Ending {
+    return fault.kind === "output_limit"
+      ? { kind: "engine", code: "GBX_ERR_OUTPUT_LIMIT", error: `the program's output is over the limit: ${fault.message}` }
+      : { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the runtime broke the protocol: ${fault.message}` };
+  }
+
+  private exitEnding(exit: ExitInfo): Ending {
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+    return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the program's process ${how} before reporting a result` };
+  }
+
+  private metadata(result: ResultMessage | null): ExecutionMetadata {
+    const usage = this.usage.snapshot();
+    return {
+      duration_ms: Math.round(performance.now() - this.startedAt),
+      tokens_used: usage.total_tokens,
+      nodes_executed: this.nodeTimings.filter((t) => t.status !== "interrupted").map((t) => t.node),
+      execution_id: this.id,
+      thread_id: this.request.threadId,
+      checkpoint_id: result?.checkpoint_id ?? null,
+      runtime: this.request.language,
+      token_usage: usage,
+      node_timings: this.nodeTimings,
+      next: result?.next ?? [],
+      interrupts: result?.interrupts ?? [],
+      logs: this.sandbox?.logs() ?? "",
+    };
+  }
+
+  private outcome(ending: Ending): ExecutionOutcome {
+    if (ending.kind === "result") {
+      const { message } = ending;
+      return { status: message.status, result: { messages: message.messages, state: message.state, metadata: this.metadata(message) } };
+    }
+    const code: ErrorCode = ending.kind === "failure" ? FAILURE_CODES[ending.message.error_type] : ending.code;
+    return {
+      status: "error",
+      error: ending.kind === "failure" ? ending.message.error : ending.error,
+      error_type: ERRORS[code].errorType,
+      code,
+      node: ending.kind === "failure" ? ending.message.node : null,
+      traceback: ending.kind === "failure" ? ending.message.traceback : "",
+      execution_id: this.id,
+      metadata: this.metadata(null),
+    };
+  }
+}
+
+const FAILURE_CODES: Record<FailureMessage["error_type"], ErrorCode> = {
+  syntax_error: "GBX_ERR_SYNTAX",
+  program_error: "GBX_ERR_PROGRAM",
+  no_app: "GBX_ERR_NO_APP",
+  invalid_request: "GBX_ERR_INVALID_REQUEST",
+};

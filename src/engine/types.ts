@@ -1,0 +1,85 @@
+/** What the engine takes and gives: the contract's request and response, typed. */
+import type { ErrorEnvelope } from "../errors.ts";
+
+export type Language = "python" | "javascript" | "typescript";
+
+export interface Breakpoint {
+  node: string;
+  when: "before" | "after";
+}
+
+/** A request after validation, with defaults applied. */
+export interface ExecutionRequest {
+  code: string;
+  language: Language;
+  /** True when `language` was absent and the engine chose it. */
+  languageDetected: boolean;
+  inputs: unknown;
+  resume: unknown;
+  threadId: string;
+  debug: boolean;
+  breakpoints: Breakpoint[];
+  timeoutMs: number;
+  recursionLimit: number;
+  checkpointId: string | null;
+  configurable: Record<string, unknown>;
+  /** The caller reads events as they happen (SSE). */
+  stream: boolean;
+}
+
+export interface ModelUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  calls: number;
+}
+
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  by_model: Record<string, ModelUsage>;
+}
+
+export interface NodeTiming {
+  node: string;
+  step: number;
+  duration_ms: number;
+  status: "ok" | "error" | "interrupted";
+}
+
+export interface ExecutionMetadata {
+  duration_ms: number;
+  tokens_used: number;
+  nodes_executed: string[];
+  execution_id: string;
+  thread_id: string;
+  checkpoint_id: string | null;
+  runtime: Language;
+  token_usage: TokenUsage;
+  node_timings: NodeTiming[];
+  next: string[];
+  interrupts: { id: string; value: unknown }[];
+  /** The program's own prints (stdout and stderr), bounded. */
+  logs: string;
+}
+
+export interface ExecutionSuccess {
+  status: "success" | "interrupted";
+  result: {
+    messages: unknown[];
+    state: Record<string, unknown>;
+    metadata: ExecutionMetadata;
+  };
+}
+
+export type ExecutionOutcome = ExecutionSuccess | (ErrorEnvelope & { execution_id: string; metadata: ExecutionMetadata });
+
+/** What a streaming caller sees as it happens (the contract's SSE events, without ids). */
+export type ExecutionEvent =
+  | { type: "metadata"; execution_id: string; thread_id: string; runtime: Language }
+  | { type: "node_start"; node: string; step: number }
+  | { type: "node_end"; node: string; step: number; duration_ms: number }
+  | { type: "update"; [node: string]: unknown }
+  | { type: "token"; node: string | null; content: string }
+  | { type: "custom"; data: unknown };

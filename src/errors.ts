@@ -1,0 +1,70 @@
+/**
+ * The catalogue of every error the engine answers with: a stable code, the contract's
+ * error_type, the HTTP status and what it means. Callers check codes, not classes.
+ */
+export type ErrorType =
+  | "invalid_request"
+  | "syntax_error"
+  | "program_error"
+  | "no_app"
+  | "timeout"
+  | "memory_limit"
+  | "resource_limit"
+  | "output_limit"
+  | "token_budget"
+  | "cancelled"
+  | "sandbox_error"
+  | "internal_error";
+
+interface ErrorSpec {
+  errorType: ErrorType;
+  /** HTTP status: 200 when the program itself failed (the request was fine), 4xx/5xx otherwise. */
+  status: number;
+  doc: string;
+}
+
+export const ERRORS = {
+  GBX_ERR_INVALID_REQUEST: { errorType: "invalid_request", status: 400, doc: "A field of the request is missing, has the wrong type or does not fit the program; the message names it." },
+  GBX_ERR_INVALID_JSON: { errorType: "invalid_request", status: 400, doc: "The body is not valid JSON." },
+  GBX_ERR_BODY_TOO_LARGE: { errorType: "invalid_request", status: 413, doc: "The body is over GRAPHBOX_BODY_LIMIT_BYTES." },
+  GBX_ERR_UNSUPPORTED_MEDIA_TYPE: { errorType: "invalid_request", status: 415, doc: "The body is not application/json." },
+  GBX_ERR_LANGUAGE_UNDETECTED: { errorType: "invalid_request", status: 400, doc: "`language` is absent and the source does not say which language it is." },
+  GBX_ERR_RUNTIME_UNAVAILABLE: { errorType: "invalid_request", status: 501, doc: "The program's language has no runtime in this engine yet." },
+  GBX_ERR_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such route." },
+  GBX_ERR_SYNTAX: { errorType: "syntax_error", status: 200, doc: "The program does not parse." },
+  GBX_ERR_PROGRAM: { errorType: "program_error", status: 200, doc: "The program raised: at its top level, or in a node (named in `node`)." },
+  GBX_ERR_NO_APP: { errorType: "no_app", status: 200, doc: "The program defines no graph the engine can find." },
+  GBX_ERR_TIMEOUT: { errorType: "timeout", status: 200, doc: "The execution ran past its timeout and was killed." },
+  GBX_ERR_OUTPUT_LIMIT: { errorType: "output_limit", status: 200, doc: "The program sent a result or event over GRAPHBOX_MAX_OUTPUT_BYTES." },
+  GBX_ERR_CANCELLED: { errorType: "cancelled", status: 200, doc: "The execution was cancelled (client gone, cancel request, shutdown)." },
+  GBX_ERR_SANDBOX: { errorType: "sandbox_error", status: 200, doc: "The program's process could not start, or ended without a result." },
+  GBX_ERR_INTERNAL: { errorType: "internal_error", status: 500, doc: "A fault of the engine itself (logged with the request id)." },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The contract's error envelope. */
+export interface ErrorEnvelope {
+  status: "error";
+  error: string;
+  error_type: ErrorType;
+  code: ErrorCode;
+  node?: string | null;
+  traceback?: string;
+  execution_id?: string;
+  metadata?: object;
+}
+
+/** An error with a catalogue code; thrown by request handling, turned into an envelope by the server. */
+export class GraphboxError extends Error {
+  override name = "GraphboxError";
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+  toEnvelope(): ErrorEnvelope {
+    return { status: "error", error: this.message, error_type: ERRORS[this.code].errorType, code: this.code };
+  }
+}

@@ -1,0 +1,72 @@
+/** Maps every failure of request handling to the contract's envelope: never an HTML page or a bare stack. */
+import type { FastifyError, FastifyInstance } from "fastify";
+
+import { GraphboxError } from "../errors.ts";
+
+interface ValidationIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/config/thread_id` → `config.thread_id`. */
+function fieldName(path: string): string {
+  return path.replace(/^\//, "").replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".");
+}
+
+/** Says which field is wrong and how, in words a client author understands. */
+export function describeValidation(issue: ValidationIssue): string {
+  const where = fieldName(issue.instancePath);
+  const prefix = where === "" ? "the body" : `\`${where}\``;
+  switch (issue.keyword) {
+    case "required":
+      return `\`${where === "" ? "" : `${where}.`}${String(issue.params["missingProperty"])}\` is required`;
+    case "additionalProperties":
+      return `${prefix} has an unknown field \`${String(issue.params["additionalProperty"])}\``;
+    case "type":
+      return `${prefix} must be ${String(issue.params["type"]).replace(",", " or ")}`;
+    case "enum":
+      return `${prefix} must be one of ${(issue.params["allowedValues"] as unknown[]).join(", ")}`;
+    case "anyOf":
+      return `${prefix} must be a node name or {"node": "<name>", "when": "before" | "after"}`;
+    default:
+      return `${prefix} ${issue.message ?? "is invalid"}`;
+  }
+}
+
+function translate(err: FastifyError): GraphboxError {
+  if (err instanceof GraphboxError) return err;
+  if (err.validation && err.validation.length > 0) {
+    // anyOf reports each branch's failure first; the anyOf entry itself says it best.
+    const issues = err.validation as unknown as ValidationIssue[];
+    const issue = issues.find((i) => i.keyword === "anyOf") ?? issues[0]!;
+    return new GraphboxError("GBX_ERR_INVALID_REQUEST", describeValidation(issue));
+  }
+  switch (err.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new GraphboxError("GBX_ERR_INVALID_JSON", `the body is not valid JSON: ${err.message}`);
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new GraphboxError("GBX_ERR_BODY_TOO_LARGE", "the body is larger than GRAPHBOX_BODY_LIMIT_BYTES allows");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new GraphboxError("GBX_ERR_UNSUPPORTED_MEDIA_TYPE", "the body must be JSON (Content-Type: application/json)");
+  }
+  if (err instanceof SyntaxError) return new GraphboxError("GBX_ERR_INVALID_JSON", `the body is not valid JSON: ${err.message}`);
+  if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+    return new GraphboxError("GBX_ERR_INVALID_REQUEST", err.message);
+  }
+  return new GraphboxError("GBX_ERR_INTERNAL", "internal error; the engine logged it with this request's id");
+}
+
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const mapped = translate(err);
+    if (mapped.code === "GBX_ERR_INTERNAL") request.log.error({ err }, "request failed");
+    void reply.status(mapped.status).send(mapped.toEnvelope());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const mapped = new GraphboxError("GBX_ERR_NOT_FOUND", `no route ${request.method} ${request.url}`);
+    void reply.status(404).send(mapped.toEnvelope());
+  });
+}

@@ -1,0 +1,41 @@
+/** Turns a validated HTTP body into the engine's ExecutionRequest: defaults, caps, language. */
+import { randomUUID } from "node:crypto";
+
+import type { Config } from "../config/index.ts";
+import { detectLanguage } from "../engine/language.ts";
+import type { Breakpoint, ExecutionRequest } from "../engine/types.ts";
+import { GraphboxError } from "../errors.ts";
+import type { ExecuteBody } from "./schemas.ts";
+
+export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, stream: boolean): ExecutionRequest {
+  if (body.code.trim() === "") throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`code` must not be empty");
+  const language = body.language ?? detectLanguage(body.code);
+  if (language === null) {
+    throw new GraphboxError(
+      "GBX_ERR_LANGUAGE_UNDETECTED",
+      "`language` is absent and the source does not tell whether it is Python or JavaScript/TypeScript; set `language` to python, javascript or typescript",
+    );
+  }
+  if (language !== "python") {
+    throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${language} runtime is not available yet in this engine; only python programs run for now`);
+  }
+  const c = body.config ?? {};
+  const breakpoints: Breakpoint[] = (c.breakpoints ?? []).map((b) =>
+    typeof b === "string" ? { node: b, when: "before" } : { node: b.node, when: b.when ?? "before" },
+  );
+  return {
+    code: body.code,
+    language,
+    languageDetected: body.language === undefined,
+    inputs: body.inputs ?? null,
+    resume: body.resume ?? null,
+    threadId: c.thread_id ?? randomUUID(),
+    debug: c.debug ?? false,
+    breakpoints,
+    timeoutMs: Math.min(c.timeout_ms ?? config.defaultTimeoutMs, config.maxTimeoutMs),
+    recursionLimit: c.recursion_limit ?? config.recursionLimit,
+    checkpointId: c.checkpoint_id ?? null,
+    configurable: c.configurable ?? {},
+    stream,
+  };
+}

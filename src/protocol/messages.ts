@@ -1,0 +1,117 @@
+/**
+ * The one definition of what crosses between the engine and a harness.
+ *
+ * Every message is a JSON object with `v` (the protocol version) and `type`.
+ * The Python harness mirrors this file in `runtimes/python/graphbox_harness/protocol.py`;
+ * a message from a harness is untrusted data (the program runs in the same process),
+ * so the engine parses and size-checks it here before believing any of it.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Engine → harness: run this program once. */
+export interface JobMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: "job";
+  execution_id: string;
+  thread_id: string;
+  code: string;
+  inputs: unknown;
+  resume: unknown;
+  /** True when the caller streams: the harness then also sends `update` and `token` events. */
+  stream: boolean;
+  config: {
+    recursion_limit: number;
+    configurable: Record<string, unknown>;
+    interrupt_before: string[];
+    interrupt_after: string[];
+    checkpoint_id: string | null;
+  };
+}
+
+export type EngineMessage = JobMessage;
+
+/** Harness → engine. */
+export type HarnessMessage =
+  | { v: 1; type: "ready"; runtime: string; versions: Record<string, string> }
+  | { v: 1; type: "node_start"; node: string; step: number }
+  | { v: 1; type: "node_end"; node: string; step: number; duration_ms: number; status: "ok" | "error" | "interrupted" }
+  | { v: 1; type: "update"; data: Record<string, unknown> }
+  | { v: 1; type: "token"; node: string | null; content: string }
+  | { v: 1; type: "custom"; data: unknown }
+  | { v: 1; type: "usage"; model: string; node: string | null; input_tokens: number; output_tokens: number; total_tokens: number }
+  | ResultMessage
+  | FailureMessage;
+
+export interface ResultMessage {
+  v: 1;
+  type: "result";
+  status: "success" | "interrupted";
+  messages: unknown[];
+  state: Record<string, unknown>;
+  next: string[];
+  interrupts: { id: string; value: unknown }[];
+  checkpoint_id: string | null;
+}
+
+export interface FailureMessage {
+  v: 1;
+  type: "error";
+  /** `invalid_request`: the request does not fit the program (e.g. a breakpoint on a node the graph lacks). */
+  error_type: "syntax_error" | "program_error" | "no_app" | "invalid_request";
+  error: string;
+  node: string | null;
+  traceback: string;
+}
+
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+const isString = (x: unknown): x is string => typeof x === "string";
+const isCount = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
+const isStringList = (x: unknown): x is string[] => Array.isArray(x) && x.every(isString);
+
+/** Fields each message type must carry, with their checks. Extra fields are ignored. */
+const REQUIRED: Record<HarnessMessage["type"], Record<string, (x: unknown) => boolean>> = {
+  ready: { runtime: isString, versions: isObject },
+  node_start: { node: isString, step: isCount },
+  node_end: { node: isString, step: isCount, duration_ms: isCount, status: (x) => x === "ok" || x === "error" || x === "interrupted" },
+  update: { data: isObject },
+  token: { node: (x) => x === null || isString(x), content: isString },
+  custom: {},
+  usage: { model: isString, node: (x) => x === null || isString(x), input_tokens: isCount, output_tokens: isCount, total_tokens: isCount },
+  result: {
+    status: (x) => x === "success" || x === "interrupted",
+    messages: Array.isArray,
+    state: isObject,
+    next: isStringList,
+    interrupts: (x) => Array.isArray(x) && x.every((i) => isObject(i) && isString(i["id"])),
+    checkpoint_id: (x) => x === null || isString(x),
+  },
+  error: {
+    error_type: (x) => x === "syntax_error" || x === "program_error" || x === "no_app" || x === "invalid_request",
+    error: isString,
+    node: (x) => x === null || isString(x),
+    traceback: isString,
+  },
+};
+
+/** Parses one frame's payload from a harness; throws ProtocolError naming what is wrong. */
+export function parseHarnessMessage(payload: Buffer): HarnessMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw new ProtocolError("harness sent a frame that is not JSON");
+  }
+  if (!isObject(value)) throw new ProtocolError("harness sent a frame that is not an object");
+  if (value["v"] !== PROTOCOL_VERSION) throw new ProtocolError(`harness speaks protocol version ${String(value["v"])}, engine speaks ${PROTOCOL_VERSION}`);
+  const type = value["type"];
+  if (!isString(type) || !(type in REQUIRED)) throw new ProtocolError(`harness sent an unknown message type ${JSON.stringify(type)}`);
+  const checks = REQUIRED[type as HarnessMessage["type"]];
+  for (const [field, check] of Object.entries(checks)) {
+    if (!check(value[field])) throw new ProtocolError(`harness message ${type} has a bad field ${field}`);
+  }
+  return value as unknown as HarnessMessage;
+}

@@ -1,0 +1,30 @@
+"""Entry point: import the runtime, say ready, run exactly one job, exit."""
+
+import asyncio
+import os
+import sys
+from importlib import metadata
+
+from .loader import seed_globals
+from .protocol import Channel
+
+
+def _versions() -> dict:
+    names = ("langgraph", "langchain-core", "langchain-openai", "langchain-anthropic")
+    return {"python": sys.version.split()[0], **{name: metadata.version(name) for name in names}}
+
+
+def main() -> None:
+    channel = Channel()
+    seed_globals()  # imports LangGraph and the LLM clients before the job arrives
+    channel.send("ready", runtime="python", versions=_versions())
+    job = channel.receive()
+    from .runner import run
+
+    try:
+        asyncio.run(run(job, channel))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Exit now: the program's leftover threads must not keep the process (or its result) waiting.
+        os._exit(0)

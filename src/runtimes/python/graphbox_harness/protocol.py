@@ -1,0 +1,42 @@
+"""Framed JSON messages on the engine's channel (fd 3). Mirrors src/protocol/messages.ts."""
+
+import json
+import os
+import struct
+
+VERSION = 1
+CHANNEL_FD = 3
+_HEADER = struct.Struct(">I")
+MAX_JOB_BYTES = 64 * 1024 * 1024
+
+
+class Channel:
+    def __init__(self, fd: int = CHANNEL_FD):
+        self._fd = fd
+
+    def send(self, type_: str, **fields) -> None:
+        payload = json.dumps({"v": VERSION, "type": type_, **fields}, ensure_ascii=False, allow_nan=False).encode()
+        data = _HEADER.pack(len(payload)) + payload
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def receive(self) -> dict:
+        (size,) = _HEADER.unpack(self._read_exactly(_HEADER.size))
+        if size > MAX_JOB_BYTES:
+            raise ValueError(f"frame of {size} bytes is over the limit")
+        message = json.loads(self._read_exactly(size))
+        if message.get("v") != VERSION:
+            raise ValueError(f"engine speaks protocol version {message.get('v')}, harness speaks {VERSION}")
+        return message
+
+    def _read_exactly(self, size: int) -> bytes:
+        chunks, remaining = [], size
+        while remaining:
+            chunk = os.read(self._fd, remaining)
+            if not chunk:
+                raise EOFError("engine closed the channel")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
