@@ -239,8 +239,23 @@ function answerFor(input: DispatchInput): Answer {
 }
 
 function hasApiKey(provider: Provider, headers: Record<string, string | undefined>): boolean {
-  if (provider === "openai") return /^Bearer\s+\S+/i.test(headers.authorization ?? "");
-  return (headers["x-api-key"] ?? "").trim() !== "";
+  return keyFromHeaders(provider, headers) !== undefined;
+}
+
+/**
+ * The API key a request carried. OpenAI uses `Authorization: Bearer`. Anthropic
+ * historically used `x-api-key`, but newer Python SDKs (anthropic 2.x) send the
+ * same key as `Authorization: Bearer`, so both count.
+ */
+function keyFromHeaders(provider: Provider, headers: Record<string, string | undefined>): string | undefined {
+  const bearer = /^Bearer\s+(\S+)/i.exec(headers.authorization ?? "")?.[1];
+  const xApiKey = headers["x-api-key"]?.trim() || undefined;
+  return provider === "openai" ? bearer : (xApiKey ?? bearer);
+}
+
+/** The API key a recorded call presented, from whichever header its provider accepts. */
+export function apiKeyOf(call: RecordedCall): string | undefined {
+  return keyFromHeaders(call.provider, call.headers);
 }
 
 function missingKeyMessage(provider: Provider): string {

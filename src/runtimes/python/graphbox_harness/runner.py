@@ -118,7 +118,7 @@ async def run(job: dict, channel) -> None:
                     channel.send("update", data=to_json(chunk))
             elif mode == "custom":
                 channel.send("custom", data=to_json(chunk))
-    except Exception as err:
+    except BaseException as err:  # SystemExit and KeyboardInterrupt from a node are the program's errors too
         channel.send("error", error_type="program_error", error=errors.describe(err), node=tracker.failed_node,
                      traceback=errors.program_traceback(err))
         return

@@ -1,0 +1,44 @@
+/** Starts the real engine on a real port for a test file, pointed at an LLM stand-in. */
+import type { AddressInfo } from "node:net";
+
+import { loadConfig, type Config } from "../../src/config/index.ts";
+import { buildApp, type GraphboxApp } from "../../src/http/app.ts";
+import type { LlmStandIn } from "./llm-standin.ts";
+
+export interface RunningEngine {
+  url: string;
+  app: GraphboxApp;
+  /** POSTs JSON (or raw text) and returns the status and parsed answer. */
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }>;
+  close(): Promise<void>;
+}
+
+export async function startEngine(llm?: LlmStandIn, overrides: Partial<Config> = {}): Promise<RunningEngine> {
+  const env: Record<string, string> = { GRAPHBOX_PORT: "0" };
+  if (llm) {
+    Object.assign(env, {
+      OPENAI_BASE_URL: llm.openaiBaseUrl,
+      OPENAI_API_KEY: "sk-test-engine-openai-key",
+      ANTHROPIC_BASE_URL: llm.anthropicBaseUrl,
+      ANTHROPIC_API_KEY: "sk-ant-test-engine-anthropic-key",
+    });
+  }
+  const config = loadConfig(env, overrides);
+  const app = buildApp(config);
+  await app.server.listen({ host: "127.0.0.1", port: 0 });
+  const { port } = app.server.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    app,
+    async post(path, body, headers = {}) {
+      const response = await fetch(url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    close: () => app.server.close(),
+  };
+}
