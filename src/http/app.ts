@@ -23,11 +23,14 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Gr
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
     // Types are checked, never coerced: `"code": 123` is an error, not the program "123".
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // Unknown fields are reported, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
   });
   const engine = new Engine(config);
   installErrorHandlers(server);
+  // JSON only: a text/plain body is a 415, not a string that fails the schema.
+  server.removeContentTypeParser("text/plain");
 
   const execute = async (body: ExecuteBody) => {
     const outcome = await engine.execute(toExecutionRequest(body, config, false));

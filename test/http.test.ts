@@ -1,0 +1,56 @@
+/** Bad requests get the contract's envelope naming the problem; the engine carries on. */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { startEngine, type RunningEngine } from "./support/engine.ts";
+import { PYTHON_OK } from "./support/programs.ts";
+
+let engine: RunningEngine;
+before(async () => (engine = await startEngine(undefined, { bodyLimitBytes: 64 * 1024 })));
+after(async () => engine.close());
+
+async function expectInvalid(body: unknown, status: number, message: RegExp, path = "/execute-langgraph"): Promise<void> {
+  const answer = await engine.post(path, body);
+  assert.equal(answer.status, status, JSON.stringify(answer.body));
+  assert.equal(answer.body["status"], "error");
+  assert.equal(answer.body["error_type"], "invalid_request");
+  assert.match(String(answer.body["error"]), message);
+}
+
+test("invalid JSON", () => expectInvalid('{"code": ', 400, /not valid JSON/));
+test("missing code", () => expectInvalid({ inputs: {} }, 400, /`code` is required/));
+test("empty code", () => expectInvalid({ code: "   \n" }, 400, /`code` must not be empty/));
+test("code of the wrong type is not coerced", () => expectInvalid({ code: 123 }, 400, /`code` must be string/));
+test("unknown language", () => expectInvalid({ code: PYTHON_OK, language: "ruby" }, 400, /`language` must be one of python, javascript, typescript/));
+test("wrong type deep in config", () => expectInvalid({ code: PYTHON_OK, config: { debug: "yes" } }, 400, /`config.debug` must be boolean/));
+test("bad breakpoint entry", () => expectInvalid({ code: PYTHON_OK, config: { breakpoints: [{ when: "before" }] } }, 400, /`config.breakpoints\[0\]` must be a node name/));
+test("unknown config field", () => expectInvalid({ code: PYTHON_OK, config: { "thread-id": "x" } }, 400, /`config` has an unknown field `thread-id`/));
+test("body over the limit", () => expectInvalid({ code: "#".repeat(100 * 1024) }, 413, /larger than GRAPHBOX_BODY_LIMIT_BYTES/));
+test("language that cannot be told", () => expectInvalid({ code: "hello world" }, 400, /does not tell whether it is Python or JavaScript/));
+test("javascript is not available yet", () => expectInvalid({ code: "export const app = 1;" }, 501, /javascript runtime is not available yet/));
+test("the /api prefix validates the same", () => expectInvalid({}, 400, /`code` is required/, "/api/execute-langgraph"));
+
+test("not JSON at all", async () => {
+  const response = await fetch(`${engine.url}/execute-langgraph`, { method: "POST", headers: { "content-type": "text/plain" }, body: "print(1)" });
+  assert.equal(response.status, 415);
+  const body = (await response.json()) as Record<string, unknown>;
+  assert.equal(body["error_type"], "invalid_request");
+});
+
+test("unknown route is a JSON 404", async () => {
+  const response = await fetch(`${engine.url}/nope`);
+  assert.equal(response.status, 404);
+  assert.equal(((await response.json()) as Record<string, unknown>)["error_type"], "invalid_request");
+});
+
+test("language is detected when absent and the engine still runs after bad requests", async () => {
+  const { status, body } = await engine.post("/api/execute-langgraph", { code: PYTHON_OK, inputs: {} });
+  assert.equal(status, 200);
+  assert.equal(body["status"], "success");
+  assert.equal((body["result"] as { metadata: { runtime: string } }).metadata.runtime, "python");
+});
+
+test("health and readiness", async () => {
+  assert.deepEqual(await (await fetch(`${engine.url}/health`)).json(), { status: "ok" });
+  assert.equal(((await (await fetch(`${engine.url}/ready`)).json()) as Record<string, unknown>)["status"], "ready");
+});
