@@ -1,5 +1,7 @@
 /** The engine: runs executions and knows which are in flight. */
 import type { Config } from "../config/index.ts";
+import { GraphboxError } from "../errors.ts";
+import { runtimeFor } from "../runtimes/index.ts";
 import { Execution, type ExecutionHooks } from "./execution.ts";
 import type { ExecutionOutcome, ExecutionRequest } from "./types.ts";
 
@@ -9,10 +11,17 @@ export class Engine {
 
   constructor(readonly config: Readonly<Config>) {}
 
-  /** Runs one execution to its outcome. Never throws for anything the program does. */
+  /**
+   * Runs one execution to its outcome. Never throws for anything the program does; throws a
+   * GraphboxError when the request cannot run at all (no runtime for its language).
+   */
   async execute(request: ExecutionRequest, hooks: ExecutionHooks = {}): Promise<ExecutionOutcome> {
+    const runtime = runtimeFor(request.language);
+    if (!runtime) {
+      throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available yet in this engine; only python programs run for now`);
+    }
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, this.cancelAll.signal]) : this.cancelAll.signal;
-    const run = new Execution(this.config, request, { ...hooks, signal }).run();
+    const run = new Execution(this.config, request, runtime, { ...hooks, signal }).run();
     this.running.add(run);
     try {
       return await run;

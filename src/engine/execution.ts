@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Config } from "../config/index.ts";
 import { ERRORS, type ErrorCode } from "../errors.ts";
 import type { FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
-import { pythonLaunchSpec } from "../runtimes/python/launch.ts";
+import type { Runtime } from "../runtimes/index.ts";
 import { SandboxProcess, type ChannelFault, type ExitInfo } from "../sandbox/process.ts";
 import { UsageTotals } from "./metering.ts";
 import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming } from "./types.ts";
@@ -56,6 +56,7 @@ export class Execution {
   constructor(
     private readonly config: Readonly<Config>,
     private readonly request: ExecutionRequest,
+    private readonly runtime: Runtime,
     private readonly hooks: ExecutionHooks = {},
   ) {}
 
@@ -80,7 +81,7 @@ export class Execution {
     };
 
     const sandbox = SandboxProcess.start(
-      pythonLaunchSpec(this.config.pythonPath, workDir, harnessEnvironment(this.config, workDir)),
+      this.runtime.launch(this.config, workDir, harnessEnvironment(this.config, workDir)),
       { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
       { onMessage: (message) => this.onMessage(message, finish), onFault: (fault) => finish(this.faultEnding(fault)) },
     );
@@ -125,6 +126,7 @@ export class Execution {
       type: "job",
       execution_id: this.id,
       thread_id: r.threadId,
+      language: r.language,
       code: r.code,
       inputs: r.inputs,
       resume: r.resume,

@@ -16,9 +16,6 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
       "`language` is absent and the source does not tell whether it is Python or JavaScript/TypeScript; set `language` to python, javascript or typescript",
     );
   }
-  if (language !== "python") {
-    throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${language} runtime is not available yet in this engine; only python programs run for now`);
-  }
   const c = body.config ?? {};
   const breakpoints: Breakpoint[] = (c.breakpoints ?? []).map((b) =>
     typeof b === "string" ? { node: b, when: "before" } : { node: b.node, when: b.when ?? "before" },

@@ -14,6 +14,7 @@ export interface JobMessage {
   type: "job";
   execution_id: string;
   thread_id: string;
+  language: "python" | "javascript" | "typescript";
   code: string;
   inputs: unknown;
   resume: unknown;
