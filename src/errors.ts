@@ -36,6 +36,7 @@ export const ERRORS = {
   GBX_ERR_NO_APP: { errorType: "no_app", status: 200, doc: "The program defines no graph the engine can find." },
   GBX_ERR_TIMEOUT: { errorType: "timeout", status: 200, doc: "The execution ran past its timeout and was killed." },
   GBX_ERR_OUTPUT_LIMIT: { errorType: "output_limit", status: 200, doc: "The program sent a result or event over GRAPHBOX_MAX_OUTPUT_BYTES." },
+  GBX_ERR_TOKEN_BUDGET: { errorType: "token_budget", status: 200, doc: "The execution's LLM calls used more tokens than config.max_tokens (or the server's cap) allows." },
   GBX_ERR_CANCELLED: { errorType: "cancelled", status: 200, doc: "The execution was cancelled (client gone, cancel request, shutdown)." },
   GBX_ERR_SANDBOX: { errorType: "sandbox_error", status: 200, doc: "The program's process could not start, or ended without a result." },
   GBX_ERR_INTERNAL: { errorType: "internal_error", status: 500, doc: "A fault of the engine itself (logged with the request id)." },

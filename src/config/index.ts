@@ -32,7 +32,15 @@ export interface Config {
   recursionLimit: number;
   /** pino log level. Default info. */
   logLevel: string;
-  /** Upstream LLM providers (the program's LLM clients are pointed at these). */
+  /** Models a program may call through the gateway (`*` wildcards); empty: any. */
+  modelAllowlist: string[];
+  /** Time the gateway waits for an upstream provider to start answering. Default 120000. */
+  upstreamTimeoutMs: number;
+  /** Tokens one execution may use; a request's config.max_tokens may only lower it. Default 1000000. */
+  maxTokensPerExecution: number;
+  /** Optional prices per million tokens by model, for metadata.cost. */
+  prices: Record<string, { input: number; output: number }>;
+  /** Upstream LLM providers (the gateway forwards to these with the keys). */
   openai: { baseUrl: string; apiKey: string | null };
   anthropic: { baseUrl: string; apiKey: string | null };
 }
@@ -81,6 +89,23 @@ function url(raw: string): string {
 }
 
 const text = (raw: string): string => raw;
+const list = (raw: string): string[] => raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
+
+/** `{"gpt-4o-mini": {"input": 0.15, "output": 0.6}}`: USD per million tokens. */
+function prices(raw: string): Record<string, { input: number; output: number }> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new Error('expected JSON such as {"gpt-4o-mini": {"input": 0.15, "output": 0.6}}');
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("expected a JSON object keyed by model");
+  for (const [model, price] of Object.entries(value as Record<string, unknown>)) {
+    const p = price as Record<string, unknown> | null;
+    if (typeof p?.["input"] !== "number" || typeof p["output"] !== "number") throw new Error(`price of ${model} needs numeric "input" and "output"`);
+  }
+  return value as Record<string, { input: number; output: number }>;
+}
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /** Every option, in the order the README's table lists them. */
@@ -109,6 +134,10 @@ export const OPTIONS = {
       return raw;
     },
   },
+  modelAllowlist: { env: "GRAPHBOX_MODEL_ALLOWLIST", doc: "Models programs may call (comma-separated, * wildcards)", default: [] as string[], parse: list },
+  upstreamTimeoutMs: { env: "GRAPHBOX_UPSTREAM_TIMEOUT_MS", doc: "Time an LLM provider may take to start answering", default: 120_000, parse: integer(100, 3_600_000) },
+  maxTokensPerExecution: { env: "GRAPHBOX_MAX_TOKENS_PER_EXECUTION", doc: "Token budget cap per execution", default: 1_000_000, parse: integer(1, 1_000_000_000_000) },
+  prices: { env: "GRAPHBOX_PRICES", doc: "USD per million tokens by model, for metadata.cost", default: {} as Record<string, { input: number; output: number }>, parse: prices },
   openaiBaseUrl: { env: "OPENAI_BASE_URL", doc: "OpenAI-compatible upstream", default: "https://api.openai.com/v1", parse: url },
   openaiApiKey: { env: "OPENAI_API_KEY", doc: "Key for the OpenAI upstream", default: null as string | null, parse: text },
   anthropicBaseUrl: { env: "ANTHROPIC_BASE_URL", doc: "Anthropic upstream", default: "https://api.anthropic.com", parse: url },
@@ -138,6 +167,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxOutputBytes: p.read(env, o.maxOutputBytes),
     recursionLimit: p.read(env, o.recursionLimit),
     logLevel: p.read(env, o.logLevel),
+    modelAllowlist: p.read(env, o.modelAllowlist),
+    upstreamTimeoutMs: p.read(env, o.upstreamTimeoutMs),
+    maxTokensPerExecution: p.read(env, o.maxTokensPerExecution),
+    prices: p.read(env, o.prices),
     openai: { baseUrl: p.read(env, o.openaiBaseUrl), apiKey: p.read(env, o.openaiApiKey) },
     anthropic: { baseUrl: p.read(env, o.anthropicBaseUrl), apiKey: p.read(env, o.anthropicApiKey) },
     ...overrides,

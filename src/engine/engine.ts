@@ -1,6 +1,7 @@
 /** The engine: runs executions and knows which are in flight. */
 import type { Config } from "../config/index.ts";
 import { GraphboxError } from "../errors.ts";
+import { Gateway } from "../gateway/gateway.ts";
 import { runtimeFor } from "../runtimes/index.ts";
 import { Execution, type ExecutionHooks } from "./execution.ts";
 import type { ExecutionOutcome, ExecutionRequest } from "./types.ts";
@@ -9,7 +10,18 @@ export class Engine {
   private readonly running = new Set<Promise<ExecutionOutcome>>();
   private readonly cancelAll = new AbortController();
 
-  constructor(readonly config: Readonly<Config>) {}
+  readonly gateway: Gateway;
+  private started: Promise<void> | null = null;
+
+  constructor(readonly config: Readonly<Config>) {
+    this.gateway = new Gateway(config, { modelAllowlist: config.modelAllowlist, upstreamTimeoutMs: config.upstreamTimeoutMs });
+  }
+
+  /** Starts what executions need (the LLM gateway). Idempotent. */
+  start(): Promise<void> {
+    this.started ??= this.gateway.listen();
+    return this.started;
+  }
 
   /**
    * Runs one execution to its outcome. Never throws for anything the program does; throws a
@@ -21,7 +33,8 @@ export class Engine {
       throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available yet in this engine; only python programs run for now`);
     }
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, this.cancelAll.signal]) : this.cancelAll.signal;
-    const run = new Execution(this.config, request, runtime, { ...hooks, signal }).run();
+    await this.start();
+    const run = new Execution(this.config, request, runtime, this.gateway, { ...hooks, signal }).run();
     this.running.add(run);
     try {
       return await run;
@@ -43,5 +56,6 @@ export class Engine {
   async destroy(): Promise<void> {
     this.cancelAll.abort();
     await this.close();
+    if (this.started) await this.gateway.close();
   }
 }

@@ -12,8 +12,11 @@ import { ERRORS, type ErrorCode } from "../errors.ts";
 import type { FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
 import { SandboxProcess, type ChannelFault, type ExitInfo } from "../sandbox/process.ts";
-import { UsageTotals } from "./metering.ts";
-import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming } from "./types.ts";
+import type { ExecutionAccount } from "../gateway/accounts.ts";
+import type { Gateway } from "../gateway/gateway.ts";
+import { UsageTotals } from "../gateway/meter.ts";
+import { costOf } from "./cost.ts";
+import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming, TokenUsage } from "./types.ts";
 
 export interface ExecutionHooks {
   onEvent?: (event: ExecutionEvent) => void;
@@ -27,27 +30,33 @@ type Ending =
   | { kind: "failure"; message: FailureMessage }
   | { kind: "engine"; code: ErrorCode; error: string };
 
-/** Variables every harness gets; nothing of the engine's own environment is passed on. */
-function harnessEnvironment(config: Readonly<Config>, workDir: string): Record<string, string> {
+/**
+ * Variables every harness gets; nothing of the engine's own environment is passed on. The LLM
+ * clients are pointed at the gateway, and their "API key" is the execution's gateway credential:
+ * the real keys never enter the program's process.
+ */
+function harnessEnvironment(workDir: string, gatewayUrl: string, credential: string): Record<string, string> {
   return {
     PATH: "/usr/local/bin:/usr/bin:/bin",
     HOME: workDir,
     TMPDIR: workDir,
     LANG: "C.UTF-8",
     // Both spellings: the SDKs read *_BASE_URL, LangChain Python reads OPENAI_API_BASE / ANTHROPIC_API_URL first.
-    OPENAI_BASE_URL: config.openai.baseUrl,
-    OPENAI_API_BASE: config.openai.baseUrl,
-    OPENAI_API_KEY: config.openai.apiKey ?? "not-configured",
-    ANTHROPIC_BASE_URL: config.anthropic.baseUrl,
-    ANTHROPIC_API_URL: config.anthropic.baseUrl,
-    ANTHROPIC_API_KEY: config.anthropic.apiKey ?? "not-configured",
+    OPENAI_BASE_URL: `${gatewayUrl}/openai/v1`,
+    OPENAI_API_BASE: `${gatewayUrl}/openai/v1`,
+    OPENAI_API_KEY: credential,
+    ANTHROPIC_BASE_URL: `${gatewayUrl}/anthropic`,
+    ANTHROPIC_API_URL: `${gatewayUrl}/anthropic`,
+    ANTHROPIC_API_KEY: credential,
   };
 }
 
 export class Execution {
   readonly id = randomUUID();
   private readonly startedAt = performance.now();
-  private readonly usage = new UsageTotals();
+  /** What the harness's callbacks saw: a cross-check only, since the program could fake it. */
+  private readonly reportedUsage = new UsageTotals();
+  private account: ExecutionAccount | null = null;
   private readonly nodeTimings: NodeTiming[] = [];
   private sandbox: SandboxProcess | null = null;
   private settle: ((ending: Ending) => void) | null = null;
@@ -57,6 +66,7 @@ export class Execution {
     private readonly config: Readonly<Config>,
     private readonly request: ExecutionRequest,
     private readonly runtime: Runtime,
+    private readonly gateway: Gateway,
     private readonly hooks: ExecutionHooks = {},
   ) {}
 
@@ -68,6 +78,7 @@ export class Execution {
       return this.outcome(ending);
     } finally {
       await this.sandbox?.destroy();
+      if (this.account) this.gateway.release(this.account);
       await rm(workDir, { recursive: true, force: true });
     }
   }
@@ -80,8 +91,14 @@ export class Execution {
       settle?.(ending);
     };
 
+    const account = this.gateway.open(this.id, {
+      budget: this.request.maxTokens,
+      onBudgetExceeded: () =>
+        finish({ kind: "engine", code: "GBX_ERR_TOKEN_BUDGET", error: `the execution used more than its token budget of ${this.request.maxTokens} tokens` }),
+    });
+    this.account = account;
     const sandbox = SandboxProcess.start(
-      this.runtime.launch(this.config, workDir, harnessEnvironment(this.config, workDir)),
+      this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, account.credential)),
       { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
       { onMessage: (message) => this.onMessage(message, finish), onFault: (fault) => finish(this.faultEnding(fault)) },
     );
@@ -148,12 +165,15 @@ export class Execution {
         this.readyWaiter = null;
         return;
       case "node_start":
+        this.account?.nodeStarted(message.node);
         this.emit({ type: "node_start", node: message.node, step: message.step });
         return;
-      case "node_end":
-        this.nodeTimings.push({ node: message.node, step: message.step, duration_ms: message.duration_ms, status: message.status });
+      case "node_end": {
+        const tokens = this.account?.nodeEnded(message.node) ?? 0;
+        this.nodeTimings.push({ node: message.node, step: message.step, duration_ms: message.duration_ms, status: message.status, tokens });
         this.emit({ type: "node_end", node: message.node, step: message.step, duration_ms: message.duration_ms });
         return;
+      }
       case "update":
         this.emit({ type: "update", ...message.data });
         return;
@@ -164,7 +184,7 @@ export class Execution {
         this.emit({ type: "custom", data: message.data });
         return;
       case "usage":
-        this.usage.add(message);
+        this.reportedUsage.add(message);
         return;
       case "result":
         finish({ kind: "result", message });
@@ -191,7 +211,8 @@ export class Execution {
   }
 
   private metadata(result: ResultMessage | null): ExecutionMetadata {
-    const usage = this.usage.snapshot();
+    const usage: TokenUsage = this.account?.usage.snapshot() ?? new UsageTotals().snapshot();
+    usage.reported_by_program_total = this.reportedUsage.snapshot().total_tokens;
     return {
       duration_ms: Math.round(performance.now() - this.startedAt),
       tokens_used: usage.total_tokens,
@@ -201,6 +222,7 @@ export class Execution {
       checkpoint_id: result?.checkpoint_id ?? null,
       runtime: this.request.language,
       token_usage: usage,
+      ...(Object.keys(this.config.prices).length > 0 ? { cost: costOf(usage, this.config.prices) } : {}),
       node_timings: this.nodeTimings,
       next: result?.next ?? [],
       interrupts: result?.interrupts ?? [],

@@ -22,6 +22,8 @@ export interface ExecutionRequest {
   timeoutMs: number;
   recursionLimit: number;
   checkpointId: string | null;
+  /** Token budget of this execution (the request's config.max_tokens, capped by the server's). */
+  maxTokens: number;
   configurable: Record<string, unknown>;
   /** The caller reads events as they happen (SSE). */
   stream: boolean;
@@ -39,6 +41,14 @@ export interface TokenUsage {
   output_tokens: number;
   total_tokens: number;
   by_model: Record<string, ModelUsage>;
+  /** What the program's own LLM callbacks reported: a cross-check of the gateway's count, never billed. */
+  reported_by_program_total?: number;
+}
+
+export interface Cost {
+  currency: "USD";
+  total: number;
+  by_model: Record<string, number>;
 }
 
 export interface NodeTiming {
@@ -46,6 +56,8 @@ export interface NodeTiming {
   step: number;
   duration_ms: number;
   status: "ok" | "error" | "interrupted";
+  /** Tokens the gateway charged while this node was the only one running. */
+  tokens: number;
 }
 
 export interface ExecutionMetadata {
@@ -57,6 +69,7 @@ export interface ExecutionMetadata {
   checkpoint_id: string | null;
   runtime: Language;
   token_usage: TokenUsage;
+  cost?: Cost;
   node_timings: NodeTiming[];
   next: string[];
   interrupts: { id: string; value: unknown }[];

@@ -32,6 +32,7 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
     timeoutMs: Math.min(c.timeout_ms ?? config.defaultTimeoutMs, config.maxTimeoutMs),
     recursionLimit: c.recursion_limit ?? config.recursionLimit,
     checkpointId: c.checkpoint_id ?? null,
+    maxTokens: Math.min(c.max_tokens ?? config.maxTokensPerExecution, config.maxTokensPerExecution),
     configurable: c.configurable ?? {},
     stream,
   };

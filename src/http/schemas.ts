@@ -32,6 +32,7 @@ export const executeBodySchema = {
         },
         timeout_ms: { type: "integer", minimum: 1 },
         recursion_limit: { type: "integer", minimum: 1, maximum: 100000 },
+        max_tokens: { type: "integer", minimum: 1, description: "Token budget of this execution's LLM calls, capped by the server's." },
         checkpoint_id: { type: ["string", "null"] },
         configurable: { type: "object" },
       },
@@ -50,6 +51,7 @@ export interface ExecuteBody {
     breakpoints?: (string | { node: string; when?: "before" | "after" })[];
     timeout_ms?: number;
     recursion_limit?: number;
+    max_tokens?: number;
     checkpoint_id?: string | null;
     configurable?: Record<string, unknown>;
   } | null;

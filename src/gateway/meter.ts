@@ -1,5 +1,5 @@
 /** Adds up LLM usage per model. */
-import type { TokenUsage } from "./types.ts";
+import type { TokenUsage } from "../engine/types.ts";
 
 export interface UsageRecord {
   model: string;

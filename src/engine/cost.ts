@@ -1,0 +1,15 @@
+/** Prices token usage with the operator's price table (USD per million tokens). */
+import type { Cost, TokenUsage } from "./types.ts";
+
+export function costOf(usage: TokenUsage, prices: Record<string, { input: number; output: number }>): Cost {
+  const byModel: Record<string, number> = {};
+  let total = 0;
+  for (const [model, used] of Object.entries(usage.by_model)) {
+    const price = prices[model];
+    if (!price) continue;
+    const cost = (used.input_tokens * price.input + used.output_tokens * price.output) / 1_000_000;
+    byModel[model] = cost;
+    total += cost;
+  }
+  return { currency: "USD", total, by_model: byModel };
+}
