@@ -1,0 +1,69 @@
+// Framed JSON messages on the engine's channel (fd 3). Mirrors src/protocol/messages.ts and
+// the Python harness's protocol.py: a 4-byte big-endian length, then UTF-8 JSON.
+//
+// Writes are synchronous so that an event reaches the engine before the program's next line
+// runs: a node that then blocks the event loop (a busy loop) has still been reported as started.
+import { readSync, writeSync } from "node:fs";
+
+export const PROTOCOL_VERSION = 1;
+const CHANNEL_FD = 3;
+const HEADER_BYTES = 4;
+const MAX_JOB_BYTES = 64 * 1024 * 1024;
+const RETRY = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sleeps this thread briefly: the fd is blocking as the engine creates it, but a sandbox may hand over a non-blocking one. */
+function pause() {
+  Atomics.wait(RETRY, 0, 0, 2);
+}
+
+export class Channel {
+  constructor(fd = CHANNEL_FD) {
+    this.fd = fd;
+  }
+
+  /** Sends one message; `fields` must be JSON-safe already (see serialize.mjs). */
+  send(type, fields = {}) {
+    const payload = Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, type, ...fields }), "utf8");
+    const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+    frame.writeUInt32BE(payload.length, 0);
+    payload.copy(frame, HEADER_BYTES);
+    let offset = 0;
+    while (offset < frame.length) {
+      try {
+        offset += writeSync(this.fd, frame, offset, frame.length - offset);
+      } catch (err) {
+        if (err?.code !== "EAGAIN") throw err;
+        pause();
+      }
+    }
+  }
+
+  /** Blocks until the engine's next message arrives. */
+  receive() {
+    const size = this.readExactly(HEADER_BYTES).readUInt32BE(0);
+    if (size > MAX_JOB_BYTES) throw new Error(`frame of ${size} bytes is over the limit`);
+    const message = JSON.parse(this.readExactly(size).toString("utf8"));
+    if (message?.v !== PROTOCOL_VERSION) {
+      throw new Error(`engine speaks protocol version ${String(message?.v)}, harness speaks ${PROTOCOL_VERSION}`);
+    }
+    return message;
+  }
+
+  readExactly(size) {
+    const buffer = Buffer.alloc(size);
+    let offset = 0;
+    while (offset < size) {
+      let read;
+      try {
+        read = readSync(this.fd, buffer, offset, size - offset, null);
+      } catch (err) {
+        if (err?.code !== "EAGAIN") throw err;
+        pause();
+        continue;
+      }
+      if (read === 0) throw new Error("engine closed the channel");
+      offset += read;
+    }
+    return buffer;
+  }
+}

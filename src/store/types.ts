@@ -1,0 +1,298 @@
+/**
+ * The store's one interface: threads (with their run lock), executions, each execution's event
+ * log, and LangGraph checkpoints by thread. SQLite implements it (`sqlite/`); PostgreSQL is meant
+ * to be the second implementation, so nothing here names an SQLite type, every method returns a
+ * Promise, blobs are `Uint8Array`, times are milliseconds since the epoch and JSON values are
+ * plain JavaScript values.
+ *
+ * Ownership: a thread is identified by its owner (the API key's name) *and* its `thread_id`, so
+ * two keys may both use `thread_id: "1"` and never see each other's state; an execution belongs
+ * to its owner. Every read a client can cause takes the owner and finds nothing of another owner.
+ */
+
+/** Runtime that wrote a thread; a thread is refused to the other runtime. */
+export type RuntimeName = "python" | "js";
+
+/** Milliseconds since the Unix epoch. */
+export type EpochMs = number;
+
+/** A thread as a client names it: the API key's name and the client's `thread_id`. */
+export interface ThreadRef {
+  owner: string;
+  threadId: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads
+
+/** LangGraph Platform's thread statuses: what the last execution left the thread as. */
+export type ThreadStatus = "idle" | "busy" | "interrupted" | "error";
+
+export interface ThreadRecord extends ThreadRef {
+  runtime: RuntimeName;
+  status: ThreadStatus;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export interface NewThread extends ThreadRef {
+  runtime: RuntimeName;
+  /** Default `idle`. */
+  status?: ThreadStatus;
+}
+
+/** Outcome of `ThreadStore.tryLock`. */
+export type LockAttempt =
+  | { acquired: true; expiresAt: EpochMs }
+  /** Another execution holds a live lock: answer 409 naming it. */
+  | { acquired: false; heldBy: string; expiresAt: EpochMs };
+
+export interface ListOptions {
+  /** Default 100, at most 1000. */
+  limit?: number;
+}
+
+export interface ThreadStore {
+  /**
+   * Creates the thread unless the owner already has one by that id; either way returns the
+   * stored thread. A thread keeps the runtime that created it: compare `thread.runtime` with
+   * the request's to refuse the other runtime.
+   */
+  ensure(thread: NewThread): Promise<{ thread: ThreadRecord; created: boolean }>;
+  /** The thread, or null when it does not exist or belongs to another owner. */
+  get(ref: ThreadRef): Promise<ThreadRecord | null>;
+  /** The owner's threads, most recently updated first. */
+  list(owner: string, options?: ListOptions): Promise<ThreadRecord[]>;
+  /** Sets the status and `updatedAt`; false when there is no such thread. */
+  setStatus(ref: ThreadRef, status: ThreadStatus): Promise<boolean>;
+  /** Deletes the thread, its checkpoints, pending writes and lock (not its executions); false when absent. */
+  delete(ref: ThreadRef): Promise<boolean>;
+  /**
+   * Takes the thread's exclusive run lock for `executionId` for `ttlMs`, unless another execution
+   * holds a lock that has not expired. The thread need not exist yet (lock, then `ensure`, so two
+   * requests creating one thread cannot both run). Calling it again with the holder's
+   * `executionId` extends the lock: a long execution renews it before `ttlMs` runs out, and a dead
+   * engine's locks lapse after their TTL.
+   */
+  tryLock(ref: ThreadRef, executionId: string, ttlMs: number): Promise<LockAttempt>;
+  /** Releases the lock if `executionId` holds it (a lapsed holder cannot free its successor's lock). */
+  unlock(ref: ThreadRef, executionId: string): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executions
+
+export type ExecutionStatus = "running" | "success" | "interrupted" | "error" | "cancelled";
+
+export interface ExecutionRecord {
+  id: string;
+  threadId: string;
+  owner: string;
+  runtime: RuntimeName;
+  status: ExecutionStatus;
+  /** The contract's `error_type` when status is `error` or `cancelled`. */
+  errorType: string | null;
+  error: string | null;
+  /** The engine instance that ran it (see `markRunningAsFailed`). */
+  engineId: string | null;
+  startedAt: EpochMs;
+  endedAt: EpochMs | null;
+  durationMs: number | null;
+  tokensUsed: number;
+  nodesExecuted: string[];
+  /** The final answer as sent to the client (JSON), once ended. */
+  result: unknown;
+  /** Seq of the last event in its log (0: none). */
+  lastEventSeq: number;
+}
+
+export interface NewExecution {
+  id: string;
+  threadId: string;
+  owner: string;
+  runtime: RuntimeName;
+  engineId?: string | null;
+  /** Default: now. */
+  startedAt?: EpochMs;
+}
+
+export interface ExecutionProgress {
+  tokensUsed?: number;
+  nodesExecuted?: string[];
+}
+
+/** How an execution ended. */
+export interface ExecutionEnding {
+  status: Exclude<ExecutionStatus, "running">;
+  errorType?: string | null;
+  error?: string | null;
+  tokensUsed?: number;
+  nodesExecuted?: string[];
+  result?: unknown;
+  /** Default: now. */
+  endedAt?: EpochMs;
+  /** Default: endedAt − startedAt. */
+  durationMs?: number;
+}
+
+export interface MarkFailedOptions {
+  /** Only executions started by this engine instance (several engines on one database). Default: all. */
+  engineId?: string;
+  /**
+   * The event to end each failed execution's log with (the contract's `error` event), so a
+   * client that reconnects sees its stream end like any other. Appended in the same transaction.
+   */
+  finalEvent?: (execution: ExecutionRecord) => NewEvent;
+}
+
+export interface ExecutionStore {
+  create(execution: NewExecution): Promise<ExecutionRecord>;
+  /** The execution, or null when it does not exist or belongs to another owner. */
+  get(owner: string, id: string): Promise<ExecutionRecord | null>;
+  /** The owner's executions, newest first, optionally of one thread. */
+  list(owner: string, options?: ListOptions & { threadId?: string }): Promise<ExecutionRecord[]>;
+  /** Updates the counters of a running execution; false when it is not running. */
+  updateProgress(id: string, progress: ExecutionProgress): Promise<boolean>;
+  /**
+   * Ends a running execution, appending `finalEvent` (the stream's `complete` or `error`) to its
+   * log in the same transaction. The first ending wins: `finished` is false, and nothing is
+   * written, when the execution is unknown or already ended.
+   */
+  finish(id: string, ending: ExecutionEnding, finalEvent?: NewEvent): Promise<{ finished: boolean; event: StoredEvent | null }>;
+  /**
+   * At engine start: every execution still `running` (its engine died) becomes `error` with
+   * error_type `internal_error` and `reason`, and its thread lock is released. Returns their ids.
+   */
+  markRunningAsFailed(reason: string, options?: MarkFailedOptions): Promise<string[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event log
+
+export interface NewEvent {
+  /** The SSE event name (`metadata`, `node_start`, ..., `complete`, `error`). */
+  type: string;
+  /** JSON-serialisable. */
+  data: unknown;
+}
+
+export interface StoredEvent extends NewEvent {
+  executionId: string;
+  /** 1, 2, 3... within its execution: the SSE `id:`. */
+  seq: number;
+  createdAt: EpochMs;
+}
+
+export interface FollowOptions {
+  /** Ends the iteration (without error) when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface EventLog {
+  /** Appends to a running execution's log; null (nothing written) when it is unknown or has ended. */
+  append(executionId: string, event: NewEvent): Promise<StoredEvent | null>;
+  /** Events with seq > `afterSeq` (SSE `Last-Event-ID`), oldest first; empty for another owner's execution. */
+  read(owner: string, executionId: string, afterSeq: number, options?: ListOptions): Promise<StoredEvent[]>;
+  /**
+   * Events with seq > `afterSeq` as they are appended, oldest first. Ends once the execution has
+   * ended and every event is delivered, when `signal` aborts, or when the store closes. Ends at
+   * once for an unknown execution or another owner's.
+   */
+  follow(owner: string, executionId: string, afterSeq: number, options?: FollowOptions): AsyncIterable<StoredEvent>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints (LangGraph's BaseCheckpointSaver, one thread at a time)
+
+/**
+ * A value as LangGraph's serializer gives it: `serde.dumps_typed(x) -> (type, bytes)` in
+ * Python, `serde.dumpsTyped(x) -> [type, Uint8Array]` in JS. The store never looks inside.
+ */
+export interface TypedBlob {
+  type: string;
+  bytes: Uint8Array;
+}
+
+/** LangGraph's checkpoint metadata (`source`, `step`, `parents`, ...): JSON. */
+export type CheckpointMetadata = Record<string, unknown>;
+
+export interface NewCheckpoint {
+  /** Default "" (the root graph; subgraphs use `parent_ns:task_id`). */
+  checkpointNs?: string;
+  /** LangGraph's UUIDv6: sorts by time. */
+  checkpointId: string;
+  /** The checkpoint this one follows (the config's `checkpoint_id` at `put`). */
+  parentCheckpointId?: string | null;
+  checkpoint: TypedBlob;
+  metadata: CheckpointMetadata;
+}
+
+export interface PendingWrite {
+  taskId: string;
+  taskPath: string;
+  /** Position in the task's writes, or LangGraph's negative index for special channels. */
+  idx: number;
+  channel: string;
+  value: TypedBlob;
+}
+
+export interface CheckpointTuple {
+  threadId: string;
+  checkpointNs: string;
+  checkpointId: string;
+  parentCheckpointId: string | null;
+  checkpoint: TypedBlob;
+  metadata: CheckpointMetadata;
+  /** Writes of tasks of this checkpoint's next step, by task id then idx. */
+  pendingWrites: PendingWrite[];
+  createdAt: EpochMs;
+}
+
+export interface WritesTarget {
+  /** Default "". */
+  checkpointNs?: string;
+  checkpointId: string;
+  taskId: string;
+  /** Default "". */
+  taskPath?: string;
+}
+
+export interface CheckpointListOptions {
+  /** Only this namespace; default: every namespace (as LangGraph's `list` without `checkpoint_ns`). */
+  checkpointNs?: string;
+  /** Only checkpoints older than this id. */
+  before?: string;
+  limit?: number;
+  /** Only checkpoints whose metadata has each of these keys with an equal (deep) value. */
+  filter?: CheckpointMetadata;
+}
+
+export interface CheckpointStore {
+  /** The given checkpoint, or the newest of the namespace; null when there is none. */
+  getTuple(ref: ThreadRef, options?: { checkpointNs?: string; checkpointId?: string | null }): Promise<CheckpointTuple | null>;
+  /** Newest first. */
+  list(ref: ThreadRef, options?: CheckpointListOptions): Promise<CheckpointTuple[]>;
+  /** Stores (or replaces) a checkpoint. */
+  put(ref: ThreadRef, checkpoint: NewCheckpoint): Promise<void>;
+  /**
+   * Stores a task's writes against a checkpoint. Idempotent per (task, idx) as LangGraph's savers
+   * are: a write with a negative idx (errors, interrupts, resumes, scheduled) replaces the
+   * stored one; any other is kept as first written.
+   */
+  putWrites(ref: ThreadRef, target: WritesTarget, writes: { idx: number; channel: string; value: TypedBlob }[]): Promise<void>;
+  /** Deletes every checkpoint and write of the thread (LangGraph's `delete_thread`). */
+  deleteThread(ref: ThreadRef): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface Store {
+  /** `sqlite` or `postgres`: for /ready and logs. */
+  readonly backend: string;
+  readonly threads: ThreadStore;
+  readonly executions: ExecutionStore;
+  readonly events: EventLog;
+  readonly checkpoints: CheckpointStore;
+  /** Closes the database; ends every `follow`. Idempotent; later calls on the store reject. */
+  close(): Promise<void>;
+}
