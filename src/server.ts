@@ -18,7 +18,7 @@ function loadOrExit() {
 
 const config = loadOrExit();
 const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization", "req.headers[\"x-api-key\"]"] });
-const { server } = buildApp(config, { logger });
+const { server } = await buildApp(config, { logger });
 
 let stopping = false;
 const stop = (signal: string): void => {

@@ -130,7 +130,8 @@ test("upstream 500 then 429 reach the program in the provider's shape; LangChain
 test("calls without a live execution credential are refused", async () => {
   const url = `${engine.app.engine.gateway.url}/openai/v1/chat/completions`;
   const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
-  for (const headers of [{}, { authorization: "Bearer gbx-made-up" }, { authorization: `Bearer ${OPENAI_KEY}` }]) {
+  const attempts: Record<string, string>[] = [{}, { authorization: "Bearer gbx-made-up" }, { authorization: `Bearer ${OPENAI_KEY}` }];
+  for (const headers of attempts) {
     const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
     assert.equal(response.status, 401);
     const error = (await response.json()) as { error: { message: string } };

@@ -30,6 +30,10 @@ export interface Config {
   maxOutputBytes: number;
   /** Default LangGraph recursion limit. Default 25. */
   recursionLimit: number;
+  /** Directory of the embedded store (SQLite). Default <root>/.data. */
+  dataDir: string;
+  /** Quiet time after which a stream sends a keep-alive comment. Default 15000. */
+  sseKeepAliveMs: number;
   /** pino log level. Default info. */
   logLevel: string;
   /** Models a program may call through the gateway (`*` wildcards); empty: any. */
@@ -125,6 +129,8 @@ export const OPTIONS = {
   maxLogBytes: { env: "GRAPHBOX_MAX_LOG_BYTES", doc: "Program prints kept in metadata.logs", default: 65_536, parse: integer(0, 67_108_864) },
   maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest result or event a program may send", default: 16_777_216, parse: integer(1024, 1_073_741_824) },
   recursionLimit: { env: "GRAPHBOX_RECURSION_LIMIT", doc: "Default LangGraph recursion limit", default: 25, parse: integer(1, 100_000) },
+  dataDir: { env: "GRAPHBOX_DATA_DIR", doc: "Directory of the embedded SQLite store", default: join(PROJECT_ROOT, ".data"), parse: text },
+  sseKeepAliveMs: { env: "GRAPHBOX_SSE_KEEPALIVE_MS", doc: "Quiet time before a stream's keep-alive comment", default: 15_000, parse: integer(100, 600_000) },
   logLevel: {
     env: "GRAPHBOX_LOG_LEVEL",
     doc: "pino log level",
@@ -166,6 +172,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxLogBytes: p.read(env, o.maxLogBytes),
     maxOutputBytes: p.read(env, o.maxOutputBytes),
     recursionLimit: p.read(env, o.recursionLimit),
+    dataDir: p.read(env, o.dataDir),
+    sseKeepAliveMs: p.read(env, o.sseKeepAliveMs),
     logLevel: p.read(env, o.logLevel),
     modelAllowlist: p.read(env, o.modelAllowlist),
     upstreamTimeoutMs: p.read(env, o.upstreamTimeoutMs),

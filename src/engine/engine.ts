@@ -1,55 +1,155 @@
-/** The engine: runs executions and knows which are in flight. */
+/**
+ * The engine: runs executions on threads. It takes the thread's lock, records the execution and
+ * its events in the store, runs it, and ends its record and stream with exactly one terminal event.
+ */
+import { randomUUID } from "node:crypto";
+
 import type { Config } from "../config/index.ts";
-import { GraphboxError } from "../errors.ts";
+import { ERRORS, GraphboxError } from "../errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { runtimeFor } from "../runtimes/index.ts";
+import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import { Execution, type ExecutionHooks } from "./execution.ts";
-import type { ExecutionOutcome, ExecutionRequest } from "./types.ts";
+import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, TerminalEvent } from "./types.ts";
+
+/** A thread's lock lasts this long and is renewed while its execution runs; a dead engine's lapses. */
+const THREAD_LOCK_TTL_MS = 30_000;
+
+export interface RunHooks {
+  /** Every event as it is stored, with its seq (the SSE id), the terminal one last. */
+  onEvent?: (event: StoredEvent) => void;
+  /** Aborting ends the execution with error_type `cancelled`. */
+  signal?: AbortSignal;
+}
 
 export class Engine {
-  private readonly running = new Set<Promise<ExecutionOutcome>>();
-  private readonly cancelAll = new AbortController();
-
+  /** Identifies this engine process in the store (several engines may share one database). */
+  readonly engineId = randomUUID();
   readonly gateway: Gateway;
+  private readonly running = new Map<string, { promise: Promise<ExecutionOutcome>; cancel: AbortController }>();
+  private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
 
-  constructor(readonly config: Readonly<Config>) {
+  constructor(readonly config: Readonly<Config>, readonly store: Store) {
     this.gateway = new Gateway(config, { modelAllowlist: config.modelAllowlist, upstreamTimeoutMs: config.upstreamTimeoutMs });
   }
 
-  /** Starts what executions need (the LLM gateway). Idempotent. */
+  /** Starts the gateway and fails executions a dead engine left running. Idempotent. */
   start(): Promise<void> {
-    this.started ??= this.gateway.listen();
+    this.started ??= (async () => {
+      await this.gateway.listen();
+      await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
+        finalEvent: (execution) => ({
+          type: "error",
+          data: { type: "error", status: "error", error: "the engine stopped while this execution was running", error_type: "internal_error", code: "GBX_ERR_INTERNAL", execution_id: execution.id },
+        }),
+      });
+    })();
     return this.started;
-  }
-
-  /**
-   * Runs one execution to its outcome. Never throws for anything the program does; throws a
-   * GraphboxError when the request cannot run at all (no runtime for its language).
-   */
-  async execute(request: ExecutionRequest, hooks: ExecutionHooks = {}): Promise<ExecutionOutcome> {
-    const runtime = runtimeFor(request.language);
-    if (!runtime) {
-      throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available yet in this engine; only python programs run for now`);
-    }
-    const signal = hooks.signal ? AbortSignal.any([hooks.signal, this.cancelAll.signal]) : this.cancelAll.signal;
-    await this.start();
-    const run = new Execution(this.config, request, runtime, this.gateway, { ...hooks, signal }).run();
-    this.running.add(run);
-    try {
-      return await run;
-    } finally {
-      this.running.delete(run);
-    }
   }
 
   get inFlight(): number {
     return this.running.size;
   }
 
+  /**
+   * Runs one execution to its outcome. Never throws for anything the program does; throws a
+   * GraphboxError when the request cannot run at all (no runtime, thread busy or of the other runtime).
+   */
+  async execute(request: ExecutionRequest, owner: string, hooks: RunHooks = {}): Promise<ExecutionOutcome> {
+    await this.start();
+    const runtime = runtimeFor(request.language);
+    if (!runtime) throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available in this engine`);
+    const id = randomUUID();
+    const thread: ThreadRef = { owner, threadId: request.threadId };
+
+    const lock = await this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS);
+    if (!lock.acquired) throw new GraphboxError("GBX_ERR_THREAD_BUSY", `thread ${JSON.stringify(request.threadId)} is busy with execution ${lock.heldBy}; retry when it has ended`);
+    const renew = setInterval(() => void this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS), THREAD_LOCK_TTL_MS / 3);
+    try {
+      await this.admit(request, thread, runtime.name);
+      await this.store.executions.create({ id, threadId: request.threadId, owner, runtime: runtime.name, engineId: this.engineId });
+      return await this.run(request, id, thread, runtime, hooks);
+    } finally {
+      clearInterval(renew);
+      await this.store.threads.unlock(thread, id);
+    }
+  }
+
+  /** Refuses what cannot run on this thread, before anything is recorded. */
+  private async admit(request: ExecutionRequest, thread: ThreadRef, runtime: "python" | "js"): Promise<void> {
+    const existing = await this.store.threads.get(thread);
+    if (existing && existing.runtime !== runtime) {
+      throw new GraphboxError("GBX_ERR_THREAD_RUNTIME", `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`);
+    }
+    if (request.inputs === null && request.resume === null) {
+      const head = existing ? await this.store.checkpoints.getTuple(thread, { checkpointId: request.checkpointId }) : null;
+      if (!head) {
+        throw new GraphboxError("GBX_ERR_NOTHING_TO_CONTINUE", `\`inputs\` is null but thread ${JSON.stringify(thread.threadId)} has no checkpoint to continue from; send inputs to start it`);
+      }
+    }
+    await this.store.threads.ensure({ ...thread, runtime });
+  }
+
+  private async run(request: ExecutionRequest, id: string, thread: ThreadRef, runtime: NonNullable<ReturnType<typeof runtimeFor>>, hooks: RunHooks): Promise<ExecutionOutcome> {
+    const cancel = new AbortController();
+    const signals = [cancel.signal, this.cancelAll.signal, ...(hooks.signal ? [hooks.signal] : [])];
+    // Events are stored in order; each reaches the live listener once it has its seq.
+    let appended: Promise<void> = Promise.resolve();
+    const record = (event: ExecutionEvent): void => {
+      appended = appended.then(async () => {
+        const stored = await this.store.events.append(id, { type: event.type, data: event });
+        if (stored) hooks.onEvent?.(stored);
+      });
+    };
+    const executionHooks: ExecutionHooks = { onEvent: record, signal: AbortSignal.any(signals) };
+    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, checkpoints: this.store.checkpoints, thread }, executionHooks);
+    const promise = execution.run();
+    this.running.set(id, { promise, cancel });
+    try {
+      const outcome = await promise;
+      await execution.settled();
+      await appended;
+      await this.finish(id, thread, outcome, hooks);
+      return outcome;
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  private async finish(id: string, thread: ThreadRef, outcome: ExecutionOutcome, hooks: RunHooks): Promise<void> {
+    const terminal: TerminalEvent = outcome.status === "error" ? { type: "error", ...outcome } : { type: "complete", ...outcome };
+    const metadata = outcome.status === "error" ? outcome.metadata : outcome.result.metadata;
+    const status = outcome.status === "error" ? (outcome.error_type === "cancelled" ? "cancelled" : "error") : outcome.status;
+    const { event } = await this.store.executions.finish(
+      id,
+      {
+        status,
+        errorType: outcome.status === "error" ? outcome.error_type : null,
+        error: outcome.status === "error" ? outcome.error : null,
+        tokensUsed: metadata.tokens_used,
+        nodesExecuted: metadata.nodes_executed,
+        result: outcome,
+      },
+      { type: terminal.type, data: terminal },
+    );
+    await this.store.threads.setStatus(thread, status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error");
+    if (event) hooks.onEvent?.(event);
+  }
+
+  /** Cancels a running execution of this owner; false when none runs here. */
+  async cancel(owner: string, id: string): Promise<boolean> {
+    const execution = await this.store.executions.get(owner, id);
+    const running = this.running.get(id);
+    if (!execution || !running) return false;
+    running.cancel.abort();
+    await running.promise.catch(() => undefined);
+    return true;
+  }
+
   /** Lets running executions finish. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.running]);
+    await Promise.allSettled([...this.running.values()].map((r) => r.promise));
   }
 
   /** Cancels every running execution and waits until their processes are gone. */
@@ -59,3 +159,5 @@ export class Engine {
     if (this.started) await this.gateway.close();
   }
 }
+
+export const statusOf = (outcome: ExecutionOutcome): number => (outcome.status === "error" ? ERRORS[outcome.code].status : 200);

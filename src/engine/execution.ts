@@ -2,21 +2,32 @@
  * One execution from job to outcome: start the runtime's sandbox, wait until it is ready,
  * hand it the job, follow its events, enforce the deadline, assemble the contract's answer.
  */
-import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import type { Config } from "../config/index.ts";
 import { ERRORS, type ErrorCode } from "../errors.ts";
-import type { FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
+import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
 import { SandboxProcess, type ChannelFault, type ExitInfo } from "../sandbox/process.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { UsageTotals } from "../gateway/meter.ts";
+import type { CheckpointStore, ThreadRef } from "../store/types.ts";
+import { answerCheckpointRequest } from "./checkpoints.ts";
 import { costOf } from "./cost.ts";
 import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming, TokenUsage } from "./types.ts";
+
+/** What an execution works with besides its request. */
+export interface ExecutionContext {
+  id: string;
+  runtime: Runtime;
+  gateway: Gateway;
+  checkpoints: CheckpointStore;
+  /** The thread in the store (the owner's name and the request's thread_id). */
+  thread: ThreadRef;
+}
 
 export interface ExecutionHooks {
   onEvent?: (event: ExecutionEvent) => void;
@@ -52,7 +63,7 @@ function harnessEnvironment(workDir: string, gatewayUrl: string, credential: str
 }
 
 export class Execution {
-  readonly id = randomUUID();
+  readonly id: string;
   private readonly startedAt = performance.now();
   /** What the harness's callbacks saw: a cross-check only, since the program could fake it. */
   private readonly reportedUsage = new UsageTotals();
@@ -61,14 +72,22 @@ export class Execution {
   private sandbox: SandboxProcess | null = null;
   private settle: ((ending: Ending) => void) | null = null;
   private readyWaiter: ((ready: boolean) => void) | null = null;
+  private readonly debugSteps: Record<string, unknown>[] = [];
+  /** Checkpoint requests are answered one after another, in the order they came. */
+  private checkpointQueue: Promise<void> = Promise.resolve();
+  private readonly runtime: Runtime;
+  private readonly gateway: Gateway;
 
   constructor(
     private readonly config: Readonly<Config>,
     private readonly request: ExecutionRequest,
-    private readonly runtime: Runtime,
-    private readonly gateway: Gateway,
+    private readonly context: ExecutionContext,
     private readonly hooks: ExecutionHooks = {},
-  ) {}
+  ) {
+    this.id = context.id;
+    this.runtime = context.runtime;
+    this.gateway = context.gateway;
+  }
 
   async run(): Promise<ExecutionOutcome> {
     const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
@@ -148,6 +167,7 @@ export class Execution {
       inputs: r.inputs,
       resume: r.resume,
       stream: r.stream,
+      debug: r.debug,
       config: {
         recursion_limit: r.recursionLimit,
         configurable: r.configurable,
@@ -183,16 +203,43 @@ export class Execution {
       case "custom":
         this.emit({ type: "custom", data: message.data });
         return;
+      case "debug":
+        this.debugSteps.push(message.data);
+        return;
+      case "checkpoint":
+        this.answer(message, finish);
+        return;
       case "usage":
         this.reportedUsage.add(message);
         return;
       case "result":
+        if (message.status === "interrupted") this.emit({ type: "interrupt", next: message.next, interrupts: message.interrupts });
         finish({ kind: "result", message });
         return;
       case "error":
         finish({ kind: "failure", message });
         return;
     }
+  }
+
+  private answer(request: CheckpointRequest, finish: (ending: Ending) => void): void {
+    this.checkpointQueue = this.checkpointQueue.then(async () => {
+      try {
+        const value = await answerCheckpointRequest(this.context.checkpoints, this.context.thread, request);
+        this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: true, value });
+      } catch (err: unknown) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: false, error: message });
+        if (!(err instanceof Error && err.name === "CheckpointRequestError")) {
+          finish({ kind: "engine", code: "GBX_ERR_INTERNAL", error: `the engine could not store a checkpoint: ${message}` });
+        }
+      }
+    });
+  }
+
+  /** Resolves once every checkpoint the harness sent has been stored. */
+  settled(): Promise<void> {
+    return this.checkpointQueue;
   }
 
   private emit(event: ExecutionEvent): void {
@@ -226,6 +273,7 @@ export class Execution {
       node_timings: this.nodeTimings,
       next: result?.next ?? [],
       interrupts: result?.interrupts ?? [],
+      ...(this.request.debug ? { debug: this.debugSteps } : {}),
       logs: this.sandbox?.logs() ?? "",
     };
   }

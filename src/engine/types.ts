@@ -75,6 +75,8 @@ export interface ExecutionMetadata {
   interrupts: { id: string; value: unknown }[];
   /** The program's own prints (stdout and stderr), bounded. */
   logs: string;
+  /** With config.debug: each step's tasks (input, writes, error, timing) and the state after it. */
+  debug?: Record<string, unknown>[];
 }
 
 export interface ExecutionSuccess {
@@ -95,4 +97,8 @@ export type ExecutionEvent =
   | { type: "node_end"; node: string; step: number; duration_ms: number }
   | { type: "update"; [node: string]: unknown }
   | { type: "token"; node: string | null; content: string }
-  | { type: "custom"; data: unknown };
+  | { type: "custom"; data: unknown }
+  | { type: "interrupt"; next: string[]; interrupts: { id: string; value: unknown }[] };
+
+/** The event that ends every stream: `complete` with the result, or `error` with the envelope. */
+export type TerminalEvent = { type: "complete" } & ExecutionSuccess | ({ type: "error" } & Exclude<ExecutionOutcome, ExecutionSuccess>);

@@ -3,22 +3,27 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 
 import type { Config } from "../config/index.ts";
 import { Engine } from "../engine/engine.ts";
-import { ERRORS } from "../errors.ts";
+import { openSqliteStore } from "../store/index.ts";
+import type { Store } from "../store/types.ts";
 import { installErrorHandlers } from "./errors.ts";
-import { toExecutionRequest } from "./request.ts";
-import { executeBodySchema, type ExecuteBody } from "./schemas.ts";
+import { executeRoutes } from "./routes/execute.ts";
+import { recordRoutes } from "./routes/records.ts";
 
 export interface AppOptions {
   /** A pino logger; without one the app logs nothing (tests). */
   logger?: FastifyBaseLogger;
+  /** The store; default: SQLite in config.dataDir. */
+  store?: Store;
 }
 
 export interface GraphboxApp {
   server: FastifyInstance;
   engine: Engine;
+  store: Store;
 }
 
-export function buildApp(config: Readonly<Config>, options: AppOptions = {}): GraphboxApp {
+export async function buildApp(config: Readonly<Config>, options: AppOptions = {}): Promise<GraphboxApp> {
+  const store = options.store ?? (await openSqliteStore({ dataDir: config.dataDir }));
   const server = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
@@ -27,25 +32,25 @@ export function buildApp(config: Readonly<Config>, options: AppOptions = {}): Gr
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
   });
-  const engine = new Engine(config);
+  const engine = new Engine(config, store);
   installErrorHandlers(server);
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   server.removeContentTypeParser("text/plain");
 
-  const execute = async (body: ExecuteBody) => {
-    const outcome = await engine.execute(toExecutionRequest(body, config, false));
-    return { status: outcome.status === "error" ? ERRORS[outcome.code].status : 200, outcome };
-  };
-  for (const path of ["/execute-langgraph", "/api/execute-langgraph"]) {
-    server.post<{ Body: ExecuteBody }>(path, { schema: { body: executeBodySchema } }, async (request, reply) => {
-      const { status, outcome } = await execute(request.body);
-      return reply.status(status).send(outcome);
-    });
-  }
-
+  executeRoutes(server, engine, config);
+  recordRoutes(server, engine, store, config);
   server.get("/health", async () => ({ status: "ok" }));
-  server.get("/ready", async () => ({ status: "ready", runtimes: { python: { python: config.pythonPath } }, in_flight: engine.inFlight }));
+  server.get("/ready", async () => ({
+    status: "ready",
+    runtimes: { python: { python: config.pythonPath } },
+    store: store.backend,
+    in_flight: engine.inFlight,
+  }));
 
-  server.addHook("onClose", async () => engine.destroy());
-  return { server, engine };
+  server.addHook("onReady", async () => engine.start());
+  server.addHook("onClose", async () => {
+    await engine.destroy();
+    if (!options.store) await store.close();
+  });
+  return { server, engine, store };
 }

@@ -20,6 +20,8 @@ export interface JobMessage {
   resume: unknown;
   /** True when the caller streams: the harness then also sends `update` and `token` events. */
   stream: boolean;
+  /** True for config.debug: the harness sends a `debug` message per step. */
+  debug: boolean;
   config: {
     recursion_limit: number;
     configurable: Record<string, unknown>;
@@ -29,7 +31,28 @@ export interface JobMessage {
   };
 }
 
-export type EngineMessage = JobMessage;
+/** Engine → harness: the answer to a harness request (answered in order, one at a time). */
+export interface ResponseMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: "response";
+  request_id: number;
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+}
+
+export type EngineMessage = JobMessage | ResponseMessage;
+
+/** Checkpoint operations a harness may ask for; always on the execution's own thread. */
+export type CheckpointOp = "get_tuple" | "list" | "put" | "put_writes";
+
+export interface CheckpointRequest {
+  v: 1;
+  type: "checkpoint";
+  request_id: number;
+  op: CheckpointOp;
+  args: Record<string, unknown>;
+}
 
 /** Harness → engine. */
 export type HarnessMessage =
@@ -39,6 +62,8 @@ export type HarnessMessage =
   | { v: 1; type: "update"; data: Record<string, unknown> }
   | { v: 1; type: "token"; node: string | null; content: string }
   | { v: 1; type: "custom"; data: unknown }
+  | { v: 1; type: "debug"; data: Record<string, unknown> }
+  | CheckpointRequest
   | { v: 1; type: "usage"; model: string; node: string | null; input_tokens: number; output_tokens: number; total_tokens: number }
   | ResultMessage
   | FailureMessage;
@@ -81,6 +106,12 @@ const REQUIRED: Record<HarnessMessage["type"], Record<string, (x: unknown) => bo
   update: { data: isObject },
   token: { node: (x) => x === null || isString(x), content: isString },
   custom: {},
+  debug: { data: isObject },
+  checkpoint: {
+    request_id: isCount,
+    op: (x) => x === "get_tuple" || x === "list" || x === "put" || x === "put_writes",
+    args: isObject,
+  },
   usage: { model: isString, node: (x) => x === null || isString(x), input_tokens: isCount, output_tokens: isCount, total_tokens: isCount },
   result: {
     status: (x) => x === "success" || x === "interrupted",

@@ -1,5 +1,8 @@
 /** Starts the real engine on a real port for a test file, pointed at an LLM stand-in. */
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import { loadConfig, type Config } from "../../src/config/index.ts";
 import { buildApp, type GraphboxApp } from "../../src/http/app.ts";
@@ -14,7 +17,9 @@ export interface RunningEngine {
 }
 
 export async function startEngine(llm?: LlmStandIn, overrides: Partial<Config> = {}): Promise<RunningEngine> {
-  const env: Record<string, string> = { GRAPHBOX_PORT: "0" };
+  // A store of its own, removed on close, unless the test names a data directory to share.
+  const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), "graphbox-test-store-"));
+  const env: Record<string, string> = { GRAPHBOX_PORT: "0", GRAPHBOX_DATA_DIR: dataDir };
   if (llm) {
     Object.assign(env, {
       OPENAI_BASE_URL: llm.openaiBaseUrl,
@@ -24,7 +29,7 @@ export async function startEngine(llm?: LlmStandIn, overrides: Partial<Config> =
     });
   }
   const config = loadConfig(env, overrides);
-  const app = buildApp(config);
+  const app = await buildApp(config);
   await app.server.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -39,6 +44,9 @@ export async function startEngine(llm?: LlmStandIn, overrides: Partial<Config> =
       });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     },
-    close: () => app.server.close(),
+    async close() {
+      await app.server.close();
+      if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }

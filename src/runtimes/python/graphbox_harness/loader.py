@@ -16,6 +16,25 @@ class NoGraphError(Exception):
     pass
 
 
+class ProgramExit(Exception):
+    """What `sys.exit()` raises inside a program.
+
+    A real SystemExit escaping a node kills asyncio's loop mid-step and surfaces as a bare
+    CancelledError; an ordinary exception fails the node like any other error, and says so.
+    """
+
+    def __init__(self, code=None):
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self) -> str:
+        return f"the program called sys.exit({self.code!r})"
+
+
+def _program_exit(code=None):
+    raise ProgramExit(code)
+
+
 def seed_globals() -> dict:
     """The specification's pre-filled globals, so programs written against it need no imports."""
     from typing import Annotated, TypedDict
@@ -43,6 +62,7 @@ def load_program(source: str) -> types.ModuleType:
     and in linecache so tracebacks show the program's lines.
     """
     code = compile(source, PROGRAM_FILENAME, "exec", dont_inherit=True)
+    sys.exit = _program_exit
     module = types.ModuleType(MODULE_NAME)
     module.__file__ = PROGRAM_FILENAME
     module.__dict__.update(seed_globals())

@@ -3,6 +3,7 @@
 import json
 import os
 import struct
+import threading
 
 VERSION = 1
 CHANNEL_FD = 3
@@ -10,9 +11,32 @@ _HEADER = struct.Struct(">I")
 MAX_JOB_BYTES = 64 * 1024 * 1024
 
 
+class EngineRequestError(Exception):
+    """The engine refused a request (e.g. a checkpoint operation on a thread it does not allow)."""
+
+
 class Channel:
     def __init__(self, fd: int = CHANNEL_FD):
         self._fd = fd
+        self._request_lock = threading.Lock()
+        self._next_request = 0
+
+    def request(self, type_: str, **fields):
+        """Sends a request and waits for the engine's answer.
+
+        The engine answers requests in order and sends nothing else after the job, so the next
+        frame read is the answer; the lock keeps threads (sync nodes) from interleaving.
+        """
+        with self._request_lock:
+            self._next_request += 1
+            request_id = self._next_request
+            self.send(type_, request_id=request_id, **fields)
+            answer = self.receive()
+        if answer.get("type") != "response" or answer.get("request_id") != request_id:
+            raise EngineRequestError(f"unexpected answer from the engine: {answer.get('type')}")
+        if not answer.get("ok"):
+            raise EngineRequestError(answer.get("error") or "the engine refused the request")
+        return answer.get("value")
 
     def send(self, type_: str, **fields) -> None:
         payload = json.dumps({"v": VERSION, "type": type_, **fields}, ensure_ascii=False, allow_nan=False).encode()

@@ -2,11 +2,10 @@
 
 import time
 
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.types import Command
 
 from . import errors
+from .checkpointer import EngineCheckpointSaver
 from .loader import NoGraphError, find_graph, load_program
 from .meter import LlmMeter
 from .serialize import to_json
@@ -19,11 +18,14 @@ class NodeTracker:
     none is running opens a new step.
     """
 
-    def __init__(self, channel):
+    def __init__(self, channel, debug: bool):
         self._channel = channel
         self._running = {}
         self.step = 0
         self.failed_node = None
+        # With config.debug: the tasks of the current step, sent with the checkpoint that ends it.
+        self._debug = debug
+        self._debug_tasks = []
 
     def observe(self, chunk: dict) -> None:
         name = chunk.get("name", "")
@@ -32,19 +34,48 @@ class NodeTracker:
         if "input" in chunk:
             if not self._running:
                 self.step += 1
-            self._running[chunk["id"]] = (name, time.perf_counter(), self.step)
+            self._running[chunk["id"]] = (name, time.perf_counter(), self.step, chunk.get("input"))
             self._channel.send("node_start", node=name, step=self.step)
             return
         started = self._running.pop(chunk["id"], None)
         if started is None:
             return
-        _, t0, step = started
+        _, t0, step, task_input = started
         status = "error" if chunk.get("error") else "interrupted" if chunk.get("interrupts") else "ok"
         if status == "error":
             self.failed_node = name
-        self._channel.send(
-            "node_end", node=name, step=step, duration_ms=round((time.perf_counter() - t0) * 1000, 3), status=status
-        )
+        duration_ms = round((time.perf_counter() - t0) * 1000, 3)
+        self._channel.send("node_end", node=name, step=step, duration_ms=duration_ms, status=status)
+        if self._debug:
+            error = chunk.get("error")
+            self._debug_tasks.append({
+                "id": chunk["id"], "node": name, "status": status, "duration_ms": duration_ms,
+                "input": to_json(task_input), "writes": to_json(chunk.get("result")),
+                "error": errors.describe(error) if isinstance(error, BaseException) else to_json(error),
+                "interrupts": to_json(chunk.get("interrupts") or []),
+            })
+
+    def blamed_node(self) -> str | None:
+        """The node an exception came from: the task reported failed, else the only one still running."""
+        if self.failed_node:
+            return self.failed_node
+        names = {name for name, *_ in self._running.values()}
+        return names.pop() if len(names) == 1 else None
+
+    def checkpoint(self, chunk: dict) -> None:
+        """A step ended (or the run began): with config.debug, report the step and the state after it."""
+        if not self._debug:
+            return
+        metadata = chunk.get("metadata") or {}
+        self._channel.send("debug", data={
+            "step": metadata.get("step"),
+            "source": metadata.get("source"),
+            "checkpoint_id": ((chunk.get("config") or {}).get("configurable") or {}).get("checkpoint_id"),
+            "tasks": self._debug_tasks,
+            "state": to_json(chunk.get("values")),
+            "next": list(chunk.get("next") or []),
+        })
+        self._debug_tasks = []
 
 
 def _graph_input(job: dict):
@@ -89,9 +120,8 @@ async def run(job: dict, channel) -> None:
         channel.send("error", error_type="invalid_request", error=problem, node=None, traceback="")
         return
 
-    # The engine's checkpointer replaces any the program set. pickle_fallback keeps values msgpack
-    # refuses (a bare object() in state) from failing the run; only this thread's own data is read back.
-    graph.checkpointer = InMemorySaver(serde=JsonPlusSerializer(pickle_fallback=True))
+    # The engine's checkpointer replaces any the program set, so threads live in the engine's store.
+    graph.checkpointer = EngineCheckpointSaver(channel)
     config_in = job["config"]
     configurable = {**config_in.get("configurable", {}), "thread_id": job["thread_id"]}
     if config_in.get("checkpoint_id"):
@@ -103,13 +133,17 @@ async def run(job: dict, channel) -> None:
     }
     stream = job["stream"]
     modes = ["tasks", "updates", "custom"] if stream else ["tasks"]
-    tracker = NodeTracker(channel)
+    if job.get("debug"):
+        modes.append("checkpoints")
+    tracker = NodeTracker(channel, debug=bool(job.get("debug")))
 
     try:
         async for mode, chunk in graph.astream(
             _graph_input(job), config, stream_mode=modes,
             interrupt_before=config_in["interrupt_before"] or None,
             interrupt_after=config_in["interrupt_after"] or None,
+            # Each step's checkpoint is stored before the next step starts, so a killed run resumes.
+            durability="sync",
         ):
             if mode == "tasks":
                 tracker.observe(chunk)
@@ -118,8 +152,10 @@ async def run(job: dict, channel) -> None:
                     channel.send("update", data=to_json(chunk))
             elif mode == "custom":
                 channel.send("custom", data=to_json(chunk))
+            elif mode == "checkpoints":
+                tracker.checkpoint(chunk)
     except BaseException as err:  # SystemExit and KeyboardInterrupt from a node are the program's errors too
-        channel.send("error", error_type="program_error", error=errors.describe(err), node=tracker.failed_node,
+        channel.send("error", error_type="program_error", error=errors.describe(err), node=tracker.blamed_node(),
                      traceback=errors.program_traceback(err))
         return
 

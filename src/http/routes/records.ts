@@ -1,0 +1,118 @@
+/** Threads and executions: state, history, status, cancel, stream replay. */
+import type { FastifyInstance } from "fastify";
+
+import type { Config } from "../../config/index.ts";
+import type { Engine } from "../../engine/engine.ts";
+import type { ExecutionOutcome, ExecutionSuccess } from "../../engine/types.ts";
+import { GraphboxError } from "../../errors.ts";
+import type { ExecutionRecord, Store } from "../../store/types.ts";
+import { ownerOf } from "../owner.ts";
+import { SseStream } from "../sse.ts";
+
+type IdParams = { Params: { id: string } };
+
+function executionView(record: ExecutionRecord): Record<string, unknown> {
+  const outcome = record.result as ExecutionOutcome | null;
+  return {
+    execution_id: record.id,
+    thread_id: record.threadId,
+    runtime: record.runtime,
+    status: record.status,
+    error_type: record.errorType,
+    error: record.error,
+    started_at: new Date(record.startedAt).toISOString(),
+    ended_at: record.endedAt === null ? null : new Date(record.endedAt).toISOString(),
+    duration_ms: record.durationMs,
+    tokens_used: record.tokensUsed,
+    nodes_executed: record.nodesExecuted,
+    result: outcome,
+  };
+}
+
+export function recordRoutes(server: FastifyInstance, engine: Engine, store: Store, config: Readonly<Config>): void {
+  const threadOf = async (owner: string, threadId: string) => {
+    const thread = await store.threads.get({ owner, threadId });
+    if (!thread) throw new GraphboxError("GBX_ERR_THREAD_NOT_FOUND", `no thread ${JSON.stringify(threadId)}`);
+    return thread;
+  };
+  const executionOf = async (owner: string, id: string) => {
+    const execution = await store.executions.get(owner, id);
+    if (!execution) throw new GraphboxError("GBX_ERR_EXECUTION_NOT_FOUND", `no execution ${JSON.stringify(id)}`);
+    return execution;
+  };
+
+  for (const prefix of ["", "/api"]) {
+    server.get<IdParams>(`${prefix}/threads/:id/state`, async (request) => {
+      const owner = ownerOf(request);
+      const thread = await threadOf(owner, request.params.id);
+      // The state as the last execution that reached a result left it.
+      const executions = await store.executions.list(owner, { threadId: thread.threadId, limit: 50 });
+      let result: ExecutionSuccess["result"] | null = null;
+      for (const execution of executions) {
+        const outcome = execution.result as ExecutionOutcome | null;
+        if (outcome && outcome.status !== "error") {
+          result = outcome.result;
+          break;
+        }
+      }
+      return {
+        thread_id: thread.threadId,
+        runtime: thread.runtime,
+        status: thread.status,
+        values: result?.state ?? {},
+        next: result?.metadata.next ?? [],
+        interrupts: result?.metadata.interrupts ?? [],
+        checkpoint_id: result?.metadata.checkpoint_id ?? null,
+        updated_at: new Date(thread.updatedAt).toISOString(),
+      };
+    });
+
+    server.get<IdParams & { Querystring: { limit?: number; before?: string } }>(
+      `${prefix}/threads/:id/history`,
+      { schema: { querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 1000 }, before: { type: "string" } } } } },
+      async (request) => {
+        const owner = ownerOf(request);
+        const thread = await threadOf(owner, request.params.id);
+        const tuples = await store.checkpoints.list(thread, {
+          checkpointNs: "",
+          limit: request.query.limit ?? 100,
+          ...(request.query.before ? { before: request.query.before } : {}),
+        });
+        return {
+          thread_id: thread.threadId,
+          checkpoints: tuples.map((t) => ({
+            checkpoint_id: t.checkpointId,
+            parent_checkpoint_id: t.parentCheckpointId,
+            step: t.metadata["step"] ?? null,
+            source: t.metadata["source"] ?? null,
+            metadata: t.metadata,
+            created_at: new Date(t.createdAt).toISOString(),
+          })),
+        };
+      },
+    );
+
+    server.get<IdParams>(`${prefix}/executions/:id`, async (request) => executionView(await executionOf(ownerOf(request), request.params.id)));
+
+    server.post<IdParams>(`${prefix}/executions/:id/cancel`, async (request) => {
+      const owner = ownerOf(request);
+      await executionOf(owner, request.params.id);
+      const cancelled = await engine.cancel(owner, request.params.id);
+      return { execution_id: request.params.id, cancelled, execution: executionView(await executionOf(owner, request.params.id)) };
+    });
+
+    server.get<IdParams & { Querystring: { last_event_id?: string } }>(`${prefix}/executions/:id/stream`, async (request, reply) => {
+      const owner = ownerOf(request);
+      await executionOf(owner, request.params.id);
+      const header = request.headers["last-event-id"];
+      const after = Number(typeof header === "string" ? header : (request.query.last_event_id ?? "0"));
+      if (!Number.isInteger(after) || after < 0) throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`Last-Event-ID` must be a whole number");
+      const gone = new AbortController();
+      reply.hijack();
+      // A reader going away stops following; it does not cancel the execution (the POST's client owns that).
+      const stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort());
+      for await (const event of store.events.follow(owner, request.params.id, after, { signal: gone.signal })) stream.send(event);
+      stream.end();
+    });
+  }
+}

@@ -1,0 +1,49 @@
+/** Server-Sent Events on a raw response: ids, names, JSON data, keep-alive comments. */
+import type { ServerResponse } from "node:http";
+
+import type { StoredEvent } from "../store/types.ts";
+
+export class SseStream {
+  private keepAlive: NodeJS.Timeout;
+  private closed = false;
+
+  /** `onGone` runs when the client goes away before the stream ended. */
+  constructor(private readonly raw: ServerResponse, keepAliveMs: number, onGone: () => void) {
+    raw.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      connection: "keep-alive",
+      // Proxies such as nginx would otherwise buffer the stream.
+      "x-accel-buffering": "no",
+    });
+    raw.flushHeaders();
+    this.keepAlive = setInterval(() => this.comment("keepalive"), keepAliveMs);
+    raw.on("close", () => {
+      if (!this.closed) {
+        this.stop();
+        onGone();
+      }
+    });
+  }
+
+  send(event: StoredEvent): void {
+    if (this.closed) return;
+    this.raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    this.keepAlive.refresh();
+  }
+
+  private comment(text: string): void {
+    if (!this.closed) this.raw.write(`: ${text}\n\n`);
+  }
+
+  end(): void {
+    if (this.closed) return;
+    this.stop();
+    this.raw.end();
+  }
+
+  private stop(): void {
+    this.closed = true;
+    clearInterval(this.keepAlive);
+  }
+}
