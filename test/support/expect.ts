@@ -6,6 +6,8 @@ type Json = Record<string, unknown>;
 export interface ExpectContext {
   /** Tokens the LLM stand-in reported during this request. */
   standInTokens: number;
+  /** The SSE events, when the request was streamed. */
+  events?: { id: number; event: string; data: Json }[] | undefined;
 }
 
 const ENGINE_PATH_MARKERS = ["/work/", "graphbox_harness", "site-packages", "/src/runtimes"];
@@ -70,8 +72,20 @@ export function checkExpectations(answer: Json, expect: Json, context: ExpectCon
         break;
       case "traceback_names_program_line": {
         const traceback = String(answer["traceback"]);
-        assert.match(traceback, /File "<workflow>", line \d+/, traceback);
+        // Python: `File "<workflow>", line 12`; JavaScript/TypeScript (source-mapped): `<workflow>:12:5`.
+        assert.match(traceback, /File "<workflow>", line \d+|<workflow>:\d+:\d+/, traceback);
         for (const marker of ENGINE_PATH_MARKERS) assert.ok(!traceback.includes(marker), `traceback shows ${marker}: ${traceback}`);
+        break;
+      }
+      case "events_include": {
+        const names = new Set((context.events ?? []).map((e) => e.event));
+        for (const name of want as string[]) assert.ok(names.has(name), `no ${name} event in ${[...names].join(", ")}`);
+        break;
+      }
+      case "tokens_joined_equal_last_message": {
+        const tokens = (context.events ?? []).filter((e) => e.event === "token").map((e) => String(e.data["content"]));
+        assert.ok(tokens.length > 1, "expected several token events");
+        assert.equal(tokens.join(""), lastContent(messages));
         break;
       }
       default:

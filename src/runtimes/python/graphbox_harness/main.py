@@ -14,7 +14,18 @@ def _versions() -> dict:
     return {"python": sys.version.split()[0], **{name: metadata.version(name) for name in names}}
 
 
+def _die_with_engine() -> None:
+    """Ask the kernel to kill this process if the engine dies (PR_SET_PDEATHSIG = 1, SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)
+    except Exception:  # not Linux: the engine's process-group kill still applies
+        pass
+
+
 def main() -> None:
+    _die_with_engine()
     channel = Channel()
     seed_globals()  # imports LangGraph and the LLM clients before the job arrives
     channel.send("ready", runtime="python", versions=_versions())

@@ -159,7 +159,9 @@ async def run(job: dict, channel) -> None:
                      traceback=errors.program_traceback(err))
         return
 
-    snapshot = await graph.aget_state(config)
+    # The thread's head now (after a time-travel run, not the checkpoint it started from).
+    head = {**config, "configurable": {k: v for k, v in configurable.items() if k != "checkpoint_id"}}
+    snapshot = await graph.aget_state(head)
     values = snapshot.values if isinstance(snapshot.values, dict) else {"__root__": snapshot.values}
     interrupts = [
         {"id": str(item.id), "value": to_json(item.value)} for task in snapshot.tasks for item in task.interrupts
