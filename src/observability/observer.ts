@@ -1,0 +1,85 @@
+/**
+ * What the engine tells observers (logs, metrics, traces) about executions. Observers must be
+ * cheap and must not throw: the engine calls them inline and ignores their failures.
+ */
+import type { ExecutionEvent, ExecutionOutcome, Language } from "../engine/types.ts";
+
+export interface ExecutionInfo {
+  id: string;
+  /** The API key's name. */
+  owner: string;
+  threadId: string;
+  runtime: "python" | "js";
+  language: Language;
+  /** Time spent waiting for admission, in ms. */
+  queueMs: number;
+}
+
+export interface LlmCallInfo {
+  executionId: string;
+  provider: "openai" | "anthropic";
+  /** The API path after the provider prefix, e.g. /chat/completions. */
+  operation: string;
+  model: string;
+  stream: boolean;
+  /** The upstream's HTTP status, or 0 when it could not be reached. */
+  status: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** The node running when the call was made (when exactly one was). */
+  node: string | null;
+  startedAt: number;
+  durationMs: number;
+  /** Time to the first byte of the answer. */
+  firstByteMs: number | null;
+}
+
+export interface ExecutionObserver {
+  executionStarted?(info: ExecutionInfo): void;
+  /** Events as the harness reports them (node_start, node_end, update, token...). */
+  executionEvent?(info: ExecutionInfo, event: ExecutionEvent): void;
+  llmCall?(call: LlmCallInfo): void;
+  executionEnded?(info: ExecutionInfo, outcome: ExecutionOutcome): void;
+  /** Sandbox start-up, in ms (start to `ready`). */
+  sandboxStarted?(runtime: "python" | "js", ms: number): void;
+  /** Flushes what is buffered (shutdown). */
+  flush?(): Promise<void>;
+}
+
+/** Calls every observer, never letting one's failure reach the engine. */
+export class Observers implements ExecutionObserver {
+  constructor(private readonly observers: ExecutionObserver[] = []) {}
+
+  add(observer: ExecutionObserver): void {
+    this.observers.push(observer);
+  }
+
+  private each(call: (o: ExecutionObserver) => void): void {
+    for (const observer of this.observers) {
+      try {
+        call(observer);
+      } catch {
+        // An observer's bug must not fail an execution.
+      }
+    }
+  }
+
+  executionStarted(info: ExecutionInfo): void {
+    this.each((o) => o.executionStarted?.(info));
+  }
+  executionEvent(info: ExecutionInfo, event: ExecutionEvent): void {
+    this.each((o) => o.executionEvent?.(info, event));
+  }
+  llmCall(call: LlmCallInfo): void {
+    this.each((o) => o.llmCall?.(call));
+  }
+  executionEnded(info: ExecutionInfo, outcome: ExecutionOutcome): void {
+    this.each((o) => o.executionEnded?.(info, outcome));
+  }
+  sandboxStarted(runtime: "python" | "js", ms: number): void {
+    this.each((o) => o.sandboxStarted?.(runtime, ms));
+  }
+  async flush(): Promise<void> {
+    await Promise.allSettled(this.observers.map((o) => o.flush?.()));
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Faults of the store itself. Each has a stable code to check (not the class); to a client they
+ * are the catalogue's GBX_ERR_INTERNAL.
+ */
+export type StoreErrorCode =
+  /** A call after `close()`. */
+  | "GBX_STORE_CLOSED"
+  /** The database was written by a newer Graphbox (its schema_version is ahead of this code). */
+  | "GBX_STORE_SCHEMA_TOO_NEW"
+  /** The data directory's file system cannot hold an SQLite write-ahead log. */
+  | "GBX_STORE_WAL_UNAVAILABLE"
+  /** A caller passed a value the store cannot hold (a TTL of 0, a blob that is not bytes...). */
+  | "GBX_STORE_INVALID_ARGUMENT";
+
+export class StoreError extends Error {
+  override name = "StoreError";
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

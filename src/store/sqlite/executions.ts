@@ -1,0 +1,168 @@
+/** Executions, in SQLite. */
+import { StoreError } from "../errors.ts";
+import type {
+  ExecutionEnding,
+  ExecutionProgress,
+  ExecutionRecord,
+  ExecutionStatus,
+  ExecutionStore,
+  ListOptions,
+  MarkFailedOptions,
+  NewEvent,
+  NewExecution,
+  RuntimeName,
+  StoredEvent,
+} from "../types.ts";
+import { limitOf, nonNegativeInteger, toJson } from "../validate.ts";
+import type { SqliteContext } from "./context.ts";
+import type { SqliteEventLog } from "./events.ts";
+
+interface ExecutionRow {
+  id: string;
+  owner: string;
+  thread_id: string;
+  runtime: string;
+  status: string;
+  error_type: string | null;
+  error: string | null;
+  engine_id: string | null;
+  started_at: number;
+  ended_at: number | null;
+  duration_ms: number | null;
+  tokens_used: number;
+  nodes_executed: string;
+  result: string | null;
+  last_seq: number;
+}
+
+const toExecution = (row: ExecutionRow): ExecutionRecord => ({
+  id: row.id,
+  threadId: row.thread_id,
+  owner: row.owner,
+  runtime: row.runtime as RuntimeName,
+  status: row.status as ExecutionStatus,
+  errorType: row.error_type,
+  error: row.error,
+  engineId: row.engine_id,
+  startedAt: row.started_at,
+  endedAt: row.ended_at,
+  durationMs: row.duration_ms,
+  tokensUsed: row.tokens_used,
+  nodesExecuted: JSON.parse(row.nodes_executed) as string[],
+  result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+  lastEventSeq: row.last_seq,
+});
+
+function nodeList(nodes: string[] | undefined): string | null {
+  if (nodes === undefined) return null;
+  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string")) throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "nodesExecuted must be a list of node names");
+  return JSON.stringify(nodes);
+}
+
+export class SqliteExecutionStore implements ExecutionStore {
+  private readonly insert;
+  private readonly select;
+  private readonly selectOwned;
+  private readonly selectByOwner;
+  private readonly selectByThread;
+  private readonly updateCounters;
+  private readonly end;
+  private readonly selectRunning;
+  private readonly selectRunningOfEngine;
+  private readonly releaseLock;
+
+  constructor(
+    private readonly ctx: SqliteContext,
+    private readonly events: SqliteEventLog,
+  ) {
+    const { db } = ctx;
+    this.insert = db.prepare<[string, string, string, string, string | null, number]>(
+      "INSERT INTO executions (id, owner, thread_id, runtime, status, engine_id, started_at) VALUES (?, ?, ?, ?, 'running', ?, ?)",
+    );
+    this.select = db.prepare<[string], ExecutionRow>("SELECT * FROM executions WHERE id = ?");
+    this.selectOwned = db.prepare<[string, string], ExecutionRow>("SELECT * FROM executions WHERE id = ? AND owner = ?");
+    this.selectByOwner = db.prepare<[string, number], ExecutionRow>("SELECT * FROM executions WHERE owner = ? ORDER BY started_at DESC, id DESC LIMIT ?");
+    this.selectByThread = db.prepare<[string, string, number], ExecutionRow>(
+      "SELECT * FROM executions WHERE owner = ? AND thread_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+    );
+    this.updateCounters = db.prepare<[number | null, string | null, string]>(
+      "UPDATE executions SET tokens_used = COALESCE(?, tokens_used), nodes_executed = COALESCE(?, nodes_executed) WHERE id = ? AND status = 'running'",
+    );
+    this.end = db.prepare<[string, string | null, string | null, number, number, number | null, string | null, string | null, string]>(
+      `UPDATE executions SET status = ?, error_type = ?, error = ?, ended_at = ?, duration_ms = ?,
+         tokens_used = COALESCE(?, tokens_used), nodes_executed = COALESCE(?, nodes_executed), result = ?
+       WHERE id = ? AND status = 'running'`,
+    );
+    this.selectRunning = db.prepare<[], ExecutionRow>("SELECT * FROM executions WHERE status = 'running'");
+    this.selectRunningOfEngine = db.prepare<[string], ExecutionRow>("SELECT * FROM executions WHERE status = 'running' AND engine_id = ?");
+    this.releaseLock = db.prepare<[string, string, string]>("DELETE FROM thread_locks WHERE owner = ? AND thread_id = ? AND execution_id = ?");
+  }
+
+  async create(execution: NewExecution): Promise<ExecutionRecord> {
+    this.ctx.assertOpen();
+    const startedAt = execution.startedAt ?? this.ctx.now();
+    return this.ctx.db
+      .transaction(() => {
+        this.insert.run(execution.id, execution.owner, execution.threadId, execution.runtime, execution.engineId ?? null, startedAt);
+        return toExecution(this.select.get(execution.id) as ExecutionRow);
+      })
+      .immediate();
+  }
+
+  async get(owner: string, id: string): Promise<ExecutionRecord | null> {
+    this.ctx.assertOpen();
+    const row = this.selectOwned.get(id, owner);
+    return row ? toExecution(row) : null;
+  }
+
+  async list(owner: string, options?: ListOptions & { threadId?: string }): Promise<ExecutionRecord[]> {
+    this.ctx.assertOpen();
+    const limit = limitOf(options);
+    const rows = options?.threadId === undefined ? this.selectByOwner.all(owner, limit) : this.selectByThread.all(owner, options.threadId, limit);
+    return rows.map(toExecution);
+  }
+
+  async updateProgress(id: string, progress: ExecutionProgress): Promise<boolean> {
+    this.ctx.assertOpen();
+    const tokens = progress.tokensUsed === undefined ? null : nonNegativeInteger("tokensUsed", progress.tokensUsed);
+    return this.updateCounters.run(tokens, nodeList(progress.nodesExecuted), id).changes === 1;
+  }
+
+  async finish(id: string, ending: ExecutionEnding, finalEvent?: NewEvent): Promise<{ finished: boolean; event: StoredEvent | null }> {
+    this.ctx.assertOpen();
+    const tokens = ending.tokensUsed === undefined ? null : nonNegativeInteger("tokensUsed", ending.tokensUsed);
+    const nodes = nodeList(ending.nodesExecuted);
+    const result = ending.result === undefined ? null : toJson("result", ending.result);
+    const outcome = this.ctx.db
+      .transaction(() => {
+        const row = this.select.get(id);
+        if (!row || row.status !== "running") return { finished: false, event: null };
+        const event = finalEvent ? this.events.appendInTransaction(id, finalEvent) : null;
+        const endedAt = ending.endedAt ?? this.ctx.now();
+        const duration = ending.durationMs ?? Math.max(0, endedAt - row.started_at);
+        this.end.run(ending.status, ending.errorType ?? null, ending.error ?? null, endedAt, duration, tokens, nodes, result, id);
+        return { finished: true, event };
+      })
+      .immediate();
+    if (outcome.finished) this.ctx.notifier.publish(id);
+    return outcome;
+  }
+
+  async markRunningAsFailed(reason: string, options: MarkFailedOptions = {}): Promise<string[]> {
+    this.ctx.assertOpen();
+    const failed = this.ctx.db
+      .transaction(() => {
+        const rows = options.engineId === undefined ? this.selectRunning.all() : this.selectRunningOfEngine.all(options.engineId);
+        const now = this.ctx.now();
+        for (const row of rows) {
+          if (options.finalEvent) this.events.appendInTransaction(row.id, options.finalEvent(toExecution(row)));
+          this.end.run("error", "internal_error", reason, now, Math.max(0, now - row.started_at), null, null, null, row.id);
+          this.releaseLock.run(row.owner, row.thread_id, row.id);
+        }
+        return rows.map((row) => row.id);
+      })
+      .immediate();
+    for (const id of failed) this.ctx.notifier.publish(id);
+    return failed;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The SQLite schema, as numbered migrations: migration N brings a database at version N-1 to N.
+ * `schema_version` holds the one version number; a new migration is appended, never edited.
+ *
+ * Times are INTEGER milliseconds since the epoch; JSON is TEXT; LangGraph's serialized values
+ * are BLOBs with their serde type beside them, as LangGraph's own savers store them.
+ */
+import type Database from "better-sqlite3";
+
+import { StoreError } from "../errors.ts";
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: threads, locks, executions, event logs, checkpoints, pending writes.
+  `
+  CREATE TABLE threads (
+    owner       TEXT NOT NULL,
+    thread_id   TEXT NOT NULL,
+    runtime     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (owner, thread_id)
+  );
+  CREATE INDEX threads_by_owner_updated ON threads (owner, updated_at);
+
+  -- Apart from threads so that a lock can be taken before the thread exists.
+  CREATE TABLE thread_locks (
+    owner         TEXT NOT NULL,
+    thread_id     TEXT NOT NULL,
+    execution_id  TEXT NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    PRIMARY KEY (owner, thread_id)
+  );
+
+  CREATE TABLE executions (
+    id              TEXT PRIMARY KEY,
+    owner           TEXT NOT NULL,
+    thread_id       TEXT NOT NULL,
+    runtime         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    error_type      TEXT,
+    error           TEXT,
+    engine_id       TEXT,
+    started_at      INTEGER NOT NULL,
+    ended_at        INTEGER,
+    duration_ms     INTEGER,
+    tokens_used     INTEGER NOT NULL DEFAULT 0,
+    nodes_executed  TEXT NOT NULL DEFAULT '[]',
+    result          TEXT,
+    last_seq        INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX executions_by_owner_thread ON executions (owner, thread_id, started_at);
+  CREATE INDEX executions_by_owner_started ON executions (owner, started_at);
+  CREATE INDEX executions_running ON executions (status) WHERE status = 'running';
+
+  CREATE TABLE execution_events (
+    execution_id  TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    seq           INTEGER NOT NULL,
+    type          TEXT NOT NULL,
+    data          TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (execution_id, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE checkpoints (
+    owner                 TEXT NOT NULL,
+    thread_id             TEXT NOT NULL,
+    checkpoint_ns         TEXT NOT NULL DEFAULT '',
+    checkpoint_id         TEXT NOT NULL,
+    parent_checkpoint_id  TEXT,
+    type                  TEXT NOT NULL,
+    checkpoint            BLOB NOT NULL,
+    metadata              TEXT NOT NULL DEFAULT '{}',
+    created_at            INTEGER NOT NULL,
+    PRIMARY KEY (owner, thread_id, checkpoint_ns, checkpoint_id)
+  );
+
+  CREATE TABLE checkpoint_writes (
+    owner          TEXT NOT NULL,
+    thread_id      TEXT NOT NULL,
+    checkpoint_ns  TEXT NOT NULL DEFAULT '',
+    checkpoint_id  TEXT NOT NULL,
+    task_id        TEXT NOT NULL,
+    idx            INTEGER NOT NULL,
+    task_path      TEXT NOT NULL DEFAULT '',
+    channel        TEXT NOT NULL,
+    type           TEXT NOT NULL,
+    value          BLOB NOT NULL,
+    PRIMARY KEY (owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Brings the database to SCHEMA_VERSION in one write transaction (safe against a second opener). */
+export function migrate(db: Database.Database, file: string): void {
+  db.transaction(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    const row = db.prepare("SELECT version FROM schema_version").get() as { version: number } | undefined;
+    const current = row?.version ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new StoreError(
+        "GBX_STORE_SCHEMA_TOO_NEW",
+        `${file} has schema version ${current}, newer than this Graphbox's ${SCHEMA_VERSION}: run a newer Graphbox, or point GRAPHBOX_DATA_DIR elsewhere`,
+      );
+    }
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version - 1] as string);
+    if (row === undefined) db.prepare("INSERT INTO schema_version (version) VALUES (?)").run(SCHEMA_VERSION);
+    else if (current !== SCHEMA_VERSION) db.prepare("UPDATE schema_version SET version = ?").run(SCHEMA_VERSION);
+  }).immediate();
+}

@@ -1,0 +1,145 @@
+/** The store: the conformance suite against SQLite in a fresh directory, then what only SQLite has. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+
+import Database from "better-sqlite3";
+
+import { PROJECT_ROOT } from "../src/config/index.ts";
+import { DEFAULT_DATA_DIR, openSqliteStore, SqliteStore } from "../src/store/index.ts";
+import { SCHEMA_VERSION } from "../src/store/sqlite/schema.ts";
+import { storeConformanceSuite, uuid6 } from "./support/store-conformance.ts";
+
+const root = mkdtempSync(join(tmpdir(), "graphbox-store-test-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+// One data directory for the whole suite: makeStore() reopens the same data each time.
+const suiteDir = join(root, "conformance", "not-yet-created");
+storeConformanceSuite("sqlite", () => openSqliteStore({ dataDir: suiteDir, pollIntervalMs: 50 }));
+
+describe("sqlite store", () => {
+  test("creates its data directory and a private database file in WAL mode at the current schema", async () => {
+    const dataDir = join(root, "fresh", "a", "b");
+    const store = new SqliteStore({ dataDir });
+    await store.close();
+    assert.equal(store.file, join(dataDir, "graphbox.sqlite"));
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+    assert.equal(statSync(store.file).mode & 0o777, 0o600);
+    const db = new Database(store.file, { readonly: true });
+    try {
+      assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+      assert.deepEqual(db.prepare("SELECT version FROM schema_version").all(), [{ version: SCHEMA_VERSION }]);
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+      assert.deepEqual(tables, ["checkpoint_writes", "checkpoints", "execution_events", "executions", "schema_version", "thread_locks", "threads"]);
+    } finally {
+      db.close();
+    }
+  });
+
+  test("the default data directory is <project>/.data", () => {
+    assert.equal(DEFAULT_DATA_DIR, join(PROJECT_ROOT, ".data"));
+  });
+
+  test("reopening does not migrate again", async () => {
+    const dataDir = join(root, "reopen");
+    for (let i = 0; i < 3; i++) await (await openSqliteStore({ dataDir })).close();
+    const db = new Database(join(dataDir, "graphbox.sqlite"), { readonly: true });
+    assert.deepEqual(db.prepare("SELECT version FROM schema_version").all(), [{ version: SCHEMA_VERSION }]);
+    db.close();
+  });
+
+  test("a database from a newer Graphbox is refused, and left as it was", async () => {
+    const dataDir = join(root, "newer");
+    await (await openSqliteStore({ dataDir })).close();
+    const db = new Database(join(dataDir, "graphbox.sqlite"));
+    db.prepare("UPDATE schema_version SET version = ?").run(SCHEMA_VERSION + 1);
+    db.close();
+    await assert.rejects(openSqliteStore({ dataDir }), (err: unknown) => {
+      assert.equal((err as { code?: unknown }).code, "GBX_STORE_SCHEMA_TOO_NEW");
+      assert.match((err as Error).message, /GRAPHBOX_DATA_DIR/);
+      return true;
+    });
+  });
+
+  test("options that are not positive whole numbers are refused", () => {
+    assert.throws(() => new SqliteStore({ dataDir: join(root, "bad"), pollIntervalMs: 0 }), { code: "GBX_STORE_INVALID_ARGUMENT" });
+  });
+
+  test("two processes writing one database at once: nothing lost, nothing corrupt", { timeout: 60_000 }, async () => {
+    const dataDir = join(root, "processes");
+    const setup = await openSqliteStore({ dataDir });
+    const owner = "owner";
+    const executionId = randomUUID();
+    await setup.executions.create({ id: executionId, owner, threadId: "shared", runtime: "python" });
+    await setup.close();
+
+    const perProcess = 300;
+    const moduleUrl = pathToFileURL(join(PROJECT_ROOT, "src/store/index.ts")).href;
+    const supportUrl = pathToFileURL(join(PROJECT_ROOT, "test/support/store-conformance.ts")).href;
+    const script = `
+      const { openSqliteStore } = await import(${JSON.stringify(moduleUrl)});
+      const { uuid6 } = await import(${JSON.stringify(supportUrl)});
+      const [dataDir, executionId, worker, count] = process.argv.slice(-4);
+      const store = await openSqliteStore({ dataDir });
+      const ref = { owner: "owner", threadId: "shared" };
+      let locked = 0;
+      for (let i = 0; i < Number(count); i++) {
+        await store.events.append(executionId, { type: "update", data: { worker, i } });
+        await store.checkpoints.put(ref, { checkpointId: uuid6(), checkpoint: { type: "json", bytes: Buffer.from(worker + ":" + i) }, metadata: { worker, i } });
+        await store.checkpoints.putWrites(ref, { checkpointId: "c", taskId: worker + "-" + i }, [{ idx: -1, channel: "__error__", value: { type: "json", bytes: Buffer.from("e") } }]);
+        const lock = await store.threads.tryLock(ref, worker + "-" + i, 60000);
+        if (lock.acquired) { locked++; await store.threads.unlock(ref, worker + "-" + i); }
+      }
+      await store.close();
+      process.stdout.write(JSON.stringify({ locked }));
+    `;
+    const run = (worker: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, "--", dataDir, executionId, worker, String(perProcess)], {
+          cwd: PROJECT_ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      });
+    const results = await Promise.all([run("w1"), run("w2")]);
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+
+    const store = await openSqliteStore({ dataDir });
+    try {
+      const events = await store.events.read(owner, executionId, 0, { limit: 1000 });
+      assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 2 * perProcess }, (_, i) => i + 1));
+      for (const worker of ["w1", "w2"]) {
+        const mine = events.filter((e) => (e.data as { worker: string }).worker === worker).map((e) => (e.data as { i: number }).i);
+        assert.deepEqual(mine, Array.from({ length: perProcess }, (_, i) => i), `${worker}'s events in its order`);
+      }
+      const checkpoints = await store.checkpoints.list({ owner, threadId: "shared" });
+      assert.equal(checkpoints.length, 2 * perProcess);
+      const ids = checkpoints.map((c) => c.checkpointId);
+      assert.deepEqual(ids, [...ids].sort().reverse());
+      assert.equal(new Set(ids).size, ids.length);
+      const tuple = await store.checkpoints.getTuple({ owner, threadId: "shared" }, { checkpointId: "c" });
+      assert.equal(tuple, null, "writes without their checkpoint are not a tuple");
+      assert.ok(uuid6() > (ids[0] as string), "ids keep sorting by time");
+    } finally {
+      await store.close();
+    }
+    const db = new Database(join(dataDir, "graphbox.sqlite"), { readonly: true });
+    try {
+      assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
+      assert.equal(db.prepare("SELECT count(*) FROM checkpoint_writes").pluck().get(), 2 * perProcess);
+      assert.equal(db.prepare("SELECT count(*) FROM thread_locks").pluck().get(), 0, "every lock taken was released");
+    } finally {
+      db.close();
+    }
+  });
+});
