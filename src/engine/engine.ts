@@ -8,6 +8,7 @@ import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { runtimeFor } from "../runtimes/index.ts";
+import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import { Execution, type ExecutionHooks } from "./execution.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, TerminalEvent } from "./types.ts";
@@ -30,8 +31,12 @@ export class Engine {
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
 
-  constructor(readonly config: Readonly<Config>, readonly store: Store) {
-    this.gateway = new Gateway(config, { modelAllowlist: config.modelAllowlist, upstreamTimeoutMs: config.upstreamTimeoutMs });
+  constructor(readonly config: Readonly<Config>, readonly store: Store, readonly observers: Observers = new Observers()) {
+    this.gateway = new Gateway(config, {
+      modelAllowlist: config.modelAllowlist,
+      upstreamTimeoutMs: config.upstreamTimeoutMs,
+      onCall: (call) => observers.llmCall(call),
+    });
   }
 
   /** Starts the gateway and fails executions a dead engine left running. Idempotent. */
@@ -56,7 +61,7 @@ export class Engine {
    * Runs one execution to its outcome. Never throws for anything the program does; throws a
    * GraphboxError when the request cannot run at all (no runtime, thread busy or of the other runtime).
    */
-  async execute(request: ExecutionRequest, owner: string, hooks: RunHooks = {}): Promise<ExecutionOutcome> {
+  async execute(request: ExecutionRequest, owner: string, hooks: RunHooks = {}, queueMs = 0): Promise<ExecutionOutcome> {
     await this.start();
     const runtime = runtimeFor(request.language);
     if (!runtime) throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available in this engine`);
@@ -69,7 +74,8 @@ export class Engine {
     try {
       await this.admit(request, thread, runtime.name);
       await this.store.executions.create({ id, threadId: request.threadId, owner, runtime: runtime.name, engineId: this.engineId });
-      return await this.run(request, id, thread, runtime, hooks);
+      const info: ExecutionInfo = { id, owner, threadId: request.threadId, runtime: runtime.name, language: request.language, queueMs };
+      return await this.run(request, info, thread, runtime, hooks);
     } finally {
       clearInterval(renew);
       await this.store.threads.unlock(thread, id);
@@ -91,18 +97,25 @@ export class Engine {
     await this.store.threads.ensure({ ...thread, runtime });
   }
 
-  private async run(request: ExecutionRequest, id: string, thread: ThreadRef, runtime: NonNullable<ReturnType<typeof runtimeFor>>, hooks: RunHooks): Promise<ExecutionOutcome> {
+  private async run(request: ExecutionRequest, info: ExecutionInfo, thread: ThreadRef, runtime: NonNullable<ReturnType<typeof runtimeFor>>, hooks: RunHooks): Promise<ExecutionOutcome> {
+    const id = info.id;
+    this.observers.executionStarted(info);
     const cancel = new AbortController();
     const signals = [cancel.signal, this.cancelAll.signal, ...(hooks.signal ? [hooks.signal] : [])];
     // Events are stored in order; each reaches the live listener once it has its seq.
     let appended: Promise<void> = Promise.resolve();
     const record = (event: ExecutionEvent): void => {
+      this.observers.executionEvent(info, event);
       appended = appended.then(async () => {
         const stored = await this.store.events.append(id, { type: event.type, data: event });
         if (stored) hooks.onEvent?.(stored);
       });
     };
-    const executionHooks: ExecutionHooks = { onEvent: record, signal: AbortSignal.any(signals) };
+    const executionHooks: ExecutionHooks = {
+      onEvent: record,
+      signal: AbortSignal.any(signals),
+      onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
+    };
     const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, checkpoints: this.store.checkpoints, thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
@@ -111,6 +124,7 @@ export class Engine {
       await execution.settled();
       await appended;
       await this.finish(id, thread, outcome, hooks);
+      this.observers.executionEnded(info, outcome);
       return outcome;
     } finally {
       this.running.delete(id);

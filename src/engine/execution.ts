@@ -33,6 +33,8 @@ export interface ExecutionHooks {
   onEvent?: (event: ExecutionEvent) => void;
   /** Aborting ends the execution with error_type `cancelled`. */
   signal?: AbortSignal;
+  /** The sandbox said ready this many ms after it was started. */
+  onSandboxReady?: (ms: number) => void;
 }
 
 /** How the execution ended, before it is turned into the contract's shape. */
@@ -181,6 +183,7 @@ export class Execution {
   private onMessage(message: HarnessMessage, finish: (ending: Ending) => void): void {
     switch (message.type) {
       case "ready":
+        this.hooks.onSandboxReady?.(performance.now() - this.startedAt);
         this.readyWaiter?.(true);
         this.readyWaiter = null;
         return;

@@ -45,6 +45,11 @@ export class ExecutionAccount {
     return tokens;
   }
 
+  /** The node a call made now belongs to: the only one running, or null. */
+  currentNode(): string | null {
+    return this.runningNodes.size === 1 ? [...this.runningNodes.keys()][0]! : null;
+  }
+
   charge(record: UsageRecord): void {
     this.calls += 1;
     this.usage.add(record);

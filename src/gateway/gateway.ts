@@ -8,6 +8,7 @@ import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import type { AddressInfo } from "node:net";
 
 import type { Config } from "../config/index.ts";
+import type { LlmCallInfo } from "../observability/observer.ts";
 import { AccountRegistry, type AccountOptions, type ExecutionAccount } from "./accounts.ts";
 import { providers, routeOf, type Provider } from "./providers.ts";
 import { StreamUsageTap, usageOfBody } from "./usage.ts";
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   modelAllowlist: string[];
   /** Time allowed for the upstream to start answering. */
   upstreamTimeoutMs: number;
+  /** Told of every forwarded call when it ends (metrics, traces). */
+  onCall?: (call: LlmCallInfo) => void;
 }
 
 function credentialOf(req: IncomingMessage): string | null {
@@ -126,6 +129,7 @@ export class Gateway {
     let body = (await readBody(req)) ?? null;
     if (body === null) return this.refuse(res, provider, 413, "graphbox gateway: request body too large");
     let requestModel = "unknown";
+    let stream = false;
     if (body.length > 0 && String(req.headers["content-type"] ?? "").includes("json")) {
       let parsed: Record<string, unknown> | null = null;
       try {
@@ -136,6 +140,7 @@ export class Gateway {
       }
       if (parsed) {
         if (typeof parsed["model"] === "string") requestModel = parsed["model"];
+        stream = parsed["stream"] === true;
         if (!allowed(requestModel, this.options.modelAllowlist)) {
           return this.refuse(res, provider, 403, `graphbox gateway: model ${requestModel} is not in this engine's allowlist`);
         }
@@ -149,10 +154,30 @@ export class Gateway {
         }
       }
     }
-    this.forward(req, res, provider, route.rest, body, requestModel, account);
+    this.forward(req, res, provider, route.rest, body, requestModel, account, stream);
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, provider: Provider, rest: string, body: Buffer, requestModel: string, account: ExecutionAccount): void {
+  private forward(req: IncomingMessage, res: ServerResponse, provider: Provider, rest: string, body: Buffer, requestModel: string, account: ExecutionAccount, stream: boolean): void {
+    const startedAt = Date.now();
+    const started = performance.now();
+    let firstByteMs: number | null = null;
+    const node = account.currentNode();
+    const report = (status: number, model: string, usage: { input_tokens: number; output_tokens: number } | null): void => {
+      this.options.onCall?.({
+        executionId: account.executionId,
+        provider: provider.name,
+        operation: rest.split("?")[0]!,
+        model,
+        stream,
+        status,
+        inputTokens: usage?.input_tokens ?? 0,
+        outputTokens: usage?.output_tokens ?? 0,
+        node,
+        startedAt,
+        durationMs: performance.now() - started,
+        firstByteMs,
+      });
+    };
     const target = new URL(provider.baseUrl + rest);
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -179,6 +204,7 @@ export class Gateway {
       const kept: Buffer[] = [];
       let keptBytes = 0;
       answer.on("data", (chunk: Buffer) => {
+        firstByteMs ??= performance.now() - started;
         // Pass each chunk on as it arrives: the first token must not wait for the last.
         res.write(chunk);
         if (tap) tap.push(chunk);
@@ -189,7 +215,10 @@ export class Gateway {
       });
       answer.on("end", () => {
         res.end();
-        if ((answer.statusCode ?? 500) >= 400) return;
+        if ((answer.statusCode ?? 500) >= 400) {
+          report(answer.statusCode ?? 500, requestModel, null);
+          return;
+        }
         let usage = tap?.result() ?? null;
         let model = requestModel;
         if (!tap) {
@@ -203,6 +232,7 @@ export class Gateway {
           }
         }
         if (usage) account.charge({ model, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, total_tokens: usage.input_tokens + usage.output_tokens });
+        report(answer.statusCode ?? 200, model, usage);
       });
       answer.on("error", () => res.destroy());
     });
@@ -213,6 +243,7 @@ export class Gateway {
         return;
       }
       const timedOut = err.message === "upstream timeout";
+      report(0, requestModel, null);
       this.refuse(res, provider, timedOut ? 504 : 502, `graphbox gateway: upstream ${provider.name} ${timedOut ? "did not answer in time" : `unreachable (${err.message})`}`);
     });
     // A program that hangs up stops the upstream call too.
