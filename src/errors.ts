@@ -30,6 +30,10 @@ export const ERRORS = {
   GBX_ERR_UNSUPPORTED_MEDIA_TYPE: { errorType: "invalid_request", status: 415, doc: "The body is not application/json." },
   GBX_ERR_LANGUAGE_UNDETECTED: { errorType: "invalid_request", status: 400, doc: "`language` is absent and the source does not say which language it is." },
   GBX_ERR_RUNTIME_UNAVAILABLE: { errorType: "invalid_request", status: 501, doc: "The program's language has no runtime in this engine yet." },
+  GBX_ERR_UNAUTHENTICATED: { errorType: "invalid_request", status: 401, doc: "API keys are configured and the request has no valid `Authorization: Bearer <key>`." },
+  GBX_ERR_RATE_LIMITED: { errorType: "invalid_request", status: 429, doc: "This API key is over its concurrency or rate limit; retry after `Retry-After` seconds." },
+  GBX_ERR_OVERLOADED: { errorType: "invalid_request", status: 503, doc: "The engine is full (all slots busy and the queue full, or the wait too long); retry after `Retry-After` seconds." },
+  GBX_ERR_SHUTTING_DOWN: { errorType: "invalid_request", status: 503, doc: "The engine is shutting down and takes no new executions." },
   GBX_ERR_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such route." },
   GBX_ERR_THREAD_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such thread (for this API key)." },
   GBX_ERR_EXECUTION_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such execution (for this API key)." },
@@ -41,6 +45,8 @@ export const ERRORS = {
   GBX_ERR_NO_APP: { errorType: "no_app", status: 200, doc: "The program defines no graph the engine can find." },
   GBX_ERR_TIMEOUT: { errorType: "timeout", status: 200, doc: "The execution ran past its timeout and was killed." },
   GBX_ERR_OUTPUT_LIMIT: { errorType: "output_limit", status: 200, doc: "The program sent a result or event over GRAPHBOX_MAX_OUTPUT_BYTES." },
+  GBX_ERR_MEMORY_LIMIT: { errorType: "memory_limit", status: 200, doc: "The program went over GRAPHBOX_SANDBOX_MEMORY_MB and was killed." },
+  GBX_ERR_RESOURCE_LIMIT: { errorType: "resource_limit", status: 200, doc: "The program ran into a sandbox limit: processes, CPU seconds or file size." },
   GBX_ERR_TOKEN_BUDGET: { errorType: "token_budget", status: 200, doc: "The execution's LLM calls used more tokens than config.max_tokens (or the server's cap) allows." },
   GBX_ERR_CANCELLED: { errorType: "cancelled", status: 200, doc: "The execution was cancelled (client gone, cancel request, shutdown)." },
   GBX_ERR_SANDBOX: { errorType: "sandbox_error", status: 200, doc: "The program's process could not start, or ended without a result." },
@@ -64,8 +70,11 @@ export interface ErrorEnvelope {
 /** An error with a catalogue code; thrown by request handling, turned into an envelope by the server. */
 export class GraphboxError extends Error {
   override name = "GraphboxError";
-  constructor(readonly code: ErrorCode, message: string) {
+  /** Seconds, for 429 and 503 answers (the `Retry-After` header). */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(readonly code: ErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
     super(message);
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
   get status(): number {
     return ERRORS[this.code].status;

@@ -1,8 +1,8 @@
 /** Process entry: load config, build the app, listen, stop cleanly on signals. */
-import pino from "pino";
-
 import { ConfigError, loadConfig } from "./config/index.ts";
 import { buildApp } from "./http/app.ts";
+import { createLogger } from "./observability/logger.ts";
+import { SandboxUnavailableError } from "./sandbox/launcher.ts";
 
 function loadOrExit() {
   try {
@@ -17,18 +17,41 @@ function loadOrExit() {
 }
 
 const config = loadOrExit();
-const logger = pino({ level: config.logLevel, redact: ["req.headers.authorization", "req.headers[\"x-api-key\"]"] });
-const { server } = await buildApp(config, { logger });
+const logger = createLogger(config);
+const app = await buildApp(config, { logger });
+const { server } = app;
 
 let stopping = false;
 const stop = (signal: string): void => {
-  if (stopping) process.exit(1);
+  if (stopping) {
+    // A second signal: stop at once (the harnesses die with the engine: PDEATHSIG / --die-with-parent).
+    logger.warn({ signal }, "second signal: stopping now");
+    process.exit(1);
+  }
   stopping = true;
-  logger.info({ signal }, "stopping: letting running executions finish");
-  void server.close().then(() => process.exit(0));
+  logger.info({ signal, grace_ms: config.shutdownGraceMs }, "stopping: new requests get 503, running executions may finish");
+  void app.shutdown(config.shutdownGraceMs).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      logger.error({ err }, "shutdown failed");
+      process.exit(1);
+    },
+  );
 };
 process.on("SIGTERM", () => stop("SIGTERM"));
 process.on("SIGINT", () => stop("SIGINT"));
 
-await server.listen({ host: config.host, port: config.port });
-logger.info({ host: config.host, port: config.port }, "graphbox engine listening");
+try {
+  await server.listen({ host: config.host, port: config.port });
+} catch (err: unknown) {
+  if (!(err instanceof SandboxUnavailableError)) throw err;
+  logger.fatal(err.message);
+  process.exit(2);
+}
+const sandbox = await app.engine.sandboxes.report();
+if (app.engine.sandboxes.unsafe) logger.warn({ sandbox }, "GRAPHBOX_UNSAFE_NO_SANDBOX=1: programs run with NO ISOLATION (plain child processes); for local development only");
+else if (!sandbox.limits.enforced_by_cgroup) logger.warn({ sandbox }, "no usable cgroup: memory and process limits are NOT enforced (see `npm run doctor`)");
+if (Object.keys(config.apiKeys).length === 0) {
+  logger.warn({ host: config.host }, "no API keys configured (GRAPHBOX_API_KEYS): every request is accepted without authentication; the engine stays on loopback unless GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC=1");
+}
+logger.info({ host: config.host, port: config.port, api_keys: Object.keys(config.apiKeys).length }, "graphbox engine listening");

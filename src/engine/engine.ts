@@ -8,6 +8,7 @@ import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { runtimeFor } from "../runtimes/index.ts";
+import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import { Execution, type ExecutionHooks } from "./execution.ts";
@@ -27,6 +28,8 @@ export class Engine {
   /** Identifies this engine process in the store (several engines may share one database). */
   readonly engineId = randomUUID();
   readonly gateway: Gateway;
+  /** Starts every execution's sandbox; its `report()` says which protections are in force. */
+  readonly sandboxes: SandboxLauncher;
   private readonly running = new Map<string, { promise: Promise<ExecutionOutcome>; cancel: AbortController }>();
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
@@ -37,11 +40,14 @@ export class Engine {
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       onCall: (call) => observers.llmCall(call),
     });
+    this.sandboxes = new SandboxLauncher(sandboxOptions(config));
   }
 
   /** Starts the gateway and fails executions a dead engine left running. Idempotent. */
   start(): Promise<void> {
     this.started ??= (async () => {
+      // Refuses to serve when programs could not be isolated, unless the operator opted out.
+      await this.sandboxes.ensureUsable();
       await this.gateway.listen();
       await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
         finalEvent: (execution) => ({
@@ -64,7 +70,7 @@ export class Engine {
   async execute(request: ExecutionRequest, owner: string, hooks: RunHooks = {}, queueMs = 0): Promise<ExecutionOutcome> {
     await this.start();
     const runtime = runtimeFor(request.language);
-    if (!runtime) throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available in this engine`);
+    if (!runtime) throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`);
     const id = randomUUID();
     const thread: ThreadRef = { owner, threadId: request.threadId };
 
@@ -116,7 +122,7 @@ export class Engine {
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, checkpoints: this.store.checkpoints, thread }, executionHooks);
+    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, checkpoints: this.store.checkpoints, thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {
@@ -156,7 +162,7 @@ export class Engine {
     const execution = await this.store.executions.get(owner, id);
     const running = this.running.get(id);
     if (!execution || !running) return false;
-    running.cancel.abort();
+    running.cancel.abort("cancelled by request");
     await running.promise.catch(() => undefined);
     return true;
   }
@@ -167,8 +173,8 @@ export class Engine {
   }
 
   /** Cancels every running execution and waits until their processes are gone. */
-  async destroy(): Promise<void> {
-    this.cancelAll.abort();
+  async destroy(reason = "the engine is stopping"): Promise<void> {
+    this.cancelAll.abort(reason);
     await this.close();
     if (this.started) await this.gateway.close();
   }

@@ -10,7 +10,8 @@ import type { Config } from "../config/index.ts";
 import { ERRORS, type ErrorCode } from "../errors.ts";
 import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
-import { SandboxProcess, type ChannelFault, type ExitInfo } from "../sandbox/process.ts";
+import type { SandboxLauncher } from "../sandbox/launcher.ts";
+import type { ChannelFault, ExitInfo, SandboxProcess, TrippedLimit } from "../sandbox/process.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { UsageTotals } from "../gateway/meter.ts";
@@ -24,6 +25,8 @@ export interface ExecutionContext {
   id: string;
   runtime: Runtime;
   gateway: Gateway;
+  /** Starts the execution's sandbox (bubblewrap, or a plain process when the operator opted out). */
+  sandboxes: SandboxLauncher;
   checkpoints: CheckpointStore;
   /** The thread in the store (the owner's name and the request's thread_id). */
   thread: ThreadRef;
@@ -118,15 +121,23 @@ export class Execution {
         finish({ kind: "engine", code: "GBX_ERR_TOKEN_BUDGET", error: `the execution used more than its token budget of ${this.request.maxTokens} tokens` }),
     });
     this.account = account;
-    const sandbox = SandboxProcess.start(
-      this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, account.credential)),
-      { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
-      { onMessage: (message) => this.onMessage(message, finish), onFault: (fault) => finish(this.faultEnding(fault)) },
-    );
+    let sandbox: SandboxProcess;
+    try {
+      sandbox = await this.context.sandboxes.start(
+        this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, account.credential)),
+        { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
+        { onMessage: (message) => this.onMessage(message, finish), onFault: (fault) => finish(this.faultEnding(fault)) },
+      );
+    } catch (err: unknown) {
+      return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox could not start: ${err instanceof Error ? err.message : String(err)}` };
+    }
     this.sandbox = sandbox;
     void sandbox.exited.then((exit) => finish(this.exitEnding(exit)));
 
-    const onAbort = (): void => finish({ kind: "engine", code: "GBX_ERR_CANCELLED", error: "the execution was cancelled" });
+    const onAbort = (): void => {
+      const reason: unknown = this.hooks.signal?.reason;
+      finish({ kind: "engine", code: "GBX_ERR_CANCELLED", error: `the execution was cancelled: ${typeof reason === "string" ? reason : "cancelled"}` });
+    };
     this.hooks.signal?.addEventListener("abort", onAbort, { once: true });
     const timers: NodeJS.Timeout[] = [];
     try {
@@ -148,9 +159,11 @@ export class Execution {
         sandbox.send(this.job());
       }
       const ending = await ended;
+      // A failure the program reported may have a sandbox limit behind it (a fork refused at the process limit).
+      const limit = ending.kind === "failure" ? await sandbox.trippedLimit() : null;
       // Whatever the program left running (threads, children) dies with the tree now.
       sandbox.kill();
-      return ending;
+      return limit ? limitEnding(limit) : ending;
     } finally {
       for (const timer of timers) clearTimeout(timer);
       this.hooks.signal?.removeEventListener("abort", onAbort);
@@ -256,6 +269,7 @@ export class Execution {
   }
 
   private exitEnding(exit: ExitInfo): Ending {
+    if (exit.limit) return limitEnding(exit.limit);
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
     return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the program's process ${how} before reporting a result` };
   }
@@ -298,6 +312,11 @@ export class Execution {
       metadata: this.metadata(null),
     };
   }
+}
+
+/** A sandbox limit the program ran into (memory, processes, CPU seconds, file size), as the contract's error. */
+function limitEnding(limit: TrippedLimit): Ending {
+  return { kind: "engine", code: limit.kind === "memory" ? "GBX_ERR_MEMORY_LIMIT" : "GBX_ERR_RESOURCE_LIMIT", error: limit.message };
 }
 
 const FAILURE_CODES: Record<FailureMessage["error_type"], ErrorCode> = {

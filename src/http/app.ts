@@ -2,10 +2,16 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 
 import type { Config } from "../config/index.ts";
+import { Admission } from "../engine/admission.ts";
 import { Engine } from "../engine/engine.ts";
+import { GraphboxError } from "../errors.ts";
+import { executionLog } from "../observability/log.ts";
+import { Observers } from "../observability/observer.ts";
 import { openSqliteStore } from "../store/index.ts";
 import type { Store } from "../store/types.ts";
+import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
+import { described, registerOpenApi } from "./openapi.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { recordRoutes } from "./routes/records.ts";
 
@@ -20,7 +26,17 @@ export interface GraphboxApp {
   server: FastifyInstance;
   engine: Engine;
   store: Store;
+  admission: Admission;
+  /**
+   * Graceful stop: new requests get 503, running executions get `graceMs` to finish, the rest
+   * are cancelled (error_type cancelled, their streams ended), then logs, metrics and traces are
+   * flushed and the store closed.
+   */
+  shutdown(graceMs: number): Promise<void>;
 }
+
+/** Routes that keep answering while the engine drains. */
+const DRAINING_ROUTES = new Set(["/health", "/ready", "/metrics"]);
 
 export async function buildApp(config: Readonly<Config>, options: AppOptions = {}): Promise<GraphboxApp> {
   const store = options.store ?? (await openSqliteStore({ dataDir: config.dataDir }));
@@ -32,19 +48,31 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
   });
-  const engine = new Engine(config, store);
+  const observers = new Observers();
+  if (options.logger) observers.add(executionLog(options.logger));
+  const engine = new Engine(config, store, observers);
+  const admission = new Admission(config);
   installErrorHandlers(server);
+  new Authenticator(config.apiKeys).install(server);
+  let draining = false;
+  server.addHook("onRequest", async (request) => {
+    if (draining && !DRAINING_ROUTES.has(request.url.split("?")[0]!)) {
+      throw new GraphboxError("GBX_ERR_SHUTTING_DOWN", "the engine is shutting down and takes no new requests", { retryAfterSeconds: 5 });
+    }
+  });
+  await registerOpenApi(server);
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   server.removeContentTypeParser("text/plain");
 
-  executeRoutes(server, engine, config);
+  executeRoutes(server, engine, admission, config);
   recordRoutes(server, engine, store, config);
-  server.get("/health", async () => ({ status: "ok" }));
-  server.get("/ready", async () => ({
+  server.get("/health", { schema: { tags: ["operations"], summary: "Liveness (no auth)", security: [], response: described("{status: ok}") } }, async () => ({ status: "ok" }));
+  server.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: runtimes, sandbox protections in force, store", response: described("{status, runtimes, store, in_flight, sandbox}") } }, async () => ({
     status: "ready",
     runtimes: { python: { python: config.pythonPath } },
     store: store.backend,
     in_flight: engine.inFlight,
+    sandbox: await engine.sandboxes.report(),
   }));
 
   server.addHook("onReady", async () => engine.start());
@@ -52,5 +80,13 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     await engine.destroy();
     if (!options.store) await store.close();
   });
-  return { server, engine, store };
+  const shutdown = async (graceMs: number): Promise<void> => {
+    draining = true;
+    admission.close();
+    const finished = await Promise.race([engine.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    if (!finished) await engine.destroy("the engine is shutting down");
+    await observers.flush();
+    await server.close();
+  };
+  return { server, engine, store, admission, shutdown };
 }

@@ -63,6 +63,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = translate(err);
     if (mapped.code === "GBX_ERR_INTERNAL") request.log.error({ err }, "request failed");
+    if (mapped.retryAfterSeconds !== undefined) void reply.header("retry-after", String(mapped.retryAfterSeconds));
     void reply.status(mapped.status).send(mapped.toEnvelope());
   });
   app.setNotFoundHandler((request, reply) => {

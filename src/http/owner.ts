@@ -1,8 +1,6 @@
-/** Who is calling: the name of the API key (one shared owner until keys are configured). */
+/** Who is calling: the name of the API key (see auth.ts). */
 import type { FastifyRequest } from "fastify";
 
-export const ANONYMOUS_OWNER = "anonymous";
-
-export function ownerOf(_request: FastifyRequest): string {
-  return ANONYMOUS_OWNER;
+export function ownerOf(request: FastifyRequest): string {
+  return request.owner;
 }

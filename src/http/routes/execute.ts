@@ -2,20 +2,52 @@
 import type { FastifyInstance } from "fastify";
 
 import type { Config } from "../../config/index.ts";
+import type { Admission } from "../../engine/admission.ts";
 import { statusOf, type Engine } from "../../engine/engine.ts";
+import { COMMON_ERRORS, described, errorResponses } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { toExecutionRequest } from "../request.ts";
 import { executeBodySchema, type ExecuteBody } from "../schemas.ts";
 import { SseStream } from "../sse.ts";
 
-export function executeRoutes(server: FastifyInstance, engine: Engine, config: Readonly<Config>): void {
+const REQUEST_ERRORS = [
+  ...COMMON_ERRORS,
+  "GBX_ERR_INVALID_REQUEST", "GBX_ERR_INVALID_JSON", "GBX_ERR_BODY_TOO_LARGE", "GBX_ERR_UNSUPPORTED_MEDIA_TYPE",
+  "GBX_ERR_LANGUAGE_UNDETECTED", "GBX_ERR_RUNTIME_UNAVAILABLE", "GBX_ERR_THREAD_BUSY", "GBX_ERR_THREAD_RUNTIME",
+  "GBX_ERR_NOTHING_TO_CONTINUE", "GBX_ERR_RATE_LIMITED", "GBX_ERR_OVERLOADED",
+] as const;
+const PROGRAM_ERRORS = "Program failures answer 200 with status `error`: GBX_ERR_SYNTAX, GBX_ERR_PROGRAM, GBX_ERR_NO_APP, GBX_ERR_TIMEOUT, GBX_ERR_MEMORY_LIMIT, GBX_ERR_RESOURCE_LIMIT, GBX_ERR_OUTPUT_LIMIT, GBX_ERR_TOKEN_BUDGET, GBX_ERR_CANCELLED, GBX_ERR_SANDBOX.";
+
+const executeSchema = {
+  tags: ["execute"],
+  summary: "Run a LangGraph program and answer with its result",
+  body: executeBodySchema,
+  response: { ...described(`{status: success | interrupted, result: {messages, state, metadata}}. ${PROGRAM_ERRORS}`), ...errorResponses([...REQUEST_ERRORS]) },
+};
+const streamSchema = {
+  tags: ["execute"],
+  summary: "Run a LangGraph program, streaming its events (Server-Sent Events)",
+  body: executeBodySchema,
+  response: {
+    200: { description: `text/event-stream: metadata, node_start, update, node_end, token, custom, interrupt, then complete or error. ${PROGRAM_ERRORS}`, type: "string" },
+    ...errorResponses([...REQUEST_ERRORS]),
+  },
+};
+
+export function executeRoutes(server: FastifyInstance, engine: Engine, admission: Admission, config: Readonly<Config>): void {
   for (const prefix of ["", "/api"]) {
-    server.post<{ Body: ExecuteBody }>(`${prefix}/execute-langgraph`, { schema: { body: executeBodySchema } }, async (request, reply) => {
-      const outcome = await engine.execute(toExecutionRequest(request.body, config, false), ownerOf(request));
-      return reply.status(statusOf(outcome)).send(outcome);
+    server.post<{ Body: ExecuteBody }>(`${prefix}/execute-langgraph`, { schema: executeSchema }, async (request, reply) => {
+      const execution = toExecutionRequest(request.body, config, false);
+      const ticket = await admission.acquire(ownerOf(request));
+      try {
+        const outcome = await engine.execute(execution, ownerOf(request), {}, ticket.queueMs);
+        return reply.status(statusOf(outcome)).send(outcome);
+      } finally {
+        ticket.release();
+      }
     });
 
-    server.post<{ Body: ExecuteBody }>(`${prefix}/execute-langgraph/stream`, { schema: { body: executeBodySchema } }, async (request, reply) => {
+    server.post<{ Body: ExecuteBody }>(`${prefix}/execute-langgraph/stream`, { schema: streamSchema }, async (request, reply) => {
       const gone = new AbortController();
       let stream: SseStream | null = null;
       // The stream opens with the first event: a request refused before it starts (thread busy,
@@ -23,14 +55,23 @@ export function executeRoutes(server: FastifyInstance, engine: Engine, config: R
       const open = (): SseStream => {
         if (!stream) {
           reply.hijack();
-          stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort());
+          stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort("the client disconnected"));
         }
         return stream;
       };
-      await engine.execute(toExecutionRequest(request.body, config, true), ownerOf(request), {
-        signal: gone.signal,
-        onEvent: (event) => open().send(event),
-      });
+      const execution = toExecutionRequest(request.body, config, true);
+      // Streams are admitted like any other request: 429/503 come back as JSON before the stream opens.
+      const ticket = await admission.acquire(ownerOf(request));
+      try {
+        await engine.execute(
+          execution,
+          ownerOf(request),
+          { signal: gone.signal, onEvent: (event) => open().send(event) },
+          ticket.queueMs,
+        );
+      } finally {
+        ticket.release();
+      }
       open().end();
     });
   }

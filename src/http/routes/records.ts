@@ -6,10 +6,34 @@ import type { Engine } from "../../engine/engine.ts";
 import type { ExecutionOutcome, ExecutionSuccess } from "../../engine/types.ts";
 import { GraphboxError } from "../../errors.ts";
 import type { ExecutionRecord, Store } from "../../store/types.ts";
+import { COMMON_ERRORS, described, errorResponses } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { SseStream } from "../sse.ts";
 
 type IdParams = { Params: { id: string } };
+
+const idParams = { type: "object", required: ["id"], properties: { id: { type: "string" } } };
+const threadErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_THREAD_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
+const executionErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_EXECUTION_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
+const schemas = {
+  state: { tags: ["threads"], summary: "A thread's current state: values, next, interrupts, checkpoint_id", params: idParams, response: { ...described("{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}"), ...threadErrors } },
+  history: {
+    tags: ["threads"],
+    summary: "A thread's checkpoints, newest first (use a checkpoint_id with config.checkpoint_id to time-travel)",
+    params: idParams,
+    querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 1000 }, before: { type: "string" } } },
+    response: { ...described("{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, metadata, created_at}]}"), ...threadErrors },
+  },
+  execution: { tags: ["executions"], summary: "Status, timings, tokens and result of an execution", params: idParams, response: { ...described("{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result}"), ...executionErrors } },
+  cancel: { tags: ["executions"], summary: "Cancel a running execution (its stream ends with error_type cancelled)", params: idParams, response: { ...described("{execution_id, cancelled, execution}"), ...executionErrors } },
+  stream: {
+    tags: ["executions"],
+    summary: "Replay an execution's events after Last-Event-ID (header or ?last_event_id), then follow it live",
+    params: idParams,
+    querystring: { type: "object", properties: { last_event_id: { type: "string" } } },
+    response: { 200: { description: "text/event-stream", type: "string" }, ...executionErrors },
+  },
+};
 
 function executionView(record: ExecutionRecord): Record<string, unknown> {
   const outcome = record.result as ExecutionOutcome | null;
@@ -42,7 +66,7 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
   };
 
   for (const prefix of ["", "/api"]) {
-    server.get<IdParams>(`${prefix}/threads/:id/state`, async (request) => {
+    server.get<IdParams>(`${prefix}/threads/:id/state`, { schema: schemas.state }, async (request) => {
       const owner = ownerOf(request);
       const thread = await threadOf(owner, request.params.id);
       // The state as the last execution that reached a result left it.
@@ -69,7 +93,7 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
 
     server.get<IdParams & { Querystring: { limit?: number; before?: string } }>(
       `${prefix}/threads/:id/history`,
-      { schema: { querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 1000 }, before: { type: "string" } } } } },
+      { schema: schemas.history },
       async (request) => {
         const owner = ownerOf(request);
         const thread = await threadOf(owner, request.params.id);
@@ -92,16 +116,16 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
       },
     );
 
-    server.get<IdParams>(`${prefix}/executions/:id`, async (request) => executionView(await executionOf(ownerOf(request), request.params.id)));
+    server.get<IdParams>(`${prefix}/executions/:id`, { schema: schemas.execution }, async (request) => executionView(await executionOf(ownerOf(request), request.params.id)));
 
-    server.post<IdParams>(`${prefix}/executions/:id/cancel`, async (request) => {
+    server.post<IdParams>(`${prefix}/executions/:id/cancel`, { schema: schemas.cancel }, async (request) => {
       const owner = ownerOf(request);
       await executionOf(owner, request.params.id);
       const cancelled = await engine.cancel(owner, request.params.id);
       return { execution_id: request.params.id, cancelled, execution: executionView(await executionOf(owner, request.params.id)) };
     });
 
-    server.get<IdParams & { Querystring: { last_event_id?: string } }>(`${prefix}/executions/:id/stream`, async (request, reply) => {
+    server.get<IdParams & { Querystring: { last_event_id?: string } }>(`${prefix}/executions/:id/stream`, { schema: schemas.stream }, async (request, reply) => {
       const owner = ownerOf(request);
       await executionOf(owner, request.params.id);
       const header = request.headers["last-event-id"];

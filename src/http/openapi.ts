@@ -1,0 +1,54 @@
+/** The API description: /openapi.json generated from the route schemas, and a docs page at /docs. */
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance } from "fastify";
+
+import { ERRORS, type ErrorCode } from "../errors.ts";
+
+// additionalProperties: Fastify serializes with these schemas, and must not drop a field.
+const envelope = {
+  type: "object",
+  additionalProperties: true,
+  properties: {
+    status: { type: "string", enum: ["error"] },
+    error: { type: "string" },
+    error_type: { type: "string" },
+    code: { type: "string" },
+  },
+};
+
+/**
+ * Response schemas for the error codes a route can answer, grouped by HTTP status; each
+ * status's description names its codes (a test checks they exist in the catalogue).
+ */
+export function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
+  const responses: Record<string, unknown> = {};
+  for (const [status, list] of byStatus) {
+    responses[String(status)] = { description: list.map((c) => `${c}: ${ERRORS[c].doc}`).join("\n"), ...envelope };
+  }
+  return responses;
+}
+
+/** A 200 answer described in words; its shape is the contract's (CONTRACT.md). */
+export const described = (description: string) => ({ 200: { description, type: "object", additionalProperties: true } });
+
+/** Codes every authenticated route can answer. */
+export const COMMON_ERRORS: ErrorCode[] = ["GBX_ERR_UNAUTHENTICATED", "GBX_ERR_SHUTTING_DOWN", "GBX_ERR_INTERNAL"];
+
+export async function registerOpenApi(server: FastifyInstance): Promise<void> {
+  await server.register(swagger, {
+    openapi: {
+      info: {
+        title: "Graphbox",
+        version: "0.1.0",
+        description: "Runs LangGraph programs (Python, JavaScript, TypeScript) in sandboxes. Error codes: see each response.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await server.register(swaggerUi, { routePrefix: "/docs" });
+  server.get("/openapi.json", { schema: { hide: true } }, async () => server.swagger());
+}

@@ -1,0 +1,29 @@
+/** One structured log line per execution, at its end. The program's own prints never go here. */
+import type { FastifyBaseLogger } from "fastify";
+
+import type { ExecutionObserver } from "./observer.ts";
+
+export function executionLog(logger: FastifyBaseLogger): ExecutionObserver {
+  return {
+    executionEnded(info, outcome) {
+      const metadata = outcome.status === "error" ? outcome.metadata : outcome.result.metadata;
+      const line = {
+        execution_id: info.id,
+        key: info.owner,
+        thread_id: info.threadId,
+        runtime: info.runtime,
+        language: info.language,
+        status: outcome.status,
+        error_type: outcome.status === "error" ? outcome.error_type : null,
+        // Limits that ended it: the error types that name one.
+        limit_hit: outcome.status === "error" && ["timeout", "memory_limit", "resource_limit", "output_limit", "token_budget"].includes(outcome.error_type) ? outcome.error_type : null,
+        duration_ms: metadata.duration_ms,
+        queue_ms: Math.round(info.queueMs),
+        tokens_used: metadata.tokens_used,
+        nodes: metadata.nodes_executed.length,
+      };
+      if (outcome.status === "error" && outcome.error_type === "internal_error") logger.error(line, "execution failed inside the engine");
+      else logger.info(line, "execution ended");
+    },
+  };
+}
