@@ -1,14 +1,13 @@
 /** Threads, breakpoints, time travel, debug, streaming, cancellation and durability. */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { PROJECT_ROOT } from "../src/config/index.ts";
 import { programSource } from "./support/corpus.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
+import { randomPort, startEngineProcess, waitFor } from "./support/process.ts";
 import { readSse } from "./support/sse.ts";
 
 let engine: RunningEngine;
@@ -50,16 +49,6 @@ workflow.add_edge("last", END)
 type Body = Record<string, unknown>;
 const meta = (body: Body) => (body["result"] as { metadata: Record<string, unknown> }).metadata;
 const state = (body: Body) => (body["result"] as { state: Record<string, unknown> }).state;
-
-async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function getJson(url: string): Promise<{ status: number; body: Body }> {
   const response = await fetch(url);
@@ -213,20 +202,9 @@ test("execution records: GET /executions/{id}, unknown ids are 404", async () =>
   assert.equal((await getJson(`${engine.url}/executions/${crypto.randomUUID()}`)).status, 404);
 });
 
-/** Starts the engine as its own process, as `npm start` does. */
-function startEngineProcess(dataDir: string, port: number) {
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "src/server.ts")], {
-    env: { ...process.env, GRAPHBOX_PORT: String(port), GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "warn" },
-    stdio: "ignore",
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const ready = waitFor(async () => ((await fetch(`${url}/health`).catch(() => null))?.ok ? true : null), 20_000);
-  return { child, url, ready };
-}
-
 test("restarting the engine keeps threads, and fails executions the dead engine left running", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "graphbox-restart-"));
-  const port = 18_000 + Math.floor(Math.random() * 2000);
+  const port = randomPort();
   const thread = `restart-${crypto.randomUUID()}`;
   try {
     const a = startEngineProcess(dataDir, port);

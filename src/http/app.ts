@@ -27,6 +27,8 @@ export interface GraphboxApp {
   engine: Engine;
   store: Store;
   admission: Admission;
+  /** Every route registered, for the docs test. */
+  routes: { method: string; url: string; hidden: boolean }[];
   /**
    * Graceful stop: new requests get 503, running executions get `graceMs` to finish, the rest
    * are cancelled (error_type cancelled, their streams ended), then logs, metrics and traces are
@@ -47,6 +49,12 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     // Unknown fields are reported, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
+  });
+  const routes: GraphboxApp["routes"] = [];
+  server.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true || route.url.startsWith("/docs");
+    for (const method of methods) routes.push({ method, url: route.url, hidden });
   });
   const observers = new Observers();
   if (options.logger) observers.add(executionLog(options.logger));
@@ -88,5 +96,5 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     await observers.flush();
     await server.close();
   };
-  return { server, engine, store, admission, shutdown };
+  return { server, engine, store, admission, routes, shutdown };
 }

@@ -43,7 +43,8 @@ export async function registerOpenApi(server: FastifyInstance): Promise<void> {
       info: {
         title: "Graphbox",
         version: "0.1.0",
-        description: "Runs LangGraph programs (Python, JavaScript, TypeScript) in sandboxes. Error codes: see each response.",
+        description:
+          "Runs LangGraph programs (Python, JavaScript, TypeScript) in sandboxes. Every error answers the envelope {status: error, error, error_type, code}; each response lists its codes. An unknown route answers 404 GBX_ERR_NOT_FOUND.",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
