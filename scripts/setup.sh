@@ -13,6 +13,9 @@ fail() { echo "setup: $*" >&2; exit 1; }
 # --- Node.js
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || fail "Node.js 20 or newer is required (https://nodejs.org)"
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required; this is $(node --version)"
+# better-sqlite3 compiles against Node's headers; use the installed ones rather than downloading them.
+node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+[ -f "$node_prefix/include/node/node.h" ] && export npm_config_nodedir="$node_prefix"
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if [ ! -f node_modules/.graphbox-installed ] || [ "$(cat node_modules/.graphbox-installed)" != "$lock_hash" ]; then
   say "installing npm packages"
@@ -21,14 +24,46 @@ if [ ! -f node_modules/.graphbox-installed ] || [ "$(cat node_modules/.graphbox-
 fi
 
 # --- Python runtime
-python=${GRAPHBOX_BOOTSTRAP_PYTHON:-$(command -v python3.11 || command -v python3 || true)}
+# Debian's /usr/bin/python3 first: the sandbox then needs only /usr and the project (.venv, harness),
+# never a home directory (a pyenv interpreter lives under /root, which the sandbox must not see).
+default_python=$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3.11 || command -v python3 || true)
+python=${GRAPHBOX_BOOTSTRAP_PYTHON:-$default_python}
 [ -n "$python" ] || fail "Python 3.11 is required to create the runtime's virtual environment (apt-get install python3 python3-venv)"
+base=$(readlink -f "$(command -v "$python")")
 req=src/runtimes/python/requirements.lock
 req_hash=$(sha256sum "$req" | cut -c1-16)
-if [ ! -f .venv/.graphbox-installed ] || [ "$(cat .venv/.graphbox-installed)" != "$req_hash" ]; then
-  say "creating the Python runtime in .venv (LangGraph and the LLM clients)"
-  [ -x .venv/bin/python ] || "$python" -m venv .venv || fail "could not create .venv; install python3-venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
-  echo "$req_hash" > .venv/.graphbox-installed
+# The marker records the lock's hash and the base interpreter the venv was made from.
+want="$req_hash $base"
+if [ ! -f .venv/.graphbox-installed ] || [ "$(cat .venv/.graphbox-installed)" != "$want" ]; then
+  # One setup at a time: concurrent `npm test` runs must not rebuild .venv under each other.
+  exec 9>.venv.lock
+  flock 9
+  if [ ! -f .venv/.graphbox-installed ] || [ "$(cat .venv/.graphbox-installed)" != "$want" ]; then
+    if [ -e .venv ] && [ "$(readlink -f .venv/bin/python 2>/dev/null)" != "$base" ]; then
+      say "recreating .venv from $base (it was made from $(readlink -f .venv/bin/python 2>/dev/null || echo nothing))"
+      rm -rf .venv
+    fi
+    say "creating the Python runtime in .venv (LangGraph and the LLM clients)"
+    [ -x .venv/bin/python ] || "$python" -m venv .venv || fail "could not create .venv; install python3-venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
+    echo "$want" > .venv/.graphbox-installed
+  fi
+  exec 9>&-
+fi
+
+# --- JavaScript/TypeScript runtime: LangGraph.js, the LLM clients and esbuild, in the runtime's own
+# node_modules (apart from the engine's packages, which a program must not reach). npm 11 skips
+# install scripts it was not told to allow; esbuild needs none (its binary is an optional package).
+js_dir=src/runtimes/js
+js_hash=$(sha256sum "$js_dir/package-lock.json" | cut -c1-16)
+if [ ! -f "$js_dir/node_modules/.graphbox-installed" ] || [ "$(cat "$js_dir/node_modules/.graphbox-installed")" != "$js_hash" ]; then
+  exec 8>"$js_dir/.install.lock"
+  flock 8
+  if [ ! -f "$js_dir/node_modules/.graphbox-installed" ] || [ "$(cat "$js_dir/node_modules/.graphbox-installed")" != "$js_hash" ]; then
+    say "installing the JavaScript runtime in $js_dir/node_modules (LangGraph.js and the LLM clients)"
+    (cd "$js_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$js_hash" > "$js_dir/node_modules/.graphbox-installed"
+  fi
+  exec 8>&-
 fi
 say "ready"

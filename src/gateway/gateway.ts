@@ -5,7 +5,10 @@
  */
 import { createServer, request as httpRequest, Agent as HttpAgent, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
+import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import type { Config } from "../config/index.ts";
 import type { LlmCallInfo } from "../observability/observer.ts";
@@ -59,29 +62,47 @@ async function readBody(req: IncomingMessage): Promise<Buffer | null> {
 export class Gateway {
   readonly accounts = new AccountRegistry();
   private readonly server: Server;
+  /** The same gateway on a Unix socket: the one door a sandbox gets (bound in, no network needed). */
+  private readonly socketServer: Server;
+  private socketDir: string | null = null;
   private readonly providers: ReturnType<typeof providers>;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   private port = 0;
 
   constructor(config: Readonly<Config>, private readonly options: GatewayOptions) {
     this.providers = providers(config);
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
         res.end();
       });
-    });
+    };
+    this.server = createServer(handler);
+    this.socketServer = createServer(handler);
     // Streams can be long; the upstream timeout guards the start, not the whole answer.
     this.server.requestTimeout = 0;
+    this.socketServer.requestTimeout = 0;
   }
 
-  /** Listens on a loopback port (and, for sandboxes, a Unix socket they get bound in). */
+  /** Listens on a loopback port (unsandboxed runs, benchmarks) and on a Unix socket (sandboxes). */
   async listen(host = "127.0.0.1", port = 0): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(port, host, () => resolve());
     });
     this.port = (this.server.address() as AddressInfo).port;
+    // A private directory (mode 0700) so no other local user can reach the socket.
+    this.socketDir = mkdtempSync(join(tmpdir(), "graphbox-gateway-"));
+    const path = this.socketPath!;
+    await new Promise<void>((resolve, reject) => {
+      this.socketServer.once("error", reject);
+      this.socketServer.listen(path, () => resolve());
+    });
+  }
+
+  /** Host path of the gateway's Unix socket (null before listen). */
+  get socketPath(): string | null {
+    return this.socketDir ? join(this.socketDir, "gateway.sock") : null;
   }
 
   /** Base URL of the gateway as seen from an unsandboxed process on this host. */
@@ -98,8 +119,11 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const server of [this.server, this.socketServer]) {
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
