@@ -168,8 +168,9 @@ test("thread state, history, and time travel to an earlier checkpoint", async ()
   assert.equal(current.body["checkpoint_id"], meta(run.body)["checkpoint_id"]);
 
   const history = await getJson(`${engine.url}/threads/${thread}/history`);
-  const checkpoints = history.body["checkpoints"] as { checkpoint_id: string; step: number }[];
+  const checkpoints = history.body["checkpoints"] as { checkpoint_id: string; step: number; values: Body }[];
   assert.deepEqual(checkpoints.map((c) => c.step), [2, 1, 0, -1]);
+  assert.deepEqual(checkpoints.map((c) => c.values["count"] ?? null), [2, 1, null, null]);
   const afterGreet = checkpoints.find((c) => c.step === 1)!;
 
   const fork = await engine.post("/execute-langgraph", { code: ECHO, inputs: null, config: { thread_id: thread, checkpoint_id: afterGreet.checkpoint_id } });

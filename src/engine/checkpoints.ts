@@ -71,6 +71,7 @@ export async function answerCheckpointRequest(store: CheckpointStore, thread: Th
         parentCheckpointId: optionalStr(args, "parent_checkpoint_id"),
         checkpoint: blob(args["type"], args["checkpoint"]),
         metadata: typeof metadata === "object" && metadata !== null ? (metadata as Record<string, unknown>) : {},
+        ...(args["values"] !== undefined ? { values: args["values"] } : {}),
       });
       return null;
     }

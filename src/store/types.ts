@@ -225,6 +225,8 @@ export interface NewCheckpoint {
   parentCheckpointId?: string | null;
   checkpoint: TypedBlob;
   metadata: CheckpointMetadata;
+  /** A JSON view of the state at this checkpoint, for the thread APIs (the blob is the runtime's own format). */
+  values?: unknown;
 }
 
 export interface PendingWrite {
@@ -243,6 +245,8 @@ export interface CheckpointTuple {
   parentCheckpointId: string | null;
   checkpoint: TypedBlob;
   metadata: CheckpointMetadata;
+  /** The JSON view of the state given at `put`, or null. */
+  values: unknown;
   /** Writes of tasks of this checkpoint's next step, by task id then idx. */
   pendingWrites: PendingWrite[];
   createdAt: EpochMs;

@@ -16,6 +16,7 @@ interface CheckpointRow {
   type: string;
   checkpoint: Buffer;
   metadata: string;
+  state_json: string | null;
   created_at: number;
 }
 
@@ -28,7 +29,7 @@ interface WriteRow {
   value: Buffer;
 }
 
-const COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, created_at";
+const COLUMNS = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, state_json, created_at";
 
 export class SqliteCheckpointStore implements CheckpointStore {
   private readonly upsert;
@@ -44,11 +45,12 @@ export class SqliteCheckpointStore implements CheckpointStore {
 
   constructor(private readonly ctx: SqliteContext) {
     const { db } = ctx;
-    this.upsert = db.prepare<[string, string, string, string, string | null, string, Buffer, string, number]>(
-      `INSERT INTO checkpoints (owner, thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    this.upsert = db.prepare<[string, string, string, string, string | null, string, Buffer, string, string | null, number]>(
+      `INSERT INTO checkpoints (owner, thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, state_json, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (owner, thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
-         parent_checkpoint_id = excluded.parent_checkpoint_id, type = excluded.type, checkpoint = excluded.checkpoint, metadata = excluded.metadata`,
+         parent_checkpoint_id = excluded.parent_checkpoint_id, type = excluded.type, checkpoint = excluded.checkpoint,
+         metadata = excluded.metadata, state_json = excluded.state_json`,
     );
     this.touchThread = db.prepare<[number, string, string]>("UPDATE threads SET updated_at = ? WHERE owner = ? AND thread_id = ?");
     this.selectOne = db.prepare<[string, string, string, string], CheckpointRow>(
@@ -116,6 +118,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
     }
     const bytes = blobBytes("checkpoint", checkpoint.checkpoint);
     const metadata = toJson("checkpoint metadata", checkpoint.metadata ?? {});
+    const state = checkpoint.values === undefined ? null : toJson("checkpoint values", checkpoint.values);
     const now = this.ctx.now();
     this.ctx.db
       .transaction(() => {
@@ -128,6 +131,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
           checkpoint.checkpoint.type,
           bytes,
           metadata,
+          state,
           now,
         );
         this.touchThread.run(now, ref.owner, ref.threadId);
@@ -173,6 +177,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
       parentCheckpointId: row.parent_checkpoint_id,
       checkpoint: { type: row.type, bytes: row.checkpoint },
       metadata: parseMetadata(row.metadata),
+      values: row.state_json === null ? null : (JSON.parse(row.state_json) as unknown),
       pendingWrites: writes.map(
         (w): PendingWrite => ({ taskId: w.task_id, taskPath: w.task_path, idx: w.idx, channel: w.channel, value: { type: w.type, bytes: w.value } }),
       ),

@@ -71,6 +71,8 @@ export const MIGRATIONS: readonly string[] = [
     type                  TEXT NOT NULL,
     checkpoint            BLOB NOT NULL,
     metadata              TEXT NOT NULL DEFAULT '{}',
+    -- A JSON view of the state for the thread APIs (the engine cannot read the runtime's blob).
+    state_json            TEXT,
     created_at            INTEGER NOT NULL,
     PRIMARY KEY (owner, thread_id, checkpoint_ns, checkpoint_id)
   );
