@@ -2,7 +2,8 @@
  * The engine's configuration: one schema, read from environment variables once at start,
  * every problem reported at once by the variable's name, then frozen.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +23,8 @@ export interface Config {
   maxTimeoutMs: number;
   /** Time a runtime may take to start and import LangGraph before the execution fails. Default 30000. */
   startupTimeoutMs: number;
+  /** Python executions fork from a warm, pre-imported parent (when sandboxed with cgroups). Default true. */
+  pythonForkServer: boolean;
   /** Largest request body accepted. Default 1 MiB. */
   bodyLimitBytes: number;
   /** Program prints kept for metadata.logs (stdout and stderr together); the rest is cut. Default 64 KiB. */
@@ -36,6 +39,22 @@ export interface Config {
   sseKeepAliveMs: number;
   /** pino log level. Default info. */
   logLevel: string;
+  /** API keys by name (from GRAPHBOX_API_KEYS and GRAPHBOX_API_KEYS_FILE). Empty: no auth, loopback only. */
+  apiKeys: Record<string, string>;
+  /** Lets an engine without keys bind a non-loopback address. Default false. */
+  allowUnauthenticatedPublic: boolean;
+  /** Executions running at once. Default from cores and memory. */
+  maxConcurrent: number;
+  /** Requests waiting for a slot; more get 503. Default 64. */
+  queueSize: number;
+  /** Longest wait in the queue before 503. Default 30000. */
+  queueTimeoutMs: number;
+  /** Executions one key may have running or queued; more get 429. Default: maxConcurrent. */
+  keyMaxConcurrent: number;
+  /** Executions one key may start per minute; 0: unlimited. Default 0. */
+  keyRatePerMinute: number;
+  /** On SIGTERM, how long running executions may take to finish before they are cancelled. Default 30000. */
+  shutdownGraceMs: number;
   /** Models a program may call through the gateway (`*` wildcards); empty: any. */
   modelAllowlist: string[];
   /** Time the gateway waits for an upstream provider to start answering. Default 120000. */
@@ -47,6 +66,38 @@ export interface Config {
   /** Upstream LLM providers (the gateway forwards to these with the keys). */
   openai: { baseUrl: string; apiKey: string | null };
   anthropic: { baseUrl: string; apiKey: string | null };
+  /** Isolation and limits of every execution's sandbox. */
+  sandbox: SandboxConfig;
+  /** OpenTelemetry trace export (OTLP/HTTP). */
+  tracing: TracingConfig;
+}
+
+export interface TracingConfig {
+  /** Full OTLP/HTTP traces URL (…/v1/traces); null: no tracing. Default null. */
+  endpoint: string | null;
+  /** Encoding of the export. Default http/protobuf (OTLP's default). */
+  protocol: OtlpProtocol;
+  /** service.name of the spans. Default graphbox. */
+  serviceName: string;
+}
+
+export type OtlpProtocol = "http/protobuf" | "http/json";
+
+export interface SandboxConfig {
+  /** Memory of one execution's process tree (cgroup), MiB. Default 512. */
+  memoryMb: number;
+  /** Processes and threads one execution may run at once (cgroup pids). Default 64. */
+  maxProcesses: number;
+  /** CPU seconds each process of an execution may use (RLIMIT_CPU). Default 60. */
+  cpuSeconds: number;
+  /** Largest file a program may write (RLIMIT_FSIZE), MiB. Default 64. */
+  fileSizeMb: number;
+  /** Size of the sandbox's /tmp, which also holds its HOME and working directory, MiB. Default 64. */
+  tmpMb: number;
+  /** Files each process may hold open (RLIMIT_NOFILE). Default 256. */
+  openFiles: number;
+  /** Run programs as plain child processes with no isolation (local development only). Default false. */
+  unsafeNoSandbox: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,6 +144,45 @@ function url(raw: string): string {
 }
 
 const text = (raw: string): string => raw;
+
+const MIN_KEY_LENGTH = 16;
+
+/** `name=key,name2=key2` (a bare key is named key1, key2... by position). */
+function apiKeys(raw: string): Record<string, string> {
+  const keys: Record<string, string> = {};
+  raw.split(",").map((e) => e.trim()).filter((e) => e !== "").forEach((entry, i) => {
+    const eq = entry.indexOf("=");
+    const [name, key] = eq > 0 ? [entry.slice(0, eq).trim(), entry.slice(eq + 1).trim()] : [`key${i + 1}`, entry];
+    if (key.length < MIN_KEY_LENGTH) throw new Error(`the key named ${name} is shorter than ${MIN_KEY_LENGTH} characters`);
+    keys[name] = key;
+  });
+  return keys;
+}
+
+/** A file of `name key` lines (# comments), or a JSON object {name: key}. */
+function apiKeysFile(path: string): Record<string, string> {
+  let content: string;
+  try {
+    content = readFileSync(path, "utf8");
+  } catch {
+    throw new Error("cannot read the file");
+  }
+  if (content.trim().startsWith("{")) {
+    const parsed = JSON.parse(content) as Record<string, unknown>;
+    return apiKeys(Object.entries(parsed).map(([name, key]) => `${name}=${String(key)}`).join(","));
+  }
+  const entries = content.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  return apiKeys(entries.map((line) => line.replace(/\s+/, "=")).join(","));
+}
+
+/** Python executions take ~150 MB each and mostly wait on LLMs: bound by memory, and by cores for CPU. */
+const DEFAULT_MAX_CONCURRENT = Math.max(2, Math.min(cpus().length * 8, Math.floor(totalmem() / (256 * 1024 * 1024))));
+
+function flag(raw: string): boolean {
+  if (["1", "true", "yes"].includes(raw.toLowerCase())) return true;
+  if (["0", "false", "no"].includes(raw.toLowerCase())) return false;
+  throw new Error("expected 1 or 0");
+}
 const list = (raw: string): string[] => raw.split(",").map((item) => item.trim()).filter((item) => item !== "");
 
 /** `{"gpt-4o-mini": {"input": 0.15, "output": 0.6}}`: USD per million tokens. */
@@ -112,6 +202,28 @@ function prices(raw: string): Record<string, { input: number; output: number }> 
 }
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
+/** An OTLP/HTTP collector address. */
+function collectorUrl(raw: string): string {
+  try {
+    return url(raw);
+  } catch {
+    throw new Error("expected an http(s) URL such as http://localhost:4318");
+  }
+}
+
+function otlpProtocol(raw: string): OtlpProtocol {
+  if (raw === "http/protobuf" || raw === "http/json") return raw;
+  if (raw === "grpc") throw new Error("grpc is not supported; use http/protobuf (the collector's OTLP/HTTP port, 4318)");
+  throw new Error("expected http/protobuf or http/json");
+}
+
+/** Per the OTLP exporter spec: the traces endpoint is used as given, the base one gets /v1/traces. */
+function tracesEndpoint(base: string | null, traces: string | null): string | null {
+  return signalFirst(traces, base === null ? null : `${base}/v1/traces`);
+}
+/** An OTEL_EXPORTER_OTLP_TRACES_* setting wins over its OTEL_EXPORTER_OTLP_* one (both are read, so both are checked). */
+const signalFirst = <T>(signal: T | null, general: T): T => signal ?? general;
+
 /** Every option, in the order the README's table lists them. */
 export const OPTIONS = {
   host: { env: "GRAPHBOX_HOST", doc: "Address to bind", default: "127.0.0.1", parse: text },
@@ -125,12 +237,22 @@ export const OPTIONS = {
   defaultTimeoutMs: { env: "GRAPHBOX_DEFAULT_TIMEOUT_MS", doc: "Timeout when a request sets none", default: 60_000, parse: integer(100, 86_400_000) },
   maxTimeoutMs: { env: "GRAPHBOX_MAX_TIMEOUT_MS", doc: "Cap on a request's config.timeout_ms", default: 300_000, parse: integer(100, 86_400_000) },
   startupTimeoutMs: { env: "GRAPHBOX_STARTUP_TIMEOUT_MS", doc: "Time a runtime may take to start", default: 30_000, parse: integer(1000, 600_000) },
+  pythonForkServer: { env: "GRAPHBOX_PYTHON_FORK_SERVER", doc: "1: Python executions fork from a warm parent; 0: a fresh sandbox each", default: true, parse: flag },
   bodyLimitBytes: { env: "GRAPHBOX_BODY_LIMIT_BYTES", doc: "Largest request body", default: 1_048_576, parse: integer(1024, 1_073_741_824) },
   maxLogBytes: { env: "GRAPHBOX_MAX_LOG_BYTES", doc: "Program prints kept in metadata.logs", default: 65_536, parse: integer(0, 67_108_864) },
   maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest result or event a program may send", default: 16_777_216, parse: integer(1024, 1_073_741_824) },
   recursionLimit: { env: "GRAPHBOX_RECURSION_LIMIT", doc: "Default LangGraph recursion limit", default: 25, parse: integer(1, 100_000) },
   dataDir: { env: "GRAPHBOX_DATA_DIR", doc: "Directory of the embedded SQLite store", default: join(PROJECT_ROOT, ".data"), parse: text },
   sseKeepAliveMs: { env: "GRAPHBOX_SSE_KEEPALIVE_MS", doc: "Quiet time before a stream's keep-alive comment", default: 15_000, parse: integer(100, 600_000) },
+  apiKeys: { env: "GRAPHBOX_API_KEYS", doc: "API keys: name=key,name2=key2", default: {} as Record<string, string>, parse: apiKeys },
+  apiKeysFile: { env: "GRAPHBOX_API_KEYS_FILE", doc: "File of API keys (`name key` lines or JSON)", default: {} as Record<string, string>, parse: apiKeysFile },
+  allowUnauthenticatedPublic: { env: "GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC", doc: "Allow a non-loopback bind without keys", default: false, parse: flag },
+  maxConcurrent: { env: "GRAPHBOX_MAX_CONCURRENT", doc: "Executions running at once", default: DEFAULT_MAX_CONCURRENT, parse: integer(1, 10_000) },
+  queueSize: { env: "GRAPHBOX_QUEUE_SIZE", doc: "Requests waiting for a slot", default: 64, parse: integer(0, 100_000) },
+  queueTimeoutMs: { env: "GRAPHBOX_QUEUE_TIMEOUT_MS", doc: "Longest wait in the queue", default: 30_000, parse: integer(0, 3_600_000) },
+  keyMaxConcurrent: { env: "GRAPHBOX_KEY_MAX_CONCURRENT", doc: "Executions one key may have running or queued", default: 0, parse: integer(0, 10_000) },
+  keyRatePerMinute: { env: "GRAPHBOX_KEY_RATE_PER_MINUTE", doc: "Executions one key may start per minute (0: unlimited)", default: 0, parse: integer(0, 1_000_000) },
+  shutdownGraceMs: { env: "GRAPHBOX_SHUTDOWN_GRACE_MS", doc: "Time running executions get to finish on SIGTERM", default: 30_000, parse: integer(0, 3_600_000) },
   logLevel: {
     env: "GRAPHBOX_LOG_LEVEL",
     doc: "pino log level",
@@ -148,6 +270,18 @@ export const OPTIONS = {
   openaiApiKey: { env: "OPENAI_API_KEY", doc: "Key for the OpenAI upstream", default: null as string | null, parse: text },
   anthropicBaseUrl: { env: "ANTHROPIC_BASE_URL", doc: "Anthropic upstream", default: "https://api.anthropic.com", parse: url },
   anthropicApiKey: { env: "ANTHROPIC_API_KEY", doc: "Key for the Anthropic upstream", default: null as string | null, parse: text },
+  sandboxMemoryMb: { env: "GRAPHBOX_SANDBOX_MEMORY_MB", doc: "Memory of one execution (cgroup), MiB", default: 512, parse: integer(64, 1_048_576) },
+  sandboxMaxProcesses: { env: "GRAPHBOX_SANDBOX_MAX_PROCESSES", doc: "Processes and threads one execution may run at once", default: 64, parse: integer(16, 100_000) },
+  sandboxCpuSeconds: { env: "GRAPHBOX_SANDBOX_CPU_SECONDS", doc: "CPU seconds each process of an execution may use", default: 60, parse: integer(1, 86_400) },
+  sandboxFileSizeMb: { env: "GRAPHBOX_SANDBOX_FILE_SIZE_MB", doc: "Largest file a program may write, MiB", default: 64, parse: integer(1, 1_048_576) },
+  sandboxTmpMb: { env: "GRAPHBOX_SANDBOX_TMP_MB", doc: "Size of the sandbox's /tmp (also its HOME), MiB", default: 64, parse: integer(1, 1_048_576) },
+  sandboxOpenFiles: { env: "GRAPHBOX_SANDBOX_OPEN_FILES", doc: "Files each process of an execution may hold open", default: 256, parse: integer(64, 1_048_576) },
+  unsafeNoSandbox: { env: "GRAPHBOX_UNSAFE_NO_SANDBOX", doc: "1: run programs with NO isolation (local development only)", default: false, parse: flag },
+  otlpEndpoint: { env: "OTEL_EXPORTER_OTLP_ENDPOINT", doc: "OTLP/HTTP collector; traces go to <url>/v1/traces (unset: no tracing)", default: null as string | null, parse: collectorUrl },
+  otlpTracesEndpoint: { env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", doc: "Full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT", default: null as string | null, parse: collectorUrl },
+  otlpProtocol: { env: "OTEL_EXPORTER_OTLP_PROTOCOL", doc: "OTLP encoding: http/protobuf or http/json", default: "http/protobuf" as OtlpProtocol, parse: otlpProtocol },
+  otlpTracesProtocol: { env: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", doc: "OTLP encoding of traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL", default: null as OtlpProtocol | null, parse: otlpProtocol },
+  otelServiceName: { env: "OTEL_SERVICE_NAME", doc: "service.name of the traces", default: "graphbox", parse: text },
 } satisfies Record<string, Option<unknown>>;
 
 export class ConfigError extends Error {
@@ -168,6 +302,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     defaultTimeoutMs: p.read(env, o.defaultTimeoutMs),
     maxTimeoutMs: p.read(env, o.maxTimeoutMs),
     startupTimeoutMs: p.read(env, o.startupTimeoutMs),
+    pythonForkServer: p.read(env, o.pythonForkServer),
     bodyLimitBytes: p.read(env, o.bodyLimitBytes),
     maxLogBytes: p.read(env, o.maxLogBytes),
     maxOutputBytes: p.read(env, o.maxOutputBytes),
@@ -175,16 +310,43 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: p.read(env, o.dataDir),
     sseKeepAliveMs: p.read(env, o.sseKeepAliveMs),
     logLevel: p.read(env, o.logLevel),
+    apiKeys: { ...p.read(env, o.apiKeysFile), ...p.read(env, o.apiKeys) },
+    allowUnauthenticatedPublic: p.read(env, o.allowUnauthenticatedPublic),
+    maxConcurrent: p.read(env, o.maxConcurrent),
+    queueSize: p.read(env, o.queueSize),
+    queueTimeoutMs: p.read(env, o.queueTimeoutMs),
+    keyMaxConcurrent: p.read(env, o.keyMaxConcurrent),
+    keyRatePerMinute: p.read(env, o.keyRatePerMinute),
+    shutdownGraceMs: p.read(env, o.shutdownGraceMs),
     modelAllowlist: p.read(env, o.modelAllowlist),
     upstreamTimeoutMs: p.read(env, o.upstreamTimeoutMs),
     maxTokensPerExecution: p.read(env, o.maxTokensPerExecution),
     prices: p.read(env, o.prices),
     openai: { baseUrl: p.read(env, o.openaiBaseUrl), apiKey: p.read(env, o.openaiApiKey) },
     anthropic: { baseUrl: p.read(env, o.anthropicBaseUrl), apiKey: p.read(env, o.anthropicApiKey) },
+    sandbox: {
+      memoryMb: p.read(env, o.sandboxMemoryMb),
+      maxProcesses: p.read(env, o.sandboxMaxProcesses),
+      cpuSeconds: p.read(env, o.sandboxCpuSeconds),
+      fileSizeMb: p.read(env, o.sandboxFileSizeMb),
+      tmpMb: p.read(env, o.sandboxTmpMb),
+      openFiles: p.read(env, o.sandboxOpenFiles),
+      unsafeNoSandbox: p.read(env, o.unsafeNoSandbox),
+    },
+    tracing: {
+      endpoint: tracesEndpoint(p.read(env, o.otlpEndpoint), p.read(env, o.otlpTracesEndpoint)),
+      protocol: signalFirst(p.read(env, o.otlpTracesProtocol), p.read(env, o.otlpProtocol)),
+      serviceName: p.read(env, o.otelServiceName),
+    },
     ...overrides,
   };
   if (config.defaultTimeoutMs > config.maxTimeoutMs) {
     p.list.push(`GRAPHBOX_DEFAULT_TIMEOUT_MS (${config.defaultTimeoutMs}) is above GRAPHBOX_MAX_TIMEOUT_MS (${config.maxTimeoutMs}); lower it or raise the maximum`);
+  }
+  if (config.keyMaxConcurrent === 0) config.keyMaxConcurrent = config.maxConcurrent;
+  const loopback = ["127.0.0.1", "::1", "localhost"].includes(config.host) || config.host.startsWith("127.");
+  if (!loopback && Object.keys(config.apiKeys).length === 0 && !config.allowUnauthenticatedPublic) {
+    p.list.push(`GRAPHBOX_HOST=${config.host} is not a loopback address and no API keys are set: set GRAPHBOX_API_KEYS (or GRAPHBOX_API_KEYS_FILE), or GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC=1 if something in front of the engine authenticates`);
   }
   if (!existsSync(config.pythonPath)) {
     p.list.push(`GRAPHBOX_PYTHON: ${config.pythonPath} does not exist; run \`npm run setup\` to create the runtime's virtual environment, or point GRAPHBOX_PYTHON at a Python with requirements.lock installed`);

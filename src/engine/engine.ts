@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
+import { ForkServer } from "../sandbox/forkserver.ts";
 import { runtimeFor } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
@@ -30,6 +31,13 @@ export class Engine {
   readonly gateway: Gateway;
   /** Starts every execution's sandbox; its `report()` says which protections are in force. */
   readonly sandboxes: SandboxLauncher;
+  /**
+   * Python executions fork from this warm parent (LangGraph already imported) into sandboxes of
+   * their own; null when off, unsandboxed, or when it could not start (then each execution gets
+   * a fresh sandbox, the reason in `forkServerProblem`).
+   */
+  forkServer: ForkServer | null = null;
+  forkServerProblem: string | null = null;
   private readonly running = new Map<string, { promise: Promise<ExecutionOutcome>; cancel: AbortController }>();
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
@@ -41,6 +49,21 @@ export class Engine {
       onCall: (call) => observers.llmCall(call),
     });
     this.sandboxes = new SandboxLauncher(sandboxOptions(config));
+    if (!config.pythonForkServer) this.forkServerProblem = "off (GRAPHBOX_PYTHON_FORK_SERVER=0)";
+    else if (config.sandbox.unsafeNoSandbox) this.forkServerProblem = "off: programs run unsandboxed";
+  }
+
+  /** Starts the Python fork server, or says why it could not; executions then use fresh sandboxes. */
+  private async startForkServer(): Promise<void> {
+    if (this.forkServerProblem) return;
+    try {
+      const forkServer = new ForkServer({ ...sandboxOptions(this.config), pythonPath: this.config.pythonPath, startupTimeoutMs: this.config.startupTimeoutMs });
+      await forkServer.useGateway(this.gateway.socketPath!);
+      await forkServer.start();
+      this.forkServer = forkServer;
+    } catch (err: unknown) {
+      this.forkServerProblem = err instanceof Error ? err.message : String(err);
+    }
   }
 
   /** Starts the gateway and fails executions a dead engine left running. Idempotent. */
@@ -49,6 +72,9 @@ export class Engine {
       // Refuses to serve when programs could not be isolated, unless the operator opted out.
       await this.sandboxes.ensureUsable();
       await this.gateway.listen();
+      // Sandboxes have no network: they reach the gateway through its socket, bound in.
+      await this.sandboxes.useGateway(this.gateway.socketPath!);
+      await this.startForkServer();
       await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
         finalEvent: (execution) => ({
           type: "error",
@@ -122,7 +148,7 @@ export class Engine {
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, checkpoints: this.store.checkpoints, thread }, executionHooks);
+    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, checkpoints: this.store.checkpoints, thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {
@@ -176,6 +202,7 @@ export class Engine {
   async destroy(reason = "the engine is stopping"): Promise<void> {
     this.cancelAll.abort(reason);
     await this.close();
+    await this.forkServer?.close();
     if (this.started) await this.gateway.close();
   }
 }

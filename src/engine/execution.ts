@@ -10,8 +10,9 @@ import type { Config } from "../config/index.ts";
 import { ERRORS, type ErrorCode } from "../errors.ts";
 import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
+import type { ExecutionSandbox, ForkServer } from "../sandbox/forkserver.ts";
 import type { SandboxLauncher } from "../sandbox/launcher.ts";
-import type { ChannelFault, ExitInfo, SandboxProcess, TrippedLimit } from "../sandbox/process.ts";
+import type { ChannelFault, ExitInfo, TrippedLimit } from "../sandbox/process.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { UsageTotals } from "../gateway/meter.ts";
@@ -27,6 +28,8 @@ export interface ExecutionContext {
   gateway: Gateway;
   /** Starts the execution's sandbox (bubblewrap, or a plain process when the operator opted out). */
   sandboxes: SandboxLauncher;
+  /** Python executions fork from it when present. */
+  forkServer: ForkServer | null;
   checkpoints: CheckpointStore;
   /** The thread in the store (the owner's name and the request's thread_id). */
   thread: ThreadRef;
@@ -57,6 +60,9 @@ function harnessEnvironment(workDir: string, gatewayUrl: string, credential: str
     HOME: workDir,
     TMPDIR: workDir,
     LANG: "C.UTF-8",
+    // In a sandbox the harness forwards 127.0.0.1:<this port> (its own loopback) to the gateway's
+    // socket (GRAPHBOX_GATEWAY_SOCKET, set by the launcher); unsandboxed, the URL reaches the gateway directly.
+    GRAPHBOX_GATEWAY_PORT: new URL(gatewayUrl).port,
     // Both spellings: the SDKs read *_BASE_URL, LangChain Python reads OPENAI_API_BASE / ANTHROPIC_API_URL first.
     OPENAI_BASE_URL: `${gatewayUrl}/openai/v1`,
     OPENAI_API_BASE: `${gatewayUrl}/openai/v1`,
@@ -74,7 +80,7 @@ export class Execution {
   private readonly reportedUsage = new UsageTotals();
   private account: ExecutionAccount | null = null;
   private readonly nodeTimings: NodeTiming[] = [];
-  private sandbox: SandboxProcess | null = null;
+  private sandbox: ExecutionSandbox | null = null;
   private settle: ((ending: Ending) => void) | null = null;
   private readyWaiter: ((ready: boolean) => void) | null = null;
   private readonly debugSteps: Record<string, unknown>[] = [];
@@ -121,9 +127,11 @@ export class Execution {
         finish({ kind: "engine", code: "GBX_ERR_TOKEN_BUDGET", error: `the execution used more than its token budget of ${this.request.maxTokens} tokens` }),
     });
     this.account = account;
-    let sandbox: SandboxProcess;
+    let sandbox: ExecutionSandbox;
+    const { forkServer, sandboxes } = this.context;
+    const starter = this.runtime.name === "python" && forkServer ? forkServer : null;
     try {
-      sandbox = await this.context.sandboxes.start(
+      sandbox = await (starter ? starter.spawn.bind(starter) : sandboxes.start.bind(sandboxes))(
         this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, account.credential)),
         { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
         { onMessage: (message) => this.onMessage(message, finish), onFault: (fault) => finish(this.faultEnding(fault)) },
@@ -159,8 +167,9 @@ export class Execution {
         sandbox.send(this.job());
       }
       const ending = await ended;
-      // A failure the program reported may have a sandbox limit behind it (a fork refused at the process limit).
-      const limit = ending.kind === "failure" ? await sandbox.trippedLimit() : null;
+      // A failure may have a sandbox limit behind it: a fork refused at the process limit, a
+      // channel garbled by a fork bomb's children.
+      const limit = ending.kind === "failure" || (ending.kind === "engine" && ending.code === "GBX_ERR_SANDBOX") ? await sandbox.trippedLimit() : null;
       // Whatever the program left running (threads, children) dies with the tree now.
       sandbox.kill();
       return limit ? limitEnding(limit) : ending;

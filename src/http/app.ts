@@ -6,7 +6,9 @@ import { Admission } from "../engine/admission.ts";
 import { Engine } from "../engine/engine.ts";
 import { GraphboxError } from "../errors.ts";
 import { executionLog } from "../observability/log.ts";
+import { Metrics } from "../observability/metrics.ts";
 import { Observers } from "../observability/observer.ts";
+import { Tracing } from "../observability/tracing.ts";
 import { openSqliteStore } from "../store/index.ts";
 import type { Store } from "../store/types.ts";
 import { Authenticator } from "./auth.ts";
@@ -58,6 +60,13 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   });
   const observers = new Observers();
   if (options.logger) observers.add(executionLog(options.logger));
+  // Read at scrape time, once admission (below) exists.
+  const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued });
+  observers.add(metrics);
+  const tracing = config.tracing.endpoint
+    ? new Tracing({ ...config.tracing, endpoint: config.tracing.endpoint, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") })
+    : null;
+  if (tracing) observers.add(tracing);
   const engine = new Engine(config, store, observers);
   const admission = new Admission(config);
   installErrorHandlers(server);
@@ -81,11 +90,24 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     store: store.backend,
     in_flight: engine.inFlight,
     sandbox: await engine.sandboxes.report(),
+    warm_start: {
+      python_fork_server: engine.forkServer ? { state: "warm", ...engine.forkServer.zygoteInfo() } : { state: "off", reason: engine.forkServerProblem ?? "starting" },
+    },
   }));
+  server.get(
+    "/metrics",
+    { schema: { tags: ["operations"], summary: "Prometheus metrics (text exposition format)", response: { 200: { description: "graphbox_* metrics, process_* and nodejs_*", content: { "text/plain": { schema: { type: "string" } } } } } } },
+    async (_request, reply) => {
+      const { contentType, body } = await metrics.render();
+      return reply.type(contentType).send(body);
+    },
+  );
 
   server.addHook("onReady", async () => engine.start());
   server.addHook("onClose", async () => {
     await engine.destroy();
+    // Sends the spans still buffered and stops the exporter.
+    await tracing?.close();
     if (!options.store) await store.close();
   });
   const shutdown = async (graceMs: number): Promise<void> => {

@@ -147,3 +147,69 @@ export function parseHarnessMessage(payload: Buffer): HarnessMessage {
   }
   return value as unknown as HarnessMessage;
 }
+
+// The fork server (src/sandbox/forkserver.ts ↔ runtimes/python/graphbox_harness/zygote.py).
+
+/** What a forked child sets on itself before the program runs (its cgroup is the engine's doing). */
+export interface ForkLimits {
+  cpu_seconds: number;
+  file_size_bytes: number;
+  open_files: number;
+  tmp_size_bytes: number;
+}
+
+/**
+ * Engine → zygote, on the zygote's fd 3. `init` comes first and once: the execution seccomp filter
+ * (base64 of its struct sock_filter array), which every child installs. `release` lets a child go
+ * on once the engine has moved it into its job's cgroup; `abandon` makes it exit instead.
+ */
+export type ZygoteCommand =
+  | { v: typeof PROTOCOL_VERSION; type: "init"; seccomp: string }
+  | { v: typeof PROTOCOL_VERSION; type: "fork"; job_id: string; token: string; limits: ForkLimits }
+  | { v: typeof PROTOCOL_VERSION; type: "release"; job_id: string }
+  | { v: typeof PROTOCOL_VERSION; type: "abandon"; job_id: string };
+
+/** Zygote → engine. Pids are as the zygote's PID namespace sees them; `signal` is a signal number. */
+export type ZygoteReport =
+  | { v: 1; type: "zygote_ready"; pid_in_ns: number; versions: Record<string, string> }
+  | { v: 1; type: "forked"; job_id: string; pid_in_ns: number }
+  | { v: 1; type: "fork_failed"; job_id: string; error: string }
+  | { v: 1; type: "reaped"; job_id: string; code: number | null; signal: number | null };
+
+/**
+ * Engine → a forked child: the first frame on the job's own channel, before `ready`. The
+ * environment the fresh-process path gives bwrap (the job's gateway credential included) and the
+ * working directory: per-job data travels engine → child directly and never through the zygote.
+ */
+export interface SetupMessage {
+  v: typeof PROTOCOL_VERSION;
+  type: "setup";
+  env: Record<string, string>;
+  cwd: string;
+}
+
+const isCountOrNull = (x: unknown): boolean => x === null || isCount(x);
+
+const ZYGOTE_REQUIRED: Record<ZygoteReport["type"], Record<string, (x: unknown) => boolean>> = {
+  zygote_ready: { pid_in_ns: isCount, versions: isObject },
+  forked: { job_id: isString, pid_in_ns: isCount },
+  fork_failed: { job_id: isString, error: isString },
+  reaped: { job_id: isString, code: isCountOrNull, signal: isCountOrNull },
+};
+
+/** Parses one frame from the zygote; throws ProtocolError naming what is wrong. */
+export function parseZygoteReport(payload: Buffer): ZygoteReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload.toString("utf8"));
+  } catch {
+    throw new ProtocolError("zygote sent a frame that is not JSON");
+  }
+  if (!isObject(value) || value["v"] !== PROTOCOL_VERSION) throw new ProtocolError("zygote sent a frame that is not a version 1 object");
+  const type = value["type"];
+  if (!isString(type) || !(type in ZYGOTE_REQUIRED)) throw new ProtocolError(`zygote sent an unknown message type ${JSON.stringify(type)}`);
+  for (const [field, check] of Object.entries(ZYGOTE_REQUIRED[type as ZygoteReport["type"]])) {
+    if (!check(value[field])) throw new ProtocolError(`zygote message ${type} has a bad field ${field}`);
+  }
+  return value as unknown as ZygoteReport;
+}

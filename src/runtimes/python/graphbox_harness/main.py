@@ -5,6 +5,7 @@ import os
 import sys
 from importlib import metadata
 
+from . import bridge
 from .loader import seed_globals
 from .protocol import Channel
 
@@ -28,6 +29,14 @@ def main() -> None:
     _die_with_engine()
     channel = Channel()
     seed_globals()  # imports LangGraph and the LLM clients before the job arrives
+    serve(channel)
+
+
+def serve(channel: Channel) -> None:
+    """Says ready, runs the one job that follows, exits the process (the fork server's children call this too)."""
+    if os.environ.get("GRAPHBOX_GATEWAY_SOCKET") and os.environ.get("GRAPHBOX_GATEWAY_PORT"):
+        # The sandbox has no network: the LLM clients' HTTP to 127.0.0.1:<port> goes to the gateway's socket.
+        bridge.start(os.environ["GRAPHBOX_GATEWAY_SOCKET"], int(os.environ["GRAPHBOX_GATEWAY_PORT"]))
     channel.send("ready", runtime="python", versions=_versions())
     job = channel.receive()
     from .runner import run
