@@ -27,7 +27,12 @@ test("bad breakpoint entry", () => expectInvalid({ code: PYTHON_OK, config: { br
 test("unknown config field", () => expectInvalid({ code: PYTHON_OK, config: { "thread-id": "x" } }, 400, /`config` has an unknown field `thread-id`/));
 test("body over the limit", () => expectInvalid({ code: "#".repeat(100 * 1024) }, 413, /larger than GRAPHBOX_BODY_LIMIT_BYTES/));
 test("language that cannot be told", () => expectInvalid({ code: "hello world" }, 400, /does not tell whether it is Python or JavaScript/));
-test("javascript is not available yet", () => expectInvalid({ code: "export const app = 1;" }, 501, /javascript runtime is not available yet/));
+test("javascript is detected and run", async () => {
+  const { status, body } = await engine.post("/execute-langgraph", { code: "export const app = 1;", inputs: {} });
+  assert.equal(status, 200);
+  assert.equal(body["error_type"], "no_app", JSON.stringify(body));
+  assert.equal((body["metadata"] as { runtime: string }).runtime, "javascript");
+});
 test("the /api prefix validates the same", () => expectInvalid({}, 400, /`code` is required/, "/api/execute-langgraph"));
 
 test("not JSON at all", async () => {

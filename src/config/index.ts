@@ -94,7 +94,10 @@ export interface SandboxConfig {
   fileSizeMb: number;
   /** Size of the sandbox's /tmp, which also holds its HOME and working directory, MiB. Default 64. */
   tmpMb: number;
-  /** Files each process may hold open (RLIMIT_NOFILE). Default 256. */
+  /**
+   * Files each process may hold open (RLIMIT_NOFILE). Default 1024: at 256 the JS harness failed
+   * now and then with EMFILE while Node's ESM loader read @anthropic-ai/sdk's files in parallel.
+   */
   openFiles: number;
   /** Run programs as plain child processes with no isolation (local development only). Default false. */
   unsafeNoSandbox: boolean;
@@ -275,7 +278,7 @@ export const OPTIONS = {
   sandboxCpuSeconds: { env: "GRAPHBOX_SANDBOX_CPU_SECONDS", doc: "CPU seconds each process of an execution may use", default: 60, parse: integer(1, 86_400) },
   sandboxFileSizeMb: { env: "GRAPHBOX_SANDBOX_FILE_SIZE_MB", doc: "Largest file a program may write, MiB", default: 64, parse: integer(1, 1_048_576) },
   sandboxTmpMb: { env: "GRAPHBOX_SANDBOX_TMP_MB", doc: "Size of the sandbox's /tmp (also its HOME), MiB", default: 64, parse: integer(1, 1_048_576) },
-  sandboxOpenFiles: { env: "GRAPHBOX_SANDBOX_OPEN_FILES", doc: "Files each process of an execution may hold open", default: 256, parse: integer(64, 1_048_576) },
+  sandboxOpenFiles: { env: "GRAPHBOX_SANDBOX_OPEN_FILES", doc: "Files each process of an execution may hold open", default: 1024, parse: integer(64, 1_048_576) },
   unsafeNoSandbox: { env: "GRAPHBOX_UNSAFE_NO_SANDBOX", doc: "1: run programs with NO isolation (local development only)", default: false, parse: flag },
   otlpEndpoint: { env: "OTEL_EXPORTER_OTLP_ENDPOINT", doc: "OTLP/HTTP collector; traces go to <url>/v1/traces (unset: no tracing)", default: null as string | null, parse: collectorUrl },
   otlpTracesEndpoint: { env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", doc: "Full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT", default: null as string | null, parse: collectorUrl },

@@ -2,6 +2,7 @@
 import type { Config } from "../config/index.ts";
 import type { Language } from "../engine/types.ts";
 import type { LaunchSpec } from "../sandbox/process.ts";
+import { jsLaunchSpec, jsRuntimeInstalled } from "./js/launch.ts";
 import { pythonLaunchSpec } from "./python/launch.ts";
 
 export interface Runtime {
@@ -15,7 +16,14 @@ const python: Runtime = {
   launch: (config, workDir, env) => pythonLaunchSpec(config.pythonPath, workDir, env),
 };
 
-/** The runtime for a language, or null when this engine has none for it yet. */
+/** JavaScript and TypeScript share one harness: TypeScript is transpiled inside it. */
+const js: Runtime = {
+  name: "js",
+  launch: (config, workDir, env) => jsLaunchSpec(workDir, env, config.sandbox.memoryMb),
+};
+
+/** The runtime for a language, or null when this engine cannot run it (its packages are not installed). */
 export function runtimeFor(language: Language): Runtime | null {
-  return language === "python" ? python : null;
+  if (language === "python") return python;
+  return jsRuntimeInstalled() ? js : null;
 }

@@ -24,3 +24,41 @@ app = workflow.compile()
 }
 
 export const PYTHON_OK = pythonGraph(`return {"out": "fine"}`);
+
+/**
+ * The same one-node graph in TypeScript: types and an interface above the node, so the program's
+ * line numbers differ from the transpiled module's and a traceback must go through the source map.
+ */
+export function typescriptGraph(nodeBody: string, preamble = ""): string {
+  return `import { StateGraph, START, END, Annotation } from "@langchain/langgraph";
+${preamble}
+
+interface Note {
+  text: string;
+}
+
+const State = Annotation.Root({
+  value: Annotation<number>(),
+  out: Annotation<string>(),
+});
+
+async function work(state: typeof State.State): Promise<Partial<typeof State.State>> {
+${nodeBody.split("\n").map((line) => `  ${line}`).join("\n")}
+}
+
+export const app = new StateGraph(State)
+  .addNode("work", work)
+  .addEdge(START, "work")
+  .addEdge("work", END)
+  .compile();
+`;
+}
+
+export const TYPESCRIPT_OK = typescriptGraph(`return { out: "fine" };`);
+
+/** The 1-based line of the first line of `source` that contains `text`. */
+export function lineOf(source: string, text: string): number {
+  const index = source.split("\n").findIndex((line) => line.includes(text));
+  if (index < 0) throw new Error(`no line contains ${JSON.stringify(text)}`);
+  return index + 1;
+}

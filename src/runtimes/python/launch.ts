@@ -1,4 +1,5 @@
 /** How the engine starts the Python harness. */
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,5 +17,28 @@ export function pythonLaunchSpec(pythonPath: string, workDir: string, env: Recor
     args: ["-I", "-u", "-B", join(PYTHON_HARNESS_DIR, "run.py")],
     cwd: workDir,
     env,
+    readOnlyPaths: pythonRuntimePaths(pythonPath),
   };
+}
+
+const runtimePaths = new Map<string, string[]>();
+
+/**
+ * What the sandbox must show this Python: the harness, the virtual environment, and the base
+ * interpreter's prefix when it is not under /usr (which every sandbox has). Debian's python3
+ * needs nothing more; a pyenv one would need its prefix under a home directory.
+ */
+export function pythonRuntimePaths(pythonPath: string): string[] {
+  let paths = runtimePaths.get(pythonPath);
+  if (paths) return paths;
+  paths = [PYTHON_HARNESS_DIR];
+  const venv = dirname(dirname(pythonPath));
+  const venvConfig = join(venv, "pyvenv.cfg");
+  // pyvenv.cfg's `home` is the base interpreter's bin directory; its parent is the prefix with the standard library.
+  const home = existsSync(venvConfig) ? /^home\s*=\s*(.+)$/m.exec(readFileSync(venvConfig, "utf8"))?.[1]?.trim() : undefined;
+  const prefix = home ? dirname(home) : existsSync(pythonPath) ? dirname(dirname(realpathSync(pythonPath))) : "/usr";
+  if (existsSync(venvConfig)) paths.push(venv);
+  if (prefix !== "/usr" && !prefix.startsWith("/usr/")) paths.push(prefix);
+  runtimePaths.set(pythonPath, paths);
+  return paths;
 }

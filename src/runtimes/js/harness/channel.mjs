@@ -16,9 +16,32 @@ function pause() {
   Atomics.wait(RETRY, 0, 0, 2);
 }
 
+/** The engine refused a request (e.g. a checkpoint operation on a thread it does not allow). */
+export class EngineRequestError extends Error {
+  name = "EngineRequestError";
+}
+
 export class Channel {
   constructor(fd = CHANNEL_FD) {
     this.fd = fd;
+    this.nextRequest = 0;
+  }
+
+  /**
+   * Sends a request and blocks until the engine answers it. The engine answers requests in order
+   * and sends nothing else after the job, so the next frame is the answer; blocking keeps two
+   * requests from interleaving (this thread is the only one that uses the channel).
+   */
+  request(type, fields) {
+    this.nextRequest += 1;
+    const requestId = this.nextRequest;
+    this.send(type, { request_id: requestId, ...fields });
+    const answer = this.receive();
+    if (answer?.type !== "response" || answer.request_id !== requestId) {
+      throw new EngineRequestError(`unexpected answer from the engine: ${String(answer?.type)}`);
+    }
+    if (!answer.ok) throw new EngineRequestError(answer.error || "the engine refused the request");
+    return answer.value;
   }
 
   /** Sends one message; `fields` must be JSON-safe already (see serialize.mjs). */

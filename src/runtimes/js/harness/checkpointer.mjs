@@ -1,0 +1,113 @@
+// The checkpointer the harness installs in place of any the program set: it keeps checkpoints in
+// the engine's store, through the channel. Mirrors the Python harness's checkpointer.py.
+//
+// The program never holds a database handle: it can only ask the engine for its own thread's
+// checkpoints, and the engine decides which thread that is. Values travel as LangGraph.js's own
+// typed serialization (base64, see serde.mjs), plus a JSON view of the state for the engine's
+// thread APIs.
+import { BaseCheckpointSaver, copyCheckpoint, getCheckpointId, WRITES_IDX_MAP } from "@langchain/langgraph-checkpoint";
+
+import { GraphboxSerializer } from "./serde.mjs";
+import { toJson } from "./serialize.mjs";
+
+const b64 = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+
+/** The channels a user thinks of as state (LangGraph's internal branch/trigger channels left out). */
+function stateView(checkpoint) {
+  const values = checkpoint.channel_values ?? {};
+  const visible = Object.entries(values).filter(([key]) => !key.startsWith("branch:") && !key.startsWith("__"));
+  return toJson(Object.fromEntries(visible));
+}
+
+export class EngineCheckpointSaver extends BaseCheckpointSaver {
+  constructor(channel) {
+    super(new GraphboxSerializer());
+    this.channel = channel;
+  }
+
+  call(op, args) {
+    return this.channel.request("checkpoint", { op, args });
+  }
+
+  load(type, data) {
+    return this.serde.loadsTyped(type, new Uint8Array(Buffer.from(data, "base64")));
+  }
+
+  async tuple(row) {
+    const ids = { thread_id: row.thread_id, checkpoint_ns: row.checkpoint_ns };
+    const tuple = {
+      config: { configurable: { ...ids, checkpoint_id: row.checkpoint_id } },
+      checkpoint: await this.load(row.type, row.checkpoint),
+      metadata: row.metadata ?? {},
+      pendingWrites: await Promise.all((row.writes ?? []).map(async (w) => [w.task_id, w.channel, await this.load(w.type, w.value)])),
+    };
+    if (row.parent_checkpoint_id) tuple.parentConfig = { configurable: { ...ids, checkpoint_id: row.parent_checkpoint_id } };
+    return tuple;
+  }
+
+  async getTuple(config) {
+    const c = config.configurable ?? {};
+    const row = this.call("get_tuple", { thread_id: c.thread_id, checkpoint_ns: c.checkpoint_ns ?? "", checkpoint_id: getCheckpointId(config) || null });
+    return row ? this.tuple(row) : undefined;
+  }
+
+  async *list(config, options = {}) {
+    const c = config?.configurable ?? {};
+    const { before, limit, filter } = options;
+    const rows = this.call("list", {
+      thread_id: c.thread_id ?? null,
+      checkpoint_ns: c.checkpoint_ns ?? null,
+      checkpoint_id: (config && getCheckpointId(config)) || null,
+      before: before?.configurable?.checkpoint_id ?? null,
+      // A metadata filter is applied here, so the engine must not cut the list short first.
+      limit: filter ? null : (limit ?? null),
+    });
+    let produced = 0;
+    for (const row of rows ?? []) {
+      const item = await this.tuple(row);
+      if (filter && !Object.entries(filter).every(([key, value]) => item.metadata?.[key] === value)) continue;
+      yield item;
+      produced += 1;
+      if (limit !== undefined && produced >= limit) return;
+    }
+  }
+
+  async put(config, checkpoint, metadata) {
+    const c = config.configurable ?? {};
+    const prepared = copyCheckpoint(checkpoint);
+    const [type, bytes] = await this.serde.dumpsTyped(prepared);
+    const ids = { thread_id: c.thread_id, checkpoint_ns: c.checkpoint_ns ?? "" };
+    this.call("put", {
+      ...ids,
+      checkpoint_id: checkpoint.id,
+      parent_checkpoint_id: c.checkpoint_id ?? null,
+      type,
+      checkpoint: b64(bytes),
+      metadata: toJson(metadata),
+      values: stateView(prepared),
+    });
+    return { configurable: { ...ids, checkpoint_id: checkpoint.id } };
+  }
+
+  async putWrites(config, writes, taskId, taskPath = "") {
+    const c = config.configurable ?? {};
+    const rows = await Promise.all(
+      writes.map(async ([channel, value], index) => {
+        const [type, bytes] = await this.serde.dumpsTyped(value);
+        return { idx: WRITES_IDX_MAP[channel] ?? index, channel, type, value: b64(bytes) };
+      }),
+    );
+    this.call("put_writes", {
+      thread_id: c.thread_id,
+      checkpoint_ns: c.checkpoint_ns ?? "",
+      checkpoint_id: c.checkpoint_id,
+      task_id: taskId,
+      task_path: taskPath ?? "",
+      writes: rows,
+    });
+  }
+
+  async deleteThread() {
+    throw new Error("threads are deleted through the engine's API, not by programs");
+  }
+}

@@ -1,0 +1,97 @@
+// Error reports whose tracebacks show the program's own lines (through its source map) as
+// `<workflow>:LINE:COL`, count library frames instead of listing them, and show no engine path.
+import { SourceMap } from "node:module";
+import { dirname } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { inspect } from "node:util";
+
+import { PROGRAM_NAME } from "./transpile.mjs";
+
+const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+const HARNESS_URL = pathToFileURL(dirname(fileURLToPath(import.meta.url))).href;
+const MAX_MESSAGE = 4000;
+// `    at fn (LOCATION:LINE:COL)` or `    at LOCATION:LINE:COL`
+const FRAME = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/;
+
+/** Where the program runs from, so its frames can be recognised and mapped. Set once it is written. */
+const program = { url: null, path: null, map: null };
+
+export function setProgram(url, sourceMap) {
+  program.url = url;
+  program.path = fileURLToPath(url);
+  program.map = sourceMap ? new SourceMap(sourceMap) : null;
+}
+
+/** Replaces the paths a message may carry (the program's file, the runtime's install) with names. */
+export function scrub(text) {
+  let out = String(text);
+  if (program.url) out = out.split(program.url).join(PROGRAM_NAME).split(program.path).join(PROGRAM_NAME);
+  return out.split(pathToFileURL(RUNTIME_DIR).href).join("<runtime>").split(RUNTIME_DIR).join("<runtime>");
+}
+
+function isErrorLike(err) {
+  return typeof err === "object" && err !== null && typeof err.message === "string";
+}
+
+function nameOf(err) {
+  const name = typeof err.name === "string" && err.name ? err.name : "Error";
+  const ctor = err.constructor?.name;
+  // A subclass that did not set `name` still says what it is, as Python's type(err).__name__ does.
+  return name === "Error" && typeof ctor === "string" && ctor && ctor !== "Object" ? ctor : name;
+}
+
+/** `RangeError: value too large: 42`; for a thrown non-Error, what was thrown. */
+export function describe(err) {
+  let text;
+  if (isErrorLike(err)) text = err.message ? `${nameOf(err)}: ${err.message}` : nameOf(err);
+  else text = `Error: the program threw a non-Error value: ${inspect(err, { depth: 2, breakLength: Infinity })}`;
+  return scrub(text).slice(0, MAX_MESSAGE);
+}
+
+/** `<workflow>:L:C` for a position in the generated module, or null when the map has no entry. */
+function programPosition(line, column) {
+  if (!program.map) return `${PROGRAM_NAME}:${line}:${column}`;
+  const entry = program.map.findEntry(line - 1, column - 1);
+  if (!entry || entry.originalLine === undefined) return null;
+  return `${PROGRAM_NAME}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+}
+
+/** The stack of `err`: the program's frames mapped, library frames counted, harness frames dropped. */
+export function programTraceback(err) {
+  const lines = [describe(err)];
+  if (!isErrorLike(err) || typeof err.stack !== "string") return lines.join("\n");
+  let hidden = 0;
+  const flushHidden = () => {
+    if (hidden) lines.push(`    ... ${hidden} frame(s) in LangGraph, libraries and Node`);
+    hidden = 0;
+  };
+  for (const raw of err.stack.split("\n")) {
+    const frame = FRAME.exec(raw);
+    if (!frame) continue; // the message lines (already in the first line) and `at async Promise.all (index 0)`
+    const [, fn, location, line, column] = frame;
+    if (location === program.url || location === program.path) {
+      const position = programPosition(Number(line), Number(column));
+      if (position === null) continue; // esbuild's own helpers, not the program's text
+      flushHidden();
+      lines.push(fn ? `    at ${fn} (${position})` : `    at ${position}`);
+    } else if (!location.startsWith(HARNESS_URL)) {
+      hidden += 1;
+    }
+  }
+  flushHidden();
+  return lines.join("\n");
+}
+
+/** Node-style report of an error found in the source before it ran (syntax, imports): where, the line, a caret, what. */
+export function sourceTraceback(err) {
+  const loc = err.location;
+  if (!loc) return `${err.name}: ${err.message}`;
+  const caret = `${" ".repeat(Math.max(0, loc.column - 1))}^`;
+  return `${PROGRAM_NAME}:${loc.line}:${loc.column}\n${loc.lineText ?? ""}\n${caret}\n\n${err.name}: ${err.message}`;
+}
+
+/** The one-line error of a syntax or import error, with its place. */
+export function describeAt(err) {
+  const loc = err.location;
+  return loc ? `${err.name}: ${err.message} (${PROGRAM_NAME}:${loc.line}:${loc.column})` : `${err.name}: ${err.message}`;
+}

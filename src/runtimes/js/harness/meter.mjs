@@ -1,0 +1,74 @@
+// A LangChain callback handler that reports every LLM call's usage and streamed tokens to the engine.
+//
+// The engine's gateway counts tokens from what the provider returned; this count is the
+// cross-check from inside the program's process (a program could fake it, so the engine never
+// trusts it alone). Mirrors the Python harness's meter.py.
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+
+function modelOf(message, llmOutput) {
+  for (const source of [message?.response_metadata ?? {}, llmOutput ?? {}]) {
+    for (const key of ["model_name", "model"]) {
+      if (source[key]) return String(source[key]);
+    }
+  }
+  return "unknown";
+}
+
+const count = (value) => (Number.isFinite(Number(value)) && Number(value) > 0 ? Math.trunc(Number(value)) : 0);
+
+export class LlmMeter extends BaseCallbackHandler {
+  name = "graphbox_llm_meter";
+
+  /**
+   * `input` is {channel, streamTokens}; LangChain copies handlers with `new this.constructor(this)`,
+   * so a copy shares the channel and the run-to-node table.
+   */
+  constructor(input) {
+    // Awaited, not backgrounded: token events keep their order relative to the graph's own events.
+    super({ ignoreChain: true, ignoreAgent: true, ignoreRetriever: true, ignoreCustomEvent: true, _awaitHandler: true });
+    this.channel = input.channel;
+    this.streamTokens = input.streamTokens;
+    this.nodeOfRun = input.nodeOfRun ?? new Map();
+  }
+
+  rememberNode(runId, metadata) {
+    this.nodeOfRun.set(runId, typeof metadata?.langgraph_node === "string" ? metadata.langgraph_node : null);
+  }
+
+  handleChatModelStart(_llm, _messages, runId, _parentRunId, _extraParams, _tags, metadata) {
+    this.rememberNode(runId, metadata);
+  }
+
+  handleLLMStart(_llm, _prompts, runId, _parentRunId, _extraParams, _tags, metadata) {
+    this.rememberNode(runId, metadata);
+  }
+
+  handleLLMNewToken(token, _idx, runId) {
+    if (this.streamTokens && typeof token === "string" && token) {
+      this.channel.send("token", { node: this.nodeOfRun.get(runId) ?? null, content: token });
+    }
+  }
+
+  handleLLMEnd(output, runId) {
+    const node = this.nodeOfRun.get(runId) ?? null;
+    this.nodeOfRun.delete(runId);
+    for (const generations of output?.generations ?? []) {
+      for (const generation of generations ?? []) {
+        const message = generation?.message;
+        const usage = message?.usage_metadata;
+        if (!usage) continue;
+        this.channel.send("usage", {
+          model: modelOf(message, output.llmOutput),
+          node,
+          input_tokens: count(usage.input_tokens),
+          output_tokens: count(usage.output_tokens),
+          total_tokens: count(usage.total_tokens),
+        });
+      }
+    }
+  }
+
+  handleLLMError(_err, runId) {
+    this.nodeOfRun.delete(runId);
+  }
+}

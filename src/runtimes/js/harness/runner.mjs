@@ -1,0 +1,132 @@
+// Runs one job: transpile and load the program, find its graph, stream it, report events and the
+// result. Mirrors the Python harness's runner.py step for step.
+import { Command } from "@langchain/langgraph";
+
+import { EngineCheckpointSaver } from "./checkpointer.mjs";
+import { describe, describeAt, programTraceback, setProgram, sourceTraceback } from "./errors.mjs";
+import { findGraph, NoGraphError, nodeNames, writeProgram } from "./loader.mjs";
+import { LlmMeter } from "./meter.mjs";
+import { toJson } from "./serialize.mjs";
+import { NodeTracker } from "./tracker.mjs";
+import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } from "./transpile.mjs";
+
+/** Python's repr of a list of names, so both runtimes word this error the same way. */
+const listOf = (names) => `[${names.map((name) => `'${name}'`).join(", ")}]`;
+
+function graphInput(job) {
+  if (job.resume !== null && job.resume !== undefined) return new Command({ resume: job.resume });
+  return job.inputs ?? null;
+}
+
+function checkBreakpoints(graph, job) {
+  const known = nodeNames(graph);
+  const asked = [...job.config.interrupt_before, ...job.config.interrupt_after];
+  const unknown = [...new Set(asked.filter((name) => !known.includes(name)))].sort();
+  if (unknown.length === 0) return null;
+  return `config.breakpoints names unknown node(s) ${listOf(unknown)}; the graph's nodes are ${listOf(known)}`;
+}
+
+const fail = (channel, errorType, error, node, traceback) => channel.send("error", { error_type: errorType, error, node, traceback });
+
+async function loadGraph(job, channel, checkpointer) {
+  let compiled;
+  try {
+    compiled = await transpile(job.code, job.language);
+  } catch (err) {
+    if (err instanceof ProgramSyntaxError) fail(channel, "syntax_error", describeAt(err), null, sourceTraceback(err));
+    else if (err instanceof ProgramImportError) fail(channel, "program_error", describeAt(err), null, sourceTraceback(err));
+    else throw err;
+    return null;
+  } finally {
+    stopTranspiler();
+  }
+
+  const program = writeProgram(compiled.code);
+  setProgram(program.url, compiled.sourceMap);
+  let namespace;
+  try {
+    namespace = await program.load();
+  } catch (err) {
+    // The program's top level threw (a failed import binding, a ReferenceError, an explicit throw...).
+    fail(channel, "program_error", describe(err), null, programTraceback(err));
+    return null;
+  }
+
+  try {
+    return await findGraph(namespace, checkpointer);
+  } catch (err) {
+    if (err instanceof NoGraphError) fail(channel, "no_app", err.message, null, "");
+    else fail(channel, "program_error", describe(err), null, programTraceback(err)); // createApp() or compile() threw
+    return null;
+  }
+}
+
+/**
+ * Runs the job to exactly one `result` or `error` message. `progress.tracker` lets the caller
+ * name the running node if the process has to end the run from outside (see main.mjs).
+ */
+export async function run(job, channel, progress = {}) {
+  // The engine's checkpointer replaces any the program set, so threads live in the engine's store.
+  const checkpointer = new EngineCheckpointSaver(channel);
+  const graph = await loadGraph(job, channel, checkpointer);
+  if (!graph) return;
+
+  const problem = checkBreakpoints(graph, job);
+  if (problem) {
+    fail(channel, "invalid_request", problem, null, "");
+    return;
+  }
+
+  const configurable = { ...job.config.configurable, thread_id: job.thread_id };
+  if (job.config.checkpoint_id) configurable.checkpoint_id = job.config.checkpoint_id;
+  const tracker = new NodeTracker(channel, Boolean(job.debug));
+  progress.tracker = tracker;
+  const streamMode = job.stream ? ["tasks", "updates", "custom"] : ["tasks"];
+  if (job.debug) streamMode.push("checkpoints");
+  const options = {
+    configurable,
+    recursionLimit: job.config.recursion_limit,
+    callbacks: [new LlmMeter({ channel, streamTokens: job.stream })],
+    streamMode,
+    interruptBefore: job.config.interrupt_before.length ? job.config.interrupt_before : undefined,
+    interruptAfter: job.config.interrupt_after.length ? job.config.interrupt_after : undefined,
+    // Each step's checkpoint is stored before the next step starts, so a killed run resumes.
+    durability: "sync",
+  };
+
+  try {
+    for await (const [mode, chunk] of await graph.stream(graphInput(job), options)) {
+      if (mode === "tasks") tracker.observe(chunk);
+      else if (mode === "updates") {
+        if (!(typeof chunk === "object" && chunk !== null && "__interrupt__" in chunk)) channel.send("update", { data: toJson(chunk) });
+      } else if (mode === "custom") channel.send("custom", { data: toJson(chunk) });
+      else if (mode === "checkpoints") tracker.checkpoint(chunk);
+    }
+  } catch (err) {
+    fail(channel, "program_error", describe(err), tracker.blame(), programTraceback(err));
+    return;
+  }
+
+  let snapshot;
+  try {
+    // The thread's head after this run (not `configurable.checkpoint_id`, the fork point it started from).
+    snapshot = await graph.getState({ configurable: { thread_id: job.thread_id } });
+  } catch (err) {
+    fail(channel, "program_error", `the final state could not be read: ${describe(err)}`, null, programTraceback(err));
+    return;
+  }
+  const isRecord = typeof snapshot.values === "object" && snapshot.values !== null && !Array.isArray(snapshot.values);
+  const values = isRecord ? snapshot.values : { __root__: snapshot.values };
+  const interrupts = (snapshot.tasks ?? []).flatMap((task) =>
+    (task.interrupts ?? []).map((item) => ({ id: String(item.id ?? ""), value: toJson(item.value) })),
+  );
+  const next = [...(snapshot.next ?? [])];
+  channel.send("result", {
+    status: next.length || interrupts.length ? "interrupted" : "success",
+    messages: Array.isArray(values.messages) ? toJson(values.messages) : [],
+    state: toJson(values),
+    next,
+    interrupts,
+    checkpoint_id: snapshot.config?.configurable?.checkpoint_id ?? null,
+  });
+}

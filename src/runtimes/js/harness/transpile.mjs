@@ -1,0 +1,140 @@
+// Turns the program's source (TypeScript or JavaScript) into one ES module the harness can import.
+//
+// esbuild strips the types (no type checking, like `tsc --noCheck`), writes an inline source map
+// whose source is named `<workflow>`, and — through the import policy below — rewrites every
+// package import to the absolute URL of that package inside this runtime's node_modules. The
+// program file then runs from any directory (the execution's tmp) and can reach exactly the
+// runtime's packages and Node's built-ins: not the engine's dependencies, not the engine's files.
+import { isBuiltin } from "node:module";
+
+import * as esbuild from "esbuild";
+
+export const PROGRAM_NAME = "<workflow>";
+const RUNTIME_MODULES_URL = new URL("../node_modules/", import.meta.url).href;
+const POLICY_PLUGIN = "graphbox-imports";
+const INLINE_MAP = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
+
+const ALLOWED =
+  "a program may import the runtime's packages (@langchain/langgraph, @langchain/core, @langchain/openai, " +
+  "@langchain/anthropic, zod and what they bring) and Node's built-in modules";
+
+/** The source does not parse. `location` is 1-based line and column in the program. */
+export class ProgramSyntaxError extends Error {
+  name = "SyntaxError";
+  constructor(message, location) {
+    super(message);
+    this.location = location;
+  }
+}
+
+/** The program imports something it may not (a file, the engine's packages, a package not installed). */
+export class ProgramImportError extends Error {
+  name = "ImportError";
+  constructor(message, location) {
+    super(message);
+    this.location = location;
+  }
+}
+
+function policyError(text) {
+  return { errors: [{ text }] };
+}
+
+/** Resolves each import as the runtime would, and refuses what is not the runtime's. */
+const importPolicy = {
+  name: POLICY_PLUGIN,
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      const specifier = args.path;
+      if (isBuiltin(specifier)) return { path: specifier, external: true };
+      if (/^(\.{0,2}\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier)) {
+        return policyError(`cannot import "${specifier}": a program is a single module and cannot import files or URLs; ${ALLOWED}`);
+      }
+      let url;
+      try {
+        // Resolved from this file, so the ESM entry of each package is chosen (the same module
+        // instances the harness itself uses) and package.json "exports" are honoured.
+        url = import.meta.resolve(specifier);
+      } catch {
+        return policyError(`cannot import "${specifier}": no such package in this runtime; ${ALLOWED}`);
+      }
+      if (!url.startsWith(RUNTIME_MODULES_URL)) {
+        return policyError(`cannot import "${specifier}": it is not one of the runtime's packages; ${ALLOWED}`);
+      }
+      return { path: url, external: true };
+    });
+  },
+};
+
+function locationOf(message) {
+  const loc = message.location;
+  return loc ? { line: loc.line, column: loc.column + 1, lineText: loc.lineText } : null;
+}
+
+async function build(source, loader) {
+  return esbuild.build({
+    stdin: { contents: source, loader, sourcefile: PROGRAM_NAME },
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "inline",
+    sourcesContent: false,
+    // Keep the program as written: no dropping of unused code, no minifying, no tsconfig lookup.
+    treeShaking: false,
+    tsconfigRaw: { compilerOptions: {} },
+    logLevel: "silent",
+    plugins: [importPolicy],
+  });
+}
+
+const isSyntaxFailure = (err) => Array.isArray(err?.errors) && err.errors.length > 0 && err.errors[0].pluginName !== POLICY_PLUGIN;
+
+/**
+ * Transpiles the program. Returns `{code, sourceMap}` (sourceMap: the decoded v3 map, also inline
+ * in `code`). Throws ProgramSyntaxError or ProgramImportError for the program's own mistakes.
+ *
+ * JavaScript that does not parse is tried once more as TypeScript (a superset): a request whose
+ * language was detected from the source may call TypeScript "javascript" when it shows no type
+ * annotation the detector knows (`Annotation<number>()`); the JavaScript error stands otherwise.
+ */
+export async function transpile(source, language) {
+  let result;
+  try {
+    result = await build(source, language === "typescript" ? "ts" : "js");
+  } catch (err) {
+    if (language !== "typescript" && isSyntaxFailure(err)) {
+      try {
+        result = await build(source, "ts");
+      } catch (tsErr) {
+        // It parses as TypeScript but imports what it may not: that is the error to report.
+        throw programError(isSyntaxFailure(tsErr) ? err : tsErr);
+      }
+    } else {
+      throw programError(err);
+    }
+  }
+  const code = result.outputFiles[0].text;
+  const inline = INLINE_MAP.exec(code);
+  const sourceMap = inline ? JSON.parse(Buffer.from(inline[1], "base64").toString("utf8")) : null;
+  return { code, sourceMap };
+}
+
+function programError(err) {
+  const first = err?.errors?.[0];
+  if (!first) return err;
+  const location = locationOf(first);
+  if (first.pluginName === POLICY_PLUGIN) return new ProgramImportError(first.text, location);
+  return new ProgramSyntaxError(first.text, location);
+}
+
+/** Starts esbuild's helper process now (before the job), so the job does not wait for it. */
+export async function warmTranspiler() {
+  await esbuild.transform("", { loader: "ts" });
+}
+
+/** Stops esbuild's helper process, so nothing of the transpiler lingers beside the program. */
+export function stopTranspiler() {
+  esbuild.stop();
+}

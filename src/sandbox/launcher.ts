@@ -1,0 +1,205 @@
+/**
+ * Starts sandboxes: one per execution, each a process tree in its own namespaces (bubblewrap),
+ * under a seccomp filter, in its own cgroup, with rlimits; or, when the operator opted out with
+ * GRAPHBOX_UNSAFE_NO_SANDBOX=1, a plain child process.
+ *
+ * The tree, from the engine down:
+ *   sh (joins the execution's cgroups, then execs) -> prlimit (rlimits) -> setpriv (to uid 65534
+ *   on the host, when the engine is root) -> bwrap (namespaces, mounts, seccomp) -> bwrap's init
+ *   (pid 1 of the sandbox) -> the runtime.
+ * Everything after sh is in the cgroup from its first instruction, so no fork can escape it.
+ */
+import { randomUUID } from "node:crypto";
+import { chmod, chown } from "node:fs/promises";
+import { dirname } from "node:path";
+
+import type { Config } from "../config/index.ts";
+import { bwrapArguments, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID } from "./bwrap.ts";
+import { detectCgroups, ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";
+import { diagnose, type DoctorReport } from "./doctor.ts";
+import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type LaunchSpec, type SandboxHandlers, type SandboxLimits, type SpawnPlan, type TrippedLimit } from "./process.ts";
+import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
+import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
+
+const MIB = 1024 * 1024;
+
+export interface SandboxOptions {
+  /** Memory of one execution's tree (cgroup), bytes. */
+  memoryBytes: number;
+  /** Processes and threads at once (cgroup pids). */
+  maxProcesses: number;
+  /** CPU seconds per process (RLIMIT_CPU; SIGXCPU, then SIGKILL a second later). */
+  cpuSeconds: number;
+  /** Largest file (RLIMIT_FSIZE), bytes. */
+  fileSizeBytes: number;
+  /** Size of the sandbox's /tmp tmpfs, bytes. */
+  tmpSizeBytes: number;
+  /** Open files per process (RLIMIT_NOFILE). */
+  openFiles: number;
+  /** No isolation at all: programs run as plain child processes. */
+  unsafeNoSandbox: boolean;
+  /** Host path of the engine's gateway socket; bound at /run/graphbox/gateway.sock inside (see `useGateway`). */
+  gatewaySocket?: string;
+}
+
+export function sandboxOptions(config: Readonly<Config>, extra: { gatewaySocket?: string } = {}): SandboxOptions {
+  const s = config.sandbox;
+  return {
+    memoryBytes: s.memoryMb * MIB,
+    maxProcesses: s.maxProcesses,
+    cpuSeconds: s.cpuSeconds,
+    fileSizeBytes: s.fileSizeMb * MIB,
+    tmpSizeBytes: s.tmpMb * MIB,
+    openFiles: s.openFiles,
+    unsafeNoSandbox: s.unsafeNoSandbox,
+    ...extra,
+  };
+}
+
+/** Joins every cgroup named before `--`, then executes the rest. Arguments only: nothing is interpolated into the script. */
+const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+
+export class SandboxUnavailableError extends Error {
+  override name = "SandboxUnavailableError";
+}
+
+export class SandboxLauncher {
+  private readonly cgroupSupport: CgroupSupport;
+  private readonly seccomp: Buffer | null;
+  private reportPromise: Promise<DoctorReport> | null = null;
+  /** Set by the doctor: false when cgroups cannot be created here (memory and process limits are then off). */
+  private cgroupsUsable = false;
+  private readonly live = new Set<SandboxProcess>();
+  private gatewaySocket: string | undefined;
+
+  constructor(readonly options: SandboxOptions) {
+    this.gatewaySocket = options.gatewaySocket;
+    this.cgroupSupport = detectCgroups();
+    const arch = nativeSeccompArch();
+    this.seccomp = arch ? seccompProgram(arch) : null;
+  }
+
+  /** True when programs run with no isolation (GRAPHBOX_UNSAFE_NO_SANDBOX=1). */
+  get unsafe(): boolean {
+    return this.options.unsafeNoSandbox;
+  }
+
+  /** Sandboxes started and not yet destroyed. */
+  get running(): number {
+    return this.live.size;
+  }
+
+  /** What protections are in force on this host, probed once (a real sandbox is started for it). */
+  report(): Promise<DoctorReport> {
+    this.reportPromise ??= diagnose(this).then((report) => {
+      this.cgroupsUsable = report.checks.some((c) => c.name === "cgroups" && c.ok);
+      return report;
+    });
+    return this.reportPromise;
+  }
+
+  /**
+   * Binds the gateway's Unix socket into every sandbox started from now on, where the harness
+   * finds it as GRAPHBOX_GATEWAY_SOCKET. When the engine is root the sandbox is uid and gid 65534
+   * on the host, so the socket and its directory are handed to that group (0660 and 0710): the
+   * sandboxes can reach it, other local users still cannot. Unsandboxed runs use the TCP port.
+   */
+  async useGateway(socketPath: string): Promise<void> {
+    if (ENGINE_IS_ROOT && !this.unsafe) {
+      await chown(dirname(socketPath), 0, SANDBOX_UID);
+      await chmod(dirname(socketPath), 0o710);
+      await chown(socketPath, 0, SANDBOX_UID);
+      await chmod(socketPath, 0o660);
+    }
+    this.gatewaySocket = socketPath;
+  }
+
+  /** The doctor's report; throws SandboxUnavailableError when this host cannot isolate programs and the operator did not opt out. */
+  async ensureUsable(): Promise<DoctorReport> {
+    const report = await this.report();
+    if (!report.sandboxed && !this.unsafe) throw new SandboxUnavailableError(`this host cannot sandbox programs: ${report.problems.join("; ")} (see \`npm run doctor\`, or set GRAPHBOX_UNSAFE_NO_SANDBOX=1 for local development only)`);
+    return report;
+  }
+
+  /**
+   * Starts a sandbox for one execution and returns at once: the runtime imports LangGraph and
+   * says `ready` on its own; the job is handed over later with `send`. Throws
+   * SandboxUnavailableError when this host cannot isolate programs and the operator did not opt out.
+   */
+  async start(spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<SandboxProcess> {
+    if (this.unsafe) return this.track(SandboxProcess.start(spec, limits, handlers));
+    await this.ensureUsable();
+    const cgroup = this.cgroupsUsable ? await this.createCgroup() : null;
+    return this.startIn(spec, limits, handlers, cgroup);
+  }
+
+  /** A new cgroup with this launcher's memory and process limits. */
+  createCgroup(): Promise<ExecutionCgroup> {
+    return ExecutionCgroup.create(this.cgroupSupport, `graphbox-${randomUUID()}`, { memoryBytes: this.options.memoryBytes, maxProcesses: this.options.maxProcesses });
+  }
+
+  /** Starts a confined tree in `cgroup` (null: without memory and process limits); the doctor's probe uses this directly. */
+  startIn(spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers, cgroup: ExecutionCgroup | null): SandboxProcess {
+    try {
+      if (!this.seccomp) throw new SandboxUnavailableError(`no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`);
+      return this.track(SandboxProcess.spawn(this.plan(spec, cgroup, this.seccomp), limits, handlers, this.confinement(cgroup)));
+    } catch (err: unknown) {
+      void cgroup?.remove();
+      throw err;
+    }
+  }
+
+  /** The cgroup support this host offers (for the doctor). */
+  get cgroups(): CgroupSupport {
+    return this.cgroupSupport;
+  }
+
+  private plan(spec: LaunchSpec, cgroup: ExecutionCgroup | null, seccomp: Buffer): SpawnPlan {
+    const o = this.options;
+    const argsFd = FIRST_INPUT_FD;
+    const seccompFd = FIRST_INPUT_FD + 1;
+    const env = { ...spec.env };
+    if (this.gatewaySocket) env["GRAPHBOX_GATEWAY_SOCKET"] = SANDBOX_GATEWAY_SOCKET;
+    const bwrapArgs = bwrapArguments({ ...spec, env }, { tmpSizeBytes: o.tmpSizeBytes, gatewaySocket: this.gatewaySocket, seccompFd, disableUserns: bwrapHasDisableUserns() });
+    // Root engine: the sandbox's user maps to nobody on the host, not to root, so nothing it could
+    // ever reach would be reachable as root's. An unprivileged engine maps it to its own uid.
+    const dropToNobody = ENGINE_IS_ROOT ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"] : [];
+    return {
+      command: TOOLS.sh,
+      args: [
+        "-c", JOIN_CGROUPS, "graphbox-sandbox", ...(cgroup?.procsFiles ?? []), "--",
+        // Soft CPU limit sends SIGXCPU (reported as resource_limit); the hard one a second later kills.
+        TOOLS.prlimit, `--cpu=${o.cpuSeconds}:${o.cpuSeconds + 1}`, `--fsize=${o.fileSizeBytes}`, `--nofile=${o.openFiles}`, "--core=0", "--",
+        ...dropToNobody,
+        TOOLS.bwrap, "--args", String(argsFd), "--", spec.command, ...spec.args,
+      ],
+      // The wrapper needs nothing: bwrap sets the runtime's environment itself (--clearenv, --setenv).
+      cwd: "/",
+      env: {},
+      inputs: [Buffer.from(bwrapArgs.map((a) => `${a}\0`).join("")), seccomp],
+      signalInExitCode: true,
+    };
+  }
+
+  private confinement(cgroup: ExecutionCgroup | null): Confinement {
+    const o = this.options;
+    return {
+      tripped: async (exit): Promise<TrippedLimit | null> => {
+        const trip = await cgroup?.tripped();
+        if (trip === "memory") return { kind: "memory", message: `the program went over its memory limit of ${o.memoryBytes / MIB} MiB and was killed` };
+        if (trip === "processes") return { kind: "processes", message: `the program tried to run more than ${o.maxProcesses} processes and threads at once` };
+        if (exit?.signal === "SIGXCPU") return { kind: "cpu_time", message: `the program used more than ${o.cpuSeconds} s of CPU time and was killed` };
+        if (exit?.signal === "SIGXFSZ") return { kind: "file_size", message: `the program wrote past its file size limit of ${o.fileSizeBytes / MIB} MiB and was killed` };
+        return null;
+      },
+      release: async () => cgroup?.remove(),
+      cgroupDirs: cgroup?.paths ?? [],
+    };
+  }
+
+  private track(sandbox: SandboxProcess): SandboxProcess {
+    this.live.add(sandbox);
+    void sandbox.exited.then(() => this.live.delete(sandbox));
+    return sandbox;
+  }
+}
