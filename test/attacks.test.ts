@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 
-import { loadConfig, PROJECT_ROOT } from "../src/config/index.ts";
+import { loadConfig, PROJECT_ROOT, type Config } from "../src/config/index.ts";
 import { ERRORS } from "../src/errors.ts";
 import { deniedSyscalls, filteredSyscalls, nativeSeccompArch } from "../src/sandbox/seccomp.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
@@ -23,18 +23,17 @@ const ENGINE_KEYS = ["sk-test-engine-openai-key", "sk-ant-test-engine-anthropic-
 const ERROR_TYPES = new Set<string>(Object.values(ERRORS).map((e) => e.errorType));
 const ARCH = nativeSeccompArch() ?? "x64";
 
+/** Python executions start two ways, each its own sandbox: a fresh interpreter, or a fork of the warm zygote. */
+const VARIANTS: { name: string; overrides: Partial<Config> }[] = [
+  { name: "fresh sandbox", overrides: { pythonForkServer: false } },
+  { name: "fork server", overrides: { pythonForkServer: true } },
+];
+
 let llm: LlmStandIn;
 let engine: RunningEngine;
 
-before(async () => {
-  llm = await startLlmStandIn();
-  // With the LLM stand-in, the engine is configured with OPENAI_API_KEY and ANTHROPIC_API_KEY (ENGINE_KEYS).
-  engine = await startEngine(llm);
-});
-after(async () => {
-  await engine.close();
-  await llm.close();
-});
+before(async () => (llm = await startLlmStandIn()));
+after(async () => llm.close());
 
 /** A contract response: HTTP 200, and either a result or an error of a known type with its execution id. */
 function assertContract(status: number, body: Json): void {
@@ -96,7 +95,14 @@ def sys_errno(name, *args):
     return errno.errorcode.get(ctypes.get_errno(), "OK") if result == -1 else ["OK", result]
 `;
 
-describe("attacks", () => {
+for (const variant of VARIANTS) describe(`attacks (${variant.name})`, () => {
+  before(async () => {
+    // With the LLM stand-in, the engine is configured with OPENAI_API_KEY and ANTHROPIC_API_KEY (ENGINE_KEYS).
+    engine = await startEngine(llm, variant.overrides);
+    if (variant.overrides.pythonForkServer) assert.ok(engine.app.engine.forkServer, `no fork server: ${String(engine.app.engine.forkServerProblem)}`);
+  });
+  after(async () => engine.close());
+
   test("reading the engine's own files fails: only the runtime is visible", async () => {
     const dataDir = engine.app.engine.config.dataDir;
     const targets = [`${PROJECT_ROOT}/package.json`, `${PROJECT_ROOT}/src/server.ts`, `${PROJECT_ROOT}/src/config/index.ts`, `${PROJECT_ROOT}/scripts/setup.sh`, `${PROJECT_ROOT}/../shared/DESIGN.md`, dataDir];
@@ -172,8 +178,8 @@ r["files with a key"] = hits`,
     assert.deepEqual(r["files with a key"], []);
     const environ = r["environ"] as Record<string, string>;
     assert.ok(!Object.keys(environ).some((name) => /^(GRAPHBOX_(?!GATEWAY)|NODE_|npm_|SUDO|SSH|HOSTNAME$|USER$)/.test(name)), `host variables leaked: ${Object.keys(environ).join(" ")}`);
-    // pid 1 is bubblewrap's init inside the sandbox's PID namespace, not the host's init.
-    assert.match(String(r["/proc/1/cmdline"]), /bwrap/);
+    // pid 1 is the sandbox's own (bubblewrap's init, or the forked runtime itself), not the host's init.
+    assert.match(String(r["/proc/1/cmdline"]), /bwrap|python/);
     await expectHealthy();
   });
 
@@ -266,7 +272,7 @@ except urllib.error.HTTPError as e:
     assert.ok(Date.now() - started < 15_000);
 
     // Importing LangGraph takes ~1.5 CPU seconds of the budget; 5 leave the loop a few.
-    const stingy = await startEngine(undefined, { sandbox: { ...loadConfig({}).sandbox, cpuSeconds: 5 } });
+    const stingy = await startEngine(undefined, { ...variant.overrides, sandbox: { ...loadConfig({}).sandbox, cpuSeconds: 5 } });
     try {
       const limited = await run(loop, { timeout_ms: 60_000 }, stingy);
       assert.equal(limited["error_type"], "resource_limit", JSON.stringify(limited).slice(0, 2000));
@@ -315,7 +321,7 @@ for d in ["/", "/usr", "/etc", "/dev", "/proc", ${JSON.stringify(PROJECT_ROOT)},
   });
 
   test("one file past the file-size limit fails (EFBIG)", async () => {
-    const big = await startEngine(undefined, { sandbox: { ...loadConfig({}).sandbox, fileSizeMb: 8 } });
+    const big = await startEngine(undefined, { ...variant.overrides, sandbox: { ...loadConfig({}).sandbox, fileSizeMb: 8 } });
     try {
       const body = await run(probe(`r["write"] = attempt(lambda: open("/tmp/big", "wb").write(b"\\x01" * (9 * 1024 * 1024)))\nr["size"] = os.path.getsize("/tmp/big")`, ERRNO), {}, big);
       const r = findings(body);
@@ -534,7 +540,7 @@ return {"out": "left something behind"}`),
   test("20 executions in parallel, one a memory bomb: the other 19 succeed", async () => {
     const bomb = pythonGraph(`hoard = []\nwhile True:\n    hoard.append(b"\\x01" * (32 * 1024 * 1024))`);
     // All 20 at once, none queued: the engine's admission limits are raised for this test.
-    const wide = await startEngine(undefined, { maxConcurrent: 20, keyMaxConcurrent: 20 });
+    const wide = await startEngine(undefined, { ...variant.overrides, maxConcurrent: 20, keyMaxConcurrent: 20 });
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => run(i === 7 ? bomb : PYTHON_OK, { timeout_ms: 60_000 }, wide)));
       assert.equal(answers[7]!["error_type"], "memory_limit", JSON.stringify(answers[7]).slice(0, 2000));

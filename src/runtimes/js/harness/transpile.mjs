@@ -129,9 +129,23 @@ function programError(err) {
   return new ProgramSyntaxError(first.text, location);
 }
 
-/** Starts esbuild's helper process now (before the job), so the job does not wait for it. */
+/**
+ * Starts esbuild's helper process now (before the job), so the job does not wait for it. The
+ * helper inherits the environment when it is spawned, synchronously, by the first call: one Go
+ * thread of work is plenty for one small module, and keeps the helper's threads few under the
+ * sandbox's process limit on a host with many cores.
+ */
 export async function warmTranspiler() {
-  await esbuild.transform("", { loader: "ts" });
+  const previous = process.env.GOMAXPROCS;
+  process.env.GOMAXPROCS = "1";
+  let started;
+  try {
+    started = esbuild.transform("", { loader: "ts" });
+  } finally {
+    if (previous === undefined) delete process.env.GOMAXPROCS;
+    else process.env.GOMAXPROCS = previous;
+  }
+  await started;
 }
 
 /** Stops esbuild's helper process, so nothing of the transpiler lingers beside the program. */
