@@ -92,6 +92,7 @@ const JOB: JobMessage = {
   resume: null,
   stream: false,
   debug: false,
+  env: {},
   config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
 };
 

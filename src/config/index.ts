@@ -25,6 +25,10 @@ export interface Config {
   startupTimeoutMs: number;
   /** Python executions fork from a warm, pre-imported parent (when sandboxed with cgroups). Default true. */
   pythonForkServer: boolean;
+  /** Pre-started sandboxes kept per runtime without a fork server: at least this many. Default 1. */
+  warmPoolMin: number;
+  /** ... and at most this many (grows on misses, shrinks when idle). 0: no pool. Default 4. */
+  warmPoolMax: number;
   /** Largest request body accepted. Default 1 MiB. */
   bodyLimitBytes: number;
   /** Program prints kept for metadata.logs (stdout and stderr together); the rest is cut. Default 64 KiB. */
@@ -241,6 +245,8 @@ export const OPTIONS = {
   maxTimeoutMs: { env: "GRAPHBOX_MAX_TIMEOUT_MS", doc: "Cap on a request's config.timeout_ms", default: 300_000, parse: integer(100, 86_400_000) },
   startupTimeoutMs: { env: "GRAPHBOX_STARTUP_TIMEOUT_MS", doc: "Time a runtime may take to start", default: 30_000, parse: integer(1000, 600_000) },
   pythonForkServer: { env: "GRAPHBOX_PYTHON_FORK_SERVER", doc: "1: Python executions fork from a warm parent; 0: a fresh sandbox each", default: true, parse: flag },
+  warmPoolMin: { env: "GRAPHBOX_WARM_POOL_MIN", doc: "Pre-started sandboxes kept per runtime (at least)", default: 1, parse: integer(0, 256) },
+  warmPoolMax: { env: "GRAPHBOX_WARM_POOL_MAX", doc: "Pre-started sandboxes kept per runtime (at most; 0: none)", default: 4, parse: integer(0, 256) },
   bodyLimitBytes: { env: "GRAPHBOX_BODY_LIMIT_BYTES", doc: "Largest request body", default: 1_048_576, parse: integer(1024, 1_073_741_824) },
   maxLogBytes: { env: "GRAPHBOX_MAX_LOG_BYTES", doc: "Program prints kept in metadata.logs", default: 65_536, parse: integer(0, 67_108_864) },
   maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest result or event a program may send", default: 16_777_216, parse: integer(1024, 1_073_741_824) },
@@ -306,6 +312,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxTimeoutMs: p.read(env, o.maxTimeoutMs),
     startupTimeoutMs: p.read(env, o.startupTimeoutMs),
     pythonForkServer: p.read(env, o.pythonForkServer),
+    warmPoolMin: p.read(env, o.warmPoolMin),
+    warmPoolMax: p.read(env, o.warmPoolMax),
     bodyLimitBytes: p.read(env, o.bodyLimitBytes),
     maxLogBytes: p.read(env, o.maxLogBytes),
     maxOutputBytes: p.read(env, o.maxOutputBytes),

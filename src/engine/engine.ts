@@ -3,16 +3,20 @@
  * its events in the store, runs it, and ends its record and stream with exactly one terminal event.
  */
 import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { ForkServer } from "../sandbox/forkserver.ts";
-import { runtimeFor } from "../runtimes/index.ts";
+import { WarmPool } from "../sandbox/pool.ts";
+import { runtimeFor, type Runtime } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
-import { Execution, type ExecutionHooks } from "./execution.ts";
+import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, TerminalEvent } from "./types.ts";
 
 /** A thread's lock lasts this long and is renewed while its execution runs; a dead engine's lapses. */
@@ -38,6 +42,8 @@ export class Engine {
    */
   forkServer: ForkServer | null = null;
   forkServerProblem: string | null = null;
+  /** Pre-started sandboxes by runtime (JavaScript; Python too when it has no fork server). */
+  readonly pools = new Map<Runtime["name"], WarmPool>();
   private readonly running = new Map<string, { promise: Promise<ExecutionOutcome>; cancel: AbortController }>();
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
@@ -51,6 +57,26 @@ export class Engine {
     this.sandboxes = new SandboxLauncher(sandboxOptions(config));
     if (!config.pythonForkServer) this.forkServerProblem = "off (GRAPHBOX_PYTHON_FORK_SERVER=0)";
     else if (config.sandbox.unsafeNoSandbox) this.forkServerProblem = "off: programs run unsandboxed";
+  }
+
+  /** Pools of pre-started sandboxes for the runtimes without a fork server; they fill in the background. */
+  private startPools(): void {
+    if (this.config.warmPoolMax === 0) return;
+    for (const language of ["typescript", "python"] as const) {
+      const runtime = runtimeFor(language);
+      if (!runtime || (runtime.name === "python" && this.forkServer) || this.pools.has(runtime.name)) continue;
+      const pool = new WarmPool(
+        async (handlers) => {
+          const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
+          const spec = runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, PENDING_CREDENTIAL));
+          const sandbox = await this.sandboxes.start(spec, { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes }, handlers);
+          return { sandbox, workDir, dispose: () => rm(workDir, { recursive: true, force: true }) };
+        },
+        { min: Math.min(this.config.warmPoolMin, this.config.warmPoolMax), max: this.config.warmPoolMax },
+      );
+      this.pools.set(runtime.name, pool);
+      pool.fill();
+    }
   }
 
   /** Starts the Python fork server, or says why it could not; executions then use fresh sandboxes. */
@@ -75,6 +101,7 @@ export class Engine {
       // Sandboxes have no network: they reach the gateway through its socket, bound in.
       await this.sandboxes.useGateway(this.gateway.socketPath!);
       await this.startForkServer();
+      this.startPools();
       await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
         finalEvent: (execution) => ({
           type: "error",
@@ -148,7 +175,7 @@ export class Engine {
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, checkpoints: this.store.checkpoints, thread }, executionHooks);
+    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.store.checkpoints, thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {
@@ -203,6 +230,7 @@ export class Engine {
     this.cancelAll.abort(reason);
     await this.close();
     await this.forkServer?.close();
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
     if (this.started) await this.gateway.close();
   }
 }

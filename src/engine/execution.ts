@@ -12,6 +12,7 @@ import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, Res
 import type { Runtime } from "../runtimes/index.ts";
 import type { ExecutionSandbox, ForkServer } from "../sandbox/forkserver.ts";
 import type { SandboxLauncher } from "../sandbox/launcher.ts";
+import type { WarmPool } from "../sandbox/pool.ts";
 import type { ChannelFault, ExitInfo, TrippedLimit } from "../sandbox/process.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
@@ -28,6 +29,8 @@ export interface ExecutionContext {
   gateway: Gateway;
   /** Starts the execution's sandbox (bubblewrap, or a plain process when the operator opted out). */
   sandboxes: SandboxLauncher;
+  /** Pre-started sandboxes of this execution's runtime, when the engine keeps some. */
+  pool: WarmPool | null;
   /** Python executions fork from it when present. */
   forkServer: ForkServer | null;
   checkpoints: CheckpointStore;
@@ -54,7 +57,10 @@ type Ending =
  * clients are pointed at the gateway, and their "API key" is the execution's gateway credential:
  * the real keys never enter the program's process.
  */
-function harnessEnvironment(workDir: string, gatewayUrl: string, credential: string): Record<string, string> {
+/** What the LLM clients hold as their key until the job brings the execution's credential. */
+export const PENDING_CREDENTIAL = "gbx-pending";
+
+export function harnessEnvironment(workDir: string, gatewayUrl: string, credential: string): Record<string, string> {
   return {
     PATH: "/usr/local/bin:/usr/bin:/bin",
     HOME: workDir,
@@ -81,6 +87,8 @@ export class Execution {
   private account: ExecutionAccount | null = null;
   private readonly nodeTimings: NodeTiming[] = [];
   private sandbox: ExecutionSandbox | null = null;
+  /** The pre-started sandbox this execution took, if any. */
+  private warm: { dispose: () => Promise<void> } | null = null;
   private settle: ((ending: Ending) => void) | null = null;
   private readyWaiter: ((ready: boolean) => void) | null = null;
   private readonly debugSteps: Record<string, unknown>[] = [];
@@ -108,6 +116,7 @@ export class Execution {
       return this.outcome(ending);
     } finally {
       await this.sandbox?.destroy();
+      await this.warm?.dispose();
       if (this.account) this.gateway.release(this.account);
       await rm(workDir, { recursive: true, force: true });
     }
@@ -120,6 +129,8 @@ export class Execution {
       this.settle = null;
       settle?.(ending);
     };
+    // Before the sandbox: a pre-started one replays its `ready` as soon as it is attached.
+    const readyPromise = new Promise<boolean>((resolve) => (this.readyWaiter = resolve));
 
     const account = this.gateway.open(this.id, {
       budget: this.request.maxTokens,
@@ -128,16 +139,25 @@ export class Execution {
     });
     this.account = account;
     let sandbox: ExecutionSandbox;
-    const { forkServer, sandboxes } = this.context;
-    const starter = this.runtime.name === "python" && forkServer ? forkServer : null;
-    try {
-      sandbox = await (starter ? starter.spawn.bind(starter) : sandboxes.start.bind(sandboxes))(
-        this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, account.credential)),
-        { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
-        { onMessage: (message) => this.onMessage(message, finish), onFault: (fault) => finish(this.faultEnding(fault)) },
-      );
-    } catch (err: unknown) {
-      return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox could not start: ${err instanceof Error ? err.message : String(err)}` };
+    const { forkServer, sandboxes, pool } = this.context;
+    const handlers = { onMessage: (message: HarnessMessage) => this.onMessage(message, finish), onFault: (fault: ChannelFault) => finish(this.faultEnding(fault)) };
+    const warm = pool?.take() ?? null;
+    if (warm) {
+      this.warm = warm;
+      sandbox = warm.sandbox;
+      warm.attach(handlers);
+    } else {
+      const starter = this.runtime.name === "python" && forkServer ? forkServer : null;
+      try {
+        sandbox = await (starter ? starter.spawn.bind(starter) : sandboxes.start.bind(sandboxes))(
+          // The credential travels in the job (see job()), never in a sandbox's start-up environment.
+          this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, PENDING_CREDENTIAL)),
+          { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
+          handlers,
+        );
+      } catch (err: unknown) {
+        return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox could not start: ${err instanceof Error ? err.message : String(err)}` };
+      }
     }
     this.sandbox = sandbox;
     void sandbox.exited.then((exit) => finish(this.exitEnding(exit)));
@@ -154,7 +174,7 @@ export class Execution {
         this.config.startupTimeoutMs,
       );
       timers.push(startup);
-      const ready = await Promise.race([new Promise<boolean>((resolve) => (this.readyWaiter = resolve)), ended.then(() => false)]);
+      const ready = await Promise.race([readyPromise, ended.then(() => false)]);
       clearTimeout(startup);
       if (ready) {
         // The deadline counts from the hand-over: start-up is the engine's cost, not the program's.
@@ -192,6 +212,7 @@ export class Execution {
       resume: r.resume,
       stream: r.stream,
       debug: r.debug,
+      env: this.account ? { OPENAI_API_KEY: this.account.credential, ANTHROPIC_API_KEY: this.account.credential } : {},
       config: {
         recursion_limit: r.recursionLimit,
         configurable: r.configurable,

@@ -92,6 +92,7 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     sandbox: await engine.sandboxes.report(),
     warm_start: {
       python_fork_server: engine.forkServer ? { state: "warm", ...engine.forkServer.zygoteInfo() } : { state: "off", reason: engine.forkServerProblem ?? "starting" },
+      pools: Object.fromEntries([...engine.pools].map(([runtime, pool]) => [runtime, { waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses }])),
     },
   }));
   server.get(

@@ -22,6 +22,8 @@ export interface JobMessage {
   stream: boolean;
   /** True for config.debug: the harness sends a `debug` message per step. */
   debug: boolean;
+  /** Variables set before the program loads: the execution's gateway credential (never in a waiting sandbox). */
+  env: Record<string, string>;
   config: {
     recursion_limit: number;
     configurable: Record<string, unknown>;

@@ -50,6 +50,7 @@ export function jobMessage(code: string, inputs: unknown, threadId: string): Job
     resume: null,
     stream: false,
     debug: false,
+    env: {},
     config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
   };
 }

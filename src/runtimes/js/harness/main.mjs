@@ -72,6 +72,9 @@ async function main() {
   }
   channel.send("ready", { runtime: "js", versions: versions() });
   const job = channel.receive();
+  // The execution's own variables (its gateway credential) arrive with the job: a sandbox started
+  // ahead of its request never held them while it waited.
+  for (const [name, value] of Object.entries(job.env ?? {})) process.env[name] = String(value);
   const progress = {};
   guardProcess(channel, progress);
   await run(job, channel, progress);

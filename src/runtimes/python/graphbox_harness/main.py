@@ -39,6 +39,9 @@ def serve(channel: Channel) -> None:
         bridge.start(os.environ["GRAPHBOX_GATEWAY_SOCKET"], int(os.environ["GRAPHBOX_GATEWAY_PORT"]))
     channel.send("ready", runtime="python", versions=_versions())
     job = channel.receive()
+    # The execution's own variables (its gateway credential) arrive with the job: a sandbox started
+    # ahead of its request never held them while it waited.
+    os.environ.update({str(k): str(v) for k, v in (job.get("env") or {}).items()})
     from .runner import run
 
     try:

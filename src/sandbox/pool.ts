@@ -1,0 +1,159 @@
+/**
+ * Pre-started, single-use sandboxes: each has already loaded its runtime (LangGraph imported)
+ * and waits for one job, so a request does not pay the start-up. A sandbox is taken once and
+ * never returned: isolation is never traded for speed. The pool grows on misses (up to `max`)
+ * and shrinks when idle; it refills off the request path, one start at a time, so warming up
+ * never competes with running executions for more than one core.
+ */
+import type { HarnessMessage } from "../protocol/messages.ts";
+import type { ExecutionSandbox } from "./forkserver.ts";
+import type { ChannelFault, SandboxHandlers } from "./process.ts";
+
+export interface PoolOptions {
+  /** Sandboxes kept ready at least. */
+  min: number;
+  /** Sandboxes kept ready at most (memory budget: ~70 MB each for Node, ~120 MB for Python). */
+  max: number;
+  /** A minute without a miss shrinks the target by one. */
+  shrinkAfterMs?: number;
+}
+
+export interface Warm {
+  sandbox: ExecutionSandbox;
+  /** The sandbox's working directory (its HOME and cwd). */
+  workDir: string;
+  /** Hands the sandbox to its execution: what it said while waiting (its `ready`) is replayed. */
+  attach(handlers: SandboxHandlers): void;
+}
+
+export type WarmLauncher = (handlers: SandboxHandlers) => Promise<{ sandbox: ExecutionSandbox; workDir: string; dispose: () => Promise<void> }>;
+
+/** Holds a waiting sandbox's messages until an execution takes it. */
+class Relay implements SandboxHandlers {
+  private target: SandboxHandlers | null = null;
+  private readonly held: ((target: SandboxHandlers) => void)[] = [];
+  ready = false;
+
+  onMessage(message: HarnessMessage): void {
+    if (message.type === "ready") this.ready = true;
+    if (this.target) this.target.onMessage(message);
+    else this.held.push((t) => t.onMessage(message));
+  }
+
+  onFault(fault: ChannelFault): void {
+    if (this.target) this.target.onFault(fault);
+    else this.held.push((t) => t.onFault(fault));
+  }
+
+  attach(target: SandboxHandlers): void {
+    this.target = target;
+    for (const replay of this.held.splice(0)) replay(target);
+  }
+}
+
+interface Entry {
+  sandbox: ExecutionSandbox;
+  workDir: string;
+  relay: Relay;
+  dispose: () => Promise<void>;
+}
+
+export class WarmPool {
+  private readonly idle: Entry[] = [];
+  private target: number;
+  private filling = false;
+  private closed = false;
+  private lastMiss = Date.now();
+  private readonly shrinkTimer: NodeJS.Timeout;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly launch: WarmLauncher, private readonly options: PoolOptions) {
+    this.target = options.min;
+    const shrinkAfter = options.shrinkAfterMs ?? 60_000;
+    this.shrinkTimer = setInterval(() => this.shrink(shrinkAfter), shrinkAfter).unref();
+  }
+
+  get size(): number {
+    return this.idle.length;
+  }
+
+  get ready(): number {
+    return this.idle.filter((e) => e.relay.ready).length;
+  }
+
+  /** A waiting sandbox (preferring one that is ready), or null on a miss; refills in the background. */
+  take(): (Warm & { dispose: () => Promise<void> }) | null {
+    const index = this.idle.findIndex((e) => e.relay.ready);
+    const entry = index >= 0 ? this.idle.splice(index, 1)[0]! : this.idle.shift();
+    if (!entry) {
+      this.misses += 1;
+      this.lastMiss = Date.now();
+      this.target = Math.min(this.options.max, this.target + 1);
+    } else this.hits += 1;
+    this.fill();
+    if (!entry) return null;
+    return { sandbox: entry.sandbox, workDir: entry.workDir, attach: (handlers) => entry.relay.attach(handlers), dispose: entry.dispose };
+  }
+
+  /** Starts sandboxes until the target is met, one after another. */
+  fill(): void {
+    if (this.filling || this.closed) return;
+    this.filling = true;
+    void (async () => {
+      try {
+        while (!this.closed && this.idle.length < this.target) {
+          const relay = new Relay();
+          let started: Awaited<ReturnType<WarmLauncher>>;
+          try {
+            started = await this.launch(relay);
+          } catch {
+            break; // the next take() tries again
+          }
+          const entry: Entry = { ...started, relay };
+          if (this.closed) {
+            await this.discard(entry);
+            break;
+          }
+          this.idle.push(entry);
+          // One that dies while waiting is dropped (and replaced by the next fill).
+          void started.sandbox.exited.then(() => {
+            const i = this.idle.indexOf(entry);
+            if (i >= 0) {
+              this.idle.splice(i, 1);
+              void entry.dispose();
+            }
+          });
+          await new Promise<void>((resolve) => {
+            const wait = setInterval(() => {
+              if (relay.ready || !this.idle.includes(entry)) {
+                clearInterval(wait);
+                resolve();
+              }
+            }, 20);
+          });
+        }
+      } finally {
+        this.filling = false;
+      }
+    })();
+  }
+
+  private shrink(after: number): void {
+    if (Date.now() - this.lastMiss < after || this.target <= this.options.min) return;
+    this.target -= 1;
+    const extra = this.idle.length > this.target ? this.idle.pop() : undefined;
+    if (extra) void this.discard(extra);
+  }
+
+  private async discard(entry: Entry): Promise<void> {
+    await entry.sandbox.destroy();
+    await entry.dispose();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.shrinkTimer);
+    await Promise.all(this.idle.splice(0).map((e) => this.discard(e)));
+  }
+}
