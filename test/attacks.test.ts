@@ -545,7 +545,6 @@ return {"out": "left something behind"}`),
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => run(i === 7 ? bomb : PYTHON_OK, { timeout_ms: 60_000 }, wide)));
       assert.equal(answers[7]!["error_type"], "memory_limit", JSON.stringify(answers[7]).slice(0, 2000));
       answers.forEach((answer, i) => i !== 7 && assert.equal(answer["status"], "success", `execution ${i}: ${JSON.stringify(answer).slice(0, 1000)}`));
-      assert.equal(wide.app.engine.sandboxes.running, 0);
       await expectHealthy(wide);
     } finally {
       await wide.close();

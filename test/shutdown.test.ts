@@ -40,8 +40,8 @@ const post = (url: string, body: unknown) => fetch(`${url}/execute-langgraph`, {
 test("SIGTERM lets a running execution finish within the grace period and leaves no process behind", async () => {
   const marker = `1000.${Date.now()}1`;
   await withEngine({ GRAPHBOX_SHUTDOWN_GRACE_MS: "20000" }, async (url, engine) => {
-    const running = post(url, { code: sleeper(2, marker), inputs: {} });
-    await new Promise((r) => setTimeout(r, 2000)); // the runtime has started and the node sleeps
+    const running = post(url, { code: sleeper(4, marker), inputs: {} });
+    await new Promise((r) => setTimeout(r, 1500)); // the runtime has started and the node sleeps
     engine.child.kill("SIGTERM");
     await new Promise((r) => setTimeout(r, 200));
     const refused = await post(url, { code: sleeper(0, marker), inputs: {} });

@@ -8,7 +8,7 @@
  * an EAGAIN the program may turn into any error; only the cgroup knows the limit was the cause.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
@@ -63,6 +63,34 @@ export function detectCgroups(): CgroupSupport {
 }
 
 export type CgroupTrip = "memory" | "processes";
+
+/** Per-execution cgroups are named so (the fork server's too): `graphbox-<uuid>`. */
+export const CGROUP_PREFIX = "graphbox-";
+const STALE_AFTER_MS = 60_000;
+
+/**
+ * Removes the empty `graphbox-*` cgroups an engine that died (SIGKILL, power loss) left behind.
+ * Only those older than a minute: a new cgroup is empty for the instant before its wrapper joins.
+ * rmdir refuses a cgroup that still holds a process, so nothing live is ever touched.
+ */
+export async function sweepStaleCgroups(support: CgroupSupport): Promise<number> {
+  const parents = support.version === 1 ? [support.memoryParent, support.pidsParent] : support.version === 2 ? [support.parent] : [];
+  let removed = 0;
+  for (const parent of parents) {
+    const names = await readdir(parent).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.startsWith(CGROUP_PREFIX))) {
+      const dir = join(parent, name);
+      try {
+        if (Date.now() - (await stat(dir)).ctimeMs < STALE_AFTER_MS || (await members(dir)).length > 0) continue;
+        await rmdir(dir);
+        removed += 1;
+      } catch {
+        // In use, or removed by its engine meanwhile.
+      }
+    }
+  }
+  return removed;
+}
 
 /** Reads "key value" lines (memory.events, pids.events, memory.oom_control) into a number. */
 async function counter(file: string, key: string): Promise<number> {

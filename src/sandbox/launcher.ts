@@ -15,7 +15,7 @@ import { dirname } from "node:path";
 
 import type { Config } from "../config/index.ts";
 import { bwrapArguments, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID } from "./bwrap.ts";
-import { detectCgroups, ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";
+import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type CgroupSupport } from "./cgroup.ts";
 import { diagnose, type DoctorReport } from "./doctor.ts";
 import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type LaunchSpec, type SandboxHandlers, type SandboxLimits, type SpawnPlan, type TrippedLimit } from "./process.ts";
 import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
@@ -42,7 +42,7 @@ export interface SandboxOptions {
   gatewaySocket?: string;
 }
 
-export function sandboxOptions(config: Readonly<Config>, extra: { gatewaySocket?: string } = {}): SandboxOptions {
+export function sandboxOptions(config: Readonly<Config>): SandboxOptions {
   const s = config.sandbox;
   return {
     memoryBytes: s.memoryMb * MIB,
@@ -52,7 +52,6 @@ export function sandboxOptions(config: Readonly<Config>, extra: { gatewaySocket?
     tmpSizeBytes: s.tmpMb * MIB,
     openFiles: s.openFiles,
     unsafeNoSandbox: s.unsafeNoSandbox,
-    ...extra,
   };
 }
 
@@ -89,9 +88,12 @@ export class SandboxLauncher {
     return this.live.size;
   }
 
-  /** What protections are in force on this host, probed once (a real sandbox is started for it). */
+  /**
+   * What protections are in force on this host, probed once (a real sandbox is started for it).
+   * First, the cgroups a dead engine left behind are removed.
+   */
   report(): Promise<DoctorReport> {
-    this.reportPromise ??= diagnose(this).then((report) => {
+    this.reportPromise ??= sweepStaleCgroups(this.cgroupSupport).catch(() => 0).then(() => diagnose(this)).then((report) => {
       this.cgroupsUsable = report.checks.some((c) => c.name === "cgroups" && c.ok);
       return report;
     });
@@ -135,7 +137,7 @@ export class SandboxLauncher {
 
   /** A new cgroup with this launcher's memory and process limits. */
   createCgroup(): Promise<ExecutionCgroup> {
-    return ExecutionCgroup.create(this.cgroupSupport, `graphbox-${randomUUID()}`, { memoryBytes: this.options.memoryBytes, maxProcesses: this.options.maxProcesses });
+    return ExecutionCgroup.create(this.cgroupSupport, `${CGROUP_PREFIX}${randomUUID()}`, { memoryBytes: this.options.memoryBytes, maxProcesses: this.options.maxProcesses });
   }
 
   /** Starts a confined tree in `cgroup` (null: without memory and process limits); the doctor's probe uses this directly. */

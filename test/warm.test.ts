@@ -1,0 +1,80 @@
+/**
+ * Warm start keeps isolation: Python executions fork from a warm parent, JavaScript ones take a
+ * pre-started sandbox; either way an execution sees nothing an earlier one left behind (module
+ * globals, environment, files in tmp, threads, child processes), whatever the key or runtime.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { startEngine, type RunningEngine } from "./support/engine.ts";
+import { pythonGraph, typescriptGraph } from "./support/programs.ts";
+
+const ALICE = `alice-key-${crypto.randomUUID()}`;
+const BOB = `bob-key-${crypto.randomUUID()}`;
+let engine: RunningEngine;
+before(async () => (engine = await startEngine(undefined, { apiKeys: { alice: ALICE, bob: BOB } })));
+after(async () => engine.close());
+
+const PY_LEAVE = pythonGraph(`import builtins, os, subprocess, sys, threading, time
+builtins.GBX_MARK = "left"
+sys.modules["json"].GBX_MARK = "left"
+os.environ["GBX_MARK"] = "left"
+open("/tmp/gbx_mark", "w").write("left")
+threading.Thread(target=time.sleep, args=(1000,), daemon=True, name="gbx-mark").start()
+subprocess.Popen(["sleep", "1001"])
+return {"out": "left"}`);
+
+const PY_LOOK = pythonGraph(`import builtins, json, os, threading
+seen = []
+if hasattr(builtins, "GBX_MARK"): seen.append("builtins")
+if hasattr(json, "GBX_MARK"): seen.append("module")
+if "GBX_MARK" in os.environ: seen.append("environ")
+if os.path.exists("/tmp/gbx_mark"): seen.append("tmp file")
+if any(t.name == "gbx-mark" for t in threading.enumerate()): seen.append("thread")
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            if b"1001" in open(f"/proc/{pid}/cmdline", "rb").read(): seen.append("process")
+        except OSError:
+            pass
+return {"out": ",".join(seen)}`);
+
+const TS_LEAVE = typescriptGraph(`(globalThis as any).GBX_MARK = "left";
+process.env.GBX_MARK = "left";
+writeFileSync("/tmp/gbx_mark", "left");
+setInterval(() => {}, 1000);
+spawn("sleep", ["1001"], { detached: true, stdio: "ignore" }).unref();
+return { out: "left" };`, `import { writeFileSync } from "node:fs";\nimport { spawn } from "node:child_process";`);
+
+const TS_LOOK = typescriptGraph(`const seen: string[] = [];
+if ((globalThis as any).GBX_MARK) seen.push("global");
+if (process.env.GBX_MARK) seen.push("environ");
+if (existsSync("/tmp/gbx_mark")) seen.push("tmp file");
+for (const pid of readdirSync("/proc").filter((p) => /^\\d+$/.test(p))) {
+  try {
+    if (readFileSync(\`/proc/\${pid}/cmdline\`).includes("1001")) seen.push("process");
+  } catch {}
+}
+return { out: seen.join(",") };`, `import { existsSync, readdirSync, readFileSync } from "node:fs";`);
+
+async function run(code: string, language: string, key: string): Promise<string> {
+  const { body } = await engine.post("/execute-langgraph", { code, language, inputs: {} }, { authorization: `Bearer ${key}` });
+  assert.equal(body["status"], "success", JSON.stringify(body));
+  return String((body["result"] as { state: { out: string } }).state.out);
+}
+
+test("the engine reports its warm start in /ready", async () => {
+  const ready = (await (await fetch(`${engine.url}/ready`, { headers: { authorization: `Bearer ${ALICE}` } })).json()) as { warm_start: { python_fork_server: { state: string }; pools: Record<string, unknown> } };
+  assert.equal(ready.warm_start.python_fork_server.state, "warm");
+  assert.ok("js" in ready.warm_start.pools);
+});
+
+for (const [leaver, leaveLanguage, leaveCode] of [["python", "python", PY_LEAVE], ["typescript", "typescript", TS_LEAVE]] as const) {
+  test(`what a ${leaver} execution leaves behind, the next ones never see (same and other key, both runtimes)`, async () => {
+    assert.equal(await run(leaveCode, leaveLanguage, ALICE), "left");
+    for (const key of [ALICE, BOB]) {
+      assert.equal(await run(PY_LOOK, "python", key), "", `python saw leftovers (key ${key === ALICE ? "alice" : "bob"})`);
+      assert.equal(await run(TS_LOOK, "typescript", key), "", `typescript saw leftovers (key ${key === ALICE ? "alice" : "bob"})`);
+    }
+  });
+}
