@@ -21,6 +21,9 @@ const TYPESCRIPT_SIGNS = [
   /\(\s*\w+\s*:\s*[\w[\]<>{}|"' ]+\s*[,)]/,
   /\bas\s+const\b/,
   /\bimport\s+type\b/,
+  // Generic calls and annotations: Annotation<number>(), (state: typeof State.State).
+  /\b\w+<[\w\s[\]|,."']+>\s*\(/,
+  /:\s*typeof\s+\w+/,
 ];
 
 const score = (source: string, signs: RegExp[]): number => signs.filter((sign) => sign.test(source)).length;
