@@ -97,31 +97,42 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-function leftovers(enginePid: number): Record<string, string[]> {
-  const cgroups: string[] = [];
-  for (const controller of ["memory", "pids", "unified"]) {
-    const root = `/sys/fs/cgroup/${controller}`;
-    if (!existsSync(root)) continue;
-    const walk = (dir: string, depth: number): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        if (!entry.isDirectory()) continue;
-        const path = join(dir, entry.name);
-        if (entry.name.startsWith("graphbox-exec") || /^exec-/.test(entry.name)) cgroups.push(path);
-        if (depth < 3) walk(path, depth + 1);
-      }
-    };
-    walk(root, 0);
+/** A process as seen now: pid plus start time, so a reused pid is not mistaken for it. */
+function identity(pid: number): string | null {
+  try {
+    return `${pid}:${readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[19]}`;
+  } catch {
+    return null;
   }
-  const mounts = readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes("graphbox"));
-  const tmp = readdirSync(tmpdir()).filter((n) => n.startsWith("graphbox-exec-") || n.startsWith("graphbox-sandbox-"));
-  const processes = descendants(enginePid).map((pid) => {
-    try {
-      return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 120)}`;
-    } catch {
-      return `${pid}`;
+}
+
+/** Everything the engine's executions created, sampled while they ran, to check after the engine stopped. */
+class Witness {
+  readonly processes = new Map<string, string>();
+  readonly cgroups = new Set<string>();
+  sample(enginePid: number): void {
+    for (const pid of descendants(enginePid)) {
+      const id = identity(pid);
+      if (!id) continue;
+      try {
+        this.processes.set(id, readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 100));
+        for (const line of readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n")) {
+          const [, controller, path] = line.split(":");
+          if (path && path.includes("graphbox")) this.cgroups.add(`/sys/fs/cgroup/${controller === "" ? "unified" : controller!.split(",")[0]}${path}`);
+        }
+      } catch {
+        // gone
+      }
     }
-  });
-  return { processes, cgroups, mounts, temporary_dirs: tmp };
+  }
+  leftovers(tmp: string): Record<string, string[]> {
+    return {
+      processes: [...this.processes].filter(([id]) => identity(Number(id.split(":")[0])) === id).map(([id, cmd]) => `${id} ${cmd}`),
+      cgroups: [...this.cgroups].filter((path) => existsSync(path)),
+      mounts: readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(tmp)),
+      temporary_dirs: readdirSync(tmp),
+    };
+  }
 }
 
 async function metricsText(url: string): Promise<string> {
@@ -134,7 +145,11 @@ async function metricsText(url: string): Promise<string> {
 
 const llm = await startLlmStandIn({ delayMs: Number(args["llm-delay-ms"]) });
 const dataDir = mkdtempSync(join(tmpdir(), "graphbox-load-"));
+// The engine's own TMPDIR: whatever its executions leave in tmp shows here and nowhere else.
+const engineTmp = mkdtempSync(join(tmpdir(), "graphbox-load-tmp-"));
+const witness = new Witness();
 const engine = startEngineProcess(dataDir, randomPort(), {
+  TMPDIR: engineTmp,
   OPENAI_BASE_URL: llm.openaiBaseUrl,
   OPENAI_API_KEY: "sk-load-test",
   ANTHROPIC_BASE_URL: llm.anthropicBaseUrl,
@@ -149,6 +164,7 @@ const rss: { minute: number; mib: number }[] = [];
 const started = performance.now();
 let next = 0;
 const rssTimer = setInterval(() => rss.push({ minute: (performance.now() - started) / 60_000, mib: treeRssMiB(enginePid) }), soakMinutes > 0 ? 30_000 : 5_000);
+const witnessTimer = setInterval(() => witness.sample(enginePid), 500);
 
 async function worker(): Promise<void> {
   while (performance.now() - started < durationMs) {
@@ -171,14 +187,15 @@ async function worker(): Promise<void> {
 
 await Promise.all(Array.from({ length: concurrency }, () => worker()));
 clearInterval(rssTimer);
+clearInterval(witnessTimer);
 rss.push({ minute: (performance.now() - started) / 60_000, mib: treeRssMiB(enginePid) });
 const elapsedS = (performance.now() - started) / 1000;
 const metrics = await metricsText(engine.url);
-await new Promise((r) => setTimeout(r, 2000)); // let the last sandboxes be cleaned up
-const left = leftovers(enginePid);
-
 engine.child.kill("SIGTERM");
 await engine.exited;
+await new Promise((r) => setTimeout(r, 2000)); // anything of the engine's still alive now is a leftover
+const left = witness.leftovers(engineTmp);
+rmSync(engineTmp, { recursive: true, force: true });
 await llm.close();
 rmSync(dataDir, { recursive: true, force: true });
 
@@ -201,5 +218,6 @@ const qSum = Number(/graphbox_queue_wait_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/.
 const qCount = Number(/graphbox_queue_wait_seconds_count(?:\{[^}]*\})? ([\d.e+-]+)/.exec(metrics)?.[1] ?? NaN);
 if (!Number.isNaN(qSum) && qCount > 0) console.log(`queue wait (from /metrics): mean ${((qSum / qCount) * 1000).toFixed(1)} ms over ${qCount} admitted executions`);
 console.log(`\nengine + sandboxes RSS (MiB) over time: ${rss.map((r) => `${r.minute.toFixed(1)}m=${r.mib.toFixed(0)}`).join(", ")}`);
-console.log(`leftovers after the run: ${Object.entries(left).map(([k, v]) => `${k}=${v.length}`).join(", ")}`);
+console.log(`after the engine stopped (SIGTERM): ${witness.processes.size} sandbox processes and ${witness.cgroups.size} cgroups were seen during the run`);
+console.log(`leftovers: ${Object.entries(left).map(([k, v]) => `${k}=${v.length}`).join(", ")}`);
 for (const [kind, items] of Object.entries(left)) for (const item of items) console.log(`  ${kind}: ${item}`);
