@@ -1,43 +1,32 @@
 /** The shared workflow corpus through real HTTP, real LangGraph and the LLM stand-in. */
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 
 import { corpus, languageOf, programSource, type CaseStep } from "./support/corpus.ts";
-import { startEngine, type RunningEngine } from "./support/engine.ts";
+import { engineWithLlm } from "./support/engine.ts";
 import { checkExpectations } from "./support/expect.ts";
-import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
 import { readSse, type SseEvent } from "./support/sse.ts";
 
-let llm: LlmStandIn;
-let engine: RunningEngine;
-
-before(async () => {
-  llm = await startLlmStandIn();
-  engine = await startEngine(llm);
-});
-after(async () => {
-  await engine.close();
-  await llm.close();
-});
+const context = engineWithLlm();
 
 /** Runs one request (streamed through a real SSE client when the case says so) and checks it. */
 async function runStep(code: string, language: string, step: CaseStep, threadId: string, stream: boolean): Promise<void> {
-  const before = llm.totalTokens();
+  const before = context.llm.totalTokens();
   const config = { ...(step.config ?? {}), thread_id: threadId };
   const request = { code, language, inputs: step.inputs ?? null, resume: step.resume ?? null, config };
   let body: Record<string, unknown>;
   let events: SseEvent[] | undefined;
   if (stream) {
-    const read = await readSse(`${engine.url}/execute-langgraph/stream`, { body: request });
+    const read = await readSse(`${context.engine.url}/execute-langgraph/stream`, { body: request });
     if (read.status !== 200) throw new Error(`HTTP ${read.status}: ${JSON.stringify(read.events)}`);
     events = read.events;
     const { type: _type, ...terminal } = events.at(-1)!.data;
     body = terminal;
   } else {
-    const answer = await engine.post("/execute-langgraph", request);
+    const answer = await context.engine.post("/execute-langgraph", request);
     if (answer.status !== 200) throw new Error(`HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
     body = answer.body;
   }
-  checkExpectations(body, step.expect, { standInTokens: llm.totalTokens() - before, events });
+  checkExpectations(body, step.expect, { standInTokens: context.llm.totalTokens() - before, events });
 }
 
 const runnable = corpus;

@@ -1,24 +1,13 @@
 /** GET /metrics: executions by outcome, LLM calls and tokens, from the real engine over HTTP. */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { startEngine, type RunningEngine } from "./support/engine.ts";
-import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
+import { engineWithLlm, startEngine, type RunningEngine } from "./support/engine.ts";
 import { PYTHON_OK, pythonGraph } from "./support/programs.ts";
 
-let llm: LlmStandIn;
-let engine: RunningEngine;
+const context = engineWithLlm();
 
-before(async () => {
-  llm = await startLlmStandIn();
-  engine = await startEngine(llm);
-});
-after(async () => {
-  await engine.close();
-  await llm.close();
-});
-
-async function scrape(target: RunningEngine = engine): Promise<string> {
+async function scrape(target: RunningEngine = context.engine): Promise<string> {
   const response = await fetch(`${target.url}/metrics`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
@@ -38,7 +27,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 async function run(code: string, config: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const { status, body } = await engine.post("/execute-langgraph", { code, language: "python", inputs: {}, config });
+  const { status, body } = await context.engine.post("/execute-langgraph", { code, language: "python", inputs: {}, config });
   assert.equal(status, 200, JSON.stringify(body));
   return body;
 }
@@ -68,9 +57,9 @@ test("one success, one program error and one timeout are counted by status and e
 });
 
 test("LLM calls through the gateway show up in tokens, calls and upstream errors", async () => {
-  llm.reset();
+  context.llm.reset();
   // The first call gets the provider's 500 (the program shrugs it off), the second succeeds.
-  llm.failNext(500);
+  context.llm.failNext(500);
   const code = pythonGraph(
     `from langchain_openai import ChatOpenAI
 try:
@@ -82,8 +71,8 @@ return {"out": reply.content}`,
   );
   const body = await run(code);
   assert.equal(body["status"], "success", JSON.stringify(body));
-  assert.deepEqual(llm.calls.map((c) => c.status), [500, 200]);
-  const usage = llm.calls[1]!.usage!;
+  assert.deepEqual(context.llm.calls.map((c) => c.status), [500, 200]);
+  const usage = context.llm.calls[1]!.usage!;
   assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
 
   const text = await scrape();

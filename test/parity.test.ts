@@ -4,11 +4,10 @@
  * mask says why) and must then be equal, values included.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import { corpus, languageOf, programSource, type CaseStep, type CorpusCase } from "./support/corpus.ts";
-import { startEngine, type RunningEngine } from "./support/engine.ts";
-import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
+import { engineWithLlm } from "./support/engine.ts";
 import { readSse } from "./support/sse.ts";
 
 type Json = Record<string, unknown>;
@@ -87,16 +86,7 @@ function keepCommonStateKeys(a: Json, b: Json): void {
   }
 }
 
-let llm: LlmStandIn;
-let engine: RunningEngine;
-before(async () => {
-  llm = await startLlmStandIn();
-  engine = await startEngine(llm);
-});
-after(async () => {
-  await engine.close();
-  await llm.close();
-});
+const context = engineWithLlm();
 
 interface Run {
   answers: Json[];
@@ -112,16 +102,16 @@ async function runCase(item: CorpusCase, program: string): Promise<Run> {
   const answers: Json[] = [];
   let events: Run["events"] = null;
   if (item.stream) {
-    const read = await readSse(`${engine.url}/execute-langgraph/stream`, { body: request(item) });
+    const read = await readSse(`${context.engine.url}/execute-langgraph/stream`, { body: request(item) });
     const types = read.events.map((e) => e.event).filter((type, i, all) => type !== "token" || all[i - 1] !== "token");
     const tokens = read.events.filter((e) => e.event === "token").map((e) => String(e.data["content"])).join("");
     events = { types, tokens };
     const { type: _type, ...terminal } = read.events.at(-1)!.data;
     answers.push(terminal);
   } else {
-    answers.push((await engine.post("/execute-langgraph", request(item))).body);
+    answers.push((await context.engine.post("/execute-langgraph", request(item))).body);
   }
-  if (item.then) answers.push((await engine.post("/execute-langgraph", request(item.then))).body);
+  if (item.then) answers.push((await context.engine.post("/execute-langgraph", request(item.then))).body);
   return { answers, events };
 }
 

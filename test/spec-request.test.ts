@@ -1,24 +1,14 @@
 /** The specification's own test request, exactly as the designer sends it. */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
 import { programSource } from "./support/corpus.ts";
-import { startEngine, type RunningEngine } from "./support/engine.ts";
-import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
+import { engineWithLlm } from "./support/engine.ts";
 
-let llm: LlmStandIn;
-let engine: RunningEngine;
-before(async () => {
-  llm = await startLlmStandIn();
-  engine = await startEngine(llm);
-});
-after(async () => {
-  await engine.close();
-  await llm.close();
-});
+const context = engineWithLlm();
 
 test("the sample ChatOpenAI program answers success with the stand-in's tokens", async () => {
-  const { status, body } = await engine.post("/execute-langgraph", {
+  const { status, body } = await context.engine.post("/execute-langgraph", {
     code: programSource("python/02_chat.py"),
     inputs: { messages: [{ role: "user", content: "Hello, world!" }] },
     config: { thread_id: "test-123", debug: false, breakpoints: [] },
@@ -28,8 +18,8 @@ test("the sample ChatOpenAI program answers success with the stand-in's tokens",
   const result = body["result"] as { messages: { role: string; content: string }[]; metadata: Record<string, unknown> };
   assert.deepEqual(result.messages.map((m) => m.role), ["user", "assistant"]);
   assert.equal(result.messages[1]!.content, "Hello from the stand-in! You said: Hello, world!");
-  assert.equal(llm.calls.length, 1);
-  assert.equal(result.metadata["tokens_used"], llm.totalTokens());
+  assert.equal(context.llm.calls.length, 1);
+  assert.equal(result.metadata["tokens_used"], context.llm.totalTokens());
   assert.equal(result.metadata["thread_id"], "test-123");
   assert.deepEqual(result.metadata["nodes_executed"], ["agent"]);
   assert.equal(typeof result.metadata["duration_ms"], "number");

@@ -6,7 +6,9 @@ import { join } from "node:path";
 
 import { loadConfig, type Config } from "../../src/config/index.ts";
 import { buildApp, type GraphboxApp } from "../../src/http/app.ts";
-import type { LlmStandIn } from "./llm-standin.ts";
+import { after, before } from "node:test";
+
+import { startLlmStandIn, type LlmStandIn } from "./llm-standin.ts";
 
 export interface RunningEngine {
   url: string;
@@ -47,6 +49,33 @@ export async function startEngine(llm?: LlmStandIn, overrides: Partial<Config> =
     async close() {
       await app.server.close();
       if (!overrides.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * For a test file that talks to one engine wired to one LLM stand-in: starts both before the
+ * file's tests and stops them after. Read `.engine` and `.llm` inside tests.
+ */
+export function engineWithLlm(overrides: Partial<Config> = {}): { readonly engine: RunningEngine; readonly llm: LlmStandIn } {
+  let engine: RunningEngine | undefined;
+  let llm: LlmStandIn | undefined;
+  before(async () => {
+    llm = await startLlmStandIn();
+    engine = await startEngine(llm, overrides);
+  });
+  after(async () => {
+    await engine?.close();
+    await llm?.close();
+  });
+  return {
+    get engine() {
+      if (!engine) throw new Error("the engine starts in before()");
+      return engine;
+    },
+    get llm() {
+      if (!llm) throw new Error("the stand-in starts in before()");
+      return llm;
     },
   };
 }
