@@ -9,7 +9,7 @@
  * It starts its own engine process (as `npm start` would) on a free port with a fresh data dir.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -147,6 +147,8 @@ const llm = await startLlmStandIn({ delayMs: Number(args["llm-delay-ms"]) });
 const dataDir = mkdtempSync(join(tmpdir(), "graphbox-load-"));
 // The engine's own TMPDIR: whatever its executions leave in tmp shows here and nowhere else.
 const engineTmp = mkdtempSync(join(tmpdir(), "graphbox-load-tmp-"));
+// Sandboxes run as uid 65534 on the host and must traverse the engine's tmp to reach the gateway socket.
+chmodSync(engineTmp, 0o755);
 const witness = new Witness();
 const engine = startEngineProcess(dataDir, randomPort(), {
   TMPDIR: engineTmp,
