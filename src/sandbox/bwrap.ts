@@ -86,7 +86,6 @@ export function bwrapArguments(spec: LaunchSpec, options: BwrapOptions): string[
     ...Object.entries(spec.env).flatMap(([name, value]) => ["--setenv", name, value]),
     "--ro-bind", "/usr", "/usr",
     ...hostLayout,
-    ...(spec.readOnlyPaths ?? []).flatMap((path) => ["--ro-bind", path, path]),
     "--proc", "/proc",
     "--dev", "/dev",
     // Mounted after the binds: a tmpfs given after a bind into the same directory would hide it.
@@ -97,6 +96,8 @@ export function bwrapArguments(spec: LaunchSpec, options: BwrapOptions): string[
   // The working directory (HOME and TMPDIR too) is recreated, empty, inside the sandbox's own tmp.
   if (spec.cwd.startsWith(`${SANDBOX_TMP}/`)) args.push("--dir", spec.cwd);
   else args.push("--size", String(options.tmpSizeBytes), "--tmpfs", spec.cwd);
+  // The runtime's files after the tmpfs mounts: a project checked out under /tmp must stay visible.
+  for (const path of spec.readOnlyPaths ?? []) args.push("--ro-bind", path, path);
   if (options.gatewaySocket) args.push("--ro-bind", options.gatewaySocket, SANDBOX_GATEWAY_SOCKET);
   for (const bind of options.extraReadOnlyBinds ?? []) args.push("--ro-bind", bind.source, bind.target);
   args.push("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", spec.cwd, "--seccomp", String(options.seccompFd));

@@ -92,13 +92,32 @@ def fresh_mounts(tmp_size_bytes: int) -> None:
     """
     _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing mounted here propagates to the zygote or a sibling
     size = str(max(tmp_size_bytes, 4096))
+    # The runtime's read-only files may live under /tmp (a checkout there): hold them by fd, then
+    # bind them back, read-only, onto the new tmpfs that would otherwise hide them.
+    held = _runtime_binds_under("/tmp")
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    for point, fd in held:
+        os.makedirs(point, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", point, None, MS_BIND)
+        _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={size},mode=1777")
     # A /proc of the new PID namespace: it shows this child's processes only.
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # Its own pseudo-terminals: in the zygote's devpts a sibling's ptys would be openable (same uid).
     _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
     _remount_rest_readonly({"/tmp", "/dev/shm", "/proc", "/dev/pts"})
+
+
+def _runtime_binds_under(root: str) -> list:
+    """Mount points below `root` (the sandbox's read-only runtime binds), each opened as an O_PATH fd."""
+    held = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f.read().splitlines():
+            point = line.split()[4].encode().decode("unicode_escape")
+            if point.startswith(root + "/"):
+                held.append((point, os.open(point, os.O_PATH | os.O_DIRECTORY)))
+    return held
 
 
 def _remount_rest_readonly(fresh: set) -> None:
