@@ -20,6 +20,7 @@ import { parseHarnessMessage, ProtocolError, type EngineMessage, type SetupMessa
 import type { ExecutionCgroup } from "./cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";
 import { cgroupMembers, procStatus } from "./forkserver-procfs.ts";
+import { BoundedOutput } from "./output.ts";
 import type { ExitInfo, SandboxHandlers, SandboxLimits, TrippedLimit } from "./process.ts";
 
 const EXIT_DRAIN_GRACE_MS = 250;
@@ -122,9 +123,7 @@ export class ForkedSandbox {
   private readonly pending: Buffer[] = [];
   private readonly channelClosed: Promise<void>;
   private resolveChannelClosed!: () => void;
-  private readonly logChunks: Buffer[] = [];
-  private logBytes = 0;
-  private droppedLogBytes = 0;
+  private readonly output: BoundedOutput;
   private hostPid: number | null = null;
   private killed = false;
   private reaped = false;
@@ -139,6 +138,7 @@ export class ForkedSandbox {
     private readonly setup: SetupMessage,
     private readonly words: ChildLimitWords,
   ) {
+    this.output = new BoundedOutput(limits.maxLogBytes);
     this.channelClosed = new Promise((resolve) => (this.resolveChannelClosed = resolve));
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
@@ -178,8 +178,8 @@ export class ForkedSandbox {
       for (const frame of this.pending.splice(0)) socket.write(frame);
       return;
     }
-    if (rest.length > 0) this.keepLog(rest);
-    socket.on("data", (chunk: Buffer) => this.keepLog(chunk));
+    if (rest.length > 0) this.output.add(rest);
+    socket.on("data", (chunk: Buffer) => this.output.add(chunk));
   }
 
   /** Called once the zygote has reaped the child (or died). */
@@ -205,8 +205,7 @@ export class ForkedSandbox {
 
   /** The program's prints so far, cut at the configured size with a note saying how much was dropped. */
   logs(): string {
-    const text = Buffer.concat(this.logChunks).toString("utf8");
-    return this.droppedLogBytes > 0 ? `${text}\n[graphbox: ${this.droppedLogBytes} more bytes of output dropped]` : text;
+    return this.output.text();
   }
 
   /** The sandbox limit the program has run into so far, if any. */
@@ -259,15 +258,6 @@ export class ForkedSandbox {
     return null;
   }
 
-  private keepLog(chunk: Buffer): void {
-    const room = this.limits.maxLogBytes - this.logBytes;
-    if (room > 0) {
-      const kept = chunk.subarray(0, room);
-      this.logChunks.push(kept);
-      this.logBytes += kept.length;
-    }
-    this.droppedLogBytes += Math.max(0, chunk.length - Math.max(room, 0));
-  }
 
   private listen(socket: Socket, first: Buffer): void {
     const decoder = new FrameDecoder(this.limits.maxFrameBytes);

@@ -12,6 +12,7 @@ import type { Readable, Writable } from "node:stream";
 
 import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../protocol/framing.ts";
 import { parseHarnessMessage, ProtocolError, type EngineMessage, type HarnessMessage } from "../protocol/messages.ts";
+import { BoundedOutput } from "./output.ts";
 
 const EXIT_DRAIN_GRACE_MS = 250;
 /** fd 3 is the protocol channel; the plan's inputs follow from fd 4 on. */
@@ -86,9 +87,7 @@ const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, numbe
 export class SandboxProcess {
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
-  private readonly logChunks: Buffer[] = [];
-  private logBytes = 0;
-  private droppedLogBytes = 0;
+  private readonly output: BoundedOutput;
   private killed = false;
 
   private constructor(
@@ -97,6 +96,7 @@ export class SandboxProcess {
     handlers: SandboxHandlers,
     private readonly confinement: Confinement | null,
   ) {
+    this.output = new BoundedOutput(limits.maxLogBytes);
     this.child = spawn(plan.command, plan.args, {
       cwd: plan.cwd,
       env: plan.env,
@@ -124,8 +124,8 @@ export class SandboxProcess {
       });
       this.child.once("error", () => resolveExit({ code: null, signal: null, limit: null }));
     });
-    this.child.stdout?.on("data", (chunk: Buffer) => this.keepLog(chunk));
-    this.child.stderr?.on("data", (chunk: Buffer) => this.keepLog(chunk));
+    this.child.stdout?.on("data", (chunk: Buffer) => this.output.add(chunk));
+    this.child.stderr?.on("data", (chunk: Buffer) => this.output.add(chunk));
     this.listen(handlers);
   }
 
@@ -154,8 +154,7 @@ export class SandboxProcess {
 
   /** The program's prints so far, cut at the configured size with a note saying how much was dropped. */
   logs(): string {
-    const text = Buffer.concat(this.logChunks).toString("utf8");
-    return this.droppedLogBytes > 0 ? `${text}\n[graphbox: ${this.droppedLogBytes} more bytes of output dropped]` : text;
+    return this.output.text();
   }
 
   /** The sandbox limit the program has run into so far, if any (a fork that failed at the process limit...). */
@@ -182,15 +181,6 @@ export class SandboxProcess {
     return exit;
   }
 
-  private keepLog(chunk: Buffer): void {
-    const room = this.limits.maxLogBytes - this.logBytes;
-    if (room > 0) {
-      const kept = chunk.subarray(0, room);
-      this.logChunks.push(kept);
-      this.logBytes += kept.length;
-    }
-    this.droppedLogBytes += Math.max(0, chunk.length - Math.max(room, 0));
-  }
 
   private listen(handlers: SandboxHandlers): void {
     const channel = this.child.stdio[3] as Readable | null;
