@@ -67,6 +67,12 @@ test("the engine reports its warm start in /ready", async () => {
   const ready = (await (await fetch(`${engine.url}/ready`, { headers: { authorization: `Bearer ${ALICE}` } })).json()) as { warm_start: { python_fork_server: { state: string }; pools: Record<string, unknown> } };
   assert.equal(ready.warm_start.python_fork_server.state, "warm");
   assert.ok("js" in ready.warm_start.pools);
+  await run(TS_LOOK, "typescript", ALICE);
+  const metrics = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${ALICE}` } })).text();
+  assert.match(metrics, /graphbox_warm_sandboxes\{runtime="js"\} \d+/);
+  const takes = /graphbox_warm_takes\{runtime="js",result="hit"\} (\d+)/.exec(metrics)?.[1];
+  const misses = /graphbox_warm_takes\{runtime="js",result="miss"\} (\d+)/.exec(metrics)?.[1];
+  assert.equal(Number(takes) + Number(misses), 1, metrics.split("\n").filter((l) => l.includes("warm")).join("\n"));
 });
 
 for (const [leaver, leaveLanguage, leaveCode] of [["python", "python", PY_LEAVE], ["typescript", "typescript", TS_LEAVE]] as const) {

@@ -61,7 +61,11 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   const observers = new Observers();
   if (options.logger) observers.add(executionLog(options.logger));
   // Read at scrape time, once admission (below) exists.
-  const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued });
+  const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued }, () => [
+    ...[...engine.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, hits: pool.hits, misses: pool.misses })),
+    // Every forked Python execution is a hit: the zygote is the warm sandbox.
+    ...(engine.forkServer ? [{ runtime: "python", waiting: 1, hits: engine.forkServer.zygoteInfo()?.forks ?? 0, misses: 0 }] : []),
+  ]);
   observers.add(metrics);
   const tracing = config.tracing.endpoint
     ? new Tracing({ ...config.tracing, endpoint: config.tracing.endpoint, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") })

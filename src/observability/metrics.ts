@@ -16,6 +16,9 @@ export interface AdmissionGauges {
   queued(): number;
 }
 
+/** The warm-start pools, read at scrape time: per runtime, sandboxes waiting, and takes that hit or missed. */
+export type WarmGauges = () => { runtime: string; waiting: number; hits: number; misses: number }[];
+
 /**
  * Model names come from untrusted programs: a program looping over random model names must not
  * grow the registry without bound. The first MAX_MODELS names get series of their own, later
@@ -85,7 +88,28 @@ export class Metrics implements ExecutionObserver {
   });
 
   /** @param admission read at every scrape, so it always shows the current values. */
-  constructor(admission: AdmissionGauges) {
+  constructor(admission: AdmissionGauges, warm: WarmGauges = () => []) {
+    new Gauge({
+      name: "graphbox_warm_sandboxes",
+      help: "Pre-started sandboxes waiting for a job, by runtime",
+      labelNames: ["runtime"],
+      registers: [this.registry],
+      collect() {
+        for (const pool of warm()) this.set({ runtime: pool.runtime }, pool.waiting);
+      },
+    });
+    new Gauge({
+      name: "graphbox_warm_takes",
+      help: "Executions that found a pre-started sandbox (hit) or had to start one (miss), by runtime, since start",
+      labelNames: ["runtime", "result"],
+      registers: [this.registry],
+      collect() {
+        for (const pool of warm()) {
+          this.set({ runtime: pool.runtime, result: "hit" }, pool.hits);
+          this.set({ runtime: pool.runtime, result: "miss" }, pool.misses);
+        }
+      },
+    });
     new Gauge({
       name: "graphbox_executions_in_flight",
       help: "Executions running now (holding an admission slot)",
