@@ -10,6 +10,22 @@ quiet=false
 say() { $quiet || echo "setup: $*"; }
 fail() { echo "setup: $*" >&2; exit 1; }
 
+# --- System packages: bubblewrap (the sandbox) and python3-venv. Installed when we are root on a
+# Debian/Ubuntu host; otherwise say how (the engine's doctor reports what is missing either way).
+missing=()
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } \
+      || fail "could not install ${missing[*]} with apt-get"
+  else
+    echo "setup: missing system packages: ${missing[*]}; install them (Debian/Ubuntu: sudo apt-get install ${missing[*]})" >&2
+  fi
+fi
+
 # --- Node.js
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || fail "Node.js 20 or newer is required (https://nodejs.org)"
 [ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required; this is $(node --version)"
