@@ -92,7 +92,7 @@ export class Engine {
     }
   }
 
-  /** Starts the gateway and fails executions a dead engine left running. Idempotent. */
+  /** Starts the gateway, the fork server and the warm pools, and fails executions a dead engine left running. Idempotent. */
   start(): Promise<void> {
     this.started ??= (async () => {
       // Refuses to serve when programs could not be isolated, unless the operator opted out.
