@@ -51,6 +51,9 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     // Unknown fields are reported, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
+    // onReady starts the fork server, whose zygote imports LangGraph (1–2 s, far more on a loaded
+    // host): give it the runtime's start-up allowance, not fastify's 10 s plugin default.
+    pluginTimeout: config.startupTimeoutMs * 2,
   });
   const routes: GraphboxApp["routes"] = [];
   server.addHook("onRoute", (route) => {
