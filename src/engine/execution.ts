@@ -89,6 +89,8 @@ export class Execution {
   private sandbox: ExecutionSandbox | null = null;
   /** The pre-started sandbox this execution took, if any. */
   private warm: { dispose: () => Promise<void> } | null = null;
+  /** The working directory made for a sandbox started by this execution (removed at its end). */
+  private workDir: string | null = null;
   private settle: ((ending: Ending) => void) | null = null;
   private readyWaiter: ((ready: boolean) => void) | null = null;
   private readonly debugSteps: Record<string, unknown>[] = [];
@@ -109,20 +111,19 @@ export class Execution {
   }
 
   async run(): Promise<ExecutionOutcome> {
-    const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
     try {
       this.emit({ type: "metadata", execution_id: this.id, thread_id: this.request.threadId, runtime: this.request.language });
-      const ending = await this.runIn(workDir);
+      const ending = await this.runIn();
       return this.outcome(ending);
     } finally {
       await this.sandbox?.destroy();
       await this.warm?.dispose();
       if (this.account) this.gateway.release(this.account);
-      await rm(workDir, { recursive: true, force: true });
+      if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
     }
   }
 
-  private async runIn(workDir: string): Promise<Ending> {
+  private async runIn(): Promise<Ending> {
     const ended = new Promise<Ending>((resolve) => (this.settle = resolve));
     const finish = (ending: Ending): void => {
       const settle = this.settle;
@@ -148,6 +149,8 @@ export class Execution {
       warm.attach(handlers);
     } else {
       const starter = this.runtime.name === "python" && forkServer ? forkServer : null;
+      // A working directory only for a sandbox started now: a pre-started one brought its own.
+      const workDir = (this.workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-")));
       try {
         sandbox = await (starter ? starter.spawn.bind(starter) : sandboxes.start.bind(sandboxes))(
           // The credential travels in the job (see job()), never in a sandbox's start-up environment.
