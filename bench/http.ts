@@ -6,7 +6,7 @@
  *   3. 200 concurrent LLM-bound executions against an LLM stand-in that answers after 1 s:
  *      success rate, p99 latency, peak memory of the engine and its sandboxes (RSS and PSS).
  *
- *   node --import tsx bench/http.ts [--runs 100] [--seconds 20] [--llm 200]
+ *   node --import tsx bench/http.ts [--runs 100] [--seconds 20] [--llm 200] [--runtimes python,typescript]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +20,7 @@ import { programSource } from "../test/support/corpus.ts";
 import { startLlmStandIn } from "../test/support/llm-standin.ts";
 import { randomPort, startEngineProcess } from "../test/support/process.ts";
 
-const { values: args } = parseArgs({ options: { runs: { type: "string", default: "100" }, seconds: { type: "string", default: "20" }, llm: { type: "string", default: "200" } } });
+const { values: args } = parseArgs({ options: { runs: { type: "string", default: "100" }, seconds: { type: "string", default: "20" }, llm: { type: "string", default: "200" }, runtimes: { type: "string", default: "python,typescript" } } });
 const RUNS = Number(args.runs);
 const SECONDS = Number(args.seconds);
 const LLM_CONCURRENT = Number(args.llm);
@@ -30,13 +30,14 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 };
 const hello = { messages: [{ role: "user", content: "Hello" }] };
-const RUNTIMES = [
+const ALL_RUNTIMES = [
   { name: "python", language: "python", echo: programSource("python/01_echo.py"), chat: programSource("python/02_chat.py") },
   { name: "typescript", language: "typescript", echo: programSource("typescript/01_echo.ts"), chat: programSource("typescript/02_chat.ts") },
 ] as const;
+const RUNTIMES = ALL_RUNTIMES.filter((r) => args.runtimes.split(",").includes(r.name));
 
 /** The floor: the same graph invoked in one warm, unsandboxed interpreter; ms per invoke (p50, p99). */
-function floor(runtime: (typeof RUNTIMES)[number]): { p50: number; p99: number } {
+function floor(runtime: (typeof ALL_RUNTIMES)[number]): { p50: number; p99: number } {
   const dir = mkdtempSync(join(tmpdir(), "graphbox-floor-"));
   try {
     if (runtime.name === "python") {
@@ -119,7 +120,7 @@ const engine = startEngineProcess(dataDir, randomPort(), {
   OPENAI_BASE_URL: llm.openaiBaseUrl,
   OPENAI_API_KEY: "sk-bench",
   GRAPHBOX_LOG_LEVEL: "error",
-  GRAPHBOX_MAX_CONCURRENT: String(LLM_CONCURRENT),
+  GRAPHBOX_MAX_CONCURRENT: String(Math.max(LLM_CONCURRENT, 16)),
   GRAPHBOX_QUEUE_SIZE: "1000",
   GRAPHBOX_KEY_MAX_CONCURRENT: "1000",
 });
@@ -152,9 +153,9 @@ for (const runtime of RUNTIMES) {
   console.log(`| ${runtime.name} | ${f.p50.toFixed(2)} ms | ${f.p99.toFixed(2)} ms | ${p50.toFixed(1)} ms | ${percentile(times, 99).toFixed(1)} ms | ${(p50 / f.p50).toFixed(0)}x | ${rate.toFixed(1)} |`);
 }
 
-console.log(`\n${LLM_CONCURRENT} concurrent LLM-bound executions (stand-in answers after 1 s):\n`);
+if (LLM_CONCURRENT > 0) console.log(`\n${LLM_CONCURRENT} concurrent LLM-bound executions (stand-in answers after 1 s):\n`);
 console.log("| runtime | succeeded | p50 | p99 | peak engine-tree RSS / PSS | peak sandbox-cgroup RSS / PSS |\n|---|---|---|---|---|---|");
-for (const runtime of RUNTIMES) {
+for (const runtime of LLM_CONCURRENT > 0 ? RUNTIMES : []) {
   let peak = { rss: 0, pss: 0 };
   let peakSandbox = { rss: 0, pss: 0 };
   const sampler = setInterval(() => {

@@ -4,7 +4,13 @@
  * globals, environment, files in tmp, threads, child processes), whatever the key or runtime.
  */
 import assert from "node:assert/strict";
+import { statSync, utimesSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
+
+import { JS_RUNTIME_DIR } from "../src/runtimes/js/launch.ts";
+import { PYTHON_HARNESS_DIR } from "../src/runtimes/python/launch.ts";
+import { waitFor } from "./support/process.ts";
 
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { pythonGraph, typescriptGraph } from "./support/programs.ts";
@@ -63,16 +69,19 @@ async function run(code: string, language: string, key: string): Promise<string>
   return String((body["result"] as { state: { out: string } }).state.out);
 }
 
-test("the engine reports its warm start in /ready", async () => {
+test("the engine reports its warm start in /ready and /metrics", async () => {
   const ready = (await (await fetch(`${engine.url}/ready`, { headers: { authorization: `Bearer ${ALICE}` } })).json()) as { warm_start: { python_fork_server: { state: string }; pools: Record<string, unknown> } };
   assert.equal(ready.warm_start.python_fork_server.state, "warm");
-  assert.ok("js" in ready.warm_start.pools);
+  assert.deepEqual(Object.keys(ready.warm_start.pools).sort(), ["js", "python"]);
   await run(TS_LOOK, "typescript", ALICE);
+  await run(PY_LOOK, "python", ALICE);
   const metrics = await (await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${ALICE}` } })).text();
-  assert.match(metrics, /graphbox_warm_sandboxes\{runtime="js"\} \d+/);
-  const takes = /graphbox_warm_takes\{runtime="js",result="hit"\} (\d+)/.exec(metrics)?.[1];
-  const misses = /graphbox_warm_takes\{runtime="js",result="miss"\} (\d+)/.exec(metrics)?.[1];
-  assert.equal(Number(takes) + Number(misses), 1, metrics.split("\n").filter((l) => l.includes("warm")).join("\n"));
+  for (const runtime of ["js", "python"]) {
+    assert.match(metrics, new RegExp(`graphbox_warm_sandboxes\\{runtime="${runtime}"\\} \\d+`));
+    const hits = new RegExp(`graphbox_warm_takes\\{runtime="${runtime}",result="hit"\\} (\\d+)`).exec(metrics)?.[1];
+    const misses = new RegExp(`graphbox_warm_takes\\{runtime="${runtime}",result="miss"\\} (\\d+)`).exec(metrics)?.[1];
+    assert.equal(Number(hits) + Number(misses), 1, metrics.split("\n").filter((l) => l.includes("warm")).join("\n"));
+  }
 });
 
 for (const [leaver, leaveLanguage, leaveCode] of [["python", "python", PY_LEAVE], ["typescript", "typescript", TS_LEAVE]] as const) {
@@ -84,3 +93,23 @@ for (const [leaver, leaveLanguage, leaveCode] of [["python", "python", PY_LEAVE]
     }
   });
 }
+
+test("a change to a runtime's files replaces its warm sandboxes and the zygote", async () => {
+  type Ready = { warm_start: { python_fork_server: { hostPid: number }; runtime_file_changes: number; pools: Record<string, { waiting: number }> } };
+  const ready = async (): Promise<Ready> => (await (await fetch(`${engine.url}/ready`, { headers: { authorization: `Bearer ${ALICE}` } })).json()) as Ready;
+  const before = await ready();
+  // An edit to each harness, as a deploy would make: its mtime moves on (its content is left alone).
+  const later = new Date(Date.now() + 5000);
+  for (const file of [join(PYTHON_HARNESS_DIR, "graphbox_harness", "__init__.py"), join(JS_RUNTIME_DIR, "harness", "main.mjs")]) {
+    const { atime } = statSync(file);
+    utimesSync(file, atime, later);
+  }
+  const after = await waitFor(async () => {
+    const now = await ready();
+    return now.warm_start.runtime_file_changes >= before.warm_start.runtime_file_changes + 2 && now.warm_start.python_fork_server.hostPid !== before.warm_start.python_fork_server.hostPid ? now : null;
+  }, 30_000);
+  assert.notEqual(after.warm_start.python_fork_server.hostPid, before.warm_start.python_fork_server.hostPid);
+  // Both runtimes still serve, from sandboxes started after the change.
+  assert.equal(await run(PY_LOOK, "python", ALICE), "");
+  assert.equal(await run(TS_LOOK, "typescript", ALICE), "");
+});

@@ -10,12 +10,13 @@ import { join } from "node:path";
 import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import { ForkServer } from "../sandbox/forkserver.ts";
+import { ForkServer, type ExecutionSandbox } from "../sandbox/forkserver.ts";
 import { WarmPool } from "../sandbox/pool.ts";
 import { runtimeFor, type Runtime } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
+import { RuntimeFilesWatch, type WatchedPaths } from "./runtime-files.ts";
 import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, TerminalEvent } from "./types.ts";
 
@@ -42,9 +43,14 @@ export class Engine {
    */
   forkServer: ForkServer | null = null;
   forkServerProblem: string | null = null;
-  /** Pre-started sandboxes by runtime (JavaScript; Python too when it has no fork server). */
+  /** Pre-started sandboxes by runtime (Python's forked from the fork server when it runs). */
   readonly pools = new Map<Runtime["name"], WarmPool>();
+  /** Times a runtime's files changed and its warm sandboxes were replaced. */
+  runtimeRestarts = 0;
+  private runtimeFiles: RuntimeFilesWatch | null = null;
   private readonly running = new Map<string, { promise: Promise<ExecutionOutcome>; cancel: AbortController }>();
+  /** Sandboxes of ended executions still being torn down (killed already; reaped and removed in the background). */
+  private readonly teardowns = new Set<Promise<unknown>>();
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
 
@@ -59,24 +65,52 @@ export class Engine {
     else if (config.sandbox.unsafeNoSandbox) this.forkServerProblem = "off: programs run unsandboxed";
   }
 
-  /** Pools of pre-started sandboxes for the runtimes without a fork server; they fill in the background. */
+  /**
+   * Pools of pre-started sandboxes, per runtime; they fill in the background. Python's are forked
+   * from the fork server's zygote (each already in its own namespaces, cgroup and seccomp, waiting
+   * for its job), or fresh sandboxes when there is no fork server; JavaScript's are fresh sandboxes.
+   */
   private startPools(): void {
     if (this.config.warmPoolMax === 0) return;
     for (const language of ["typescript", "python"] as const) {
       const runtime = runtimeFor(language);
-      if (!runtime || (runtime.name === "python" && this.forkServer) || this.pools.has(runtime.name)) continue;
+      if (!runtime || this.pools.has(runtime.name)) continue;
+      const forkServer = runtime.name === "python" ? this.forkServer : null;
+      const start: (...args: Parameters<SandboxLauncher["start"]>) => Promise<ExecutionSandbox> = forkServer ? (...args) => forkServer.spawn(...args) : (...args) => this.sandboxes.start(...args);
       const pool = new WarmPool(
         async (handlers) => {
           const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
           const spec = runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, PENDING_CREDENTIAL));
-          const sandbox = await this.sandboxes.start(spec, { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes }, handlers);
-          return { sandbox, workDir, dispose: () => rm(workDir, { recursive: true, force: true }) };
+          try {
+            const sandbox = await start(spec, { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes }, handlers);
+            return { sandbox, workDir, dispose: () => rm(workDir, { recursive: true, force: true }) };
+          } catch (err: unknown) {
+            await rm(workDir, { recursive: true, force: true });
+            throw err;
+          }
         },
         { min: Math.min(this.config.warmPoolMin, this.config.warmPoolMax), max: this.config.warmPoolMax },
       );
       this.pools.set(runtime.name, pool);
       pool.fill();
     }
+  }
+
+  /**
+   * Watches the runtimes' files: when a harness is edited or packages are reinstalled, the warm
+   * sandboxes (and the zygote) that hold the old code are replaced.
+   */
+  private watchRuntimeFiles(): void {
+    const watched = new Map<string, WatchedPaths>();
+    const python = runtimeFor("python");
+    const js = runtimeFor("typescript");
+    if (python) watched.set(python.name, python.files(this.config));
+    if (js) watched.set(js.name, js.files(this.config));
+    this.runtimeFiles = new RuntimeFilesWatch(watched, (name) => {
+      this.runtimeRestarts += 1;
+      if (name === "python") void this.forkServer?.restart().catch(() => undefined);
+      this.pools.get(name as Runtime["name"])?.drain();
+    });
   }
 
   /** Starts the Python fork server, or says why it could not; executions then use fresh sandboxes. */
@@ -102,6 +136,7 @@ export class Engine {
       await this.sandboxes.useGateway(this.gateway.socketPath!);
       await this.startForkServer();
       this.startPools();
+      this.watchRuntimeFiles();
       await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
         finalEvent: (execution) => ({
           type: "error",
@@ -180,6 +215,9 @@ export class Engine {
     this.running.set(id, { promise, cancel });
     try {
       const outcome = await promise;
+      const released = execution.released().catch(() => undefined);
+      this.teardowns.add(released);
+      void released.then(() => this.teardowns.delete(released));
       await execution.settled();
       await appended;
       await this.finish(id, thread, outcome, hooks);
@@ -220,17 +258,20 @@ export class Engine {
     return true;
   }
 
-  /** Lets running executions finish. */
+  /** Lets running executions finish, and waits until their sandboxes are gone. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.running.values()].map((r) => r.promise));
+    await Promise.all([...this.teardowns]);
   }
 
   /** Cancels every running execution and waits until their processes are gone. */
   async destroy(reason = "the engine is stopping"): Promise<void> {
     this.cancelAll.abort(reason);
     await this.close();
-    await this.forkServer?.close();
+    this.runtimeFiles?.close();
+    // Pools first: the fork server waits for its children, the pools' waiting ones included.
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+    await this.forkServer?.close();
     if (this.started) await this.gateway.close();
   }
 }

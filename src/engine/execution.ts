@@ -92,6 +92,7 @@ export class Execution {
   /** The working directory made for a sandbox started by this execution (removed at its end). */
   private workDir: string | null = null;
   private settle: ((ending: Ending) => void) | null = null;
+  private teardown: Promise<void> = Promise.resolve();
   private readyWaiter: ((ready: boolean) => void) | null = null;
   private readonly debugSteps: Record<string, unknown>[] = [];
   /** Checkpoint requests are answered one after another, in the order they came. */
@@ -116,9 +117,23 @@ export class Execution {
       const ending = await this.runIn();
       return this.outcome(ending);
     } finally {
+      // The sandbox's tree was killed when the execution ended and its credential dies here; the
+      // kernel reaping the tree and the removal of its cgroup and files are not the caller's wait.
+      if (this.account) this.gateway.release(this.account);
+      this.teardown = this.tearDown();
+    }
+  }
+
+  /** Resolves once the sandbox is gone: processes reaped, cgroup and working files removed. */
+  released(): Promise<void> {
+    return this.teardown;
+  }
+
+  private async tearDown(): Promise<void> {
+    try {
       await this.sandbox?.destroy();
       await this.warm?.dispose();
-      if (this.account) this.gateway.release(this.account);
+    } finally {
       if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
     }
   }

@@ -64,11 +64,9 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   const observers = new Observers();
   if (options.logger) observers.add(executionLog(options.logger));
   // Read at scrape time, once admission (below) exists.
-  const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued }, () => [
-    ...[...engine.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, hits: pool.hits, misses: pool.misses })),
-    // Every forked Python execution is a hit: the zygote is the warm sandbox.
-    ...(engine.forkServer ? [{ runtime: "python", waiting: 1, hits: engine.forkServer.zygoteInfo()?.forks ?? 0, misses: 0 }] : []),
-  ]);
+  const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued }, () =>
+    [...engine.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, hits: pool.hits, misses: pool.misses })),
+  );
   observers.add(metrics);
   const tracing = config.tracing.endpoint
     ? new Tracing({ ...config.tracing, endpoint: config.tracing.endpoint, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") })
@@ -100,6 +98,7 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     warm_start: {
       python_fork_server: engine.forkServer ? { state: "warm", ...engine.forkServer.zygoteInfo() } : { state: "off", reason: engine.forkServerProblem ?? "starting" },
       pools: Object.fromEntries([...engine.pools].map(([runtime, pool]) => [runtime, { waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses }])),
+      runtime_file_changes: engine.runtimeRestarts,
     },
   }));
   server.get(

@@ -1,26 +1,38 @@
 /** The runtimes the engine can start, by program language. */
+import { join } from "node:path";
+
 import type { Config } from "../config/index.ts";
 import type { Language } from "../engine/types.ts";
 import type { LaunchSpec } from "../sandbox/process.ts";
-import { jsLaunchSpec, jsRuntimeInstalled } from "./js/launch.ts";
-import { pythonLaunchSpec } from "./python/launch.ts";
+import type { WatchedPaths } from "../engine/runtime-files.ts";
+import { JS_RUNTIME_DIR, jsLaunchSpec, jsRuntimeInstalled } from "./js/launch.ts";
+import { pythonLaunchSpec, pythonRuntimeFiles } from "./python/launch.ts";
 
 export interface Runtime {
   /** Name reported in metadata and stored with threads. */
   name: "python" | "js";
   launch(config: Readonly<Config>, workDir: string, env: Record<string, string>): LaunchSpec;
+  /** The files whose change makes a warm sandbox of this runtime stale (its harness, its installed packages). */
+  files(config: Readonly<Config>): WatchedPaths;
 }
 
 const python: Runtime = {
   name: "python",
   launch: (config, workDir, env) => pythonLaunchSpec(config.pythonPath, workDir, env),
+  files: (config) => pythonRuntimeFiles(config.pythonPath),
 };
 
 /** JavaScript and TypeScript share one harness: TypeScript is transpiled inside it. */
 const js: Runtime = {
   name: "js",
   launch: (config, workDir, env) => jsLaunchSpec(workDir, env, config.sandbox.memoryMb),
+  files: () => jsRuntimeFiles(),
 };
+
+/** What a warm Node sandbox holds in memory: the harness, and the installed packages (npm rewrites its lock on every install). */
+function jsRuntimeFiles(): WatchedPaths {
+  return { trees: [join(JS_RUNTIME_DIR, "harness")], entries: [join(JS_RUNTIME_DIR, "node_modules", ".package-lock.json")] };
+}
 
 /** The runtime for a language, or null when this engine cannot run it (its packages are not installed). */
 export function runtimeFor(language: Language): Runtime | null {

@@ -129,6 +129,15 @@ export class ForkServer {
     await this.zygote();
   }
 
+  /**
+   * Replaces the zygote with a fresh one (the runtime's files changed): the current one keeps
+   * forking until its successor is ready, then retires once its last child is reaped.
+   */
+  async restart(): Promise<void> {
+    if (this.closed) return;
+    await this.replacement();
+  }
+
   /** Children started and not yet destroyed. */
   get running(): number {
     return this.live.size;

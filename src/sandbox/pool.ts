@@ -62,6 +62,8 @@ export class WarmPool {
   private readonly idle: Entry[] = [];
   private target: number;
   private filling = false;
+  /** Bumped by drain(): a sandbox started under an older generation is discarded. */
+  private generation = 0;
   private closed = false;
   private lastMiss = Date.now();
   private readonly shrinkTimer: NodeJS.Timeout;
@@ -103,6 +105,7 @@ export class WarmPool {
     void (async () => {
       try {
         while (!this.closed && this.idle.length < this.target) {
+          const generation = this.generation;
           const relay = new Relay();
           let started: Awaited<ReturnType<WarmLauncher>>;
           try {
@@ -114,6 +117,11 @@ export class WarmPool {
           if (this.closed) {
             await this.discard(entry);
             break;
+          }
+          // Started from files a drain() has since declared stale: never handed out.
+          if (generation !== this.generation) {
+            await this.discard(entry);
+            continue;
           }
           this.idle.push(entry);
           // One that dies while waiting is dropped (and replaced by the next fill).
@@ -137,6 +145,17 @@ export class WarmPool {
         this.filling = false;
       }
     })();
+  }
+
+  /**
+   * Discards every waiting sandbox and starts new ones: they were started from runtime files that
+   * have changed since. One being started now is discarded when it is up.
+   */
+  drain(): void {
+    if (this.closed) return;
+    this.generation += 1;
+    for (const entry of this.idle.splice(0)) void this.discard(entry);
+    this.fill();
   }
 
   private shrink(after: number): void {

@@ -1,8 +1,9 @@
 /** How the engine starts the Python harness. */
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import type { WatchedPaths } from "../../engine/runtime-files.ts";
 import type { LaunchSpec } from "../../sandbox/process.ts";
 
 export const PYTHON_HARNESS_DIR = dirname(fileURLToPath(import.meta.url));
@@ -41,4 +42,14 @@ export function pythonRuntimePaths(pythonPath: string): string[] {
   if (prefix !== "/usr" && !prefix.startsWith("/usr/")) paths.push(prefix);
   runtimePaths.set(pythonPath, paths);
   return paths;
+}
+
+/**
+ * What a warm Python sandbox holds in memory: the harness, and the virtual environment's installed
+ * packages (its site-packages directory changes whenever pip adds or removes one).
+ */
+export function pythonRuntimeFiles(pythonPath: string): WatchedPaths {
+  const venvLib = join(dirname(dirname(pythonPath)), "lib");
+  const sitePackages = existsSync(venvLib) ? readdirSync(venvLib).filter((name) => name.startsWith("python")).map((name) => join(venvLib, name, "site-packages")) : [];
+  return { trees: [PYTHON_HARNESS_DIR], entries: sitePackages };
 }
