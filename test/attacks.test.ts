@@ -14,7 +14,7 @@ import { ERRORS } from "../src/errors.ts";
 import { deniedSyscalls, filteredSyscalls, nativeSeccompArch } from "../src/sandbox/seccomp.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
-import { processesWith } from "./support/processes.ts";
+import { lingers, processesWith, survivors } from "./support/processes.ts";
 import { PYTHON_OK, pythonGraph } from "./support/programs.ts";
 
 type Json = Record<string, unknown>;
@@ -207,7 +207,7 @@ r["found"] = [p for p in r["tmp"] if "SECRET" in p]`,
     // Besides its own working directory, only the runtime's read-only files (when the project itself lives under /tmp).
     const foreign = (rb["tmp"] as string[]).filter((p) => p !== rb["cwd"] && !PROJECT_ROOT.startsWith(`${p}/`) && p !== PROJECT_ROOT && !p.startsWith(`${PROJECT_ROOT}/`));
     assert.deepEqual(foreign, [], "the reader sees only its own working directory in /tmp");
-    for (const cwd of [ra["cwd"], rb["cwd"]]) assert.equal(existsSync(String(cwd)), false, `${String(cwd)} was not removed`);
+    for (const cwd of [ra["cwd"], rb["cwd"]]) assert.equal(await lingers(String(cwd)), false, `${String(cwd)} was not removed`);
     await expectHealthy();
   });
 
@@ -290,7 +290,7 @@ except urllib.error.HTTPError as e:
     const marker = `graphbox-sleeper-${crypto.randomUUID()}`;
     const body = await run(pythonGraph(`import subprocess, time\nsubprocess.Popen(["/bin/sh", "-c", "sleep 1000; : ${marker}"])\ntime.sleep(1000)`), { timeout_ms: 1500 });
     assert.equal(body["error_type"], "timeout");
-    assert.deepEqual(processesWith(marker), []);
+    assert.deepEqual(await survivors(marker), []);
     await expectHealthy();
   });
 
@@ -522,7 +522,7 @@ r["cwd"] = os.getcwd()`,
     if (procRoot[0] === "DONE") assert.equal(procRoot[1], JSON.stringify(root).replaceAll('"', "'").replaceAll(",", ", "));
     for (const entry of root) assert.ok(["bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "tmp", "usr", PROJECT_ROOT.split("/")[1]].includes(entry), `unexpected /${entry}`);
     assert.notEqual((r["hard link to /usr"] as string[])[0], "DONE");
-    assert.equal(existsSync(String(r["cwd"])), false, "the execution's directory was removed");
+    assert.equal(await lingers(String(r["cwd"])), false, "the execution's directory was removed");
     await expectHealthy();
   });
 
@@ -539,7 +539,7 @@ if os.fork() == 0:
 return {"out": "left something behind"}`),
     );
     assert.equal(body["status"], "success");
-    assert.deepEqual(processesWith(marker), []);
+    assert.deepEqual(await survivors(marker), []);
     await expectHealthy();
   });
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { startEngine, type RunningEngine } from "./support/engine.ts";
-import { processesWith } from "./support/processes.ts";
+import { survivors } from "./support/processes.ts";
 import { lineOf, TYPESCRIPT_OK, typescriptGraph } from "./support/programs.ts";
 
 type Json = Record<string, unknown>;
@@ -90,7 +90,7 @@ test("timeout kills a busy program and its children at config.timeout_ms", async
   assert.equal(body["error_type"], "timeout", JSON.stringify(body));
   assert.match(String(body["error"]), /timeout of 1500 ms/);
   assert.ok(Date.now() - started < 15_000);
-  assert.deepEqual(processesWith(`sleep ${seconds}`), [], "the program's child outlived the execution");
+  assert.deepEqual(await survivors(`sleep ${seconds}`), [], "the program's child outlived the execution");
   await expectHealthy();
 });
 

@@ -117,7 +117,13 @@ export class Engine {
   private async startForkServer(): Promise<void> {
     if (this.forkServerProblem) return;
     try {
-      const forkServer = new ForkServer({ ...sandboxOptions(this.config), pythonPath: this.config.pythonPath, startupTimeoutMs: this.config.startupTimeoutMs });
+      const env = harnessEnvironment("/tmp", this.gateway.url, PENDING_CREDENTIAL);
+      const forkServer = new ForkServer({
+        ...sandboxOptions(this.config),
+        pythonPath: this.config.pythonPath,
+        startupTimeoutMs: this.config.startupTimeoutMs,
+        llmBaseUrls: { openai: env["OPENAI_API_BASE"]!, anthropic: env["ANTHROPIC_API_URL"]! },
+      });
       await forkServer.useGateway(this.gateway.socketPath!);
       await forkServer.start();
       this.forkServer = forkServer;

@@ -166,7 +166,7 @@ export interface ForkLimits {
  * on once the engine has moved it into its job's cgroup; `abandon` makes it exit instead.
  */
 export type ZygoteCommand =
-  | { v: typeof PROTOCOL_VERSION; type: "init"; seccomp: string }
+  | { v: typeof PROTOCOL_VERSION; type: "init"; seccomp: string; llm_base_urls: { openai: string; anthropic: string } | null }
   | { v: typeof PROTOCOL_VERSION; type: "fork"; job_id: string; token: string; limits: ForkLimits }
   | { v: typeof PROTOCOL_VERSION; type: "release"; job_id: string }
   | { v: typeof PROTOCOL_VERSION; type: "abandon"; job_id: string };

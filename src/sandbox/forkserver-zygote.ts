@@ -44,6 +44,8 @@ export interface ZygoteSettings {
   memoryBytes: number;
   maxProcesses: number;
   startupTimeoutMs: number;
+  /** The LLM clients' base URLs the children will have (the gateway's): the zygote builds their HTTP clients once. */
+  llmBaseUrls?: { openai: string; anthropic: string };
 }
 
 /** How a child ended, as the zygote reaped it. */
@@ -125,7 +127,7 @@ export class ZygoteProcess {
       });
     });
     this.listen();
-    this.command({ v: PROTOCOL_VERSION, type: "init", seccomp: settings.executionSeccomp.toString("base64") });
+    this.command({ v: PROTOCOL_VERSION, type: "init", seccomp: settings.executionSeccomp.toString("base64"), llm_base_urls: settings.llmBaseUrls ?? null });
   }
 
   /** Starts a zygote and waits until it has imported LangGraph; rejects with its stderr if it cannot. */

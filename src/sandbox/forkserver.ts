@@ -54,6 +54,8 @@ export interface ForkServerOptions extends Omit<SandboxOptions, "unsafeNoSandbox
   zygoteMemoryBytes?: number;
   /** Process cap of the zygote's own cgroup. Default 1024. */
   zygoteMaxProcesses?: number;
+  /** The LLM clients' base URLs in the children's environment: their HTTP clients are built once, in the zygote. */
+  llmBaseUrls?: { openai: string; anthropic: string };
 }
 
 export interface ZygoteInfo {
@@ -102,6 +104,7 @@ export class ForkServer {
       memoryBytes: options.zygoteMemoryBytes ?? 1024 * 1024 * 1024,
       maxProcesses: options.zygoteMaxProcesses ?? 1024,
       startupTimeoutMs: options.startupTimeoutMs ?? 30_000,
+      ...(options.llmBaseUrls ? { llmBaseUrls: options.llmBaseUrls } : {}),
     };
   }
 

@@ -28,6 +28,8 @@ import select
 import signal
 import sys
 import tempfile
+import threading
+import time
 import traceback
 
 from . import isolate
@@ -281,8 +283,29 @@ def _warm_up() -> None:
     asyncio.run(run(job, _WarmUpChannel()))
     sys.modules.pop(MODULE_NAME, None)
     # asyncio.run joined the executor's threads; a thread left now would break fork()'s copy of locks.
-    if len(os.listdir("/proc/self/task")) != 1:
-        raise SystemExit("graphbox zygote: the warm-up left a thread running")
+    # A joined thread's OS thread may take a moment more to exit, so wait for it, briefly.
+    deadline = time.monotonic() + 2
+    while len(os.listdir("/proc/self/task")) != 1:
+        if threading.active_count() != 1 or time.monotonic() > deadline:
+            raise SystemExit("graphbox zygote: the warm-up left a thread running")
+        time.sleep(0.001)
+
+
+def _warm_llm_clients(base_urls: dict | None) -> None:
+    """Builds the LLM clients' HTTP clients for the URLs the children will use (the gateway's).
+
+    LangChain caches one HTTP client per base URL, and the first costs ~40 ms of CPU (its TLS
+    context); built here, every child's `ChatOpenAI(...)` finds it made. The clients hold no key
+    (a model's key is sent per request) and no connection: a child's first request opens its own.
+    """
+    if not base_urls:
+        return
+    from langchain_anthropic import ChatAnthropic
+    from langchain_openai import ChatOpenAI
+
+    openai = ChatOpenAI(model="gpt-4o-mini", base_url=base_urls["openai"], api_key="warm-up")
+    openai.client, openai.async_client  # noqa: B018 (built on first use)
+    ChatAnthropic(model="claude-3-5-haiku-latest", base_url=base_urls["anthropic"], api_key="warm-up")
 
 
 def main() -> None:
@@ -300,6 +323,7 @@ def main() -> None:
 
     seed_globals()
     _warm_up()
+    _warm_llm_clients(init.get("llm_base_urls"))
     versions = _versions()
     # Objects that survive imports are never collected: moving them out of the collector's sight
     # keeps each child's first collections from touching (and copying) every page of them.
