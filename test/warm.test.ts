@@ -113,3 +113,30 @@ test("a change to a runtime's files replaces its warm sandboxes and the zygote",
   assert.equal(await run(PY_LOOK, "python", ALICE), "");
   assert.equal(await run(TS_LOOK, "typescript", ALICE), "");
 });
+
+test("pools grow on misses, but not past the memory budget of waiting sandboxes", async () => {
+  type Pools = { warm_start: { pools: Record<string, { waiting: number; misses: number; memory_mb: number }> } };
+  for (const [budgetMb, grows] of [[1024, true], [16, false]] as const) {
+    const small = await startEngine(undefined, { warmPoolMin: 1, warmPoolMax: 4, warmPoolMemoryMb: budgetMb, apiKeys: { alice: ALICE } });
+    try {
+      const pools = async (): Promise<Pools["warm_start"]["pools"]> => ((await (await fetch(`${small.url}/ready`, { headers: { authorization: `Bearer ${ALICE}` } })).json()) as Pools).warm_start.pools;
+      await waitFor(async () => ((await pools())["python"]?.waiting === 1 ? true : null), 30_000);
+      // Four at once: the one waiting sandbox is taken, the other three miss.
+      const answers = await Promise.all(Array.from({ length: 4 }, () => small.post("/execute-langgraph", { code: PY_LOOK, language: "python", inputs: {} }, { authorization: `Bearer ${ALICE}` })));
+      for (const { body } of answers) assert.equal(body["status"], "success", JSON.stringify(body));
+      const python = await waitFor(async () => {
+        const p = (await pools())["python"]!;
+        return p.misses >= 3 && p.waiting >= (grows ? 2 : 1) ? p : null;
+      }, 30_000);
+      assert.ok(python.memory_mb > 0, JSON.stringify(python));
+      if (grows) assert.ok(python.waiting > 1, JSON.stringify(python));
+      else {
+        // A forked child alone is more than 16 MiB: the pool keeps its minimum and no more.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.equal((await pools())["python"]!.waiting, 1, JSON.stringify(await pools()));
+      }
+    } finally {
+      await small.close();
+    }
+  }
+});

@@ -11,7 +11,7 @@ import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { ForkServer, type ExecutionSandbox } from "../sandbox/forkserver.ts";
-import { WarmPool } from "../sandbox/pool.ts";
+import { MemoryBudget, WarmPool } from "../sandbox/pool.ts";
 import { runtimeFor, type Runtime } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
@@ -45,6 +45,8 @@ export class Engine {
   forkServerProblem: string | null = null;
   /** Pre-started sandboxes by runtime (Python's forked from the fork server when it runs). */
   readonly pools = new Map<Runtime["name"], WarmPool>();
+  /** What every pool's waiting sandboxes may hold together. */
+  readonly warmBudget: MemoryBudget;
   /** Times a runtime's files changed and its warm sandboxes were replaced. */
   runtimeRestarts = 0;
   private runtimeFiles: RuntimeFilesWatch | null = null;
@@ -61,6 +63,7 @@ export class Engine {
       onCall: (call) => observers.llmCall(call),
     });
     this.sandboxes = new SandboxLauncher(sandboxOptions(config));
+    this.warmBudget = new MemoryBudget(config.warmPoolMemoryMb * 1024 * 1024);
     if (!config.pythonForkServer) this.forkServerProblem = "off (GRAPHBOX_PYTHON_FORK_SERVER=0)";
     else if (config.sandbox.unsafeNoSandbox) this.forkServerProblem = "off: programs run unsandboxed";
   }
@@ -89,7 +92,7 @@ export class Engine {
             throw err;
           }
         },
-        { min: Math.min(this.config.warmPoolMin, this.config.warmPoolMax), max: this.config.warmPoolMax },
+        { min: Math.min(this.config.warmPoolMin, this.config.warmPoolMax), max: this.config.warmPoolMax, budget: this.warmBudget },
       );
       this.pools.set(runtime.name, pool);
       pool.fill();

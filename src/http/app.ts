@@ -97,7 +97,8 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     sandbox: await engine.sandboxes.report(),
     warm_start: {
       python_fork_server: engine.forkServer ? { state: "warm", ...engine.forkServer.zygoteInfo() } : { state: "off", reason: engine.forkServerProblem ?? "starting" },
-      pools: Object.fromEntries([...engine.pools].map(([runtime, pool]) => [runtime, { waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses }])),
+      pools: Object.fromEntries([...engine.pools].map(([runtime, pool]) => [runtime, { waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses, memory_mb: Math.round(pool.memoryBytes / 2 ** 20) }])),
+      pool_memory_budget_mb: Math.round(engine.warmBudget.bytes / 2 ** 20),
       runtime_file_changes: engine.runtimeRestarts,
     },
   }));

@@ -1,10 +1,14 @@
 /**
  * Pre-started, single-use sandboxes: each has already loaded its runtime (LangGraph imported)
  * and waits for one job, so a request does not pay the start-up. A sandbox is taken once and
- * never returned: isolation is never traded for speed. The pool grows on misses (up to `max`)
- * and shrinks when idle; it refills off the request path, one start at a time, so warming up
- * never competes with running executions for more than one core.
+ * never returned: isolation is never traded for speed. The pool grows on misses (up to `max`,
+ * and while the waiting sandboxes of every pool fit the shared memory budget) and shrinks when
+ * idle; it refills off the request path, one start at a time, so warming up never competes with
+ * running executions for more than one core.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 import type { HarnessMessage } from "../protocol/messages.ts";
 import type { ExecutionSandbox } from "./forkserver.ts";
 import type { ChannelFault, SandboxHandlers } from "./process.ts";
@@ -16,6 +20,50 @@ export interface PoolOptions {
   max: number;
   /** A minute without a miss shrinks the target by one. */
   shrinkAfterMs?: number;
+  /** Shared by every pool: what their waiting sandboxes may hold together. */
+  budget?: MemoryBudget;
+}
+
+/** The memory every pool's waiting sandboxes may hold together (their PSS, read from /proc once each is ready). */
+export class MemoryBudget {
+  private readonly pools = new Set<WarmPool>();
+
+  constructor(readonly bytes: number) {}
+
+  join(pool: WarmPool): void {
+    this.pools.add(pool);
+  }
+
+  leave(pool: WarmPool): void {
+    this.pools.delete(pool);
+  }
+
+  get usedBytes(): number {
+    let used = 0;
+    for (const pool of this.pools) used += pool.memoryBytes;
+    return used;
+  }
+}
+
+/** PSS of the processes in a sandbox's cgroup (a forked child shares most of its pages with the zygote). */
+function sandboxPss(cgroupDirs: string[]): number {
+  let total = 0;
+  const dir = cgroupDirs[0];
+  if (!dir) return 0;
+  let pids: string[];
+  try {
+    pids = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      total += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0) * 1024;
+    } catch {
+      // gone
+    }
+  }
+  return total;
 }
 
 export interface Warm {
@@ -53,6 +101,8 @@ class Relay implements SandboxHandlers {
 
 interface Entry {
   sandbox: ExecutionSandbox;
+  /** Its memory once ready (PSS), 0 until then. */
+  bytes: number;
   workDir: string;
   relay: Relay;
   dispose: () => Promise<void>;
@@ -70,8 +120,12 @@ export class WarmPool {
   hits = 0;
   misses = 0;
 
+  /** Memory of the last sandbox measured: what the next one is expected to take. */
+  private expectedBytes = 0;
+
   constructor(private readonly launch: WarmLauncher, private readonly options: PoolOptions) {
     this.target = options.min;
+    options.budget?.join(this);
     const shrinkAfter = options.shrinkAfterMs ?? 60_000;
     this.shrinkTimer = setInterval(() => this.shrink(shrinkAfter), shrinkAfter).unref();
   }
@@ -82,6 +136,17 @@ export class WarmPool {
 
   get ready(): number {
     return this.idle.filter((e) => e.relay.ready).length;
+  }
+
+  /** Memory (PSS) of the sandboxes waiting here, as measured when each became ready. */
+  get memoryBytes(): number {
+    return this.idle.reduce((sum, e) => sum + e.bytes, 0);
+  }
+
+  /** Room for one more waiting sandbox under the shared budget (the minimum is always kept). */
+  private fits(): boolean {
+    const budget = this.options.budget;
+    return !budget || this.idle.length < this.options.min || budget.usedBytes + this.expectedBytes <= budget.bytes;
   }
 
   /** A waiting sandbox (preferring one that is ready), or null on a miss; refills in the background. */
@@ -104,7 +169,7 @@ export class WarmPool {
     this.filling = true;
     void (async () => {
       try {
-        while (!this.closed && this.idle.length < this.target) {
+        while (!this.closed && this.idle.length < this.target && this.fits()) {
           const generation = this.generation;
           const relay = new Relay();
           let started: Awaited<ReturnType<WarmLauncher>>;
@@ -113,7 +178,7 @@ export class WarmPool {
           } catch {
             break; // the next take() tries again
           }
-          const entry: Entry = { ...started, relay };
+          const entry: Entry = { ...started, relay, bytes: 0 };
           if (this.closed) {
             await this.discard(entry);
             break;
@@ -136,6 +201,7 @@ export class WarmPool {
             const wait = setInterval(() => {
               if (relay.ready || !this.idle.includes(entry)) {
                 clearInterval(wait);
+                if (relay.ready) this.expectedBytes = entry.bytes = sandboxPss(entry.sandbox.cgroupDirs);
                 resolve();
               }
             }, 20);
@@ -173,6 +239,7 @@ export class WarmPool {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.shrinkTimer);
+    this.options.budget?.leave(this);
     await Promise.all(this.idle.splice(0).map((e) => this.discard(e)));
   }
 }
