@@ -24,7 +24,7 @@ export interface PoolOptions {
   budget?: MemoryBudget;
 }
 
-/** The memory every pool's waiting sandboxes may hold together (their PSS, read from /proc once each is ready). */
+/** The memory every pool's waiting sandboxes may hold together (charged to their cgroups, read once each is ready). */
 export class MemoryBudget {
   private readonly pools = new Set<WarmPool>();
 
@@ -45,25 +45,22 @@ export class MemoryBudget {
   }
 }
 
-/** PSS of the processes in a sandbox's cgroup (a forked child shares most of its pages with the zygote). */
-function sandboxPss(cgroupDirs: string[]): number {
-  let total = 0;
-  const dir = cgroupDirs[0];
-  if (!dir) return 0;
-  let pids: string[];
-  try {
-    pids = readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean);
-  } catch {
-    return 0;
-  }
-  for (const pid of pids) {
-    try {
-      total += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1] ?? 0) * 1024;
-    } catch {
-      // gone
+/**
+ * The memory charged to a sandbox's cgroup: what another one waiting costs (a forked child is
+ * charged only for the pages it has copied from the zygote). One small file read; PSS from
+ * smaps_rollup would walk every page of the process, ~4 ms of the engine's event loop each.
+ */
+function sandboxMemory(cgroupDirs: string[]): number {
+  for (const dir of cgroupDirs) {
+    for (const file of ["memory.usage_in_bytes", "memory.current"]) {
+      try {
+        return Number(readFileSync(join(dir, file), "utf8").trim()) || 0;
+      } catch {
+        // not this controller or version
+      }
     }
   }
-  return total;
+  return 0;
 }
 
 export interface Warm {
@@ -101,7 +98,7 @@ class Relay implements SandboxHandlers {
 
 interface Entry {
   sandbox: ExecutionSandbox;
-  /** Its memory once ready (PSS), 0 until then. */
+  /** Its memory once ready (its cgroup's charge), 0 until then. */
   bytes: number;
   workDir: string;
   relay: Relay;
@@ -138,7 +135,7 @@ export class WarmPool {
     return this.idle.filter((e) => e.relay.ready).length;
   }
 
-  /** Memory (PSS) of the sandboxes waiting here, as measured when each became ready. */
+  /** Memory of the sandboxes waiting here, as charged to their cgroups when each became ready. */
   get memoryBytes(): number {
     return this.idle.reduce((sum, e) => sum + e.bytes, 0);
   }
@@ -201,7 +198,7 @@ export class WarmPool {
             const wait = setInterval(() => {
               if (relay.ready || !this.idle.includes(entry)) {
                 clearInterval(wait);
-                if (relay.ready) this.expectedBytes = entry.bytes = sandboxPss(entry.sandbox.cgroupDirs);
+                if (relay.ready) this.expectedBytes = entry.bytes = sandboxMemory(entry.sandbox.cgroupDirs);
                 resolve();
               }
             }, 20);
