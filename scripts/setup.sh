@@ -82,4 +82,5 @@ if [ ! -f "$js_dir/node_modules/.graphbox-installed" ] || [ "$(cat "$js_dir/node
   fi
   exec 8>&-
 fi
+flock "$js_dir/.install.lock" node --import tsx scripts/js-snapshot.ts $($quiet && echo --quiet) # the JS runtime's startup snapshot, rebuilt when stale (see src/runtimes/js/snapshot/)
 say "ready"

@@ -29,7 +29,7 @@ export interface Config {
   warmPoolMin: number;
   /** ... and at most this many (grows on misses, shrinks when idle). 0: no pool. Default 4. */
   warmPoolMax: number;
-  /** Memory all waiting sandboxes together may hold (charged to their cgroups); a pool stops growing at it. Default 1024 MiB. */
+  /** Memory all waiting sandboxes together may hold (charged to their cgroups); a pool stops growing at it (0: pools keep their minimum only). Default 1024 MiB. */
   warmPoolMemoryMb: number;
   /** Largest request body accepted. Default 1 MiB. */
   bodyLimitBytes: number;
@@ -249,7 +249,7 @@ export const OPTIONS = {
   pythonForkServer: { env: "GRAPHBOX_PYTHON_FORK_SERVER", doc: "1: Python executions fork from a warm parent; 0: a fresh sandbox each", default: true, parse: flag },
   warmPoolMin: { env: "GRAPHBOX_WARM_POOL_MIN", doc: "Pre-started sandboxes kept per runtime (at least)", default: 1, parse: integer(0, 256) },
   warmPoolMax: { env: "GRAPHBOX_WARM_POOL_MAX", doc: "Pre-started sandboxes kept per runtime (at most; 0: none)", default: 4, parse: integer(0, 256) },
-  warmPoolMemoryMb: { env: "GRAPHBOX_WARM_POOL_MEMORY_MB", doc: "Memory (charged to their cgroups) all waiting sandboxes together may hold; pools stop growing at it", default: 1024, parse: integer(16, 1_048_576) },
+  warmPoolMemoryMb: { env: "GRAPHBOX_WARM_POOL_MEMORY_MB", doc: "Memory (charged to their cgroups) all waiting sandboxes together may hold; pools stop growing at it", default: 1024, parse: integer(0, 1_048_576) },
   bodyLimitBytes: { env: "GRAPHBOX_BODY_LIMIT_BYTES", doc: "Largest request body", default: 1_048_576, parse: integer(1024, 1_073_741_824) },
   maxLogBytes: { env: "GRAPHBOX_MAX_LOG_BYTES", doc: "Program prints kept in metadata.logs", default: 65_536, parse: integer(0, 67_108_864) },
   maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest result or event a program may send", default: 16_777_216, parse: integer(1024, 1_073_741_824) },

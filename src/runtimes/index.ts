@@ -6,6 +6,7 @@ import type { Language } from "../engine/types.ts";
 import type { LaunchSpec } from "../sandbox/process.ts";
 import type { WatchedPaths } from "../engine/runtime-files.ts";
 import { JS_RUNTIME_DIR, jsLaunchSpec, jsRuntimeInstalled } from "./js/launch.ts";
+import { snapshotFiles } from "./js/snapshot/stamp.ts";
 import { pythonLaunchSpec, pythonRuntimeFiles } from "./python/launch.ts";
 
 export interface Runtime {
@@ -26,12 +27,15 @@ const python: Runtime = {
 const js: Runtime = {
   name: "js",
   launch: (config, workDir, env) => jsLaunchSpec(workDir, env, config.sandbox.memoryMb),
-  files: () => jsRuntimeFiles(),
+  files: (config) => jsRuntimeFiles(config.sandbox.memoryMb),
 };
 
-/** What a warm Node sandbox holds in memory: the harness, and the installed packages (npm rewrites its lock on every install). */
-function jsRuntimeFiles(): WatchedPaths {
-  return { trees: [join(JS_RUNTIME_DIR, "harness")], entries: [join(JS_RUNTIME_DIR, "node_modules", ".package-lock.json")] };
+/**
+ * What a warm Node sandbox holds in memory: the harness, the installed packages (npm rewrites its
+ * lock on every install), and the startup snapshot it started from (its stamp is rewritten with it).
+ */
+function jsRuntimeFiles(heapMb: number): WatchedPaths {
+  return { trees: [join(JS_RUNTIME_DIR, "harness")], entries: [join(JS_RUNTIME_DIR, "node_modules", ".package-lock.json"), snapshotFiles(heapMb).stamp] };
 }
 
 /** The runtime for a language, or null when this engine cannot run it (its packages are not installed). */

@@ -16,7 +16,7 @@ import type { ChannelFault, SandboxHandlers } from "./process.ts";
 export interface PoolOptions {
   /** Sandboxes kept ready at least. */
   min: number;
-  /** Sandboxes kept ready at most (memory budget: ~70 MB each for Node, ~120 MB for Python). */
+  /** Sandboxes kept ready at most (within the shared budget, if any). */
   max: number;
   /** A minute without a miss shrinks the target by one. */
   shrinkAfterMs?: number;

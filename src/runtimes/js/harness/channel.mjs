@@ -9,11 +9,13 @@ export const PROTOCOL_VERSION = 1;
 const CHANNEL_FD = 3;
 const HEADER_BYTES = 4;
 const MAX_JOB_BYTES = 64 * 1024 * 1024;
-const RETRY = new Int32Array(new SharedArrayBuffer(4));
+/** Made on first use: a startup snapshot is built where SharedArrayBuffer and Atomics do not exist yet. */
+let retry = null;
 
 /** Sleeps this thread briefly: the fd is blocking as the engine creates it, but a sandbox may hand over a non-blocking one. */
 function pause() {
-  Atomics.wait(RETRY, 0, 0, 2);
+  retry ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(retry, 0, 0, 2);
 }
 
 /** The engine refused a request (e.g. a checkpoint operation on a thread it does not allow). */

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 
+import { asRuntimePaths } from "./bundled.mjs";
 import { PROGRAM_NAME } from "./transpile.mjs";
 
 const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -16,6 +17,26 @@ const FRAME = /^\s*at (?:(.*?) \()?(.*?):(\d+):(\d+)\)?$/;
 /** Where the program runs from, so its frames can be recognised and mapped. Set once it is written. */
 const program = { url: null, path: null, map: null };
 
+/**
+ * Under a startup snapshot the harness's code and the packages' share one file (the bundle): the
+ * harness's own frames are those within its spans there, listed by the build as
+ * [fromLine, fromColumn, toLine, toColumn] (1-based, as in stack frames; `to` is just past the end).
+ */
+const bundle = { file: null, harnessSpans: [] };
+
+export function setBundledHarness(file, harnessSpans) {
+  bundle.file = file;
+  bundle.harnessSpans = harnessSpans;
+}
+
+const before = (line, column, otherLine, otherColumn) => line < otherLine || (line === otherLine && column < otherColumn);
+
+function isHarnessFrame(location, line, column) {
+  if (location.startsWith(HARNESS_URL)) return true;
+  if (location !== bundle.file) return false;
+  return bundle.harnessSpans.some(([fromLine, fromColumn, toLine, toColumn]) => !before(line, column, fromLine, fromColumn) && before(line, column, toLine, toColumn));
+}
+
 export function setProgram(url, sourceMap) {
   program.url = url;
   program.path = fileURLToPath(url);
@@ -24,7 +45,7 @@ export function setProgram(url, sourceMap) {
 
 /** Replaces the paths a message may carry (the program's file, the runtime's install) with names. */
 export function scrub(text) {
-  let out = String(text);
+  let out = asRuntimePaths(String(text));
   if (program.url) out = out.split(program.url).join(PROGRAM_NAME).split(program.path).join(PROGRAM_NAME);
   return out.split(pathToFileURL(RUNTIME_DIR).href).join("<runtime>").split(RUNTIME_DIR).join("<runtime>");
 }
@@ -74,7 +95,7 @@ export function programTraceback(err) {
       if (position === null) continue; // esbuild's own helpers, not the program's text
       flushHidden();
       lines.push(fn ? `    at ${fn} (${position})` : `    at ${position}`);
-    } else if (!location.startsWith(HARNESS_URL)) {
+    } else if (!isHarnessFrame(location, Number(line), Number(column))) {
       hidden += 1;
     }
   }

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
+import { moduleHost } from "./modules.mjs";
+
 const GRAPH_EXPORTS = ["app", "default", "graph", "workflow", "builder"];
 const FACTORY_EXPORTS = ["createApp", "create_app"];
 
@@ -21,7 +23,7 @@ export function writeProgram(code) {
   const file = join(dir, "workflow.mjs");
   writeFileSync(file, code);
   const url = pathToFileURL(file).href;
-  return { url, load: () => import(url) };
+  return { url, load: () => moduleHost().importModule(url) };
 }
 
 const isCompiledGraph = (value) =>

@@ -5,6 +5,8 @@
 // sandbox has no network, so that fetch would fail, be retried with back-off, and print a stack
 // trace per call into the program's logs. The same ranks ship inside the installed js-tiktoken
 // package: answer those URLs from it, and hand every other request to the real fetch.
+import { moduleHost } from "./modules.mjs";
+
 const TIKTOKEN_URL = /^https:\/\/tiktoken\.pages\.dev\/js\/([a-z0-9_]+)\.json$/;
 const ENCODINGS = new Set(["cl100k_base", "gpt2", "o200k_base", "p50k_base", "p50k_edit", "r50k_base"]);
 
@@ -19,7 +21,7 @@ export function serveTiktokenRanksLocally() {
   globalThis.fetch = async function fetch(input, init) {
     const match = TIKTOKEN_URL.exec(urlOf(input));
     if (match && ENCODINGS.has(match[1])) {
-      const { default: ranks } = await import(`js-tiktoken/ranks/${match[1]}`);
+      const { default: ranks } = await moduleHost().importModule(`js-tiktoken/ranks/${match[1]}`);
       return new Response(JSON.stringify(ranks), { status: 200, headers: { "content-type": "application/json" } });
     }
     return networkFetch(input, init);

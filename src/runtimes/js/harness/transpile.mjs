@@ -5,9 +5,12 @@
 // package import to the absolute URL of that package inside this runtime's node_modules. The
 // program file then runs from any directory (the execution's tmp) and can reach exactly the
 // runtime's packages and Node's built-ins: not the engine's dependencies, not the engine's files.
+// Under a startup snapshot, a package the snapshot holds is imported from the snapshot's copy
+// instead (bundled.mjs).
 import { isBuiltin } from "node:module";
 
-import * as esbuild from "esbuild";
+import { bundledModuleUrl } from "./bundled.mjs";
+import { moduleHost } from "./modules.mjs";
 
 export const PROGRAM_NAME = "<workflow>";
 const RUNTIME_MODULES_URL = new URL("../node_modules/", import.meta.url).href;
@@ -44,7 +47,7 @@ function policyError(text) {
 const importPolicy = {
   name: POLICY_PLUGIN,
   setup(build) {
-    build.onResolve({ filter: /.*/ }, (args) => {
+    build.onResolve({ filter: /.*/ }, async (args) => {
       const specifier = args.path;
       if (isBuiltin(specifier)) return { path: specifier, external: true };
       if (/^(\.{0,2}\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier)) {
@@ -52,16 +55,18 @@ const importPolicy = {
       }
       let url;
       try {
-        // Resolved from this file, so the ESM entry of each package is chosen (the same module
-        // instances the harness itself uses) and package.json "exports" are honoured.
-        url = import.meta.resolve(specifier);
+        // Resolved from the harness folder, so the ESM entry of each package is chosen (the same
+        // module instances the harness itself uses) and package.json "exports" are honoured.
+        url = moduleHost().resolveModule(specifier);
       } catch {
         return policyError(`cannot import "${specifier}": no such package in this runtime; ${ALLOWED}`);
       }
       if (!url.startsWith(RUNTIME_MODULES_URL)) {
         return policyError(`cannot import "${specifier}": it is not one of the runtime's packages; ${ALLOWED}`);
       }
-      return { path: url, external: true };
+      // require() and require.resolve() are left as they were: they fail at run time in an ES module.
+      const required = args.kind === "require-call" || args.kind === "require-resolve";
+      return { path: (!required && (await bundledModuleUrl(url))) || url, external: true };
     });
   },
 };
@@ -72,7 +77,7 @@ function locationOf(message) {
 }
 
 async function build(source, loader) {
-  return esbuild.build({
+  return moduleHost().esbuild.build({
     stdin: { contents: source, loader, sourcefile: PROGRAM_NAME },
     bundle: true,
     write: false,
@@ -140,7 +145,7 @@ export async function warmTranspiler() {
   process.env.GOMAXPROCS = "1";
   let started;
   try {
-    started = esbuild.transform("", { loader: "ts" });
+    started = moduleHost().esbuild.transform("", { loader: "ts" });
   } finally {
     if (previous === undefined) delete process.env.GOMAXPROCS;
     else process.env.GOMAXPROCS = previous;
@@ -150,5 +155,5 @@ export async function warmTranspiler() {
 
 /** Stops esbuild's helper process, so nothing of the transpiler lingers beside the program. */
 export function stopTranspiler() {
-  esbuild.stop();
+  moduleHost().esbuild.stop();
 }

@@ -1,0 +1,66 @@
+// The packages a startup snapshot holds, as a program imports them.
+//
+// Under a snapshot (snapshot.mjs) LangGraph and the LLM clients are already in memory; importing
+// them from disk again would cost what the snapshot saves, and give the program other instances
+// than the harness's. So the program's import of such a package names a small ES module instead,
+// written on first use into this process's tmp, that re-exports the snapshot's copy name for name.
+// Node links the program against it as it would against the package: a name the package lacks is
+// the same SyntaxError, and `import * as` is a real module namespace. Each module sits at the
+// package file's own path under a folder of its own, so messages can name it as the package file.
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+import { moduleHost } from "./modules.mjs";
+
+const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** The global (a registered symbol) through which the modules reach the snapshot's packages: `(url) => namespace`. */
+export const BUNDLED_PACKAGES = Symbol.for("graphbox.bundled-packages");
+
+/** The folder standing in for the runtime's folder, made on first use. */
+let standIn = null;
+
+function standInDir() {
+  if (!standIn) {
+    standIn = mkdtempSync(join(tmpdir(), "graphbox-bundled-"));
+    // The package files it mirrors are ES modules, whatever their extension.
+    writeFileSync(join(standIn, "package.json"), '{"type": "module"}\n');
+  }
+  return standIn;
+}
+
+function reexportSource(url, namespace) {
+  const names = Object.keys(namespace);
+  const lines = [`const ns = globalThis[Symbol.for(${JSON.stringify(BUNDLED_PACKAGES.description)})](${JSON.stringify(url)});`];
+  names.forEach((name, i) => lines.push(`const e${i} = ns[${JSON.stringify(name)}];`));
+  lines.push(`export { ${names.map((name, i) => `e${i} as ${JSON.stringify(name)}`).join(", ")} };`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The URL of the module re-exporting the package file at `url`, or null when the snapshot does not
+ * hold it (or there is no snapshot). A package held lazily is evaluated now, on first import.
+ */
+export async function bundledModuleUrl(url) {
+  const bundled = moduleHost().bundled;
+  let namespace = bundled?.get(url);
+  if (!namespace) return null;
+  if (typeof namespace === "function") {
+    namespace = await namespace();
+    bundled.set(url, namespace);
+  }
+  const file = join(standInDir(), relative(RUNTIME_DIR, fileURLToPath(url)));
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, reexportSource(url, namespace));
+  }
+  return pathToFileURL(file).href;
+}
+
+/** `text` with the stand-in folder named as the runtime's folder, so that messages name the package's own file. */
+export function asRuntimePaths(text) {
+  if (!standIn) return text;
+  return text.split(pathToFileURL(standIn).href).join(pathToFileURL(RUNTIME_DIR).href).split(standIn).join(RUNTIME_DIR);
+}
