@@ -111,8 +111,11 @@ export class Engine {
     if (js) watched.set(js.name, js.files(this.config));
     this.runtimeFiles = new RuntimeFilesWatch(watched, (name) => {
       this.runtimeRestarts += 1;
-      if (name === "python") void this.forkServer?.restart().catch(() => undefined);
-      this.pools.get(name as Runtime["name"])?.drain();
+      const pool = this.pools.get(name as Runtime["name"]);
+      // Python's pool is drained once the new zygote is up: until then children still come from the old one.
+      const forkServer = name === "python" ? this.forkServer : null;
+      if (forkServer) void forkServer.restart().then(() => pool?.drain(), () => pool?.drain());
+      else pool?.drain();
     });
   }
 
