@@ -18,7 +18,7 @@
  *
  * Needs the snapshot built for the engine's heap size (scripts/js-snapshot.ts, run by setup).
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +35,7 @@ import { SandboxLauncher, sandboxOptions } from "../src/sandbox/launcher.ts";
 import type { SandboxProcess } from "../src/sandbox/process.ts";
 import { SqliteStore } from "../src/store/index.ts";
 import { programSource } from "../test/support/corpus.ts";
+import { CpuMeter } from "./cpu.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -77,35 +78,7 @@ const launchers: Record<Confinement, SandboxLauncher> = {
 const storeDir = mkdtempSync(join(tmpdir(), "graphbox-bench-store-"));
 const store = new SqliteStore({ dataDir: storeDir });
 
-/** CPU of this process and all it starts, exactly, from a cpuacct cgroup of its own (as bench/warm-start.ts); NaN without one. */
-class TreeCpu {
-  private readonly dir: string | null;
-  private readonly home: string;
-
-  constructor() {
-    const line = readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(l));
-    this.home = line ? join("/sys/fs/cgroup/cpuacct", line.split(":")[2] ?? "/") : "";
-    let dir: string | null = join(this.home, `graphbox-bench-js-${process.pid}`);
-    try {
-      mkdirSync(dir);
-      writeFileSync(join(dir, "cgroup.procs"), String(process.pid));
-    } catch {
-      dir = null;
-    }
-    this.dir = dir;
-  }
-
-  ms(): number {
-    return this.dir ? Number(readFileSync(join(this.dir, "cpuacct.usage"), "utf8")) / 1e6 : NaN;
-  }
-
-  close(): void {
-    if (!this.dir) return;
-    writeFileSync(join(this.home, "cgroup.procs"), String(process.pid));
-    rmdirSync(this.dir);
-  }
-}
-const treeCpu = new TreeCpu();
+const treeCpu = new CpuMeter();
 
 function read(path: string): string {
   try {
@@ -175,7 +148,7 @@ async function run(start: Start, confinement: Confinement, measure = true): Prom
     env: {},
     config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
   };
-  const tree0 = treeCpu.ms();
+  const tree0 = treeCpu.totalMs();
   const started = performance.now();
   let sandbox: SandboxProcess | null = null;
   let readyAt = 0;
@@ -208,7 +181,7 @@ async function run(start: Start, confinement: Confinement, measure = true): Prom
   await sandbox.destroy();
   rmSync(workDir, { recursive: true, force: true });
   if (answer?.type !== "result" || answer.state?.count !== 2) throw new Error(`${start} ${confinement}: unexpected answer ${JSON.stringify(answer)}; logs: ${sandbox.logs()}`);
-  return { readyMs: readyAt - started, ...atReady, jobMs: doneAt - jobSentAt, treeCpuMs: treeCpu.ms() - tree0 };
+  return { readyMs: readyAt - started, ...atReady, jobMs: doneAt - jobSentAt, treeCpuMs: treeCpu.totalMs() - tree0 };
 }
 
 const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))] ?? NaN;

@@ -13,9 +13,8 @@
  *   node --import tsx bench/warm-start.ts [--fork-runs 200] [--fresh-runs 20] [--floor-runs 200] [--seconds 10]
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 
 import { loadConfig } from "../src/config/index.ts";
@@ -25,6 +24,7 @@ import { cgroupMembers, procStatus } from "../src/sandbox/forkserver-procfs.ts";
 import { SandboxLauncher, sandboxOptions } from "../src/sandbox/launcher.ts";
 import type { SandboxProcess } from "../src/sandbox/process.ts";
 import { programSource } from "../test/support/corpus.ts";
+import { CpuMeter } from "./cpu.ts";
 import { runJob, temporaryStore, type JobRun, type StartSandbox } from "../test/support/forkserver-jobs.ts";
 
 const { values: args } = parseArgs({
@@ -60,40 +60,6 @@ function machineCpuMs(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, , , irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
   return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ = 100
-}
-
-/**
- * CPU of this process and everything it starts (zygote, children, bwrap, sandboxes), exactly, from
- * a cpuacct cgroup of the benchmark's own (the machine is shared: /proc/stat also counts others'
- * work). Kernel work done for them in kworkers (network namespace teardown...) is not in it.
- */
-class CpuMeter {
-  private readonly dir: string | null;
-  private readonly home: string;
-
-  constructor() {
-    const line = readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(l));
-    this.home = line ? join("/sys/fs/cgroup/cpuacct", line.split(":")[2] ?? "/") : "";
-    let dir: string | null = join(this.home, `graphbox-bench-${process.pid}`);
-    try {
-      mkdirSync(dir);
-      writeFileSync(join(dir, "cgroup.procs"), String(process.pid));
-    } catch {
-      dir = null;
-    }
-    this.dir = dir;
-  }
-
-  /** ms of CPU so far (NaN without cpuacct). */
-  totalMs(): number {
-    return this.dir ? Number(readFileSync(join(this.dir, "cpuacct.usage"), "utf8")) / 1e6 : NaN;
-  }
-
-  close(): void {
-    if (!this.dir) return;
-    writeFileSync(join(this.home, "cgroup.procs"), String(process.pid));
-    rmdirSync(this.dir);
-  }
 }
 
 const cpuMeter = new CpuMeter();
