@@ -4,74 +4,26 @@
  * match, once ids, timings and versions are masked.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable, Writable } from "node:stream";
 import { test } from "node:test";
 
-import { encodeFrame, FrameDecoder } from "../src/protocol/framing.ts";
-import { parseHarnessMessage, type HarnessMessage, type JobMessage } from "../src/protocol/messages.ts";
+import type { JobMessage } from "../src/protocol/messages.ts";
 import { JS_RUNTIME_DIR, jsLaunchSpec } from "../src/runtimes/js/launch.ts";
 import { snapshotProblem } from "../src/runtimes/js/snapshot/stamp.ts";
 import { programSource } from "./support/corpus.ts";
-
-type Json = Record<string, unknown>;
+import { harnessSession, type Session } from "./support/js-harness.ts";
 
 const HEAP_MB = 512;
-const problem = snapshotProblem(HEAP_MB);
-const skip = problem ? `no usable snapshot (${problem}); scripts/setup.sh builds it` : false;
 
-const JOB: JobMessage = {
-  v: 1,
-  type: "job",
-  execution_id: "e-1",
-  thread_id: "t-1",
-  language: "typescript",
-  code: "",
-  inputs: { value: 1 },
-  resume: null,
-  stream: true,
-  debug: true,
-  env: {},
-  config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
-};
-
-/** Starts the harness one way, sends `job` after `ready`, answers checkpoint requests from memory, collects the rest. */
-function session(snapshot: boolean, job: Partial<JobMessage>): Promise<{ messages: HarnessMessage[]; exitCode: number | null; logs: string }> {
-  const workDir = mkdtempSync(join(tmpdir(), "graphbox-js-snapshot-"));
-  const spec = jsLaunchSpec(workDir, { PATH: "/usr/bin:/bin", HOME: workDir, TMPDIR: workDir, LANG: "C.UTF-8" }, HEAP_MB, { snapshot });
-  assert.equal(spec.args.includes("--snapshot-blob"), snapshot, spec.args.join(" "));
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
-  const channel = child.stdio[3] as Readable & Writable;
-  const decoder = new FrameDecoder(16 * 1024 * 1024);
-  const messages: HarnessMessage[] = [];
-  const rows: Json[] = [];
-  let logs = "";
-  child.stdout?.on("data", (d: Buffer) => (logs += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (logs += d.toString()));
-  channel.on("error", () => undefined);
-  channel.on("data", (chunk: Buffer) => {
-    for (const frame of decoder.push(chunk)) {
-      const message = parseHarnessMessage(frame);
-      if (message.type === "ready") channel.write(encodeFrame({ ...JOB, ...job }));
-      else if (message.type === "checkpoint") {
-        if (message.op === "put") rows.push({ ...message.args, writes: [] });
-        const value = message.op === "get_tuple" ? (rows.at(-1) ?? null) : message.op === "list" ? [...rows].reverse() : null;
-        channel.write(encodeFrame({ v: 1, type: "response", request_id: message.request_id, ok: true, value }));
-        continue; // the requests' order and contents are LangGraph's, not the harness's
-      }
-      messages.push(message);
-    }
-  });
-  return new Promise((resolve) => {
-    child.on("exit", (exitCode) => {
-      rmSync(workDir, { recursive: true, force: true });
-      resolve({ messages, exitCode, logs });
-    });
-  });
+/** One program run one way; checkpoint requests left out (their order and contents are LangGraph's, not the harness's). */
+async function session(snapshot: boolean, job: Partial<JobMessage>): Promise<Session> {
+  const run = await harnessSession({ inputs: { value: 1 }, stream: true, debug: true, ...job }, { snapshot, heapMb: HEAP_MB });
+  return { ...run, messages: run.messages.filter((m) => m.type !== "checkpoint") };
 }
+
+test("setup built a usable startup snapshot for the default heap size", () => {
+  assert.equal(snapshotProblem(HEAP_MB), null, "scripts/setup.sh builds it (scripts/js-snapshot.ts)");
+});
 
 /** What legitimately differs between two runs: generated ids, timings, and how many library frames a traceback counts. */
 function masked(value: unknown): string {
@@ -106,7 +58,7 @@ const PROGRAMS: Record<string, Partial<JobMessage>> = {
 };
 
 for (const [name, job] of Object.entries(PROGRAMS)) {
-  test(`from the snapshot as from main.mjs: ${name}`, { skip }, async () => {
+  test(`from the snapshot as from main.mjs: ${name}`, async () => {
     const [plain, restored] = await Promise.all([session(false, job), session(true, job)]);
     assert.equal(restored.exitCode, plain.exitCode, restored.logs);
     assert.equal(restored.logs, plain.logs);
