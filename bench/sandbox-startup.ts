@@ -48,7 +48,12 @@ async function runtimeRun(launcher: SandboxLauncher, workDir: string): Promise<n
   const started = performance.now();
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
-  const handlers: SandboxHandlers = { onMessage: (m) => m.type === "ready" && ready(), onFault: () => undefined };
+  const handlers: SandboxHandlers = {
+    onMessage: (m) => {
+      if (m.type === "ready") ready();
+    },
+    onFault: () => undefined,
+  };
   const sandbox = await launcher.start(pythonLaunchSpec(config.pythonPath, workDir, { PATH: "/usr/bin:/bin", HOME: workDir, LANG: "C.UTF-8" }), LIMITS, handlers);
   await Promise.race([isReady, sandbox.exited.then((exit) => Promise.reject(new Error(`harness exited: ${JSON.stringify(exit)} ${sandbox.logs()}`)))]);
   const elapsed = performance.now() - started;

@@ -21,6 +21,12 @@ const logger = createLogger(config);
 const app = await buildApp(config, { logger });
 const { server } = app;
 
+// The last line, not the defence: every promise that touches an execution's data is awaited or
+// caught where it is made. Should one still escape, it is logged and counted, and the engine
+// keeps serving every other execution instead of exiting.
+process.on("unhandledRejection", (err: unknown) => app.engine.observers.engineFault("unhandled_rejection", err));
+process.on("uncaughtException", (err: unknown) => app.engine.observers.engineFault("uncaught_exception", err));
+
 let stopping = false;
 const stop = (signal: string): void => {
   if (stopping) {

@@ -27,7 +27,7 @@ test("ready, then events, checkpoint requests and one result, every frame valid"
   assert.equal(ready.type, "ready");
   if (ready.type === "ready") {
     assert.equal(ready.runtime, "js");
-    assert.equal(ready.versions["@langchain/langgraph"], "1.7.3");
+    assert.equal(ready.versions.get("@langchain/langgraph"), "1.7.3");
   }
   const types = messages.map((m) => m.type);
   assert.equal(types.at(-1), "result");

@@ -35,8 +35,12 @@ export interface Config {
   bodyLimitBytes: number;
   /** Program prints kept for metadata.logs (stdout and stderr together); the rest is cut. Default 64 KiB. */
   maxLogBytes: number;
-  /** Largest single message (result, event) a harness may send. Default 16 MiB. */
+  /** Largest single message (result, event) a harness may send, and the largest answer (result and config.debug's trace together). Default 16 MiB. */
   maxOutputBytes: number;
+  /** Events one execution may send (stored and streamed); more end it with output_limit. Default 50000. */
+  maxEvents: number;
+  /** Bytes of events one execution may send (their frames, summed); more end it with output_limit. Default 64 MiB. */
+  maxEventBytes: number;
   /** Default LangGraph recursion limit. Default 25. */
   recursionLimit: number;
   /** Directory of the embedded store (SQLite). Default <root>/.data. */
@@ -252,7 +256,9 @@ export const OPTIONS = {
   warmPoolMemoryMb: { env: "GRAPHBOX_WARM_POOL_MEMORY_MB", doc: "Memory (charged to their cgroups) all waiting sandboxes together may hold; pools stop growing at it", default: 1024, parse: integer(0, 1_048_576) },
   bodyLimitBytes: { env: "GRAPHBOX_BODY_LIMIT_BYTES", doc: "Largest request body", default: 1_048_576, parse: integer(1024, 1_073_741_824) },
   maxLogBytes: { env: "GRAPHBOX_MAX_LOG_BYTES", doc: "Program prints kept in metadata.logs", default: 65_536, parse: integer(0, 67_108_864) },
-  maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest result or event a program may send", default: 16_777_216, parse: integer(1024, 1_073_741_824) },
+  maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest message a program may send, and largest answer (result and debug trace together)", default: 16_777_216, parse: integer(1024, 1_073_741_824) },
+  maxEvents: { env: "GRAPHBOX_MAX_EVENTS", doc: "Events one execution may send (stored and streamed)", default: 50_000, parse: integer(16, 100_000_000) },
+  maxEventBytes: { env: "GRAPHBOX_MAX_EVENT_BYTES", doc: "Bytes of events one execution may send", default: 67_108_864, parse: integer(1024, 68_719_476_736) },
   recursionLimit: { env: "GRAPHBOX_RECURSION_LIMIT", doc: "Default LangGraph recursion limit", default: 25, parse: integer(1, 100_000) },
   dataDir: { env: "GRAPHBOX_DATA_DIR", doc: "Directory of the embedded SQLite store", default: join(PROJECT_ROOT, ".data"), parse: text },
   sseKeepAliveMs: { env: "GRAPHBOX_SSE_KEEPALIVE_MS", doc: "Quiet time before a stream's keep-alive comment", default: 15_000, parse: integer(100, 600_000) },
@@ -321,6 +327,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimitBytes: p.read(env, o.bodyLimitBytes),
     maxLogBytes: p.read(env, o.maxLogBytes),
     maxOutputBytes: p.read(env, o.maxOutputBytes),
+    maxEvents: p.read(env, o.maxEvents),
+    maxEventBytes: p.read(env, o.maxEventBytes),
     recursionLimit: p.read(env, o.recursionLimit),
     dataDir: p.read(env, o.dataDir),
     sseKeepAliveMs: p.read(env, o.sseKeepAliveMs),

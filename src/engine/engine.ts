@@ -176,7 +176,9 @@ export class Engine {
 
     const lock = await this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS);
     if (!lock.acquired) throw new GraphboxError("GBX_ERR_THREAD_BUSY", `thread ${JSON.stringify(request.threadId)} is busy with execution ${lock.heldBy}; retry when it has ended`);
-    const renew = setInterval(() => void this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS), THREAD_LOCK_TTL_MS / 3);
+    const renew = setInterval(() => {
+      this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS).catch((err: unknown) => this.observers.engineFault("thread_lock", err));
+    }, THREAD_LOCK_TTL_MS / 3);
     try {
       await this.admit(request, thread, runtime.name);
       await this.store.executions.create({ id, threadId: request.threadId, owner, runtime: runtime.name, engineId: this.engineId });
@@ -208,21 +210,29 @@ export class Engine {
     this.observers.executionStarted(info);
     const cancel = new AbortController();
     const signals = [cancel.signal, this.cancelAll.signal, ...(hooks.signal ? [hooks.signal] : [])];
-    // Events are stored in order; each reaches the live listener once it has its seq.
+    // Events are stored in order; each reaches the live listener once it has its seq. The harness's
+    // channel waits for each (backpressure); a store that fails ends this execution, not the engine.
     let appended: Promise<void> = Promise.resolve();
-    const record = (event: ExecutionEvent): void => {
+    let execution: Execution | null = null;
+    const record = (event: ExecutionEvent): Promise<void> => {
       this.observers.executionEvent(info, event);
-      appended = appended.then(async () => {
-        const stored = await this.store.events.append(id, { type: event.type, data: event });
-        if (stored) hooks.onEvent?.(stored);
-      });
+      appended = appended
+        .then(async () => {
+          const stored = await this.store.events.append(id, { type: event.type, data: event });
+          if (stored) hooks.onEvent?.(stored);
+        })
+        .catch((err: unknown) => {
+          this.observers.engineFault("event_store", err);
+          execution?.fail("GBX_ERR_INTERNAL", `the engine could not record an event: ${err instanceof Error ? err.message : String(err)}`);
+        });
+      return appended;
     };
     const executionHooks: ExecutionHooks = {
       onEvent: record,
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.store.checkpoints, thread }, executionHooks);
+    execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.store.checkpoints, thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {

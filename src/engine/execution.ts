@@ -39,7 +39,8 @@ export interface ExecutionContext {
 }
 
 export interface ExecutionHooks {
-  onEvent?: (event: ExecutionEvent) => void;
+  /** Records an event; the harness's channel is not read again until the returned promise settles. */
+  onEvent?: (event: ExecutionEvent) => void | Promise<void>;
   /** Aborting ends the execution with error_type `cancelled`. */
   signal?: AbortSignal;
   /** The sandbox said ready this many ms after it was started. */
@@ -95,8 +96,10 @@ export class Execution {
   private teardown: Promise<void> = Promise.resolve();
   private readyWaiter: ((ready: boolean) => void) | null = null;
   private readonly debugSteps: Record<string, unknown>[] = [];
-  /** Checkpoint requests are answered one after another, in the order they came. */
-  private checkpointQueue: Promise<void> = Promise.resolve();
+  /** What the harness has sent so far, against the execution's quotas. */
+  private readonly sent = { events: 0, eventBytes: 0, debugBytes: 0 };
+  /** The checkpoint request being answered (the channel is not read until it is). */
+  private checkpointAnswer: Promise<void> = Promise.resolve();
   private readonly runtime: Runtime;
   private readonly gateway: Gateway;
 
@@ -138,13 +141,20 @@ export class Execution {
     }
   }
 
+  /** Ends the execution with the engine's own error (a fault of the engine, not of the program); no-op once it has ended. */
+  fail(code: ErrorCode, error: string): void {
+    this.end({ kind: "engine", code, error });
+  }
+
+  private end(ending: Ending): void {
+    const settle = this.settle;
+    this.settle = null;
+    settle?.(ending);
+  }
+
   private async runIn(): Promise<Ending> {
     const ended = new Promise<Ending>((resolve) => (this.settle = resolve));
-    const finish = (ending: Ending): void => {
-      const settle = this.settle;
-      this.settle = null;
-      settle?.(ending);
-    };
+    const finish = (ending: Ending): void => this.end(ending);
     // Before the sandbox: a pre-started one replays its `ready` as soon as it is attached.
     const readyPromise = new Promise<boolean>((resolve) => (this.readyWaiter = resolve));
 
@@ -156,7 +166,7 @@ export class Execution {
     this.account = account;
     let sandbox: ExecutionSandbox;
     const { forkServer, sandboxes, pool } = this.context;
-    const handlers = { onMessage: (message: HarnessMessage) => this.onMessage(message, finish), onFault: (fault: ChannelFault) => finish(this.faultEnding(fault)) };
+    const handlers = { onMessage: (message: HarnessMessage, bytes: number) => this.onMessage(message, bytes), onFault: (fault: ChannelFault) => finish(this.faultEnding(fault)) };
     const warm = pool?.take() ?? null;
     if (warm) {
       this.warm = warm;
@@ -178,7 +188,10 @@ export class Execution {
       }
     }
     this.sandbox = sandbox;
-    void sandbox.exited.then((exit) => finish(this.exitEnding(exit)));
+    sandbox.exited.then(
+      (exit) => finish(this.exitEnding(exit)),
+      (err: unknown) => finish({ kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox failed: ${err instanceof Error ? err.message : String(err)}` }),
+    );
 
     const onAbort = (): void => {
       const reason: unknown = this.hooks.signal?.reason;
@@ -241,7 +254,13 @@ export class Execution {
     };
   }
 
-  private onMessage(message: HarnessMessage, finish: (ending: Ending) => void): void {
+  /**
+   * One message from the harness, already checked against the protocol's schema. Everything in it
+   * was written by the program: names stay data, and every byte counts against a quota. A returned
+   * promise holds the channel until the engine has dealt with the message.
+   */
+  private onMessage(message: HarnessMessage, bytes: number): void | Promise<void> {
+    if (this.settle === null && message.type !== "ready") return;
     switch (message.type) {
       case "ready":
         this.hooks.onSandboxReady?.(performance.now() - this.startedAt);
@@ -249,71 +268,108 @@ export class Execution {
         this.readyWaiter = null;
         return;
       case "node_start":
+        if (!this.countEvent(bytes)) return;
         this.account?.nodeStarted(message.node);
-        this.emit({ type: "node_start", node: message.node, step: message.step });
-        return;
+        return this.emit({ type: "node_start", node: message.node, step: message.step });
       case "node_end": {
+        if (!this.countEvent(bytes)) return;
         const tokens = this.account?.nodeEnded(message.node) ?? 0;
         this.nodeTimings.push({ node: message.node, step: message.step, duration_ms: message.duration_ms, status: message.status, tokens });
-        this.emit({ type: "node_end", node: message.node, step: message.step, duration_ms: message.duration_ms });
-        return;
+        return this.emit({ type: "node_end", node: message.node, step: message.step, duration_ms: message.duration_ms });
       }
       case "update":
-        this.emit({ type: "update", ...message.data });
-        return;
+        if (!this.countEvent(bytes)) return;
+        return this.emitAll([...message.data].map(([node, update]) => updateEvent(node, update)));
       case "token":
-        this.emit({ type: "token", node: message.node, content: message.content });
-        return;
+        if (!this.countEvent(bytes)) return;
+        return this.emit({ type: "token", node: message.node, content: message.content });
       case "custom":
-        this.emit({ type: "custom", data: message.data });
-        return;
+        if (!this.countEvent(bytes)) return;
+        return this.emit({ type: "custom", data: message.data });
       case "debug":
+        this.sent.debugBytes += bytes;
+        if (this.sent.debugBytes > this.config.maxOutputBytes) {
+          this.outputLimit(`config.debug's trace is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`);
+          return;
+        }
         this.debugSteps.push(message.data);
         return;
       case "checkpoint":
-        this.answer(message, finish);
-        return;
+        return (this.checkpointAnswer = this.answer(message));
       case "usage":
         this.reportedUsage.add(message);
         return;
       case "result":
-        if (message.status === "interrupted") this.emit({ type: "interrupt", next: message.next, interrupts: message.interrupts });
-        finish({ kind: "result", message });
+        if (bytes + this.sent.debugBytes > this.config.maxOutputBytes) {
+          this.outputLimit(`the answer (result and debug trace, ${bytes + this.sent.debugBytes} bytes) is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`);
+          return;
+        }
+        if (message.status === "interrupted") {
+          return Promise.resolve(this.emit({ type: "interrupt", next: message.next, interrupts: message.interrupts })).then(() => this.end({ kind: "result", message }));
+        }
+        this.end({ kind: "result", message });
         return;
       case "error":
-        finish({ kind: "failure", message });
+        this.end({ kind: "failure", message });
         return;
     }
   }
 
-  private answer(request: CheckpointRequest, finish: (ending: Ending) => void): void {
-    this.checkpointQueue = this.checkpointQueue.then(async () => {
-      try {
-        const value = await answerCheckpointRequest(this.context.checkpoints, this.context.thread, request);
-        this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: true, value });
-      } catch (err: unknown) {
-        const message = err instanceof Error ? err.message : String(err);
-        this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: false, error: message });
-        if (!(err instanceof Error && err.name === "CheckpointRequestError")) {
-          finish({ kind: "engine", code: "GBX_ERR_INTERNAL", error: `the engine could not store a checkpoint: ${message}` });
-        }
+  /** Counts one event against the execution's quotas; false (and the execution ends) when it is over one. */
+  private countEvent(bytes: number): boolean {
+    this.sent.events += 1;
+    this.sent.eventBytes += bytes;
+    if (this.sent.events > this.config.maxEvents) {
+      this.outputLimit(`the program sent more than GRAPHBOX_MAX_EVENTS (${this.config.maxEvents}) events`);
+      return false;
+    }
+    if (this.sent.eventBytes > this.config.maxEventBytes) {
+      this.outputLimit(`the program's events are over GRAPHBOX_MAX_EVENT_BYTES (${this.config.maxEventBytes} bytes)`);
+      return false;
+    }
+    return true;
+  }
+
+  private outputLimit(error: string): void {
+    this.end({ kind: "engine", code: "GBX_ERR_OUTPUT_LIMIT", error });
+  }
+
+  /** Answers a checkpoint request; the next frame is read once the answer is written. */
+  private async answer(request: CheckpointRequest): Promise<void> {
+    try {
+      const value = await answerCheckpointRequest(this.context.checkpoints, this.context.thread, request);
+      this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: true, value });
+    } catch (err: unknown) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: false, error: message });
+      if (!(err instanceof Error && err.name === "CheckpointRequestError")) {
+        this.fail("GBX_ERR_INTERNAL", `the engine could not store a checkpoint: ${message}`);
       }
-    });
+    }
   }
 
   /** Resolves once every checkpoint the harness sent has been stored. */
   settled(): Promise<void> {
-    return this.checkpointQueue;
+    return this.checkpointAnswer;
   }
 
-  private emit(event: ExecutionEvent): void {
-    this.hooks.onEvent?.(event);
+  private async emitAll(events: ExecutionEvent[]): Promise<void> {
+    for (const event of events) await this.emit(event);
+  }
+
+  private emit(event: ExecutionEvent): void | Promise<void> {
+    return this.hooks.onEvent?.(event);
   }
 
   private faultEnding(fault: ChannelFault): Ending {
-    return fault.kind === "output_limit"
-      ? { kind: "engine", code: "GBX_ERR_OUTPUT_LIMIT", error: `the program's output is over the limit: ${fault.message}` }
-      : { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the runtime broke the protocol: ${fault.message}` };
+    switch (fault.kind) {
+      case "output_limit":
+        return { kind: "engine", code: "GBX_ERR_OUTPUT_LIMIT", error: `the program's output is over the limit: ${fault.message}` };
+      case "protocol":
+        return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the runtime broke the protocol: ${fault.message}` };
+      case "internal":
+        return { kind: "engine", code: "GBX_ERR_INTERNAL", error: fault.message };
+    }
   }
 
   private exitEnding(exit: ExitInfo): Ending {
@@ -360,6 +416,16 @@ export class Execution {
       metadata: this.metadata(null),
     };
   }
+}
+
+/**
+ * The contract's update event, `{type: "update", "<node>": <its update>}`, plus `node`. The node's
+ * name is the program's: it may be `type` or `node` (then its update goes under `update`, so the
+ * engine's fields keep their meaning), or `__proto__` (a computed key defines an own property).
+ */
+function updateEvent(node: string, update: unknown): ExecutionEvent {
+  const key = node === "type" || node === "node" ? "update" : node;
+  return { type: "update", node, [key]: update };
 }
 
 /** A sandbox limit the program ran into (memory, processes, CPU seconds, file size), as the contract's error. */

@@ -90,12 +90,17 @@ export interface ExecutionSuccess {
 
 export type ExecutionOutcome = ExecutionSuccess | (ErrorEnvelope & { execution_id: string; metadata: ExecutionMetadata });
 
+/** Every event name a stream may carry: the engine's own, never a program's string. */
+export const EVENT_TYPES = ["metadata", "node_start", "update", "node_end", "token", "custom", "interrupt", "complete", "error"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
 /** What a streaming caller sees as it happens (the contract's SSE events, without ids). */
 export type ExecutionEvent =
   | { type: "metadata"; execution_id: string; thread_id: string; runtime: Language }
   | { type: "node_start"; node: string; step: number }
   | { type: "node_end"; node: string; step: number; duration_ms: number }
-  | { type: "update"; [node: string]: unknown }
+  /** `node` and the update under the node's name (under `update` when the node is named `type` or `node`). */
+  | { type: "update"; node: string; [key: string]: unknown }
   | { type: "token"; node: string | null; content: string }
   | { type: "custom"; data: unknown }
   | { type: "interrupt"; next: string[]; interrupts: { id: string; value: unknown }[] };

@@ -1,7 +1,10 @@
 /** Server-Sent Events on a raw response: ids, names, JSON data, keep-alive comments. */
 import type { ServerResponse } from "node:http";
 
+import { EVENT_TYPES } from "../engine/types.ts";
 import type { StoredEvent } from "../store/types.ts";
+
+const EVENT_NAMES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 export class SseStream {
   private keepAlive: NodeJS.Timeout;
@@ -26,8 +29,13 @@ export class SseStream {
     });
   }
 
+  /**
+   * Writes one event. Its name must be one of the engine's (a program's string never becomes an
+   * `event:` line), its id a number, and its data JSON, which holds no raw line break.
+   */
   send(event: StoredEvent): void {
     if (this.closed) return;
+    if (!EVENT_NAMES.has(event.type) || !Number.isSafeInteger(event.seq)) throw new Error(`refusing to stream an event named ${JSON.stringify(event.type).slice(0, 64)}`);
     this.raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
     this.keepAlive.refresh();
   }

@@ -1,4 +1,4 @@
-/** One structured log line per execution, at its end. The program's own prints never go here. */
+/** One structured log line per execution, at its end, and one per engine fault. The program's own prints never go here. */
 import type { FastifyBaseLogger } from "fastify";
 
 import type { ExecutionObserver } from "./observer.ts";
@@ -24,6 +24,9 @@ export function executionLog(logger: FastifyBaseLogger): ExecutionObserver {
       };
       if (outcome.status === "error" && outcome.error_type === "internal_error") logger.error(line, "execution failed inside the engine");
       else logger.info(line, "execution ended");
+    },
+    engineFault(kind, err) {
+      logger.error({ kind, err }, "engine fault: the execution it touched ended, the engine carries on");
     },
   };
 }

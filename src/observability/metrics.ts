@@ -6,7 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 import type { ExecutionEvent, ExecutionOutcome } from "../engine/types.ts";
-import type { ExecutionInfo, ExecutionObserver, LlmCallInfo } from "./observer.ts";
+import type { EngineFaultKind, ExecutionInfo, ExecutionObserver, LlmCallInfo } from "./observer.ts";
 
 /** What admission control knows and the metrics read at scrape time. */
 export interface AdmissionGauges {
@@ -87,6 +87,13 @@ export class Metrics implements ExecutionObserver {
     registers: [this.registry],
   });
 
+  private readonly engineFaults = new Counter({
+    name: "graphbox_engine_faults_total",
+    help: "Faults of the engine's own that ended one execution (or were caught at the process's last line), by kind",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+
   /** @param admission read at every scrape, so it always shows the current values. */
   constructor(admission: AdmissionGauges, warm: WarmGauges = () => []) {
     new Gauge({
@@ -157,6 +164,10 @@ export class Metrics implements ExecutionObserver {
     if (call.inputTokens > 0) this.llmTokens.inc({ model, direction: "input" }, call.inputTokens);
     if (call.outputTokens > 0) this.llmTokens.inc({ model, direction: "output" }, call.outputTokens);
     if (call.status === 0 || call.status >= 400) this.upstreamErrors.inc({ provider: call.provider, status });
+  }
+
+  engineFault(kind: EngineFaultKind): void {
+    this.engineFaults.inc({ kind });
   }
 
   sandboxStarted(runtime: "python" | "js", ms: number): void {

@@ -42,9 +42,17 @@ export interface ExecutionObserver {
   executionEnded?(info: ExecutionInfo, outcome: ExecutionOutcome): void;
   /** Sandbox start-up, in ms (start to `ready`). */
   sandboxStarted?(runtime: "python" | "js", ms: number): void;
+  /**
+   * A fault of the engine's own that one execution's data caused or met (its event could not be
+   * stored, a promise rejected that nobody awaited): that execution ended, the engine carries on.
+   */
+  engineFault?(kind: EngineFaultKind, err: unknown): void;
   /** Flushes what is buffered (shutdown). */
   flush?(): Promise<void>;
 }
+
+/** Where an engine fault happened: a fixed set, so metric labels stay bounded. */
+export type EngineFaultKind = "event_store" | "thread_lock" | "unhandled_rejection" | "uncaught_exception";
 
 /** Calls every observer, never letting one's failure reach the engine. */
 export class Observers implements ExecutionObserver {
@@ -78,6 +86,9 @@ export class Observers implements ExecutionObserver {
   }
   sandboxStarted(runtime: "python" | "js", ms: number): void {
     this.each((o) => o.sandboxStarted?.(runtime, ms));
+  }
+  engineFault(kind: EngineFaultKind, err: unknown): void {
+    this.each((o) => o.engineFault?.(kind, err));
   }
   async flush(): Promise<void> {
     await Promise.allSettled(this.observers.map((o) => o.flush?.()));

@@ -6,6 +6,8 @@
  * a message from a harness is untrusted data (the program runs in the same process),
  * so the engine parses and size-checks it here before believing any of it.
  */
+import { amount, type Check, count, json, jsonObject, list, mapOf, MAX_JSON_DEPTH, name, nestsDeeperThan, nullable, oneOf, ProtocolError, record, string } from "./schema.ts";
+
 export const PROTOCOL_VERSION = 1;
 
 /** Engine → harness: run this program once. */
@@ -56,17 +58,28 @@ export interface CheckpointRequest {
   args: Record<string, unknown>;
 }
 
+export interface UsageMessage {
+  v: 1;
+  type: "usage";
+  model: string;
+  node: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+}
+
 /** Harness → engine. */
 export type HarnessMessage =
-  | { v: 1; type: "ready"; runtime: string; versions: Record<string, string> }
+  | { v: 1; type: "ready"; runtime: string; versions: Map<string, string> }
   | { v: 1; type: "node_start"; node: string; step: number }
   | { v: 1; type: "node_end"; node: string; step: number; duration_ms: number; status: "ok" | "error" | "interrupted" }
-  | { v: 1; type: "update"; data: Record<string, unknown> }
+  /** One chunk of LangGraph's `updates` stream: node name → its update (names are the program's: a Map). */
+  | { v: 1; type: "update"; data: Map<string, unknown> }
   | { v: 1; type: "token"; node: string | null; content: string }
   | { v: 1; type: "custom"; data: unknown }
   | { v: 1; type: "debug"; data: Record<string, unknown> }
   | CheckpointRequest
-  | { v: 1; type: "usage"; model: string; node: string | null; input_tokens: number; output_tokens: number; total_tokens: number }
+  | UsageMessage
   | ResultMessage
   | FailureMessage;
 
@@ -91,63 +104,70 @@ export interface FailureMessage {
   traceback: string;
 }
 
-export class ProtocolError extends Error {
-  override name = "ProtocolError";
-}
+export { ProtocolError };
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
-const isString = (x: unknown): x is string => typeof x === "string";
-const isCount = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= 0;
-const isStringList = (x: unknown): x is string[] => Array.isArray(x) && x.every(isString);
+type Fields<M> = { [K in keyof Omit<M, "v" | "type">]: Check<M[K]> };
+type HarnessSchemas = { [T in HarnessMessage["type"]]: Fields<Extract<HarnessMessage, { type: T }>> };
 
-/** Fields each message type must carry, with their checks. Extra fields are ignored. */
-const REQUIRED: Record<HarnessMessage["type"], Record<string, (x: unknown) => boolean>> = {
-  ready: { runtime: isString, versions: isObject },
-  node_start: { node: isString, step: isCount },
-  node_end: { node: isString, step: isCount, duration_ms: isCount, status: (x) => x === "ok" || x === "error" || x === "interrupted" },
-  update: { data: isObject },
-  token: { node: (x) => x === null || isString(x), content: isString },
-  custom: {},
-  debug: { data: isObject },
-  checkpoint: {
-    request_id: isCount,
-    op: (x) => x === "get_tuple" || x === "list" || x === "put" || x === "put_writes",
-    args: isObject,
-  },
-  usage: { model: isString, node: (x) => x === null || isString(x), input_tokens: isCount, output_tokens: isCount, total_tokens: isCount },
+/**
+ * The one schema of what a harness may send: every field's type and size. A message is rebuilt
+ * from these fields only; anything else in the frame is dropped. Values the program chose
+ * (state, updates, custom data) are kept as JSON whose depth was checked with the frame.
+ */
+const HARNESS: HarnessSchemas = {
+  ready: { runtime: name, versions: mapOf(string(256), 64) },
+  node_start: { node: name, step: count },
+  node_end: { node: name, step: count, duration_ms: amount, status: oneOf("ok", "error", "interrupted") },
+  update: { data: mapOf(json, 1024) },
+  token: { node: nullable(name), content: string() },
+  custom: { data: json },
+  debug: { data: jsonObject() },
+  checkpoint: { request_id: count, op: oneOf("get_tuple", "list", "put", "put_writes"), args: jsonObject(64) },
+  usage: { model: name, node: nullable(name), input_tokens: count, output_tokens: count, total_tokens: count },
   result: {
-    status: (x) => x === "success" || x === "interrupted",
-    messages: Array.isArray,
-    state: isObject,
-    next: isStringList,
-    interrupts: (x) => Array.isArray(x) && x.every((i) => isObject(i) && isString(i["id"])),
-    checkpoint_id: (x) => x === null || isString(x),
+    status: oneOf("success", "interrupted"),
+    messages: list(json, Number.POSITIVE_INFINITY),
+    state: jsonObject(),
+    next: list(name),
+    interrupts: list(record<{ id: string; value: unknown }>({ id: name, value: json })),
+    checkpoint_id: nullable(name),
   },
   error: {
-    error_type: (x) => x === "syntax_error" || x === "program_error" || x === "no_app" || x === "invalid_request",
-    error: isString,
-    node: (x) => x === null || isString(x),
-    traceback: isString,
+    error_type: oneOf("syntax_error", "program_error", "no_app", "invalid_request"),
+    error: string(),
+    node: nullable(name),
+    traceback: string(),
   },
 };
 
 /** Parses one frame's payload from a harness; throws ProtocolError naming what is wrong. */
 export function parseHarnessMessage(payload: Buffer): HarnessMessage {
+  return parseFrame(payload, "harness", HARNESS as unknown as Record<string, Record<string, Check<unknown>>>) as unknown as HarnessMessage;
+}
+
+/** Checks a frame's depth, JSON, version and type, then rebuilds it from its type's fields. */
+function parseFrame(payload: Buffer, sender: string, schemas: Record<string, Record<string, Check<unknown>>>): Record<string, unknown> {
+  if (nestsDeeperThan(payload, MAX_JSON_DEPTH)) throw new ProtocolError(`${sender} sent a frame nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(payload.toString("utf8"));
   } catch {
-    throw new ProtocolError("harness sent a frame that is not JSON");
+    throw new ProtocolError(`${sender} sent a frame that is not JSON`);
   }
-  if (!isObject(value)) throw new ProtocolError("harness sent a frame that is not an object");
-  if (value["v"] !== PROTOCOL_VERSION) throw new ProtocolError(`harness speaks protocol version ${String(value["v"])}, engine speaks ${PROTOCOL_VERSION}`);
-  const type = value["type"];
-  if (!isString(type) || !(type in REQUIRED)) throw new ProtocolError(`harness sent an unknown message type ${JSON.stringify(type)}`);
-  const checks = REQUIRED[type as HarnessMessage["type"]];
-  for (const [field, check] of Object.entries(checks)) {
-    if (!check(value[field])) throw new ProtocolError(`harness message ${type} has a bad field ${field}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ProtocolError(`${sender} sent a frame that is not an object`);
+  const frame = value as Record<string, unknown>;
+  if (frame["v"] !== PROTOCOL_VERSION) throw new ProtocolError(`${sender} speaks protocol version ${String(frame["v"]).slice(0, 32)}, engine speaks ${PROTOCOL_VERSION}`);
+  const type = frame["type"];
+  if (typeof type !== "string" || !Object.hasOwn(schemas, type)) throw new ProtocolError(`${sender} sent an unknown message type ${String(JSON.stringify(type)).slice(0, 64)}`);
+  const message: Record<string, unknown> = { v: PROTOCOL_VERSION, type };
+  for (const [field, check] of Object.entries(schemas[type]!)) {
+    try {
+      message[field] = check(Object.hasOwn(frame, field) ? frame[field] : undefined);
+    } catch (err: unknown) {
+      throw new ProtocolError(`${sender} message ${type} has a bad field ${field}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
-  return value as unknown as HarnessMessage;
+  return message;
 }
 
 // The fork server (src/sandbox/forkserver.ts ↔ runtimes/python/graphbox_harness/zygote.py).
@@ -173,7 +193,7 @@ export type ZygoteCommand =
 
 /** Zygote → engine. Pids are as the zygote's PID namespace sees them; `signal` is a signal number. */
 export type ZygoteReport =
-  | { v: 1; type: "zygote_ready"; pid_in_ns: number; versions: Record<string, string> }
+  | { v: 1; type: "zygote_ready"; pid_in_ns: number; versions: Map<string, string> }
   | { v: 1; type: "forked"; job_id: string; pid_in_ns: number }
   | { v: 1; type: "fork_failed"; job_id: string; error: string }
   | { v: 1; type: "reaped"; job_id: string; code: number | null; signal: number | null };
@@ -190,28 +210,14 @@ export interface SetupMessage {
   cwd: string;
 }
 
-const isCountOrNull = (x: unknown): boolean => x === null || isCount(x);
-
-const ZYGOTE_REQUIRED: Record<ZygoteReport["type"], Record<string, (x: unknown) => boolean>> = {
-  zygote_ready: { pid_in_ns: isCount, versions: isObject },
-  forked: { job_id: isString, pid_in_ns: isCount },
-  fork_failed: { job_id: isString, error: isString },
-  reaped: { job_id: isString, code: isCountOrNull, signal: isCountOrNull },
+const ZYGOTE: { [T in ZygoteReport["type"]]: Fields<Extract<ZygoteReport, { type: T }>> } = {
+  zygote_ready: { pid_in_ns: count, versions: mapOf(string(256), 64) },
+  forked: { job_id: name, pid_in_ns: count },
+  fork_failed: { job_id: name, error: string(64 * 1024) },
+  reaped: { job_id: name, code: nullable(count), signal: nullable(count) },
 };
 
 /** Parses one frame from the zygote; throws ProtocolError naming what is wrong. */
 export function parseZygoteReport(payload: Buffer): ZygoteReport {
-  let value: unknown;
-  try {
-    value = JSON.parse(payload.toString("utf8"));
-  } catch {
-    throw new ProtocolError("zygote sent a frame that is not JSON");
-  }
-  if (!isObject(value) || value["v"] !== PROTOCOL_VERSION) throw new ProtocolError("zygote sent a frame that is not a version 1 object");
-  const type = value["type"];
-  if (!isString(type) || !(type in ZYGOTE_REQUIRED)) throw new ProtocolError(`zygote sent an unknown message type ${JSON.stringify(type)}`);
-  for (const [field, check] of Object.entries(ZYGOTE_REQUIRED[type as ZygoteReport["type"]])) {
-    if (!check(value[field])) throw new ProtocolError(`zygote message ${type} has a bad field ${field}`);
-  }
-  return value as unknown as ZygoteReport;
+  return parseFrame(payload, "zygote", ZYGOTE as unknown as Record<string, Record<string, Check<unknown>>>) as unknown as ZygoteReport;
 }

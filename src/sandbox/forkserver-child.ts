@@ -15,8 +15,9 @@ import { createServer, type Server, type Socket } from "node:net";
 import { constants } from "node:os";
 import { timingSafeEqual } from "node:crypto";
 
-import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../protocol/framing.ts";
-import { parseHarnessMessage, ProtocolError, type EngineMessage, type SetupMessage } from "../protocol/messages.ts";
+import { encodeFrame } from "../protocol/framing.ts";
+import type { EngineMessage, SetupMessage } from "../protocol/messages.ts";
+import { ChannelReader } from "./channel.ts";
 import type { ExecutionCgroup } from "./cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";
 import { cgroupMembers, procStatus } from "./forkserver-procfs.ts";
@@ -260,20 +261,7 @@ export class ForkedSandbox {
 
 
   private listen(socket: Socket, first: Buffer): void {
-    const decoder = new FrameDecoder(this.limits.maxFrameBytes);
-    let broken = false;
-    const onData = (chunk: Buffer): void => {
-      if (broken) return;
-      try {
-        for (const frame of decoder.push(chunk)) this.handlers.onMessage(parseHarnessMessage(frame));
-      } catch (err: unknown) {
-        broken = true;
-        if (err instanceof FrameTooLargeError) this.handlers.onFault({ kind: "output_limit", message: err.message });
-        else if (err instanceof ProtocolError) this.handlers.onFault({ kind: "protocol", message: err.message });
-        else throw err;
-      }
-    };
-    socket.on("data", onData);
-    if (first.length > 0) onData(first);
+    const reader = new ChannelReader(socket, this.limits.maxFrameBytes, this.handlers);
+    if (first.length > 0) reader.take(first);
   }
 }

@@ -149,7 +149,7 @@ export class ZygoteProcess {
       const hostPid = hostPidOf(cgroupMembers(cgroup.procsFiles[0]!), ready.pid_in_ns);
       if (hostPid === null) throw new ZygoteStartError("the zygote's host pid could not be found in its cgroup");
       zygote.hostPid = hostPid;
-      zygote.versions = ready.versions;
+      zygote.versions = Object.fromEntries(ready.versions);
       return zygote;
     } catch (err: unknown) {
       await zygote.stop();

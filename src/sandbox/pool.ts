@@ -73,21 +73,28 @@ export interface Warm {
 
 export type WarmLauncher = (handlers: SandboxHandlers) => Promise<{ sandbox: ExecutionSandbox; workDir: string; dispose: () => Promise<void> }>;
 
-/** Holds a waiting sandbox's messages until an execution takes it. */
+/**
+ * Holds a waiting sandbox's `ready` until an execution takes it. A harness says nothing else
+ * before it has a job: anything more is a protocol fault, held (bounded) for the execution.
+ */
 class Relay implements SandboxHandlers {
   private target: SandboxHandlers | null = null;
   private readonly held: ((target: SandboxHandlers) => void)[] = [];
   ready = false;
 
-  onMessage(message: HarnessMessage): void {
-    if (message.type === "ready") this.ready = true;
-    if (this.target) this.target.onMessage(message);
-    else this.held.push((t) => t.onMessage(message));
+  onMessage(message: HarnessMessage, bytes: number): void | Promise<void> {
+    if (this.target) return this.target.onMessage(message, bytes);
+    if (message.type === "ready" && !this.ready) {
+      this.ready = true;
+      this.held.push((t) => void t.onMessage(message, bytes));
+    } else {
+      this.onFault({ kind: "protocol", message: `the harness sent ${message.type} before it had a job` });
+    }
   }
 
   onFault(fault: ChannelFault): void {
     if (this.target) this.target.onFault(fault);
-    else this.held.push((t) => t.onFault(fault));
+    else if (this.held.length < 4) this.held.push((t) => t.onFault(fault));
   }
 
   attach(target: SandboxHandlers): void {

@@ -8,11 +8,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
-import type { Readable, Writable } from "node:stream";
+import type { Writable } from "node:stream";
 
-import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../protocol/framing.ts";
-import { parseHarnessMessage, ProtocolError, type EngineMessage, type HarnessMessage } from "../protocol/messages.ts";
+import type { Socket } from "node:net";
+
+import { encodeFrame } from "../protocol/framing.ts";
+import type { EngineMessage } from "../protocol/messages.ts";
+import { ChannelReader, type ChannelFault, type SandboxHandlers } from "./channel.ts";
 import { BoundedOutput } from "./output.ts";
+
+export type { ChannelFault, SandboxHandlers };
 
 const EXIT_DRAIN_GRACE_MS = 250;
 /** fd 3 is the protocol channel; the plan's inputs follow from fd 4 on. */
@@ -50,14 +55,6 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** The sandbox limit that ended the tree, when one did. */
   limit: TrippedLimit | null;
-}
-
-/** Why the channel broke: the harness sent something the engine refuses. */
-export type ChannelFault = { kind: "output_limit"; message: string } | { kind: "protocol"; message: string };
-
-export interface SandboxHandlers {
-  onMessage(message: HarnessMessage): void;
-  onFault(fault: ChannelFault): void;
 }
 
 /** How to start the tree. */
@@ -183,23 +180,8 @@ export class SandboxProcess {
 
 
   private listen(handlers: SandboxHandlers): void {
-    const channel = this.child.stdio[3] as Readable | null;
-    if (!channel) return;
-    const decoder = new FrameDecoder(this.limits.maxFrameBytes);
-    let broken = false;
-    channel.on("data", (chunk: Buffer) => {
-      if (broken) return;
-      try {
-        for (const frame of decoder.push(chunk)) handlers.onMessage(parseHarnessMessage(frame));
-      } catch (err: unknown) {
-        broken = true;
-        if (err instanceof FrameTooLargeError) handlers.onFault({ kind: "output_limit", message: err.message });
-        else if (err instanceof ProtocolError) handlers.onFault({ kind: "protocol", message: err.message });
-        else throw err;
-      }
-    });
-    // The channel may error when the process dies mid-write; the exit handler reports that.
-    channel.on("error", () => undefined);
+    const channel = this.child.stdio[3] as Socket | null;
+    if (channel) new ChannelReader(channel, this.limits.maxFrameBytes, handlers);
   }
 }
 
