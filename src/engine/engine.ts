@@ -239,7 +239,7 @@ export class Engine {
       const outcome = await promise;
       const released = execution.released().catch(() => undefined);
       this.teardowns.add(released);
-      void released.then(() => this.teardowns.delete(released));
+      released.then(() => this.teardowns.delete(released), () => undefined);
       await execution.settled();
       await appended;
       await this.finish(id, thread, outcome, hooks);

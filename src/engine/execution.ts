@@ -116,7 +116,7 @@ export class Execution {
 
   async run(): Promise<ExecutionOutcome> {
     try {
-      this.emit({ type: "metadata", execution_id: this.id, thread_id: this.request.threadId, runtime: this.request.language });
+      await this.emit({ type: "metadata", execution_id: this.id, thread_id: this.request.threadId, runtime: this.request.language });
       const ending = await this.runIn();
       return this.outcome(ending);
     } finally {

@@ -47,7 +47,7 @@ export class ChannelReader {
       this.fail(err);
       return;
     }
-    void this.pump();
+    this.pump().catch((err: unknown) => this.fail(err));
   }
 
   private async pump(): Promise<void> {

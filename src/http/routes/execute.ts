@@ -69,6 +69,11 @@ export function executeRoutes(server: FastifyInstance, engine: Engine, admission
           { signal: gone.signal, onEvent: (event) => open().send(event) },
           ticket.queueMs,
         );
+      } catch (err: unknown) {
+        // Refused before it started: a plain JSON error. Failed once streaming (the store could not
+        // record the end): the stream is closed, and the client reads the record or reconnects.
+        if (!stream) throw err;
+        request.log.error({ err }, "the stream ended without its terminal event");
       } finally {
         ticket.release();
       }
