@@ -2,13 +2,14 @@
 import type { Cost, TokenUsage } from "./types.ts";
 
 export function costOf(usage: TokenUsage, prices: Record<string, { input: number; output: number }>): Cost {
-  const byModel: Record<string, number> = {};
+  // Model names are the program's: looked up as own fields only, written to an object with no prototype.
+  const byModel = Object.create(null) as Record<string, number>;
   let total = 0;
   for (const [model, used] of Object.entries(usage.by_model)) {
-    const price = prices[model];
+    const price = Object.hasOwn(prices, model) ? prices[model] : undefined;
     if (!price) continue;
     const cost = (used.input_tokens * price.input + used.output_tokens * price.output) / 1_000_000;
-    byModel[model] = cost;
+    Object.defineProperty(byModel, model, { value: cost, enumerable: true, writable: true, configurable: true });
     total += cost;
   }
   return { currency: "USD", total, by_model: byModel };
