@@ -38,6 +38,8 @@ const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-
 const MAX_ANSWER_BYTES_READ = 8 * 1024 * 1024;
 /** Node's own whole-request timer, a backstop behind the gateway's header and body timers. */
 const REQUEST_TIMEOUT_MARGIN_MS = 5_000;
+/** How long a refused request's remaining body is read (and dropped) before its connection is closed. */
+const DRAIN_GRACE_MS = 1_000;
 /** What a client told to wait (the budget or buffer held by its calls in flight) is told to wait, in seconds. */
 const RETRY_AFTER_SECONDS = "1";
 
@@ -164,11 +166,21 @@ export class Gateway {
   private refuse(req: IncomingMessage, res: ServerResponse, provider: Provider | null, refusal: Refusal): void {
     if (res.headersSent || res.destroyed) return;
     const body = provider ? provider.errorBody(refusal.status, refusal.message) : { error: { message: refusal.message, type: "invalid_request_error", param: null, code: "graphbox_gateway" } };
-    if (refusal.close) res.shouldKeepAlive = false;
+    if (refusal.close && req.complete) res.shouldKeepAlive = false;
     res.writeHead(refusal.status, { "content-type": "application/json", ...refusal.headers });
     res.end(JSON.stringify(body));
-    // A body nobody will read is drained and dropped (never buffered) so the client reads the answer.
-    if (!req.complete) req.resume();
+    if (req.complete) return;
+    // The rest of the body is read and dropped, never kept, so the client gets to read the answer
+    // (closing on unread data would reset the connection under it); a client still sending after
+    // a grace period loses the connection.
+    req.resume();
+    const timer = setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS);
+    const stop = (): void => clearTimeout(timer);
+    req.once("end", () => {
+      stop();
+      if (refusal.close) req.socket.end();
+    });
+    req.socket.once("close", stop);
   }
 
   /** Counts the connection against its execution's cap the first time a request on it names the execution. */
