@@ -12,7 +12,7 @@ import { MAX_MODELS, OTHER_MODEL, UsageTotals } from "../src/gateway/meter.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { errorMessage, rawRequest } from "./support/gateway-client.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
-import { pythonGraph } from "./support/programs.ts";
+import { pythonGraph, typescriptGraph } from "./support/programs.ts";
 
 let llm: LlmStandIn;
 let engine: RunningEngine;
@@ -340,4 +340,25 @@ return {"out": json.dumps(statuses)}`);
   assert.deepEqual(statuses, { list_stored: 405, delete_model: 405, read_response: 404, files: 404, dot_dot: 400, encoded: 400, text_plain: 200, after: 200 });
   assert.deepEqual(llm.calls.map((c) => c.path), ["/v1/chat/completions", "/v1/chat/completions"]);
   assert.equal((within.body["result"] as { metadata: { tokens_used: number } }).metadata.tokens_used, llm.totalTokens());
+});
+
+test("a TypeScript program's fetch and ChatOpenAI: refused calls stay refused, a __proto__ model is counted as data", async () => {
+  const code = typescriptGraph(`const base = process.env.OPENAI_BASE_URL!;
+const headers = { authorization: "Bearer " + process.env.OPENAI_API_KEY, "content-type": "text/plain" };
+const statuses: Record<string, number> = {};
+statuses.list_stored = (await fetch(base + "/chat/completions", { headers })).status;
+statuses.delete_response = (await fetch(base + "/responses/resp_1", { method: "DELETE", headers })).status;
+statuses.batches = (await fetch(base + "/batches", { method: "POST", headers, body: "{}" })).status;
+// fetch resolves the dot segment itself: what arrives is /openai/v1/, an empty segment.
+statuses.dot_dot = (await fetch(base + "/models/..", { headers })).status;
+const reply = await new ChatOpenAI({ model: "__proto__", maxRetries: 0 }).invoke("hi");
+return { out: JSON.stringify({ statuses, reply: String(reply.content).slice(0, 5) }) };`, `import { ChatOpenAI } from "@langchain/openai";`);
+  const { body } = await engine.post("/execute-langgraph", { code, language: "typescript", inputs: {} });
+  assert.equal(body["status"], "success", JSON.stringify(body));
+  const result = body["result"] as { state: { out: string }; metadata: { tokens_used: number; token_usage: { by_model: Record<string, { calls: number }> } } };
+  assert.deepEqual(JSON.parse(result.state.out), { statuses: { list_stored: 405, delete_response: 404, batches: 404, dot_dot: 400 }, reply: "Hello" });
+  assert.deepEqual(llm.calls.map((c) => [c.path, c.model]), [["/v1/chat/completions", "__proto__"]]);
+  assert.equal(result.metadata.token_usage.by_model["__proto__"]?.calls, 1);
+  assert.equal(result.metadata.tokens_used, llm.totalTokens());
+  assert.equal(({} as Record<string, unknown>)["calls"], undefined);
 });
