@@ -163,8 +163,9 @@ test("many huge, slow uploads from one credential hold at most GRAPHBOX_GATEWAY_
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 25);
   try {
     const statuses = (await Promise.all([...announced, ...chunked].map((c) => c.answer))).map((a) => a.status);
-    // Four 8 MiB bodies fill the 32 MiB; the rest are told to wait (or to use fewer connections), then the held ones time out.
-    assert.ok(statuses.every((s) => s === 429 || s === 408), JSON.stringify(statuses));
+    // Four 8 MiB bodies fill the 32 MiB; the rest are told to wait (or to use fewer connections), then the held
+    // ones time out; a chunked upload that got room once others were given back is cut at 8 MiB.
+    assert.ok(statuses.every((s) => s === 429 || s === 408 || s === 413), JSON.stringify(statuses));
     assert.ok(statuses.filter((s) => s === 408).length >= 1, JSON.stringify(statuses));
     // Meanwhile another execution is served.
     await stillServed(neighbour);
@@ -178,7 +179,7 @@ test("many huge, slow uploads from one credential hold at most GRAPHBOX_GATEWAY_
   assert.ok(gateway().bufferedBytes.peak <= LIMITS.executionBufferBytes + MiB, `the gateway held ${gateway().bufferedBytes.peak} bytes at most`);
   const grownMb = (rssPeak - rssBefore) / MiB;
   // 48 uploads of 7+ MiB each were sent: unbounded, that is over 330 MiB buffered. The bound is 32 MiB, plus the
-  // transient copies and allocator slack of a process doing this (27-46 MiB measured); 128 MiB leaves a wide margin on both sides.
+  // transient copies and allocator slack of a process doing this (19-71 MiB measured); 128 MiB leaves a wide margin on both sides.
   assert.ok(grownMb < 128, `engine RSS grew by ${grownMb.toFixed(0)} MiB`);
   console.log(`# engine RSS grew by ${grownMb.toFixed(0)} MiB; gateway peak held ${(caller.buffered.peak / MiB).toFixed(1)} MiB`);
   await until("everything held to be given back", () => gateway().bufferedBytes.held === 0 && caller.callsInFlight === 0);

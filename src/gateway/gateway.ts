@@ -201,21 +201,8 @@ export class Gateway {
     }
     const provider = this.providers[admission.provider];
     const { operation } = admission;
-
-    const account = this.accounts.find(credentialOf(req));
-    if (!account) return this.refuse(req, res, provider, { status: 401, message: "graphbox gateway: this call carries no live execution credential" });
-    if (!this.attach(req.socket, account)) {
-      return this.refuse(req, res, provider, { status: 429, close: true, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already holds ${this.limits.executionConnections} connections to the gateway (GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS); reuse one` });
-    }
-    if (!provider.key) {
-      return this.refuse(req, res, provider, { status: 401, message: `graphbox gateway: the engine has no ${provider.keyVariable} configured; set it in the engine's environment` });
-    }
-    if (account.exceeded) {
-      return this.refuse(req, res, provider, { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` });
-    }
-    if (account.callsInFlight >= this.limits.executionCalls) {
-      return this.refuse(req, res, provider, { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already has ${this.limits.executionCalls} calls in flight (GRAPHBOX_GATEWAY_EXECUTION_CALLS); retry when one ends` });
-    }
+    const account = this.accountFor(req, provider);
+    if ("status" in account) return this.refuse(req, res, provider, account);
 
     // From here the call counts against the execution until its answer is over, however it ends.
     account.callsInFlight += 1;
@@ -225,45 +212,11 @@ export class Gateway {
       hold.release();
     });
 
-    let json: Record<string, unknown> | null = null;
-    if (operation.method === "POST") {
-      const received = await receiveBody(req, hold, { maxBytes: this.limits.maxBodyBytes, timeoutMs: this.limits.bodyTimeoutMs }, this.limits.executionBufferBytes);
-      if (!received.ok) {
-        if (received.status === 0) return;
-        const wait = received.status === 429 || received.status === 503 ? { "retry-after": RETRY_AFTER_SECONDS } : {};
-        // A body cut short leaves the connection mid-request: it cannot carry another call.
-        return this.refuse(req, res, provider, { status: received.status, message: received.message, headers: wait, close: true });
-      }
-      const parsed = parseBody(received.body);
-      if (!parsed.ok) return this.refuse(req, res, provider, parsed);
-      json = parsed.json;
-    } else if (hasBody(req)) {
-      return this.refuse(req, res, provider, { status: 400, close: true, message: `graphbox gateway: ${operation.method} ${admission.path} carries no body` });
-    }
+    const request = await this.readRequest(req, provider, admission.path, operation, hold);
+    if (request === null) return;
+    if ("status" in request) return this.refuse(req, res, provider, request);
 
-    const requestModel = typeof json?.["model"] === "string" ? json["model"] : "unknown";
-    const stream = json?.["stream"] === true;
-    if (json && !allowed(requestModel, this.options.modelAllowlist)) {
-      return this.refuse(req, res, provider, { status: 403, message: `graphbox gateway: model ${requestModel.slice(0, 200)} is not in this engine's allowlist` });
-    }
-    // Count streamed OpenAI usage: it is only sent when asked for.
-    if (json && stream && provider.name === "openai" && (admission.path === "/chat/completions" || admission.path === "/completions")) {
-      const options = json["stream_options"];
-      if (typeof options === "object" && options !== null && !Array.isArray(options)) (options as Record<string, unknown>)["include_usage"] = true;
-      else json["stream_options"] = { include_usage: true };
-    }
-    let body: Buffer = Buffer.alloc(0);
-    if (json) {
-      const written = serialise(json);
-      if (!Buffer.isBuffer(written)) return this.refuse(req, res, provider, written);
-      body = written;
-      const more = body.length - hold.size;
-      if (more > 0 && hold.grow(more)) {
-        return this.refuse(req, res, provider, { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: "graphbox gateway: this execution's calls in flight hold all it may buffer; retry when they end" });
-      }
-    }
-
-    const reservation = account.reserve(estimateOf(operation.kind, json, body.length, this.limits.outputReserveTokens));
+    const reservation = account.reserve(estimateOf(operation.kind, request.json, request.body.length, this.limits.outputReserveTokens));
     if (reservation === "used_up") {
       return this.refuse(req, res, provider, { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` });
     }
@@ -274,7 +227,60 @@ export class Gateway {
         message: `graphbox gateway: this call's token estimate does not fit in what the execution's budget of ${String(account.budget)} tokens has left besides its calls in flight; retry when they end`,
       });
     }
-    this.forward({ req, res, provider, operation, target: admission.path + (admission.query ? `?${admission.query}` : ""), body, requestModel, account, stream, reservation, hold });
+    const target = admission.path + (admission.query ? `?${admission.query}` : "");
+    this.forward({ req, res, provider, operation, target, body: request.body, requestModel: request.model, account, stream: request.stream, reservation, hold });
+  }
+
+  /** The live execution a call belongs to, if it may make one more call now. */
+  private accountFor(req: IncomingMessage, provider: Provider): ExecutionAccount | Refusal {
+    const account = this.accounts.find(credentialOf(req));
+    if (!account) return { status: 401, message: "graphbox gateway: this call carries no live execution credential" };
+    if (!this.attach(req.socket, account)) {
+      return { status: 429, close: true, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already holds ${this.limits.executionConnections} connections to the gateway (GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS); reuse one` };
+    }
+    if (!provider.key) return { status: 401, message: `graphbox gateway: the engine has no ${provider.keyVariable} configured; set it in the engine's environment` };
+    if (account.exceeded) return { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` };
+    if (account.callsInFlight >= this.limits.executionCalls) {
+      return { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already has ${this.limits.executionCalls} calls in flight (GRAPHBOX_GATEWAY_EXECUTION_CALLS); retry when one ends` };
+    }
+    return account;
+  }
+
+  /**
+   * The call's body, received within the limits, parsed, checked against the model allowlist and
+   * written again as what will be forwarded; null when the client went away meanwhile.
+   */
+  private async readRequest(req: IncomingMessage, provider: Provider, path: string, operation: Operation, hold: Hold): Promise<{ json: Record<string, unknown> | null; body: Buffer; model: string; stream: boolean } | Refusal | null> {
+    if (operation.method !== "POST") {
+      if (hasBody(req)) return { status: 400, close: true, message: `graphbox gateway: ${operation.method} ${path} carries no body` };
+      return { json: null, body: Buffer.alloc(0), model: "unknown", stream: false };
+    }
+    const received = await receiveBody(req, hold, { maxBytes: this.limits.maxBodyBytes, timeoutMs: this.limits.bodyTimeoutMs }, this.limits.executionBufferBytes);
+    if (!received.ok) {
+      if (received.status === 0) return null;
+      const wait = received.status === 429 || received.status === 503 ? { "retry-after": RETRY_AFTER_SECONDS } : {};
+      // A body cut short leaves the connection mid-request: it cannot carry another call.
+      return { status: received.status, message: received.message, headers: wait, close: true };
+    }
+    const parsed = parseBody(received.body);
+    if (!parsed.ok) return parsed;
+    const json = parsed.json;
+    const model = typeof json["model"] === "string" ? json["model"] : "unknown";
+    const stream = json["stream"] === true;
+    if (!allowed(model, this.options.modelAllowlist)) return { status: 403, message: `graphbox gateway: model ${model.slice(0, 200)} is not in this engine's allowlist` };
+    // Count streamed OpenAI usage: it is only sent when asked for.
+    if (stream && provider.name === "openai" && (path === "/chat/completions" || path === "/completions")) {
+      const options = json["stream_options"];
+      if (typeof options === "object" && options !== null && !Array.isArray(options)) (options as Record<string, unknown>)["include_usage"] = true;
+      else json["stream_options"] = { include_usage: true };
+    }
+    const body = serialise(json);
+    if (!Buffer.isBuffer(body)) return body;
+    const more = body.length - hold.size;
+    if (more > 0 && hold.grow(more)) {
+      return { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: "graphbox gateway: this execution's calls in flight hold all it may buffer; retry when they end" };
+    }
+    return { json, body, model, stream };
   }
 
   private forward(call: {
