@@ -71,6 +71,8 @@ export interface Config {
   upstreamTimeoutMs: number;
   /** Tokens one execution may use; a request's config.max_tokens may only lower it. Default 1000000. */
   maxTokensPerExecution: number;
+  /** What one execution (and all of them) may hold of the gateway: bytes, connections, calls, time. */
+  gatewayLimits: GatewayLimits;
   /** Optional prices per million tokens by model, for metadata.cost. */
   prices: Record<string, { input: number; output: number }>;
   /** Upstream LLM providers (the gateway forwards to these with the keys). */
@@ -80,6 +82,27 @@ export interface Config {
   sandbox: SandboxConfig;
   /** OpenTelemetry trace export (OTLP/HTTP). */
   tracing: TracingConfig;
+}
+
+export interface GatewayLimits {
+  /** Largest request body a program may send to the gateway (413 above). Default 8 MiB. */
+  maxBodyBytes: number;
+  /** Bytes the gateway may hold for one execution's calls at once: bodies being received, answers read for usage (429 above). Default 32 MiB. */
+  executionBufferBytes: number;
+  /** Bytes the gateway may hold for all executions together (503 above). Default 256 MiB. */
+  bufferBytes: number;
+  /** Connections one execution may hold open to the gateway (429 above). Default 32. */
+  executionConnections: number;
+  /** Calls one execution may have in flight (429 above). Default 16. */
+  executionCalls: number;
+  /** Connections to the gateway altogether, before any credential is known (more are dropped). Default 1024. */
+  maxConnections: number;
+  /** Time a client may take to send a request's headers (408 after). Default 10000. */
+  headersTimeoutMs: number;
+  /** Time a client may take to send a request's body once its headers are in (408 after). Default 30000. */
+  bodyTimeoutMs: number;
+  /** Output tokens reserved from the budget for a call that declares no max_tokens. Default 4096. */
+  outputReserveTokens: number;
 }
 
 export interface TracingConfig {
@@ -283,6 +306,15 @@ export const OPTIONS = {
   modelAllowlist: { env: "GRAPHBOX_MODEL_ALLOWLIST", doc: "Models programs may call (comma-separated, * wildcards)", default: [] as string[], parse: list },
   upstreamTimeoutMs: { env: "GRAPHBOX_UPSTREAM_TIMEOUT_MS", doc: "Time an LLM provider may take to start answering", default: 120_000, parse: integer(100, 3_600_000) },
   maxTokensPerExecution: { env: "GRAPHBOX_MAX_TOKENS_PER_EXECUTION", doc: "Token budget cap per execution", default: 1_000_000, parse: integer(1, 1_000_000_000_000) },
+  gatewayMaxBodyBytes: { env: "GRAPHBOX_GATEWAY_MAX_BODY_BYTES", doc: "Largest request body a program may send to the gateway", default: 8_388_608, parse: integer(1024, 1_073_741_824) },
+  gatewayExecutionBufferBytes: { env: "GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES", doc: "Bytes the gateway may hold for one execution's calls at once", default: 33_554_432, parse: integer(1024, 17_179_869_184) },
+  gatewayBufferBytes: { env: "GRAPHBOX_GATEWAY_BUFFER_BYTES", doc: "Bytes the gateway may hold for all executions together", default: 268_435_456, parse: integer(1024, 68_719_476_736) },
+  gatewayExecutionConnections: { env: "GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS", doc: "Connections one execution may hold open to the gateway", default: 32, parse: integer(1, 100_000) },
+  gatewayExecutionCalls: { env: "GRAPHBOX_GATEWAY_EXECUTION_CALLS", doc: "Calls one execution may have in flight through the gateway", default: 16, parse: integer(1, 100_000) },
+  gatewayMaxConnections: { env: "GRAPHBOX_GATEWAY_MAX_CONNECTIONS", doc: "Connections to the gateway altogether", default: 1024, parse: integer(1, 1_000_000) },
+  gatewayHeadersTimeoutMs: { env: "GRAPHBOX_GATEWAY_HEADERS_TIMEOUT_MS", doc: "Time a client may take to send a request's headers to the gateway", default: 10_000, parse: integer(100, 600_000) },
+  gatewayBodyTimeoutMs: { env: "GRAPHBOX_GATEWAY_BODY_TIMEOUT_MS", doc: "Time a client may take to send a request's body to the gateway", default: 30_000, parse: integer(100, 3_600_000) },
+  gatewayOutputReserveTokens: { env: "GRAPHBOX_GATEWAY_OUTPUT_RESERVE_TOKENS", doc: "Output tokens reserved for a call that declares no max_tokens", default: 4096, parse: integer(0, 1_000_000_000) },
   prices: { env: "GRAPHBOX_PRICES", doc: "USD per million tokens by model, for metadata.cost", default: {} as Record<string, { input: number; output: number }>, parse: prices },
   openaiBaseUrl: { env: "OPENAI_BASE_URL", doc: "OpenAI-compatible upstream", default: "https://api.openai.com/v1", parse: url },
   openaiApiKey: { env: "OPENAI_API_KEY", doc: "Key for the OpenAI upstream", default: null as string | null, parse: text },
@@ -344,6 +376,17 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     modelAllowlist: p.read(env, o.modelAllowlist),
     upstreamTimeoutMs: p.read(env, o.upstreamTimeoutMs),
     maxTokensPerExecution: p.read(env, o.maxTokensPerExecution),
+    gatewayLimits: {
+      maxBodyBytes: p.read(env, o.gatewayMaxBodyBytes),
+      executionBufferBytes: p.read(env, o.gatewayExecutionBufferBytes),
+      bufferBytes: p.read(env, o.gatewayBufferBytes),
+      executionConnections: p.read(env, o.gatewayExecutionConnections),
+      executionCalls: p.read(env, o.gatewayExecutionCalls),
+      maxConnections: p.read(env, o.gatewayMaxConnections),
+      headersTimeoutMs: p.read(env, o.gatewayHeadersTimeoutMs),
+      bodyTimeoutMs: p.read(env, o.gatewayBodyTimeoutMs),
+      outputReserveTokens: p.read(env, o.gatewayOutputReserveTokens),
+    },
     prices: p.read(env, o.prices),
     openai: { baseUrl: p.read(env, o.openaiBaseUrl), apiKey: p.read(env, o.openaiApiKey) },
     anthropic: { baseUrl: p.read(env, o.anthropicBaseUrl), apiKey: p.read(env, o.anthropicApiKey) },
@@ -365,6 +408,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
   if (config.defaultTimeoutMs > config.maxTimeoutMs) {
     p.list.push(`GRAPHBOX_DEFAULT_TIMEOUT_MS (${config.defaultTimeoutMs}) is above GRAPHBOX_MAX_TIMEOUT_MS (${config.maxTimeoutMs}); lower it or raise the maximum`);
+  }
+  const gateway = config.gatewayLimits;
+  if (gateway.maxBodyBytes > gateway.executionBufferBytes) {
+    p.list.push(`GRAPHBOX_GATEWAY_MAX_BODY_BYTES (${gateway.maxBodyBytes}) is above GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES (${gateway.executionBufferBytes}): no body that large could ever be held; lower it or raise the buffer`);
+  }
+  if (gateway.executionBufferBytes > gateway.bufferBytes) {
+    p.list.push(`GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES (${gateway.executionBufferBytes}) is above GRAPHBOX_GATEWAY_BUFFER_BYTES (${gateway.bufferBytes}); lower it or raise the total`);
   }
   if (config.keyMaxConcurrent === 0) config.keyMaxConcurrent = config.maxConcurrent;
   const loopback = ["127.0.0.1", "::1", "localhost"].includes(config.host) || config.host.startsWith("127.");

@@ -4,15 +4,29 @@
  * runs, and is worthless outside this engine: the real provider keys never leave the gateway.
  */
 import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
 
+import { ByteCount } from "./holdings.ts";
 import { UsageTotals, type UsageRecord } from "./meter.ts";
+import type { Estimate } from "./reservation.ts";
 
 export interface AccountOptions {
   /** Tokens this execution may use; null for no limit. */
   budget: number | null;
   /** Called once, when a call's usage takes the execution over its budget. */
   onBudgetExceeded?: () => void;
+  /** Bytes the gateway may hold for this execution's calls at once (the registry sets it). */
+  bufferBytes?: number;
 }
+
+/** Tokens set aside for one call in flight, returned when it settles. */
+export interface Reservation {
+  input: number;
+  output: number;
+}
+
+/** Why a call's reservation was refused: nothing is left, or what is left is reserved by calls in flight. */
+export type ReservationRefusal = "used_up" | "in_flight";
 
 export class ExecutionAccount {
   readonly credential = `gbx-${randomBytes(24).toString("base64url")}`;
@@ -24,8 +38,22 @@ export class ExecutionAccount {
   private readonly nodeTokens = new Map<string, number>();
   exceeded = false;
   calls = 0;
+  /** Calls received and not yet answered in full (body being read, upstream pending, answer streaming). */
+  callsInFlight = 0;
+  /** The connections this execution opened to the gateway (a connection belongs to the credential of its first request). */
+  readonly connections = new Set<Socket>();
+  readonly buffered: ByteCount;
+  /** Tokens reserved by calls in flight, and how many such calls hold a reservation. */
+  private reservedTokens = 0;
+  private reservingCalls = 0;
 
-  constructor(readonly executionId: string, private readonly options: AccountOptions) {}
+  constructor(readonly executionId: string, private readonly options: AccountOptions) {
+    this.buffered = new ByteCount(options.bufferBytes ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  get reserved(): number {
+    return this.reservedTokens;
+  }
 
   get budget(): number | null {
     return this.options.budget;
@@ -50,6 +78,52 @@ export class ExecutionAccount {
     return this.runningNodes.size === 1 ? [...this.runningNodes.keys()][0]! : null;
   }
 
+  /**
+   * Sets tokens aside for a call about to be forwarded. It fits when its estimate fits in what
+   * the budget has left after the calls in flight; a call that does not fit still runs when no
+   * other call is in flight, reserving all that is left, since waiting would not help (as
+   * before: the call that takes an execution over its budget ends the execution).
+   */
+  reserve(estimate: Estimate): Reservation | ReservationRefusal {
+    const wanted = estimate.input + estimate.output;
+    const budget = this.options.budget;
+    if (budget === null || wanted === 0) return this.hold(estimate);
+    const available = budget - this.usage.totalTokens - this.reservedTokens;
+    if (wanted <= available) return this.hold(estimate);
+    if (this.reservingCalls > 0) return "in_flight";
+    if (available <= 0) return "used_up";
+    const input = Math.min(estimate.input, available);
+    return this.hold({ input, output: available - input });
+  }
+
+  private hold(reservation: Reservation): Reservation {
+    const tokens = reservation.input + reservation.output;
+    if (tokens > 0) {
+      this.reservedTokens += tokens;
+      this.reservingCalls += 1;
+    }
+    return reservation;
+  }
+
+  /**
+   * Ends a call's reservation: charges the usage the provider reported or, when the call got an
+   * answer whose usage could not be read (the program hung up mid-stream, the answer was cut or
+   * too large to read), the reservation itself, so that hanging up before the usage arrives is
+   * never free. `charged: null` charges nothing (refused or failed calls).
+   */
+  settle(reservation: Reservation, charged: UsageRecord | "reservation" | null, model: string): void {
+    const tokens = reservation.input + reservation.output;
+    if (tokens > 0) {
+      this.reservedTokens -= tokens;
+      this.reservingCalls -= 1;
+    }
+    if (charged === "reservation") {
+      if (tokens > 0) this.charge({ model, input_tokens: reservation.input, output_tokens: reservation.output, total_tokens: tokens });
+    } else if (charged) {
+      this.charge(charged);
+    }
+  }
+
   charge(record: UsageRecord): void {
     this.calls += 1;
     this.usage.add(record);
@@ -61,7 +135,7 @@ export class ExecutionAccount {
       this.nodeTokens.set(node, (this.nodeTokens.get(node) ?? 0) + tokens);
     }
     const budget = this.options.budget;
-    if (!this.exceeded && budget !== null && this.usage.snapshot().total_tokens > budget) {
+    if (!this.exceeded && budget !== null && this.usage.totalTokens > budget) {
       this.exceeded = true;
       this.options.onBudgetExceeded?.();
     }
@@ -71,8 +145,10 @@ export class ExecutionAccount {
 export class AccountRegistry {
   private readonly byCredential = new Map<string, ExecutionAccount>();
 
+  constructor(private readonly bufferBytes?: number) {}
+
   open(executionId: string, options: AccountOptions): ExecutionAccount {
-    const account = new ExecutionAccount(executionId, options);
+    const account = new ExecutionAccount(executionId, { bufferBytes: this.bufferBytes, ...options });
     this.byCredential.set(account.credential, account);
     return account;
   }
@@ -82,8 +158,11 @@ export class AccountRegistry {
     return credential ? (this.byCredential.get(credential) ?? null) : null;
   }
 
+  /** Revokes the credential and closes the execution's connections: nothing it started keeps the gateway's memory. */
   close(account: ExecutionAccount): void {
     this.byCredential.delete(account.credential);
+    for (const socket of account.connections) socket.destroy();
+    account.connections.clear();
   }
 
   get size(): number {

@@ -2,29 +2,46 @@
  * The only way out of a sandbox: an HTTP proxy that speaks the OpenAI and Anthropic APIs,
  * checks the execution's credential, puts the real key on the way out, streams the answer
  * back as it arrives, and charges the usage the provider reported to the execution.
+ *
+ * It is a narrow door (docs/security.md, "The gateway"): only the calls on each provider's
+ * allowlist pass (door.ts), every body is parsed as JSON and metered, a call reserves its share
+ * of the token budget while it is in flight (reservation.ts), and what one execution may hold of
+ * the engine (bytes, connections, calls, time) is bounded (GRAPHBOX_GATEWAY_*).
  */
-import { createServer, request as httpRequest, Agent as HttpAgent, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, request as httpRequest, Agent as HttpAgent, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import { mkdtempSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import type { Config } from "../config/index.ts";
+import type { Config, GatewayLimits } from "../config/index.ts";
 import type { LlmCallInfo } from "../observability/observer.ts";
-import { AccountRegistry, type AccountOptions, type ExecutionAccount } from "./accounts.ts";
-import { providers, routeOf, type Provider } from "./providers.ts";
+import { AccountRegistry, type AccountOptions, type ExecutionAccount, type Reservation } from "./accounts.ts";
+import { parseBody, receiveBody, serialise } from "./body.ts";
+import { admit } from "./door.ts";
+import { ByteCount, Hold } from "./holdings.ts";
+import type { UsageRecord } from "./meter.ts";
+import { providers, type Operation, type Provider } from "./providers.ts";
+import { estimateOf } from "./reservation.ts";
 import { StreamUsageTap, usageOfBody } from "./usage.ts";
 
-/** Request headers never forwarded: hop-by-hop, the program's placeholder keys, and what we recompute. */
-const DROPPED_REQUEST_HEADERS = new Set([
-  "host", "connection", "keep-alive", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
-  "authorization", "x-api-key", "api-key", "content-length", "cookie", "accept-encoding",
-]);
+/**
+ * Request headers the upstream gets from the program; every other one is dropped. Not among
+ * them: `openai-organization` and `openai-project`, which would let a program pick another
+ * organisation or project of the operator's key, and anything carrying a key.
+ */
+const FORWARDED_REQUEST_HEADERS = new Set(["accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta", "idempotency-key"]);
+const forwardedRequestHeader = (name: string): boolean => FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith("x-stainless-");
 const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "set-cookie"]);
-const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
-/** How much of a JSON answer is kept to read its usage; bigger answers pass through uncounted (embeddings of huge batches). */
-const MAX_ANSWER_BYTES_READ = 16 * 1024 * 1024;
+/** How much of a JSON answer is kept to read its usage; a bigger answer is charged its reservation. */
+const MAX_ANSWER_BYTES_READ = 8 * 1024 * 1024;
+/** Node's own whole-request timer, a backstop behind the gateway's header and body timers. */
+const REQUEST_TIMEOUT_MARGIN_MS = 5_000;
+/** How long a refused request's remaining body is read (and dropped) before its connection is closed. */
+const DRAIN_GRACE_MS = 1_000;
+/** What a client told to wait (the budget or buffer held by its calls in flight) is told to wait, in seconds. */
+const RETRY_AFTER_SECONDS = "1";
 
 export interface GatewayOptions {
   /** Models a program may call; `*` wildcards allowed. Empty: all. */
@@ -48,40 +65,53 @@ function allowed(model: string, allowlist: string[]): boolean {
   return allowlist.some((pattern) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(model));
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+const hasBody = (req: IncomingMessage): boolean => req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+
+interface Refusal {
+  status: number;
+  message: string;
+  headers?: OutgoingHttpHeaders;
+  /** Close the connection after the answer (a body left unread, a connection over the cap). */
+  close?: boolean;
 }
 
 export class Gateway {
-  readonly accounts = new AccountRegistry();
+  readonly accounts: AccountRegistry;
   private readonly server: Server;
   /** The same gateway on a Unix socket: the one door a sandbox gets (bound in, no network needed). */
   private readonly socketServer: Server;
   private socketDir: string | null = null;
   private readonly providers: ReturnType<typeof providers>;
   private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  private readonly limits: GatewayLimits;
+  /** Bytes held for every execution's calls together. */
+  private readonly buffered: ByteCount;
+  /** Which execution each connection belongs to: the one whose credential its first request carried. */
+  private readonly owners = new WeakMap<Socket, ExecutionAccount>();
   private port = 0;
 
   constructor(config: Readonly<Config>, private readonly options: GatewayOptions) {
     this.providers = providers(config);
+    this.limits = config.gatewayLimits;
+    this.accounts = new AccountRegistry(this.limits.executionBufferBytes);
+    this.buffered = new ByteCount(this.limits.bufferBytes);
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
         res.end();
       });
     };
-    this.server = createServer(handler);
-    this.socketServer = createServer(handler);
-    // Streams can be long; the upstream timeout guards the start, not the whole answer.
-    this.server.requestTimeout = 0;
-    this.socketServer.requestTimeout = 0;
+    // Streams can be long: these bound receiving a request (headers, then body), never the answer.
+    const serverOptions = {
+      headersTimeout: this.limits.headersTimeoutMs,
+      requestTimeout: this.limits.headersTimeoutMs + this.limits.bodyTimeoutMs + REQUEST_TIMEOUT_MARGIN_MS,
+      // Node checks those timers on this period (30 s by default, longer than the timeouts themselves).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(this.limits.headersTimeoutMs / 4))),
+    };
+    this.server = createServer(serverOptions, handler);
+    this.socketServer = createServer(serverOptions, handler);
+    this.server.maxConnections = this.limits.maxConnections;
+    this.socketServer.maxConnections = this.limits.maxConnections;
   }
 
   /** Listens on a loopback port (unsandboxed runs, benchmarks) and on a Unix socket (sandboxes). */
@@ -110,6 +140,11 @@ export class Gateway {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** Bytes the gateway holds now for all calls, and the most it ever held. */
+  get bufferedBytes(): { held: number; peak: number } {
+    return { held: this.buffered.held, peak: this.buffered.peak };
+  }
+
   open(executionId: string, options: AccountOptions): ExecutionAccount {
     return this.accounts.open(executionId, options);
   }
@@ -128,69 +163,155 @@ export class Gateway {
     this.agents.https.destroy();
   }
 
-  private refuse(res: ServerResponse, provider: Provider | null, status: number, message: string): void {
-    const body = provider ? provider.errorBody(status, message) : { error: { message, type: "invalid_request_error", param: null, code: "graphbox_gateway" } };
-    res.writeHead(status, { "content-type": "application/json" });
+  private refuse(req: IncomingMessage, res: ServerResponse, provider: Provider | null, refusal: Refusal): void {
+    if (res.headersSent || res.destroyed) return;
+    const body = provider ? provider.errorBody(refusal.status, refusal.message) : { error: { message: refusal.message, type: "invalid_request_error", param: null, code: "graphbox_gateway" } };
+    if (refusal.close && req.complete) res.shouldKeepAlive = false;
+    res.writeHead(refusal.status, { "content-type": "application/json", ...refusal.headers });
     res.end(JSON.stringify(body));
+    if (req.complete) return;
+    // The rest of the body is read and dropped, never kept, so the client gets to read the answer
+    // (closing on unread data would reset the connection under it); a client still sending after
+    // a grace period loses the connection.
+    req.resume();
+    const timer = setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS);
+    const stop = (): void => clearTimeout(timer);
+    req.once("end", () => {
+      stop();
+      if (refusal.close) req.socket.end();
+    });
+    req.socket.once("close", stop);
+  }
+
+  /** Counts the connection against its execution's cap the first time a request on it names the execution. */
+  private attach(socket: Socket, account: ExecutionAccount): boolean {
+    if (this.owners.has(socket)) return true;
+    if (account.connections.size >= this.limits.executionConnections) return false;
+    this.owners.set(socket, account);
+    account.connections.add(socket);
+    socket.once("close", () => account.connections.delete(socket));
+    return true;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const route = routeOf(req.url ?? "/");
-    if (!route) return this.refuse(res, null, 404, `graphbox gateway: no provider at ${req.url}; use /openai/v1/... or /anthropic/v1/...`);
-    const provider = this.providers[route.provider];
-    const path = route.rest.split("?")[0]!;
-    if (!provider.paths.test(path)) return this.refuse(res, provider, 404, `graphbox gateway: ${provider.name} ${path} is not forwarded`);
+    const admission = admit(req.method ?? "", req.url ?? "/", this.providers);
+    if (!admission.ok) {
+      const provider = admission.provider ? this.providers[admission.provider] : null;
+      return this.refuse(req, res, provider, { status: admission.status, message: admission.message, headers: admission.allow ? { allow: admission.allow } : {} });
+    }
+    const provider = this.providers[admission.provider];
+    const { operation } = admission;
+    const account = this.accountFor(req, provider);
+    if ("status" in account) return this.refuse(req, res, provider, account);
 
-    const account = this.accounts.find(credentialOf(req));
-    if (!account) return this.refuse(res, provider, 401, "graphbox gateway: this call carries no live execution credential");
-    if (!provider.key) {
-      return this.refuse(res, provider, 401, `graphbox gateway: the engine has no ${provider.keyVariable} configured; set it in the engine's environment`);
-    }
-    if (account.exceeded) {
-      return this.refuse(res, provider, 403, `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up`);
-    }
+    // From here the call counts against the execution until its answer is over, however it ends.
+    account.callsInFlight += 1;
+    const hold = new Hold(account.buffered, this.buffered);
+    res.once("close", () => {
+      account.callsInFlight -= 1;
+      hold.release();
+    });
 
-    let body = (await readBody(req)) ?? null;
-    if (body === null) return this.refuse(res, provider, 413, "graphbox gateway: request body too large");
-    let requestModel = "unknown";
-    let stream = false;
-    if (body.length > 0 && String(req.headers["content-type"] ?? "").includes("json")) {
-      let parsed: Record<string, unknown> | null = null;
-      try {
-        const value: unknown = JSON.parse(body.toString("utf8"));
-        parsed = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-      } catch {
-        parsed = null;
-      }
-      if (parsed) {
-        if (typeof parsed["model"] === "string") requestModel = parsed["model"];
-        stream = parsed["stream"] === true;
-        if (!allowed(requestModel, this.options.modelAllowlist)) {
-          return this.refuse(res, provider, 403, `graphbox gateway: model ${requestModel} is not in this engine's allowlist`);
-        }
-        // Count streamed OpenAI chat usage: it is only sent when asked for.
-        if (provider.name === "openai" && path === "/chat/completions" && parsed["stream"] === true) {
-          const streamOptions = (parsed["stream_options"] ?? {}) as Record<string, unknown>;
-          if (streamOptions["include_usage"] !== true) {
-            parsed["stream_options"] = { ...streamOptions, include_usage: true };
-            body = Buffer.from(JSON.stringify(parsed), "utf8");
-          }
-        }
-      }
+    const request = await this.readRequest(req, provider, admission.path, operation, hold);
+    if (request === null) return;
+    if ("status" in request) return this.refuse(req, res, provider, request);
+
+    const reservation = account.reserve(estimateOf(operation.kind, request.json, request.body.length, this.limits.outputReserveTokens));
+    if (reservation === "used_up") {
+      return this.refuse(req, res, provider, { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` });
     }
-    this.forward(req, res, provider, route.rest, body, requestModel, account, stream);
+    if (reservation === "in_flight") {
+      return this.refuse(req, res, provider, {
+        status: 429,
+        headers: { "retry-after": RETRY_AFTER_SECONDS },
+        message: `graphbox gateway: this call's token estimate does not fit in what the execution's budget of ${String(account.budget)} tokens has left besides its calls in flight; retry when they end`,
+      });
+    }
+    const target = admission.path + (admission.query ? `?${admission.query}` : "");
+    this.forward({ req, res, provider, operation, target, body: request.body, requestModel: request.model, account, stream: request.stream, reservation, hold });
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, provider: Provider, rest: string, body: Buffer, requestModel: string, account: ExecutionAccount, stream: boolean): void {
+  /** The live execution a call belongs to, if it may make one more call now. */
+  private accountFor(req: IncomingMessage, provider: Provider): ExecutionAccount | Refusal {
+    const account = this.accounts.find(credentialOf(req));
+    if (!account) return { status: 401, message: "graphbox gateway: this call carries no live execution credential" };
+    if (!this.attach(req.socket, account)) {
+      return { status: 429, close: true, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already holds ${this.limits.executionConnections} connections to the gateway (GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS); reuse one` };
+    }
+    if (!provider.key) return { status: 401, message: `graphbox gateway: the engine has no ${provider.keyVariable} configured; set it in the engine's environment` };
+    if (account.exceeded) return { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` };
+    if (account.callsInFlight >= this.limits.executionCalls) {
+      return { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already has ${this.limits.executionCalls} calls in flight (GRAPHBOX_GATEWAY_EXECUTION_CALLS); retry when one ends` };
+    }
+    return account;
+  }
+
+  /**
+   * The call's body, received within the limits, parsed, checked against the model allowlist and
+   * written again as what will be forwarded; null when the client went away meanwhile.
+   */
+  private async readRequest(req: IncomingMessage, provider: Provider, path: string, operation: Operation, hold: Hold): Promise<{ json: Record<string, unknown> | null; body: Buffer; model: string; stream: boolean } | Refusal | null> {
+    if (operation.method !== "POST") {
+      if (hasBody(req)) return { status: 400, close: true, message: `graphbox gateway: ${operation.method} ${path} carries no body` };
+      return { json: null, body: Buffer.alloc(0), model: "unknown", stream: false };
+    }
+    const received = await receiveBody(req, hold, { maxBytes: this.limits.maxBodyBytes, timeoutMs: this.limits.bodyTimeoutMs }, this.limits.executionBufferBytes);
+    if (!received.ok) {
+      if (received.status === 0) return null;
+      const wait = received.status === 429 || received.status === 503 ? { "retry-after": RETRY_AFTER_SECONDS } : {};
+      // A body cut short leaves the connection mid-request: it cannot carry another call.
+      return { status: received.status, message: received.message, headers: wait, close: true };
+    }
+    const parsed = parseBody(received.body);
+    if (!parsed.ok) return parsed;
+    const json = parsed.json;
+    const model = typeof json["model"] === "string" ? json["model"] : "unknown";
+    const stream = json["stream"] === true;
+    if (!allowed(model, this.options.modelAllowlist)) return { status: 403, message: `graphbox gateway: model ${model.slice(0, 200)} is not in this engine's allowlist` };
+    // Count streamed OpenAI usage: it is only sent when asked for.
+    if (stream && provider.name === "openai" && (path === "/chat/completions" || path === "/completions")) {
+      const options = json["stream_options"];
+      if (typeof options === "object" && options !== null && !Array.isArray(options)) (options as Record<string, unknown>)["include_usage"] = true;
+      else json["stream_options"] = { include_usage: true };
+    }
+    const body = serialise(json);
+    if (!Buffer.isBuffer(body)) return body;
+    const more = body.length - hold.size;
+    if (more > 0 && hold.grow(more)) {
+      return { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: "graphbox gateway: this execution's calls in flight hold all it may buffer; retry when they end" };
+    }
+    return { json, body, model, stream };
+  }
+
+  private forward(call: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    provider: Provider;
+    operation: Operation;
+    target: string;
+    body: Buffer;
+    requestModel: string;
+    account: ExecutionAccount;
+    stream: boolean;
+    reservation: Reservation;
+    hold: Hold;
+  }): void {
+    const { req, res, provider, operation, body, requestModel, account, stream, reservation, hold } = call;
     const startedAt = Date.now();
     const started = performance.now();
     let firstByteMs: number | null = null;
     const node = account.currentNode();
-    const report = (status: number, model: string, usage: { input_tokens: number; output_tokens: number } | null): void => {
+    let done = false;
+    /** Settles the reservation and tells the observers, exactly once whichever way the call ends. */
+    const end = (status: number, model: string, charged: UsageRecord | "reservation" | null): void => {
+      if (done) return;
+      done = true;
+      account.settle(reservation, charged, model);
+      const usage = charged === "reservation" ? { input_tokens: reservation.input, output_tokens: reservation.output } : charged;
       this.options.onCall?.({
         executionId: account.executionId,
         provider: provider.name,
-        operation: rest.split("?")[0]!,
+        operation: operation.path,
         model,
         stream,
         status,
@@ -202,77 +323,90 @@ export class Gateway {
         firstByteMs,
       });
     };
-    const target = new URL(provider.baseUrl + rest);
+    const target = new URL(provider.baseUrl + call.target);
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && !DROPPED_REQUEST_HEADERS.has(name)) headers[name] = value;
+      if (value !== undefined && forwardedRequestHeader(name)) headers[name] = value;
     }
     Object.assign(headers, provider.authHeaders(provider.key!), { "content-length": String(body.length) });
+    if (body.length > 0) headers["content-type"] = "application/json";
 
     const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-    const upstream = send(target, { method: req.method, headers, agent: target.protocol === "https:" ? this.agents.https : this.agents.http });
+    const upstream = send(target, { method: operation.method, headers, agent: target.protocol === "https:" ? this.agents.https : this.agents.http });
     const timer = setTimeout(() => upstream.destroy(new Error("upstream timeout")), this.options.upstreamTimeoutMs);
-    let answered = false;
+    /** The upstream's status once it answered; an answer cut short after a 2xx is charged its reservation. */
+    let answeredStatus: number | null = null;
 
     upstream.on("response", (answer) => {
       clearTimeout(timer);
-      answered = true;
+      const status = answer.statusCode ?? 502;
+      answeredStatus = status;
       const responseHeaders: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(answer.headers)) {
         if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) responseHeaders[name] = value;
       }
-      res.writeHead(answer.statusCode ?? 502, responseHeaders);
+      res.writeHead(status, responseHeaders);
       res.flushHeaders();
       const streaming = String(answer.headers["content-type"] ?? "").includes("text/event-stream");
       const tap = streaming ? new StreamUsageTap() : null;
-      const kept: Buffer[] = [];
+      let kept: Buffer[] | null = [];
       let keptBytes = 0;
       answer.on("data", (chunk: Buffer) => {
         firstByteMs ??= performance.now() - started;
-        // Pass each chunk on as it arrives: the first token must not wait for the last.
-        res.write(chunk);
+        // Pass each chunk on as it arrives (the first token must not wait for the last), but no
+        // faster than the program reads: an unread answer waits upstream, not in the engine.
+        if (!res.write(chunk)) {
+          answer.pause();
+          res.once("drain", () => answer.resume());
+        }
         if (tap) tap.push(chunk);
-        else if (keptBytes + chunk.length <= MAX_ANSWER_BYTES_READ) {
-          kept.push(chunk);
-          keptBytes += chunk.length;
+        else if (kept) {
+          if (keptBytes + chunk.length > MAX_ANSWER_BYTES_READ || hold.grow(chunk.length)) kept = null;
+          else {
+            kept.push(chunk);
+            keptBytes += chunk.length;
+          }
         }
       });
       answer.on("end", () => {
         res.end();
-        if ((answer.statusCode ?? 500) >= 400) {
-          report(answer.statusCode ?? 500, requestModel, null);
-          return;
-        }
+        if (status >= 400) return end(status, requestModel, null);
         let usage = tap?.result() ?? null;
         let model = requestModel;
-        if (!tap) {
+        if (!tap && kept) {
           try {
-            const parsed: unknown = JSON.parse(Buffer.concat(kept).toString("utf8"));
+            const parsed: unknown = JSON.parse(Buffer.concat(kept, keptBytes).toString("utf8"));
             usage = usageOfBody(parsed);
-            const answeredModel = (parsed as Record<string, unknown>)["model"];
+            const answeredModel = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>)["model"] : undefined;
             if (typeof answeredModel === "string") model = answeredModel;
           } catch {
             usage = null;
           }
         }
-        if (usage) account.charge({ model, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, total_tokens: usage.input_tokens + usage.output_tokens });
-        report(answer.statusCode ?? 200, model, usage);
+        kept = null;
+        end(status, model, usage ? { model, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, total_tokens: usage.input_tokens + usage.output_tokens } : "reservation");
       });
-      answer.on("error", () => res.destroy());
+      answer.on("error", () => {
+        end(status, requestModel, status >= 400 ? null : "reservation");
+        res.destroy();
+      });
     });
     upstream.on("error", (err) => {
       clearTimeout(timer);
-      if (answered) {
+      if (answeredStatus !== null) {
+        end(answeredStatus, requestModel, answeredStatus >= 400 ? null : "reservation");
         res.destroy();
         return;
       }
       const timedOut = err.message === "upstream timeout";
-      report(0, requestModel, null);
-      this.refuse(res, provider, timedOut ? 504 : 502, `graphbox gateway: upstream ${provider.name} ${timedOut ? "did not answer in time" : `unreachable (${err.message})`}`);
+      end(0, requestModel, null);
+      this.refuse(req, res, provider, { status: timedOut ? 504 : 502, message: `graphbox gateway: upstream ${provider.name} ${timedOut ? "did not answer in time" : `unreachable (${err.message})`}` });
     });
-    // A program that hangs up stops the upstream call too.
+    // A program that hangs up stops the upstream call too; what it already got is charged.
     res.on("close", () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished) return;
+      upstream.destroy();
+      end(answeredStatus ?? 0, requestModel, answeredStatus !== null && answeredStatus < 400 ? "reservation" : null);
     });
     upstream.end(body);
   }
