@@ -86,7 +86,8 @@ class Relay implements SandboxHandlers {
     if (this.target) return this.target.onMessage(message, bytes);
     if (message.type === "ready" && !this.ready) {
       this.ready = true;
-      this.held.push((t) => void t.onMessage(message, bytes));
+      // `ready` is handled at once by an execution (it returns nothing to wait for).
+      this.held.push((t) => void t.onMessage(message, bytes)?.catch(() => undefined));
     } else {
       this.onFault({ kind: "protocol", message: `the harness sent ${message.type} before it had a job` });
     }
@@ -171,7 +172,9 @@ export class WarmPool {
   fill(): void {
     if (this.filling || this.closed) return;
     this.filling = true;
-    void (async () => {
+    // Failures here are the pool's, not an execution's: a sandbox that will not start or be removed
+    // leaves the pool short until the next fill, and never rejects into the engine.
+    (async () => {
       try {
         while (!this.closed && this.idle.length < this.target && this.fits()) {
           const generation = this.generation;
@@ -194,13 +197,15 @@ export class WarmPool {
           }
           this.idle.push(entry);
           // One that dies while waiting is dropped (and replaced by the next fill).
-          void started.sandbox.exited.then(() => {
-            const i = this.idle.indexOf(entry);
-            if (i >= 0) {
-              this.idle.splice(i, 1);
-              void entry.dispose();
-            }
-          });
+          started.sandbox.exited
+            .then(async () => {
+              const i = this.idle.indexOf(entry);
+              if (i >= 0) {
+                this.idle.splice(i, 1);
+                await entry.dispose();
+              }
+            })
+            .catch(() => undefined);
           await new Promise<void>((resolve) => {
             const wait = setInterval(() => {
               if (relay.ready || !this.idle.includes(entry)) {
@@ -214,7 +219,7 @@ export class WarmPool {
       } finally {
         this.filling = false;
       }
-    })();
+    })().catch(() => undefined);
   }
 
   /**
@@ -224,7 +229,7 @@ export class WarmPool {
   drain(): void {
     if (this.closed) return;
     this.generation += 1;
-    for (const entry of this.idle.splice(0)) void this.discard(entry);
+    for (const entry of this.idle.splice(0)) this.discard(entry).catch(() => undefined);
     this.fill();
   }
 
@@ -232,7 +237,7 @@ export class WarmPool {
     if (Date.now() - this.lastMiss < after || this.target <= this.options.min) return;
     this.target -= 1;
     const extra = this.idle.length > this.target ? this.idle.pop() : undefined;
-    if (extra) void this.discard(extra);
+    if (extra) this.discard(extra).catch(() => undefined);
   }
 
   private async discard(entry: Entry): Promise<void> {

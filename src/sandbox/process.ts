@@ -114,10 +114,10 @@ export class SandboxProcess {
       this.child.once("exit", (rawCode, rawSignal) => {
         const { code, signal } = plan.signalInExitCode ? decodeSignal(rawCode, rawSignal) : { code: rawCode, signal: rawSignal };
         const grace = new Promise<void>((r) => setTimeout(r, EXIT_DRAIN_GRACE_MS).unref());
-        void Promise.race([channelClosed, grace])
+        Promise.race([channelClosed, grace])
           .then(async () => (this.confinement ? this.confinement.tripped({ code, signal }) : null))
           .catch(() => null)
-          .then((limit) => resolveExit({ code, signal, limit }));
+          .then((limit) => resolveExit({ code, signal, limit }), () => resolveExit({ code, signal, limit: null }));
       });
       this.child.once("error", () => resolveExit({ code: null, signal: null, limit: null }));
     });
