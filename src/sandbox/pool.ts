@@ -87,7 +87,9 @@ class Relay implements SandboxHandlers {
     if (message.type === "ready" && !this.ready) {
       this.ready = true;
       // `ready` is handled at once by an execution (it returns nothing to wait for).
-      this.held.push((t) => void t.onMessage(message, bytes)?.catch(() => undefined));
+      this.held.push((t) => {
+        t.onMessage(message, bytes)?.catch(() => undefined);
+      });
     } else {
       this.onFault({ kind: "protocol", message: `the harness sent ${message.type} before it had a job` });
     }
