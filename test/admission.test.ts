@@ -8,6 +8,7 @@ import { test } from "node:test";
 import { loadConfig } from "../src/config/index.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { PYTHON_OK, pythonGraph } from "./support/programs.ts";
+import { waitFor } from "./support/process.ts";
 import { readSse } from "./support/sse.ts";
 
 type Json = Record<string, unknown>;
@@ -28,12 +29,13 @@ async function post(engine: RunningEngine, code: string, headers: Record<string,
 }
 
 /** An execution that holds a slot: `started` resolves once its first node runs; `cancel()` frees the slot. */
-function holdSlot(engine: RunningEngine, code: string): { started: Promise<void>; done: Promise<unknown>; cancel(): Promise<void> } {
+function holdSlot(engine: RunningEngine, code: string, headers: Record<string, string> = {}): { started: Promise<void>; done: Promise<unknown>; cancel(): Promise<void> } {
   let executionId = "";
   let started!: () => void;
   const startedPromise = new Promise<void>((resolve) => (started = resolve));
   const done = readSse(`${engine.url}/execute-langgraph/stream`, {
     body: { code, inputs: {} },
+    headers,
     onEvent: (event) => {
       if (event.event === "metadata") executionId = String(event.data["execution_id"]);
       if (event.event === "node_start") started();
@@ -45,11 +47,19 @@ function holdSlot(engine: RunningEngine, code: string): { started: Promise<void>
     started: startedPromise,
     done,
     async cancel() {
-      if (executionId) await fetch(`${engine.url}/executions/${executionId}/cancel`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      if (executionId) await fetch(`${engine.url}/executions/${executionId}/cancel`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
       await done;
     },
   };
 }
+
+/** Requests waiting for a slot, as /metrics says. */
+async function queueDepth(engine: RunningEngine): Promise<number> {
+  const metrics = await (await fetch(`${engine.url}/metrics`)).text();
+  return Number(/^graphbox_queue_depth (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+}
+
+const HOLD = pythonGraph(`import time\ntime.sleep(30)\nreturn {"out": "late"}`);
 
 test("40 concurrent requests from one client without API keys, on the default configuration, all succeed (queued)", async () => {
   const defaults = loadConfig({});
@@ -88,29 +98,41 @@ test("a key over its configured GRAPHBOX_KEY_MAX_CONCURRENT gets 429 with Retry-
     assert.match(limited.retryAfter ?? "", /^[1-9]\d*$/);
     // Once hers have ended, alice is admitted again.
     assert.equal((await post(engine, PYTHON_OK, as(alice))).body["status"], "success");
+    // A stream over her limit is refused the same way: plain JSON, before any stream opens.
+    const held = [holdSlot(engine, HOLD, as(alice)), holdSlot(engine, HOLD, as(alice))];
+    await Promise.all(held.map((h) => h.started));
+    const stream = await post(engine, PYTHON_OK, as(alice), "/execute-langgraph/stream");
+    assert.equal(stream.status, 429);
+    assert.match(stream.contentType, /^application\/json/);
+    assert.equal(stream.body["code"], "GBX_ERR_RATE_LIMITED");
+    assert.match(stream.retryAfter ?? "", /^[1-9]\d*$/);
+    await Promise.all(held.map((h) => h.cancel()));
   } finally {
     await engine.close();
   }
 });
 
-test("a full queue is a 503 for the engine, not a 429 for the key; a refused start is not charged to the key's rate", async () => {
+test("a full queue is a 503 for the engine, not a 429 for the key, on the stream too; a refused start is not charged to the key's rate", async () => {
   // One slot, one place in the queue, three starts per minute for the (anonymous) key.
   const engine = await startEngine(undefined, { maxConcurrent: 1, queueSize: 1, keyRatePerMinute: 3 });
   try {
     const first = holdSlot(engine, SLOW);
     await first.started;
-    const [queued, full] = await Promise.all([post(engine, PYTHON_OK), post(engine, PYTHON_OK)]).then((answers) => answers.sort((a, b) => a.status - b.status));
-    assert.equal(full!.status, 503, JSON.stringify(full!.body));
-    assert.equal(full!.body["code"], "GBX_ERR_OVERLOADED");
-    assert.match(String(full!.body["error"]), /the engine is full: 1 executions running and 1 queued/);
-    assert.match(full!.retryAfter ?? "", /^[1-9]\d*$/);
-    assert.equal(full!.contentType.startsWith("application/json"), true);
-    // The queued one waited for the first and ran: two starts used, the refused one given back.
-    assert.equal(queued!.status, 200);
-    assert.equal(queued!.body["status"], "success");
+    const queued = post(engine, PYTHON_OK);
+    await waitFor(async () => ((await queueDepth(engine)) === 1 ? true : null));
+    for (const path of ["/execute-langgraph", "/execute-langgraph/stream"]) {
+      const full = await post(engine, PYTHON_OK, {}, path);
+      assert.equal(full.status, 503, `${path}: ${JSON.stringify(full.body)}`);
+      assert.match(full.contentType, /^application\/json/, path);
+      assert.equal(full.body["code"], "GBX_ERR_OVERLOADED");
+      assert.match(String(full.body["error"]), /the engine is full: 1 executions running and 1 queued/);
+      assert.match(full.retryAfter ?? "", /^[1-9]\d*$/);
+    }
+    // The queued one waited for the first and ran: two starts used, the two refused ones given back.
+    assert.equal((await queued).body["status"], "success");
     await first.done;
     const third = await post(engine, PYTHON_OK);
-    assert.equal(third.status, 200, `the refused start was charged to the key: ${JSON.stringify(third.body)}`);
+    assert.equal(third.status, 200, `a refused start was charged to the key: ${JSON.stringify(third.body)}`);
     const overRate = await post(engine, PYTHON_OK);
     assert.equal(overRate.status, 429, "the key's three starts per minute are used");
     assert.equal(overRate.body["code"], "GBX_ERR_RATE_LIMITED");
@@ -124,7 +146,7 @@ test("a full queue is a 503 for the engine, not a 429 for the key; a refused sta
 test("no slot within GRAPHBOX_QUEUE_TIMEOUT_MS is a 503 with Retry-After, answered at the timeout", async () => {
   const engine = await startEngine(undefined, { maxConcurrent: 1, queueTimeoutMs: 300 });
   try {
-    const first = holdSlot(engine, pythonGraph(`import time\ntime.sleep(30)\nreturn {"out": "late"}`));
+    const first = holdSlot(engine, HOLD);
     await first.started;
     const sentAt = performance.now();
     const waited = await post(engine, PYTHON_OK);
