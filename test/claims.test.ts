@@ -13,16 +13,25 @@ import { after, before, describe, test } from "node:test";
 
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
-import { startLlmStandIn } from "./support/llm-standin.ts";
+import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
 import { randomPort, waitFor } from "./support/process.ts";
 import { PYTHON_OK, pythonGraph, TYPESCRIPT_OK, typescriptGraph } from "./support/programs.ts";
 import { readSse, type SseEvent } from "./support/sse.ts";
 
 type Json = Record<string, unknown>;
 
+/** Every LLM call stalls past the engine's upstream timeout (no other test here calls an LLM). */
+const UPSTREAM_TIMEOUT_MS = 300;
+let stalling: LlmStandIn;
 let engine: RunningEngine;
-before(async () => (engine = await startEngine()));
-after(async () => engine.close());
+before(async () => {
+  stalling = await startLlmStandIn({ delayMs: 20_000 });
+  engine = await startEngine(stalling, { upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS });
+});
+after(async () => {
+  await engine.close();
+  await stalling.close();
+});
 
 /** What the program found out, returned as JSON in state.out. */
 function findings(body: Json): Json {
@@ -232,12 +241,9 @@ return { out: JSON.stringify(r) };`, `import { closeSync, openSync } from "node:
 });
 
 test("GRAPHBOX_UPSTREAM_TIMEOUT_MS: a provider that does not start answering in time is a 504 to the program, in the provider's shape", async () => {
-  const stalling = await startLlmStandIn({ delayMs: 20_000 });
-  const impatient = await startEngine(stalling, { upstreamTimeoutMs: 300 });
-  try {
-    const r = findings(
-      await run(
-        pythonGraph(`import json, time
+  const r = findings(
+    await run(
+      pythonGraph(`import json, time
 from langchain_openai import ChatOpenAI
 import openai
 r = {}
@@ -250,18 +256,12 @@ except openai.APIStatusError as e:
     r["message"] = str(e)[:300]
 r["seconds"] = time.monotonic() - started
 return {"out": json.dumps(r)}`),
-        "python",
-        {},
-        impatient,
-      ),
-    );
-    assert.equal(r["status"], 504, JSON.stringify(r));
-    assert.match(String(r["message"]), /upstream openai did not answer in time/);
-    assert.ok(Number(r["seconds"]) >= 0.3 && Number(r["seconds"]) < 5, `the call took ${String(r["seconds"])} s`);
-  } finally {
-    await impatient.close();
-    await stalling.close();
-  }
+      "python",
+    ),
+  );
+  assert.equal(r["status"], 504, JSON.stringify(r));
+  assert.match(String(r["message"]), /upstream openai did not answer in time/);
+  assert.ok(Number(r["seconds"]) >= UPSTREAM_TIMEOUT_MS / 1000 && Number(r["seconds"]) < 5, `the call took ${String(r["seconds"])} s`);
 });
 
 describe("the engine refuses to start without a sandbox, unless GRAPHBOX_UNSAFE_NO_SANDBOX=1", () => {
