@@ -54,6 +54,23 @@ function findings(body: Json): Json {
   return JSON.parse(String((body["result"] as { state: { out: string } }).state.out)) as Json;
 }
 
+/**
+ * Runs a node body that first starts a marked child (`sleep 30; : <marker>`), so the test finds
+ * the sandbox's processes and cgroup from outside; asserts that none of them outlives the answer.
+ */
+async function runTraced(name: string, nodeBody: string, imports: string, config: Json): Promise<Json> {
+  const marker = `graphbox-${name}-${crypto.randomUUID()}`;
+  const trail = followSandbox(marker);
+  const body = await run(
+    typescriptGraph(`spawn("/bin/sh", ["-c", "sleep 30; : ${marker}"], { stdio: "ignore" });\n${nodeBody}`, `import { spawn } from "node:child_process";\n${imports}`),
+    config,
+  );
+  const seen = trail.stop();
+  assert.ok(seen.pids.length > 0 && seen.cgroups.length > 0, `the sandbox's processes were not seen: ${JSON.stringify(seen)}`);
+  assert.deepEqual(await leftBehind(marker, seen), [], "left behind by the run");
+  return body;
+}
+
 const FS = `import { readFileSync, readdirSync } from "node:fs";`;
 const attempt = `const attempt = (fn: () => unknown) => { try { return ["DONE", String(fn()).slice(0, 100)]; } catch (e: any) { return [e?.code ?? String(e)]; } };`;
 
@@ -153,39 +170,41 @@ r.dns = await lookup("example.com").then(() => "RESOLVED", (e: any) => e.code);`
 });
 
 test("a fork bomb through child_process ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
-  const marker = `graphbox-forkbomb-${crypto.randomUUID()}`;
-  const trail = followSandbox(marker);
-  const body = await run(
-    typescriptGraph(`for (;;) { try { spawn("/bin/sh", ["-c", "sleep 30; : ${marker}"], { stdio: "ignore" }); } catch {} await new Promise((r) => setImmediate(r)); }`, `import { spawn } from "node:child_process";`),
-    { timeout_ms: 20_000 },
-  );
-  const seen = trail.stop();
+  const body = await runTraced("forkbomb", `for (;;) { try { spawn("/bin/sh", ["-c", "sleep 30"], { stdio: "ignore" }); } catch {} await new Promise((r) => setImmediate(r)); }`, "", { timeout_ms: 20_000 });
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "resource_limit", JSON.stringify(body).slice(0, 1000));
   assert.match(String(body["error"]), /more than 64 processes and threads at once/);
-  assert.ok(seen.pids.length > 0 && seen.cgroups.length > 0, `the bomb's processes were not seen: ${JSON.stringify(seen)}`);
-  assert.deepEqual(await leftBehind(marker, seen), []);
   await expectHealthy();
 });
 
-test("a memory bomb ends as memory_limit", async () => {
-  const body = await run(typescriptGraph(`const hoard: Buffer[] = [];\nfor (;;) hoard.push(Buffer.alloc(32 * 1024 * 1024, 1));`), { timeout_ms: 30_000 });
+test("a memory bomb ends as memory_limit, and nothing of it outlives the run", async () => {
+  const body = await runTraced("memory", `const hoard: Buffer[] = [];\nfor (;;) hoard.push(Buffer.alloc(32 * 1024 * 1024, 1));`, "", { timeout_ms: 30_000 });
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "memory_limit", JSON.stringify(body).slice(0, 1000));
+  assert.match(String(body["error"]), /512 MiB/);
   await expectHealthy();
 });
 
-test("a CPU loop ends at its deadline", async () => {
-  const body = await run(typescriptGraph(`for (;;) {}`), { timeout_ms: 2000 });
+test("a CPU loop ends at its deadline, and nothing of it outlives the run", async () => {
+  const body = await runTraced("cpu", `for (;;) {}`, "", { timeout_ms: 2000 });
   assert.equal(body["error_type"], "timeout");
+  assert.match(String(body["error"]), /timeout of 2000 ms/);
   await expectHealthy();
 });
 
-test("a stdout flood is bounded", async () => {
-  const body = await run(typescriptGraph(`for (let i = 0; i < 200000; i++) console.log("flood", i);\nreturn { out: "done" };`));
-  assert.equal(body["status"], "success");
+test("a stdout flood is cut at GRAPHBOX_MAX_LOG_BYTES, with a note of what was dropped", async () => {
+  // 4 MiB, each write waited for, so all of it reaches the engine before the result does.
+  const body = await run(
+    typescriptGraph(`const line = "x".repeat(1023) + "\\n";
+for (let i = 0; i < 4096; i++) if (!process.stdout.write(line)) await new Promise((r) => process.stdout.once("drain", r));
+return { out: "done" };`),
+  );
+  assert.equal(body["status"], "success", JSON.stringify(body).slice(0, 1000));
   const logs = String((body["result"] as { metadata: { logs: string } }).metadata.logs);
   assert.ok(logs.length < 70_000, `logs are ${logs.length} characters`);
+  const note = /\[graphbox: (\d+) more bytes of output dropped\]$/.exec(logs);
+  assert.ok(note, `no note of dropped output at the end: ${JSON.stringify(logs.slice(-200))}`);
+  assert.ok(Number(note[1]) >= 4 * 1024 * 1024 - 70_000, `only ${note[1]} bytes dropped`);
   await expectHealthy();
 });
 
@@ -230,21 +249,14 @@ r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`, 
 });
 
 test("a worker_threads flood ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
-  // One marked child first, so the test can find the sandbox's processes and cgroup from outside.
-  const marker = `graphbox-workers-${crypto.randomUUID()}`;
-  const trail = followSandbox(marker);
-  const body = await run(
-    typescriptGraph(
-      `spawn("/bin/sh", ["-c", "sleep 30; : ${marker}"], { stdio: "ignore" });\nconst workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`,
-      `import { Worker } from "node:worker_threads";\nimport { spawn } from "node:child_process";`,
-    ),
+  const body = await runTraced(
+    "workers",
+    `const workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`,
+    `import { Worker } from "node:worker_threads";`,
     { timeout_ms: 10_000 },
   );
-  const seen = trail.stop();
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "resource_limit", JSON.stringify(body).slice(0, 1000));
   assert.match(String(body["error"]), /more than 64 processes and threads at once/);
-  assert.ok(seen.pids.length > 0 && seen.cgroups.length > 0, `the sandbox's processes were not seen: ${JSON.stringify(seen)}`);
-  assert.deepEqual(await leftBehind(marker, seen), []);
   await expectHealthy();
 });
