@@ -4,15 +4,22 @@
  * the engine then serves a normal request).
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
+import { processesWith } from "./support/processes.ts";
 import { TYPESCRIPT_OK, typescriptGraph } from "./support/programs.ts";
+import { followSandbox, leftBehind } from "./support/sandbox-trail.ts";
+import { readSse } from "./support/sse.ts";
 
 type Json = Record<string, unknown>;
 const ENGINE_KEY = `sk-engine-${crypto.randomUUID()}`;
+/** A variable of the engine's own environment: nothing of it may reach a sandbox. */
+const HOST_CANARY = { name: `GRAPHBOX_TEST_CANARY_${crypto.randomUUID().slice(0, 8)}`, value: `canary-${crypto.randomUUID()}` };
+process.env[HOST_CANARY.name] = HOST_CANARY.value;
 
 let llm: LlmStandIn;
 let engine: RunningEngine;
@@ -47,6 +54,23 @@ function findings(body: Json): Json {
   return JSON.parse(String((body["result"] as { state: { out: string } }).state.out)) as Json;
 }
 
+/**
+ * Runs a node body that first starts a marked child (`sleep 30; : <marker>`), so the test finds
+ * the sandbox's processes and cgroup from outside; asserts that none of them outlives the answer.
+ */
+async function runTraced(name: string, nodeBody: string, imports: string, config: Json): Promise<Json> {
+  const marker = `graphbox-${name}-${crypto.randomUUID()}`;
+  const trail = followSandbox(marker);
+  const body = await run(
+    typescriptGraph(`spawn("/bin/sh", ["-c", "sleep 30; : ${marker}"], { stdio: "ignore" });\n${nodeBody}`, `import { spawn } from "node:child_process";\n${imports}`),
+    config,
+  );
+  const seen = trail.stop();
+  assert.ok(seen.pids.length > 0 && seen.cgroups.length > 0, `the sandbox's processes were not seen: ${JSON.stringify(seen)}`);
+  assert.deepEqual(await leftBehind(marker, seen), [], "left behind by the run");
+  return body;
+}
+
 const FS = `import { readFileSync, readdirSync } from "node:fs";`;
 const attempt = `const attempt = (fn: () => unknown) => { try { return ["DONE", String(fn()).slice(0, 100)]; } catch (e: any) { return [e?.code ?? String(e)]; } };`;
 
@@ -72,10 +96,57 @@ r.init = attempt(() => readFileSync("/proc/1/environ", "utf8"));`,
   await expectHealthy();
 });
 
-test("environment: no key, only the execution's gateway credential", async () => {
-  const r = findings(await run(probe(`r.env = JSON.stringify(process.env);`)));
-  assert.ok(!String(r["env"]).includes(ENGINE_KEY));
-  assert.match(String(r["env"]), /gbx-/);
+test("environment: no provider key and nothing of the engine's environment in the environment, /proc/*/environ, /proc/*/cmdline or any visible file", async () => {
+  // The secrets are sent in halves and joined inside, so the program's own source holds no copy to find.
+  const halves = (secret: string) => JSON.stringify([secret.slice(0, 8), secret.slice(8)]);
+  const r = findings(
+    await run(
+      probe(
+        `r.env = { ...process.env };
+const secrets = [${halves(ENGINE_KEY)}.join(""), ${halves(HOST_CANARY.value)}.join("")];
+const found = (text: string) => secrets.filter((s) => text.includes(s));
+const procs: Record<string, string[]> = {};
+for (const pid of readdirSync("/proc").filter((p) => /^\\d+$/.test(p))) {
+  for (const file of ["environ", "cmdline"]) {
+    try { procs[\`/proc/\${pid}/\${file}\`] = found(readFileSync(\`/proc/\${pid}/\${file}\`, "latin1")); } catch (e: any) { procs[\`/proc/\${pid}/\${file}\`] = [String(e?.code)]; }
+  }
+}
+r.procs = procs;
+const hits: string[] = [];
+let read = 0;
+const walk = (dir: string): void => {
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return; }
+  for (const name of names) {
+    const path = dir === "/" ? "/" + name : dir + "/" + name;
+    let info;
+    try { info = lstatSync(path); } catch { continue; }
+    if (info.isDirectory() && name !== "node_modules") walk(path);
+    else if (info.isFile()) {
+      try { if (found(readFileSync(path).subarray(0, 4_000_000).toString("latin1")).length > 0) hits.push(path); read += 1; } catch {}
+    }
+  }
+};
+for (const top of ["/tmp", "/etc", "/run", "/dev/shm", process.cwd(), ${JSON.stringify(`${PROJECT_ROOT}/src`)}]) walk(top);
+r.hits = hits;
+r.read = read;`,
+        `import { lstatSync, readdirSync, readFileSync } from "node:fs";`,
+      ),
+    ),
+  );
+  const env = r["env"] as Record<string, string>;
+  const dump = JSON.stringify(env);
+  assert.ok(!dump.includes(ENGINE_KEY), "the provider key is in the environment");
+  assert.ok(!dump.includes(HOST_CANARY.value) && !(HOST_CANARY.name in env), "the engine's environment reached the sandbox");
+  assert.ok(!Object.keys(env).some((name) => /^(GRAPHBOX_(?!GATEWAY)|npm_|SUDO|SSH|HOSTNAME$|USER$)/.test(name)), `host variables leaked: ${Object.keys(env).join(" ")}`);
+  // The gateway credential of this execution stands in for the provider keys.
+  assert.match(env["OPENAI_API_KEY"] ?? "", /^gbx-/);
+  assert.equal(env["ANTHROPIC_API_KEY"], env["OPENAI_API_KEY"]);
+  const procs = r["procs"] as Record<string, string[]>;
+  assert.ok(Object.keys(procs).length >= 2, "the program sees its own /proc entries");
+  for (const [path, seen] of Object.entries(procs)) assert.ok(!seen.includes(ENGINE_KEY) && !seen.includes(HOST_CANARY.value), `${path} holds ${seen.join(", ")}`);
+  assert.ok(Number(r["read"]) > 0, "the walk read files");
+  assert.deepEqual(r["hits"], [], "files holding a secret");
   await expectHealthy();
 });
 
@@ -98,49 +169,94 @@ r.dns = await lookup("example.com").then(() => "RESOLVED", (e: any) => e.code);`
   await expectHealthy();
 });
 
-test("a fork bomb through child_process ends as resource_limit (or timeout), and the engine carries on", async () => {
-  const body = await run(
-    typescriptGraph(`for (;;) { try { spawn("/bin/sh", ["-c", "sleep 30"], { stdio: "ignore" }); } catch {} await new Promise((r) => setImmediate(r)); }`, `import { spawn } from "node:child_process";`),
-    { timeout_ms: 20_000 },
-  );
+test("a fork bomb through child_process ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
+  const body = await runTraced("forkbomb", `for (;;) { try { spawn("/bin/sh", ["-c", "sleep 30"], { stdio: "ignore" }); } catch {} await new Promise((r) => setImmediate(r)); }`, "", { timeout_ms: 20_000 });
   assert.equal(body["status"], "error");
-  assert.ok(["resource_limit", "timeout", "program_error"].includes(String(body["error_type"])), JSON.stringify(body).slice(0, 1000));
+  assert.equal(body["error_type"], "resource_limit", JSON.stringify(body).slice(0, 1000));
+  assert.match(String(body["error"]), /more than 64 processes and threads at once/);
   await expectHealthy();
 });
 
-test("a memory bomb ends as memory_limit", async () => {
-  const body = await run(typescriptGraph(`const hoard: Buffer[] = [];\nfor (;;) hoard.push(Buffer.alloc(32 * 1024 * 1024, 1));`), { timeout_ms: 30_000 });
+test("a memory bomb ends as memory_limit, and nothing of it outlives the run", async () => {
+  const body = await runTraced("memory", `const hoard: Buffer[] = [];\nfor (;;) hoard.push(Buffer.alloc(32 * 1024 * 1024, 1));`, "", { timeout_ms: 30_000 });
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "memory_limit", JSON.stringify(body).slice(0, 1000));
+  assert.match(String(body["error"]), /512 MiB/);
   await expectHealthy();
 });
 
-test("a CPU loop ends at its deadline", async () => {
-  const body = await run(typescriptGraph(`for (;;) {}`), { timeout_ms: 2000 });
+test("a CPU loop ends at its deadline, and nothing of it outlives the run", async () => {
+  const body = await runTraced("cpu", `for (;;) {}`, "", { timeout_ms: 2000 });
   assert.equal(body["error_type"], "timeout");
+  assert.match(String(body["error"]), /timeout of 2000 ms/);
   await expectHealthy();
 });
 
-test("a stdout flood is bounded", async () => {
-  const body = await run(typescriptGraph(`for (let i = 0; i < 200000; i++) console.log("flood", i);\nreturn { out: "done" };`));
-  assert.equal(body["status"], "success");
+test("a stdout flood is cut at GRAPHBOX_MAX_LOG_BYTES, with a note of what was dropped", async () => {
+  // 4 MiB, each write waited for, so all of it reaches the engine before the result does.
+  const body = await run(
+    typescriptGraph(`const line = "x".repeat(1023) + "\\n";
+for (let i = 0; i < 4096; i++) if (!process.stdout.write(line)) await new Promise((r) => process.stdout.once("drain", r));
+return { out: "done" };`),
+  );
+  assert.equal(body["status"], "success", JSON.stringify(body).slice(0, 1000));
   const logs = String((body["result"] as { metadata: { logs: string } }).metadata.logs);
   assert.ok(logs.length < 70_000, `logs are ${logs.length} characters`);
+  const note = /\[graphbox: (\d+) more bytes of output dropped\]$/.exec(logs);
+  assert.ok(note, `no note of dropped output at the end: ${JSON.stringify(logs.slice(-200))}`);
+  assert.ok(Number(note[1]) >= 4 * 1024 * 1024 - 70_000, `only ${note[1]} bytes dropped`);
   await expectHealthy();
 });
 
-test("process.kill(process.ppid) and kill(-1) reach nothing outside the sandbox", async () => {
-  const body = await run(typescriptGraph(`try { process.kill(process.ppid, "SIGKILL"); } catch {}\ntry { process.kill(-1, "SIGKILL"); } catch {}\nreturn { out: "alive" };`));
-  assert.ok(["success", "error"].includes(String(body["status"])));
+test("process.kill(process.ppid), kill(1) and kill(-1) reach only the sandbox: the host and another execution carry on", async () => {
+  const marker = `graphbox-sentinel-${crypto.randomUUID()}`;
+  const sentinel = spawn("/bin/sh", ["-c", `sleep 120; : ${marker}`], { stdio: "ignore" });
+  try {
+    // Another execution, running (its node started) while the attack happens.
+    let bystanderRunning!: () => void;
+    const running = new Promise<void>((resolve) => (bystanderRunning = resolve));
+    const bystander = readSse(`${engine.url}/execute-langgraph/stream`, {
+      body: { code: typescriptGraph(`await new Promise((r) => setTimeout(r, 3000));\nreturn { out: "alive" };`), language: "typescript", inputs: { value: 1 } },
+      onEvent: (event) => {
+        if (event.event === "node_start") bystanderRunning();
+      },
+    });
+    void bystander.then(bystanderRunning, bystanderRunning);
+    await running;
+    const r = findings(
+      await run(
+        probe(`const attempt = (fn: () => unknown) => { try { return ["DONE", String(fn())]; } catch (e: any) { return [String(e?.code ?? e)]; } };
+r.ppid = process.ppid;
+r.killParent = attempt(() => process.kill(process.ppid, "SIGKILL"));
+r.killInit = attempt(() => process.kill(1, "SIGKILL"));
+r.killAll = attempt(() => process.kill(-1, "SIGKILL"));
+r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`, FS),
+      ),
+    );
+    // Inside its own PID namespace the program sees only its sandbox's few processes.
+    assert.ok((r["visible"] as number[]).every((pid) => pid < 100), JSON.stringify(r["visible"]));
+    const answer = await bystander;
+    const last = answer.events.at(-1)!;
+    assert.equal(last.event, "complete", JSON.stringify(last.data).slice(0, 1000));
+    assert.equal((last.data["result"] as { state: { out: string } }).state.out, "alive");
+    assert.equal(processesWith(marker).length, 1, "the host's sentinel process was killed");
+    assert.equal(sentinel.exitCode, null);
+    assert.equal(sentinel.signalCode, null);
+  } finally {
+    sentinel.kill("SIGKILL");
+  }
   await expectHealthy();
 });
 
-test("worker_threads abuse stays inside the execution's limits", async () => {
-  const body = await run(
-    typescriptGraph(`const workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`, `import { Worker } from "node:worker_threads";`),
+test("a worker_threads flood ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
+  const body = await runTraced(
+    "workers",
+    `const workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`,
+    `import { Worker } from "node:worker_threads";`,
     { timeout_ms: 10_000 },
   );
   assert.equal(body["status"], "error");
-  assert.ok(["resource_limit", "timeout", "memory_limit", "program_error"].includes(String(body["error_type"])), JSON.stringify(body).slice(0, 1000));
+  assert.equal(body["error_type"], "resource_limit", JSON.stringify(body).slice(0, 1000));
+  assert.match(String(body["error"]), /more than 64 processes and threads at once/);
   await expectHealthy();
 });

@@ -110,10 +110,12 @@ test("a client that disconnects cancels its execution within a second", async ()
 test("an execution killed mid-way resumes its thread from the last stored step", async () => {
   const thread = `kill-${crypto.randomUUID()}`;
   let executionId = "";
+  let slowStarted = false;
   const running = readSse(`${engine.url}/execute-langgraph/stream`, {
     body: { code: THREE_STEPS, inputs: { log: [], sleep: 60 }, config: { thread_id: thread } },
     onEvent: (event) => {
       if (event.event === "metadata") executionId = String(event.data["execution_id"]);
+      if (event.event === "node_start" && event.data["node"] === "slow") slowStarted = true;
     },
   });
   await waitFor(async () => (executionId ? executionId : null));
@@ -121,8 +123,8 @@ test("an execution killed mid-way resumes its thread from the last stored step",
   const busy = await engine.post("/execute-langgraph", { code: THREE_STEPS, inputs: null, config: { thread_id: thread } });
   assert.equal(busy.status, 409);
   assert.match(String(busy.body["error"]), /is busy with execution/);
-  // Let `first` finish and `slow` start sleeping.
-  await new Promise((r) => setTimeout(r, 500));
+  // `first` has finished (its step stored) once `slow` has started.
+  await waitFor(async () => (slowStarted ? true : null));
   const cancel = await engine.post(`/executions/${executionId}/cancel`, {});
   assert.equal(cancel.body["cancelled"], true);
   const stream = await running;

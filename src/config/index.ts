@@ -59,7 +59,7 @@ export interface Config {
   queueSize: number;
   /** Longest wait in the queue before 503. Default 30000. */
   queueTimeoutMs: number;
-  /** Executions one key may have running or queued; more get 429. Default: maxConcurrent. */
+  /** Executions one key may have running or queued; more get 429. 0: no per-key limit (one key may fill every slot and the queue). Default 0. */
   keyMaxConcurrent: number;
   /** Executions one key may start per minute; 0: unlimited. Default 0. */
   keyRatePerMinute: number;
@@ -291,7 +291,7 @@ export const OPTIONS = {
   maxConcurrent: { env: "GRAPHBOX_MAX_CONCURRENT", doc: "Executions running at once", default: DEFAULT_MAX_CONCURRENT, parse: integer(1, 10_000) },
   queueSize: { env: "GRAPHBOX_QUEUE_SIZE", doc: "Requests waiting for a slot", default: 64, parse: integer(0, 100_000) },
   queueTimeoutMs: { env: "GRAPHBOX_QUEUE_TIMEOUT_MS", doc: "Longest wait in the queue", default: 30_000, parse: integer(0, 3_600_000) },
-  keyMaxConcurrent: { env: "GRAPHBOX_KEY_MAX_CONCURRENT", doc: "Executions one key may have running or queued", default: 0, parse: integer(0, 10_000) },
+  keyMaxConcurrent: { env: "GRAPHBOX_KEY_MAX_CONCURRENT", doc: "Executions one key may have running or queued (0: no per-key limit)", default: 0, parse: integer(0, 10_000) },
   keyRatePerMinute: { env: "GRAPHBOX_KEY_RATE_PER_MINUTE", doc: "Executions one key may start per minute (0: unlimited)", default: 0, parse: integer(0, 1_000_000) },
   shutdownGraceMs: { env: "GRAPHBOX_SHUTDOWN_GRACE_MS", doc: "Time running executions get to finish on SIGTERM", default: 30_000, parse: integer(0, 3_600_000) },
   logLevel: {
@@ -416,7 +416,6 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (gateway.executionBufferBytes > gateway.bufferBytes) {
     p.list.push(`GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES (${gateway.executionBufferBytes}) is above GRAPHBOX_GATEWAY_BUFFER_BYTES (${gateway.bufferBytes}); lower it or raise the total`);
   }
-  if (config.keyMaxConcurrent === 0) config.keyMaxConcurrent = config.maxConcurrent;
   const loopback = ["127.0.0.1", "::1", "localhost"].includes(config.host) || config.host.startsWith("127.");
   if (!loopback && Object.keys(config.apiKeys).length === 0 && !config.allowUnauthenticatedPublic) {
     p.list.push(`GRAPHBOX_HOST=${config.host} is not a loopback address and no API keys are set: set GRAPHBOX_API_KEYS (or GRAPHBOX_API_KEYS_FILE), or GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC=1 if something in front of the engine authenticates`);

@@ -1,7 +1,12 @@
 /**
  * Admission control: a bounded number of executions run at once, a bounded queue waits for a
- * slot for a bounded time, and each API key has its own concurrency and rate limits. Past them
- * the answer is 429 (this key) or 503 (the engine), with Retry-After, never a timeout or a crash.
+ * slot for a bounded time, and each API key may have its own concurrency and rate limits. Past
+ * them the answer is 429 (this key, over a limit configured for keys) or 503 (the engine: queue
+ * full, or no slot within the wait), with Retry-After, never a timeout or a crash.
+ *
+ * Without per-key limits (the default) one key may use every slot and the whole queue: an engine
+ * without API keys serves everyone as one anonymous key, so a designer's backend sending a burst
+ * must be queued, not refused while the queue is empty.
  */
 import { GraphboxError } from "../errors.ts";
 
@@ -9,6 +14,7 @@ export interface AdmissionLimits {
   maxConcurrent: number;
   queueSize: number;
   queueTimeoutMs: number;
+  /** 0: no per-key limit (the engine's slots and queue bound every key). */
   keyMaxConcurrent: number;
   /** 0: unlimited. */
   keyRatePerMinute: number;
@@ -42,6 +48,10 @@ class RateBucket {
     }
     return Math.ceil(((1 - this.tokens) / this.perMinute) * 60);
   }
+  /** Gives back a start the engine refused or never made (full, or no slot in time): those count against the engine, not the key. */
+  refund(): void {
+    this.tokens = Math.min(this.perMinute, this.tokens + 1);
+  }
 }
 
 export class Admission {
@@ -69,27 +79,31 @@ export class Admission {
   async acquire(owner: string): Promise<Ticket> {
     if (this.closed) throw new GraphboxError("GBX_ERR_SHUTTING_DOWN", "the engine is shutting down", { retryAfterSeconds: 5 });
     const held = this.perKey.get(owner) ?? 0;
-    if (held >= this.limits.keyMaxConcurrent) {
-      throw new GraphboxError("GBX_ERR_RATE_LIMITED", `this API key already has ${held} executions running or queued (limit ${this.limits.keyMaxConcurrent})`, { retryAfterSeconds: 1 });
+    const keyLimit = this.limits.keyMaxConcurrent;
+    if (keyLimit > 0 && held >= keyLimit) {
+      throw new GraphboxError("GBX_ERR_RATE_LIMITED", `this API key already has ${held} executions running or queued (its limit, GRAPHBOX_KEY_MAX_CONCURRENT, is ${keyLimit})`, { retryAfterSeconds: 1 });
     }
+    let bucket: RateBucket | null = null;
     if (this.limits.keyRatePerMinute > 0) {
-      let bucket = this.buckets.get(owner);
+      bucket = this.buckets.get(owner) ?? null;
       if (!bucket) this.buckets.set(owner, (bucket = new RateBucket(this.limits.keyRatePerMinute)));
       const wait = bucket.take();
       if (wait !== null) {
-        throw new GraphboxError("GBX_ERR_RATE_LIMITED", `this API key is over its rate of ${this.limits.keyRatePerMinute} executions per minute`, { retryAfterSeconds: wait });
+        throw new GraphboxError("GBX_ERR_RATE_LIMITED", `this API key is over its rate of ${this.limits.keyRatePerMinute} executions per minute (GRAPHBOX_KEY_RATE_PER_MINUTE)`, { retryAfterSeconds: wait });
       }
     }
     const queuedAt = performance.now();
     if (this.running >= this.limits.maxConcurrent) {
       if (this.queue.length >= this.limits.queueSize) {
-        throw new GraphboxError("GBX_ERR_OVERLOADED", `the engine is full: ${this.running} executions running and ${this.queue.length} queued`, { retryAfterSeconds: this.retryAfter() });
+        bucket?.refund();
+        throw new GraphboxError("GBX_ERR_OVERLOADED", `the engine is full: ${this.running} executions running and ${this.queue.length} queued (GRAPHBOX_MAX_CONCURRENT, GRAPHBOX_QUEUE_SIZE)`, { retryAfterSeconds: this.retryAfter() });
       }
       this.perKey.set(owner, held + 1);
       try {
         await this.wait();
       } catch (err: unknown) {
         this.releaseKey(owner);
+        bucket?.refund();
         throw err;
       }
       // The releasing execution handed its slot over: `running` already counts this one.
@@ -120,7 +134,7 @@ export class Admission {
         },
         timer: setTimeout(() => {
           this.queue.splice(this.queue.indexOf(waiter), 1);
-          reject(new GraphboxError("GBX_ERR_OVERLOADED", `no execution slot freed within ${this.limits.queueTimeoutMs} ms`, { retryAfterSeconds: this.retryAfter() }));
+          reject(new GraphboxError("GBX_ERR_OVERLOADED", `no execution slot freed within ${this.limits.queueTimeoutMs} ms (GRAPHBOX_QUEUE_TIMEOUT_MS)`, { retryAfterSeconds: this.retryAfter() }));
         }, this.limits.queueTimeoutMs),
       };
       this.queue.push(waiter);

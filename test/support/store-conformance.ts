@@ -174,10 +174,25 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
 
       test("a lock lapses after its TTL (a dead engine's), and the lapsed holder cannot free its successor's", TIMEOUT, async () => {
         const { ref } = ids("ttl");
-        assert.equal((await store.threads.tryLock(ref, "dead", 100)).acquired, true);
-        assert.equal((await store.threads.tryLock(ref, "next", 60_000)).acquired, false);
-        await sleep(200);
-        assert.equal((await store.threads.tryLock(ref, "next", 60_000)).acquired, true);
+        // Long enough that the refusal below is checked while the lock lives, even on a loaded host.
+        const ttlMs = 1_500;
+        const lockedAt = Date.now();
+        const dead = await store.threads.tryLock(ref, "dead", ttlMs);
+        assert.equal(dead.acquired, true);
+        assert.deepEqual(await store.threads.tryLock(ref, "next", 60_000), { acquired: false, heldBy: "dead", expiresAt: dead.expiresAt });
+        // Polled until the lock lapses: it must not lapse before its TTL, and must soon after.
+        const deadline = lockedAt + ttlMs + 10_000;
+        let takenAt = 0;
+        while (takenAt === 0) {
+          const attempt = await store.threads.tryLock(ref, "next", 60_000);
+          if (attempt.acquired) takenAt = Date.now();
+          else {
+            assert.equal(attempt.heldBy, "dead");
+            assert.ok(Date.now() < deadline, `the lock of ${ttlMs} ms had not lapsed after ${Date.now() - lockedAt} ms`);
+            await sleep(25);
+          }
+        }
+        assert.ok(takenAt - lockedAt >= ttlMs, `the lock of ${ttlMs} ms lapsed after ${takenAt - lockedAt} ms`);
         assert.equal(await store.threads.unlock(ref, "dead"), false);
         assert.equal((await store.threads.tryLock(ref, "third", 60_000)).acquired, false);
       });
