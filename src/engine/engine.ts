@@ -15,9 +15,10 @@ import { MemoryBudget, WarmPool } from "../sandbox/pool.ts";
 import { runtimeFor, type Runtime } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
-import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
+import type { RuntimeName, StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import { RuntimeFilesWatch, type WatchedPaths } from "./runtime-files.ts";
 import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
+import { HarnessCheckpoints } from "./harness-checkpoints.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, TerminalEvent } from "./types.ts";
 
 /** A thread's lock lasts this long and is renewed while its execution runs; a dead engine's lapses. */
@@ -222,7 +223,7 @@ export class Engine {
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.store.checkpoints, thread }, executionHooks);
+    const execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.harnessCheckpoints(runtime.name), thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {
@@ -256,8 +257,23 @@ export class Engine {
       },
       { type: terminal.type, data: terminal },
     );
-    await this.store.threads.setStatus(thread, status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error");
+    // A result says what the thread's head is waiting for (LangGraph computes `next` from the graph,
+    // which the engine cannot); GET /threads/{id}/state shows it while that checkpoint is the head.
+    const head = outcome.status === "error" ? undefined : { checkpointId: metadata.checkpoint_id, next: metadata.next, interrupts: metadata.interrupts };
+    await this.store.threads.setStatus(thread, status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error", head);
     if (event) hooks.onEvent?.(event);
+  }
+
+  /** The checkpoint store as an execution's harness reaches it: the engine's checkpoint rules and limits in front. */
+  private harnessCheckpoints(runtime: RuntimeName): HarnessCheckpoints {
+    const c = this.config;
+    return new HarnessCheckpoints(this.store.checkpoints, {
+      runtime,
+      maxWriteBytes: c.maxCheckpointWriteBytes,
+      maxThreadBytes: c.maxThreadCheckpointBytes,
+      maxReadBytes: c.maxCheckpointReadBytes,
+      listLimit: c.checkpointListLimit,
+    });
   }
 
   /** Cancels a running execution of this owner; false when none runs here. */
