@@ -207,7 +207,11 @@ export interface FollowOptions {
 export interface EventLog {
   /** Appends to a running execution's log; null (nothing written) when it is unknown or has ended. */
   append(executionId: string, event: NewEvent): Promise<StoredEvent | null>;
-  /** Events with seq > `afterSeq` (SSE `Last-Event-ID`), oldest first; empty for another owner's execution. */
+  /**
+   * Events with seq > `afterSeq` (SSE `Last-Event-ID`), oldest first; empty for another owner's
+   * execution. At most `limit` (default 1000) events and about 4 MiB of event data (always at
+   * least one event): read again after the last seq for more.
+   */
   read(owner: string, executionId: string, afterSeq: number, options?: ListOptions): Promise<StoredEvent[]>;
   /**
    * Events with seq > `afterSeq` as they are appended, oldest first. Ends once the execution has
