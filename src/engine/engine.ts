@@ -196,7 +196,9 @@ export class Engine {
       throw new GraphboxError("GBX_ERR_THREAD_RUNTIME", `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`);
     }
     if (request.inputs === null && request.resume === null) {
-      const head = existing ? await this.store.checkpoints.getTuple(thread, { checkpointId: request.checkpointId }) : null;
+      // Whether there is one, without loading its blob (a specific id is looked up as such).
+      const checkpoints = this.store.checkpoints;
+      const head = !existing ? null : request.checkpointId ? await checkpoints.getTuple(thread, { checkpointId: request.checkpointId }) : await checkpoints.getHeadState(thread);
       if (!head) {
         throw new GraphboxError("GBX_ERR_NOTHING_TO_CONTINUE", `\`inputs\` is null but thread ${JSON.stringify(thread.threadId)} has no checkpoint to continue from; send inputs to start it`);
       }
