@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -12,7 +12,7 @@ import Database from "better-sqlite3";
 
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { DEFAULT_DATA_DIR, openSqliteStore, SqliteStore } from "../src/store/index.ts";
-import { SCHEMA_VERSION } from "../src/store/sqlite/schema.ts";
+import { MIGRATIONS, SCHEMA_VERSION } from "../src/store/sqlite/schema.ts";
 import { storeConformanceSuite, uuid6 } from "./support/store-conformance.ts";
 
 const root = mkdtempSync(join(tmpdir(), "graphbox-store-test-"));
@@ -35,7 +35,7 @@ describe("sqlite store", () => {
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
       assert.deepEqual(db.prepare("SELECT version FROM schema_version").all(), [{ version: SCHEMA_VERSION }]);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ["checkpoint_writes", "checkpoints", "execution_events", "executions", "schema_version", "thread_locks", "threads"]);
+      assert.deepEqual(tables, ["checkpoint_threads", "checkpoint_writes", "checkpoints", "execution_events", "executions", "schema_version", "thread_locks", "threads"]);
     } finally {
       db.close();
     }
@@ -43,6 +43,34 @@ describe("sqlite store", () => {
 
   test("the default data directory is <project>/.data", () => {
     assert.equal(DEFAULT_DATA_DIR, join(PROJECT_ROOT, ".data"));
+  });
+
+  test("a version-1 database migrates: its thread's head is what was written last, not a planted greatest id", async () => {
+    const dataDir = join(root, "from-v1");
+    const file = join(dataDir, "graphbox.sqlite");
+    mkdirSync(dataDir, { recursive: true });
+    const db = new Database(file);
+    db.exec(MIGRATIONS[0] as string);
+    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)");
+    const insert = db.prepare("INSERT INTO checkpoints (owner, thread_id, checkpoint_ns, checkpoint_id, type, checkpoint, metadata, created_at) VALUES ('o', 't', '', ?, ?, ?, '{}', 0)");
+    const [c1, c2] = [uuid6(), uuid6()];
+    insert.run(c1, "msgpack", Buffer.alloc(10));
+    // What main before the fix let a program store: a pickle under the greatest id.
+    insert.run("zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz", "pickle", Buffer.alloc(20));
+    insert.run(c2, "msgpack", Buffer.alloc(30));
+    db.prepare("INSERT INTO checkpoint_writes (owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value) VALUES ('o', 't', '', ?, 'task', 0, 'c', 'msgpack', ?)").run(c2, Buffer.alloc(5));
+    db.close();
+
+    const store = new SqliteStore({ dataDir });
+    try {
+      const ref = { owner: "o", threadId: "t" };
+      assert.equal((await store.checkpoints.getTuple(ref))?.checkpointId, c2);
+      assert.equal((await store.checkpoints.getHeadState(ref))?.checkpointId, c2);
+      // Bytes so far: 10 + 20 + 30 blobs, 3 × "{}" metadata, a 5-byte write.
+      await assert.rejects(store.checkpoints.put(ref, { checkpointId: "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzzz", checkpoint: { type: "msgpack", bytes: new Uint8Array(1) }, metadata: {} }, { maxThreadBytes: 73 }), /quota of 73 bytes \(71 stored/);
+    } finally {
+      await store.close();
+    }
   });
 
   test("reopening does not migrate again", async () => {
@@ -90,7 +118,8 @@ describe("sqlite store", () => {
       let locked = 0;
       for (let i = 0; i < Number(count); i++) {
         await store.events.append(executionId, { type: "update", data: { worker, i } });
-        await store.checkpoints.put(ref, { checkpointId: uuid6(), checkpoint: { type: "json", bytes: Buffer.from(worker + ":" + i) }, metadata: { worker, i } });
+        // A namespace per process: ids only grow within one, and two processes' clocks interleave.
+        await store.checkpoints.put(ref, { checkpointNs: worker, checkpointId: uuid6(), checkpoint: { type: "json", bytes: Buffer.from(worker + ":" + i) }, metadata: { worker, i } });
         await store.checkpoints.putWrites(ref, { checkpointId: "c", taskId: worker + "-" + i }, [{ idx: -1, channel: "__error__", value: { type: "json", bytes: Buffer.from("e") } }]);
         const lock = await store.threads.tryLock(ref, worker + "-" + i, 60000);
         if (lock.acquired) { locked++; await store.threads.unlock(ref, worker + "-" + i); }

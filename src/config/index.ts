@@ -43,6 +43,14 @@ export interface Config {
   maxEventBytes: number;
   /** Default LangGraph recursion limit. Default 25. */
   recursionLimit: number;
+  /** Bytes of one checkpoint write (a put, or one put_writes); over it the run ends with output_limit. Default 8 MiB. */
+  maxCheckpointWriteBytes: number;
+  /** Bytes all of a thread's checkpoints and pending writes may hold; over it the run ends with output_limit. Default 256 MiB. */
+  maxThreadCheckpointBytes: number;
+  /** Bytes (blobs and pending writes) one checkpoint read may load for a harness. Default 32 MiB. */
+  maxCheckpointReadBytes: number;
+  /** Checkpoints one list answer to a harness holds (it pages for more). Default 100. */
+  checkpointListLimit: number;
   /** Directory of the embedded store (SQLite). Default <root>/.data. */
   dataDir: string;
   /** Quiet time after which a stream sends a keep-alive comment. Default 15000. */
@@ -283,6 +291,11 @@ export const OPTIONS = {
   maxEvents: { env: "GRAPHBOX_MAX_EVENTS", doc: "Events one execution may send (stored and streamed)", default: 50_000, parse: integer(16, 100_000_000) },
   maxEventBytes: { env: "GRAPHBOX_MAX_EVENT_BYTES", doc: "Bytes of events one execution may send", default: 67_108_864, parse: integer(1024, 68_719_476_736) },
   recursionLimit: { env: "GRAPHBOX_RECURSION_LIMIT", doc: "Default LangGraph recursion limit", default: 25, parse: integer(1, 100_000) },
+  maxCheckpointWriteBytes: { env: "GRAPHBOX_MAX_CHECKPOINT_WRITE_BYTES", doc: "Largest checkpoint write (one put, or one put_writes) a program may send", default: 8_388_608, parse: integer(1024, 1_073_741_824) },
+  maxThreadCheckpointBytes: { env: "GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES", doc: "Bytes one thread's checkpoints and pending writes may hold", default: 268_435_456, parse: integer(1024, 1_099_511_627_776) },
+  // A read's answer travels base64 in one frame, and the harnesses read frames of at most 64 MiB.
+  maxCheckpointReadBytes: { env: "GRAPHBOX_MAX_CHECKPOINT_READ_BYTES", doc: "Bytes one checkpoint read for a program may load", default: 33_554_432, parse: integer(1024, 46_137_344) },
+  checkpointListLimit: { env: "GRAPHBOX_CHECKPOINT_LIST_LIMIT", doc: "Checkpoints one list answer to a program holds (it pages for more)", default: 100, parse: integer(1, 10_000) },
   dataDir: { env: "GRAPHBOX_DATA_DIR", doc: "Directory of the embedded SQLite store", default: join(PROJECT_ROOT, ".data"), parse: text },
   sseKeepAliveMs: { env: "GRAPHBOX_SSE_KEEPALIVE_MS", doc: "Quiet time before a stream's keep-alive comment", default: 15_000, parse: integer(100, 600_000) },
   apiKeys: { env: "GRAPHBOX_API_KEYS", doc: "API keys: name=key,name2=key2", default: {} as Record<string, string>, parse: apiKeys },
@@ -362,6 +375,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     maxEvents: p.read(env, o.maxEvents),
     maxEventBytes: p.read(env, o.maxEventBytes),
     recursionLimit: p.read(env, o.recursionLimit),
+    maxCheckpointWriteBytes: p.read(env, o.maxCheckpointWriteBytes),
+    maxThreadCheckpointBytes: p.read(env, o.maxThreadCheckpointBytes),
+    maxCheckpointReadBytes: p.read(env, o.maxCheckpointReadBytes),
+    checkpointListLimit: p.read(env, o.checkpointListLimit),
     dataDir: p.read(env, o.dataDir),
     sseKeepAliveMs: p.read(env, o.sseKeepAliveMs),
     logLevel: p.read(env, o.logLevel),

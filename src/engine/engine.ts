@@ -15,9 +15,10 @@ import { MemoryBudget, WarmPool } from "../sandbox/pool.ts";
 import { runtimeFor, type Runtime } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
-import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
+import type { RuntimeName, StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import { RuntimeFilesWatch, type WatchedPaths } from "./runtime-files.ts";
 import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
+import { HarnessCheckpoints } from "./harness-checkpoints.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, TerminalEvent } from "./types.ts";
 
 /** A thread's lock lasts this long and is renewed while its execution runs; a dead engine's lapses. */
@@ -197,7 +198,9 @@ export class Engine {
       throw new GraphboxError("GBX_ERR_THREAD_RUNTIME", `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`);
     }
     if (request.inputs === null && request.resume === null) {
-      const head = existing ? await this.store.checkpoints.getTuple(thread, { checkpointId: request.checkpointId }) : null;
+      // Whether there is one, without loading its blob (a specific id is looked up as such).
+      const checkpoints = this.store.checkpoints;
+      const head = !existing ? null : request.checkpointId ? await checkpoints.getTuple(thread, { checkpointId: request.checkpointId }) : await checkpoints.getHeadState(thread);
       if (!head) {
         throw new GraphboxError("GBX_ERR_NOTHING_TO_CONTINUE", `\`inputs\` is null but thread ${JSON.stringify(thread.threadId)} has no checkpoint to continue from; send inputs to start it`);
       }
@@ -232,7 +235,7 @@ export class Engine {
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.store.checkpoints, thread }, executionHooks);
+    execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.harnessCheckpoints(runtime.name), thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {
@@ -266,8 +269,23 @@ export class Engine {
       },
       { type: terminal.type, data: terminal },
     );
-    await this.store.threads.setStatus(thread, status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error");
+    // A result says what the thread's head is waiting for (LangGraph computes `next` from the graph,
+    // which the engine cannot); GET /threads/{id}/state shows it while that checkpoint is the head.
+    const head = outcome.status === "error" ? undefined : { checkpointId: metadata.checkpoint_id, next: metadata.next, interrupts: metadata.interrupts };
+    await this.store.threads.setStatus(thread, status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error", head);
     if (event) hooks.onEvent?.(event);
+  }
+
+  /** The checkpoint store as an execution's harness reaches it: the engine's checkpoint rules and limits in front. */
+  private harnessCheckpoints(runtime: RuntimeName): HarnessCheckpoints {
+    const c = this.config;
+    return new HarnessCheckpoints(this.store.checkpoints, {
+      runtime,
+      maxWriteBytes: c.maxCheckpointWriteBytes,
+      maxThreadBytes: c.maxThreadCheckpointBytes,
+      maxReadBytes: c.maxCheckpointReadBytes,
+      listLimit: c.checkpointListLimit,
+    });
   }
 
   /** Cancels a running execution of this owner; false when none runs here. */

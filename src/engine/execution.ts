@@ -342,9 +342,11 @@ export class Execution {
     } catch (err: unknown) {
       const message = err instanceof Error ? err.message : String(err);
       this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: false, error: message });
-      if (!(err instanceof Error && err.name === "CheckpointRequestError")) {
-        this.fail("GBX_ERR_INTERNAL", `the engine could not store a checkpoint: ${message}`);
-      }
+      // Checked by name: the error crossed the store's boundary as data (STYLE.md, "check codes, not classes").
+      const name = err instanceof Error ? err.name : "";
+      if (name === "CheckpointRejected") this.fail("GBX_ERR_SANDBOX", `the program sent a forged checkpoint: ${message}`);
+      else if (name === "CheckpointQuotaExceeded") this.fail("GBX_ERR_OUTPUT_LIMIT", `the program's checkpoints are over a limit: ${message}`);
+      else if (name !== "CheckpointRequestError") this.fail("GBX_ERR_INTERNAL", `the engine could not store a checkpoint: ${message}`);
     }
   }
 

@@ -10,7 +10,13 @@ export type StoreErrorCode =
   /** The data directory's file system cannot hold an SQLite write-ahead log. */
   | "GBX_STORE_WAL_UNAVAILABLE"
   /** A caller passed a value the store cannot hold (a TTL of 0, a blob that is not bytes...). */
-  | "GBX_STORE_INVALID_ARGUMENT";
+  | "GBX_STORE_INVALID_ARGUMENT"
+  /** A checkpoint id that does not sort after every id already in its thread's namespace. */
+  | "GBX_STORE_CHECKPOINT_NOT_NEWER"
+  /** A checkpoint write that would take its thread past `maxThreadBytes`. */
+  | "GBX_STORE_QUOTA_EXCEEDED"
+  /** A checkpoint read that would load more than `maxBytes`. */
+  | "GBX_STORE_READ_TOO_LARGE";
 
 export class StoreError extends Error {
   override name = "StoreError";

@@ -33,12 +33,29 @@ export class InProcessNotifier implements EventNotifier {
   }
 }
 
+/** How much one read of a log may load. */
+export interface BatchLimits {
+  /** Events. */
+  count: number;
+  /**
+   * Bytes of stored event data: the batch ends with the event that reaches it (so one event
+   * larger than this still comes, alone).
+   */
+  bytes: number;
+}
+
+/** One read of a log: `more` when it stopped at a limit rather than at the end of the log. */
+export interface EventBatch {
+  events: StoredEvent[];
+  more: boolean;
+}
+
 /** What `followEvents` needs from a backend, for one execution already checked to be the caller's. */
 export interface FollowSource {
   executionId: string;
   notifier: EventNotifier;
-  /** Events with seq > afterSeq, oldest first, at most `limit`. */
-  read(afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  /** Events with seq > afterSeq, oldest first, within `limits`. */
+  read(afterSeq: number, limits: BatchLimits): Promise<EventBatch>;
   /** False once the execution has ended (or is gone). */
   isRunning(): Promise<boolean>;
   /** Re-read at least this often even without a notification. */
@@ -46,7 +63,11 @@ export interface FollowSource {
   signal: AbortSignal;
 }
 
-const BATCH = 500;
+/**
+ * A replay holds one batch at a time: a log of many large events (each up to the output limit)
+ * is read a bounded slice after another, never 500 rows at once.
+ */
+export const FOLLOW_BATCH: BatchLimits = { count: 500, bytes: 1024 * 1024 };
 
 export async function* followEvents(source: FollowSource, afterSeq: number): AsyncGenerator<StoredEvent, void, undefined> {
   const { signal } = source;
@@ -64,23 +85,23 @@ export async function* followEvents(source: FollowSource, afterSeq: number): Asy
   try {
     while (!signal.aborted) {
       woken = false;
-      const batch = await source.read(after, BATCH);
-      for (const event of batch) {
+      const batch = await source.read(after, FOLLOW_BATCH);
+      for (const event of batch.events) {
         if (signal.aborted) return;
         yield event;
         after = event.seq;
       }
-      if (batch.length === BATCH) continue;
+      if (batch.more) continue;
       if (!(await source.isRunning())) {
         // Ended: whatever was appended before the status changed is still to be delivered.
         for (;;) {
-          const rest = await source.read(after, BATCH);
-          for (const event of rest) {
+          const rest = await source.read(after, FOLLOW_BATCH);
+          for (const event of rest.events) {
             if (signal.aborted) return;
             yield event;
             after = event.seq;
           }
-          if (rest.length < BATCH) return;
+          if (!rest.more) return;
         }
       }
       if (woken) continue;

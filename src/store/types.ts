@@ -41,6 +41,17 @@ export interface NewThread extends ThreadRef {
   status?: ThreadStatus;
 }
 
+/**
+ * What a result said of the thread's head, beside the checkpoint itself: the engine cannot read a
+ * runtime's checkpoint blob, so `next` and `interrupts` (which LangGraph computes from the graph)
+ * are kept from the result, tagged with the checkpoint they describe.
+ */
+export interface ThreadHead {
+  checkpointId: string | null;
+  next: string[];
+  interrupts: unknown[];
+}
+
 /** Outcome of `ThreadStore.tryLock`. */
 export type LockAttempt =
   | { acquired: true; expiresAt: EpochMs }
@@ -63,8 +74,13 @@ export interface ThreadStore {
   get(ref: ThreadRef): Promise<ThreadRecord | null>;
   /** The owner's threads, most recently updated first. */
   list(owner: string, options?: ListOptions): Promise<ThreadRecord[]>;
-  /** Sets the status and `updatedAt`; false when there is no such thread. */
-  setStatus(ref: ThreadRef, status: ThreadStatus): Promise<boolean>;
+  /**
+   * Sets the status and `updatedAt`; false when there is no such thread. With `head`, also keeps
+   * what the execution's result said of the thread's head (see `getHead`); without, the kept one stays.
+   */
+  setStatus(ref: ThreadRef, status: ThreadStatus, head?: ThreadHead): Promise<boolean>;
+  /** What the last execution that reached a result said of the thread's head; null when none did. */
+  getHead(ref: ThreadRef): Promise<ThreadHead | null>;
   /** Deletes the thread, its checkpoints, pending writes and lock (not its executions); false when absent. */
   delete(ref: ThreadRef): Promise<boolean>;
   /**
@@ -191,7 +207,11 @@ export interface FollowOptions {
 export interface EventLog {
   /** Appends to a running execution's log; null (nothing written) when it is unknown or has ended. */
   append(executionId: string, event: NewEvent): Promise<StoredEvent | null>;
-  /** Events with seq > `afterSeq` (SSE `Last-Event-ID`), oldest first; empty for another owner's execution. */
+  /**
+   * Events with seq > `afterSeq` (SSE `Last-Event-ID`), oldest first; empty for another owner's
+   * execution. At most `limit` (default 1000) events and about 4 MiB of event data (always at
+   * least one event): read again after the last seq for more.
+   */
   read(owner: string, executionId: string, afterSeq: number, options?: ListOptions): Promise<StoredEvent[]>;
   /**
    * Events with seq > `afterSeq` as they are appended, oldest first. Ends once the execution has
@@ -261,7 +281,35 @@ export interface WritesTarget {
   taskPath?: string;
 }
 
-export interface CheckpointListOptions {
+/** A checkpoint without its blob or writes: what the thread APIs show. */
+export interface CheckpointState {
+  checkpointNs: string;
+  checkpointId: string;
+  parentCheckpointId: string | null;
+  metadata: CheckpointMetadata;
+  /** The JSON view of the state given at `put`, or null. */
+  values: unknown;
+  createdAt: EpochMs;
+}
+
+export interface CheckpointWriteOptions {
+  /**
+   * Refuse the write (GBX_STORE_QUOTA_EXCEEDED, nothing written) when the thread's stored
+   * checkpoint bytes (blobs, metadata, values and pending writes) would pass this. Default: none.
+   */
+  maxThreadBytes?: number;
+}
+
+export interface CheckpointReadOptions {
+  /**
+   * Bytes (blobs and pending writes) one read may load. `getTuple` refuses a checkpoint over it
+   * (GBX_STORE_READ_TOO_LARGE); `list` stops before the tuple that would pass it, and refuses
+   * only when the first one alone does. Default: none.
+   */
+  maxBytes?: number;
+}
+
+export interface CheckpointListOptions extends CheckpointReadOptions {
   /** Only this namespace; default: every namespace (as LangGraph's `list` without `checkpoint_ns`). */
   checkpointNs?: string;
   /** Only checkpoints older than this id. */
@@ -272,18 +320,28 @@ export interface CheckpointListOptions {
 }
 
 export interface CheckpointStore {
-  /** The given checkpoint, or the newest of the namespace; null when there is none. */
-  getTuple(ref: ThreadRef, options?: { checkpointNs?: string; checkpointId?: string | null }): Promise<CheckpointTuple | null>;
+  /**
+   * The given checkpoint, or the namespace's head: the one the store wrote last (never the
+   * greatest id); null when there is none.
+   */
+  getTuple(ref: ThreadRef, options?: { checkpointNs?: string; checkpointId?: string | null } & CheckpointReadOptions): Promise<CheckpointTuple | null>;
+  /** The namespace's head (default the root) without its blob or writes; null when there is none. */
+  getHeadState(ref: ThreadRef, options?: { checkpointNs?: string }): Promise<CheckpointState | null>;
   /** Newest first. */
   list(ref: ThreadRef, options?: CheckpointListOptions): Promise<CheckpointTuple[]>;
-  /** Stores (or replaces) a checkpoint. */
-  put(ref: ThreadRef, checkpoint: NewCheckpoint): Promise<void>;
+  /**
+   * Stores a new checkpoint. Its id must sort after every id already in the thread's namespace
+   * (LangGraph's ids are time-ordered UUIDv6), else GBX_STORE_CHECKPOINT_NOT_NEWER and nothing is
+   * written: a checkpoint is never replaced, and a program cannot slip one in before the head.
+   * A time-travel fork's checkpoints are new, so they pass; their parent is older than the head.
+   */
+  put(ref: ThreadRef, checkpoint: NewCheckpoint, options?: CheckpointWriteOptions): Promise<void>;
   /**
    * Stores a task's writes against a checkpoint. Idempotent per (task, idx) as LangGraph's savers
    * are: a write with a negative idx (errors, interrupts, resumes, scheduled) replaces the
    * stored one; any other is kept as first written.
    */
-  putWrites(ref: ThreadRef, target: WritesTarget, writes: { idx: number; channel: string; value: TypedBlob }[]): Promise<void>;
+  putWrites(ref: ThreadRef, target: WritesTarget, writes: { idx: number; channel: string; value: TypedBlob }[], options?: CheckpointWriteOptions): Promise<void>;
   /** Deletes every checkpoint and write of the thread (LangGraph's `delete_thread`). */
   deleteThread(ref: ThreadRef): Promise<void>;
 }

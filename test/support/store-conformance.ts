@@ -17,10 +17,12 @@ import type { NewEvent, Store, StoredEvent, ThreadRef, TypedBlob } from "../../s
 const TIMEOUT = { timeout: 20_000 };
 
 let lastTicks = 0n;
+/** 1582-10-15 (UUID time's epoch) to 1970-01-01, in ms. */
+const GREGORIAN_MS = 12_219_292_800_000n;
 /** A LangGraph-style UUIDv6: its text sorts by creation time (LangGraph's checkpoint ids). */
-export function uuid6(): string {
-  // 100 ns ticks, kept strictly increasing within this process.
-  let ticks = BigInt(Date.now()) * 10_000n;
+export function uuid6(atMs: number = Date.now()): string {
+  // 100 ns ticks since 1582, kept strictly increasing within this process.
+  let ticks = (BigInt(atMs) + GREGORIAN_MS) * 10_000n;
   if (ticks <= lastTicks) ticks = lastTicks + 1n;
   lastTicks = ticks;
   const hex = ticks.toString(16).padStart(15, "0");
@@ -129,6 +131,19 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
         const listed = await store.threads.list(owner);
         assert.deepEqual(listed.map((t) => [t.threadId, t.status]), [[a.threadId, "interrupted"], [b.threadId, "busy"]]);
         assert.deepEqual((await store.threads.list(owner, { limit: 1 })).map((t) => t.threadId), [a.threadId]);
+      });
+
+      test("setStatus with a head keeps what the result said of it; without, the kept head stays", TIMEOUT, async () => {
+        const { ref, otherRef } = ids("head");
+        await store.threads.ensure({ ...ref, runtime: "python" });
+        assert.equal(await store.threads.getHead(ref), null);
+        const head = { checkpointId: uuid6(), next: ["human"], interrupts: [{ id: "i1", value: { question: "ok?" } }] };
+        assert.equal(await store.threads.setStatus(ref, "interrupted", head), true);
+        assert.deepEqual(await store.threads.getHead(ref), head);
+        assert.equal(await store.threads.setStatus(ref, "error"), true);
+        assert.deepEqual(await store.threads.getHead(ref), head, "a run without a result leaves the head it said");
+        assert.equal((await store.threads.get(ref))?.status, "error");
+        assert.equal(await store.threads.getHead(otherRef), null, "another owner's thread of the same id");
       });
 
       test("delete removes the thread with its checkpoints, writes and lock", TIMEOUT, async () => {
@@ -416,6 +431,19 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
         assert.deepEqual((await following).map((e) => e.seq), [1]);
       });
 
+      test("large events replay in bounded batches, each once, in order; read stops at its byte bound", TIMEOUT, async () => {
+        const { ref } = ids("follow-large");
+        const id = await running(ref);
+        const chunk = "x".repeat(512 * 1024);
+        for (let i = 0; i < 12; i++) await store.events.append(id, { type: "custom", data: { i, chunk } });
+        await store.executions.finish(id, { status: "success" });
+        const replayed = await collect(store.events.follow(ref.owner, id, 0));
+        assert.deepEqual(replayed.map((e) => (e.data as { i: number }).i), Array.from({ length: 12 }, (_, i) => i));
+        const first = await store.events.read(ref.owner, id, 0);
+        assert.ok(first.length >= 1 && first.length < 12, `one read holds a bounded slice, got ${first.length} of 12 events of 512 KiB`);
+        assert.deepEqual(first.map((e) => e.seq), Array.from({ length: first.length }, (_, i) => i + 1));
+      });
+
       test("a follow of many events delivers each once, in order", TIMEOUT, async () => {
         const { ref } = ids("follow-many");
         const id = await running(ref);
@@ -462,15 +490,76 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
         assert.equal(await store.checkpoints.getTuple(ref, { checkpointId: uuid6() }), null);
       });
 
-      test("put with an existing id replaces it", TIMEOUT, async () => {
-        const { ref } = ids("cp-replace");
-        const id = uuid6();
-        await store.checkpoints.put(ref, { checkpointId: id, checkpoint: blob("v1"), metadata: { v: 1 } });
-        await store.checkpoints.put(ref, { checkpointId: id, checkpoint: blob("v2"), metadata: { v: 2 } });
-        const listed = await store.checkpoints.list(ref);
-        assert.equal(listed.length, 1);
-        assert.equal(text(listed[0]?.checkpoint ?? blob("")), "v2");
-        assert.deepEqual(listed[0]?.metadata, { v: 2 });
+      test("put refuses an id that does not sort after every id of its namespace, and writes nothing", TIMEOUT, async () => {
+        const { ref } = ids("cp-order");
+        const [early, c1, c2] = [uuid6(), uuid6(), uuid6()];
+        await store.checkpoints.put(ref, { checkpointId: c1, checkpoint: blob("v1"), metadata: { v: 1 } });
+        await store.checkpoints.put(ref, { checkpointId: c2, parentCheckpointId: c1, checkpoint: blob("v2"), metadata: { v: 2 } });
+        // The same id again (no replacing), and one older than the head.
+        await rejectsWithCode(store.checkpoints.put(ref, { checkpointId: c2, checkpoint: blob("again"), metadata: {} }), "GBX_STORE_CHECKPOINT_NOT_NEWER");
+        await rejectsWithCode(store.checkpoints.put(ref, { checkpointId: early, checkpoint: blob("slipped in"), metadata: {} }), "GBX_STORE_CHECKPOINT_NOT_NEWER");
+        // An id between two stored ones is not new either (it would rewrite history).
+        await rejectsWithCode(store.checkpoints.put(ref, { checkpointId: `${c1}0`, checkpoint: blob("between"), metadata: {} }), "GBX_STORE_CHECKPOINT_NOT_NEWER");
+        assert.deepEqual((await store.checkpoints.list(ref)).map((c) => [c.checkpointId, text(c.checkpoint)]), [[c2, "v2"], [c1, "v1"]]);
+        // Time travel: a fork from c1 writes a new id whose parent is older than the head.
+        const fork = uuid6();
+        await store.checkpoints.put(ref, { checkpointId: fork, parentCheckpointId: c1, checkpoint: blob("fork"), metadata: {} });
+        assert.equal((await store.checkpoints.getTuple(ref))?.checkpointId, fork);
+        // Each namespace has its own order.
+        await store.checkpoints.put(ref, { checkpointNs: "sub:task", checkpointId: early, checkpoint: blob("sub"), metadata: {} });
+        assert.equal((await store.checkpoints.getTuple(ref, { checkpointNs: "sub:task" }))?.checkpointId, early);
+      });
+
+      test("the head is the checkpoint written last; getHeadState reads it without its blob", TIMEOUT, async () => {
+        const { ref, otherRef } = ids("cp-head");
+        assert.equal(await store.checkpoints.getHeadState(ref), null);
+        const [c1, c2] = [uuid6(), uuid6()];
+        await store.checkpoints.put(ref, { checkpointId: c1, checkpoint: blob("one"), metadata: { step: 0 }, values: { n: 1 } });
+        await store.checkpoints.put(ref, { checkpointNs: "sub:task", checkpointId: uuid6(), checkpoint: blob("sub"), metadata: {}, values: { sub: true } });
+        await store.checkpoints.put(ref, { checkpointId: c2, parentCheckpointId: c1, checkpoint: blob("two"), metadata: { step: 1 }, values: { n: 2 } });
+        const state = await store.checkpoints.getHeadState(ref);
+        assert.deepEqual({ ...state, createdAt: 0 }, { checkpointNs: "", checkpointId: c2, parentCheckpointId: c1, metadata: { step: 1 }, values: { n: 2 }, createdAt: 0 });
+        assert.equal((await store.checkpoints.getHeadState(ref, { checkpointNs: "sub:task" }))?.values && true, true);
+        assert.equal(await store.checkpoints.getHeadState(otherRef), null);
+      });
+
+      test("maxThreadBytes: a write that would pass the thread's quota is refused whole; deleteThread frees it", TIMEOUT, async () => {
+        const { ref } = ids("cp-quota");
+        const max = { maxThreadBytes: 1000 };
+        const big = (n: number): TypedBlob => ({ type: "msgpack", bytes: new Uint8Array(n) });
+        const c1 = uuid6();
+        await store.checkpoints.put(ref, { checkpointId: c1, checkpoint: big(400), metadata: {} }, max); // 400 + "{}"
+        await store.checkpoints.putWrites(ref, { checkpointId: c1, taskId: "t" }, [{ idx: 0, channel: "a", value: big(300) }], max);
+        await rejectsWithCode(
+          store.checkpoints.putWrites(ref, { checkpointId: c1, taskId: "t" }, [{ idx: 1, channel: "a", value: big(100) }, { idx: 2, channel: "b", value: big(250) }], max),
+          "GBX_STORE_QUOTA_EXCEEDED",
+        );
+        assert.equal((await store.checkpoints.getTuple(ref))?.pendingWrites.length, 1, "nothing of the refused writes was kept");
+        await rejectsWithCode(store.checkpoints.put(ref, { checkpointId: uuid6(), checkpoint: big(299), metadata: {} }, max), "GBX_STORE_QUOTA_EXCEEDED");
+        // A write kept as first written adds nothing; a replaced special write counts its new size only.
+        await store.checkpoints.putWrites(ref, { checkpointId: c1, taskId: "t" }, [{ idx: 0, channel: "a", value: big(300) }], max);
+        await store.checkpoints.putWrites(ref, { checkpointId: c1, taskId: "t" }, [{ idx: -1, channel: "__error__", value: big(200) }], max);
+        await store.checkpoints.putWrites(ref, { checkpointId: c1, taskId: "t" }, [{ idx: -1, channel: "__error__", value: big(250) }], max);
+        await rejectsWithCode(store.checkpoints.putWrites(ref, { checkpointId: c1, taskId: "t" }, [{ idx: -1, channel: "__error__", value: big(300) }], max), "GBX_STORE_QUOTA_EXCEEDED");
+        await store.checkpoints.deleteThread(ref);
+        await store.checkpoints.put(ref, { checkpointId: uuid6(), checkpoint: big(900), metadata: {} }, max);
+      });
+
+      test("maxBytes bounds a read: getTuple refuses a larger checkpoint, list stops before the one that would pass it", TIMEOUT, async () => {
+        const { ref } = ids("cp-read");
+        const made: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          const id = uuid6();
+          await store.checkpoints.put(ref, { checkpointId: id, checkpoint: { type: "msgpack", bytes: new Uint8Array(100) }, metadata: {} });
+          made.push(id);
+        }
+        await store.checkpoints.putWrites(ref, { checkpointId: made[3] as string, taskId: "t" }, [{ idx: 0, channel: "c", value: { type: "msgpack", bytes: new Uint8Array(100) } }]);
+        // Each costs its blob and metadata ("{}"); the newest also its write.
+        assert.equal((await store.checkpoints.getTuple(ref, { maxBytes: 202 }))?.checkpointId, made[3]);
+        await rejectsWithCode(store.checkpoints.getTuple(ref, { maxBytes: 201 }), "GBX_STORE_READ_TOO_LARGE");
+        assert.deepEqual((await store.checkpoints.list(ref, { maxBytes: 202 + 102 + 101 })).map((c) => c.checkpointId), [made[3], made[2]]);
+        assert.deepEqual((await store.checkpoints.list(ref, { before: made[3], maxBytes: 102 * 3 })).map((c) => c.checkpointId), [made[2], made[1], made[0]]);
+        await rejectsWithCode(store.checkpoints.list(ref, { maxBytes: 150 }), "GBX_STORE_READ_TOO_LARGE");
       });
 
       test("list: newest first, with before, limit and a metadata filter", TIMEOUT, async () => {

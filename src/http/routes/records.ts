@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 
 import type { Config } from "../../config/index.ts";
 import type { Engine } from "../../engine/engine.ts";
-import type { ExecutionOutcome, ExecutionSuccess } from "../../engine/types.ts";
+import type { ExecutionOutcome } from "../../engine/types.ts";
 import { GraphboxError } from "../../errors.ts";
 import type { ExecutionRecord, Store } from "../../store/types.ts";
 import { COMMON_ERRORS, described, errorResponses } from "../openapi.ts";
@@ -69,24 +69,19 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
     server.get<IdParams>(`${prefix}/threads/:id/state`, { schema: schemas.state }, async (request) => {
       const owner = ownerOf(request);
       const thread = await threadOf(owner, request.params.id);
-      // The state as the last execution that reached a result left it.
-      const executions = await store.executions.list(owner, { threadId: thread.threadId, limit: 50 });
-      let result: ExecutionSuccess["result"] | null = null;
-      for (const execution of executions) {
-        const outcome = execution.result as ExecutionOutcome | null;
-        if (outcome && outcome.status !== "error") {
-          result = outcome.result;
-          break;
-        }
-      }
+      // The root namespace's head (what the engine wrote last, values without the blob), and what
+      // the last result said it waits for, while that result's checkpoint is still the head.
+      const head = await store.checkpoints.getHeadState(thread);
+      const said = head ? await store.threads.getHead(thread) : null;
+      const current = said !== null && said.checkpointId === head?.checkpointId ? said : null;
       return {
         thread_id: thread.threadId,
         runtime: thread.runtime,
         status: thread.status,
-        values: result?.state ?? {},
-        next: result?.metadata.next ?? [],
-        interrupts: result?.metadata.interrupts ?? [],
-        checkpoint_id: result?.metadata.checkpoint_id ?? null,
+        values: head?.values ?? {},
+        next: current?.next ?? [],
+        interrupts: current?.interrupts ?? [],
+        checkpoint_id: head?.checkpointId ?? null,
         updated_at: new Date(thread.updatedAt).toISOString(),
       };
     });

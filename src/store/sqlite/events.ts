@@ -1,5 +1,5 @@
 /** Each execution's event log, in SQLite: seq numbers come from the execution's row. */
-import { followEvents } from "../follow.ts";
+import { followEvents, type BatchLimits, type EventBatch } from "../follow.ts";
 import type { EventLog, FollowOptions, ListOptions, NewEvent, StoredEvent } from "../types.ts";
 import { limitOf, nonNegativeInteger, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
@@ -9,6 +9,7 @@ interface EventRow {
   type: string;
   data: string;
   created_at: number;
+  bytes: number;
 }
 
 const toEvent = (executionId: string, row: EventRow): StoredEvent => ({
@@ -20,7 +21,21 @@ const toEvent = (executionId: string, row: EventRow): StoredEvent => ({
 });
 
 const READ_LIMIT = 1000;
+/** `read` (not a follow) is bounded the same way: at most this many bytes of event data, past the first event. */
+const READ_BYTES = 4 * 1024 * 1024;
 
+/** Rows one at a time until a limit: a batch never holds more than `limits.bytes` plus one event. */
+function collect(executionId: string, rows: Iterable<EventRow>, limits: BatchLimits): EventBatch {
+  const events: StoredEvent[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    events.push(toEvent(executionId, row));
+    bytes += row.bytes;
+    // Leaving the loop early finalizes the statement: the rows after it are never read.
+    if (events.length >= limits.count || bytes >= limits.bytes) return { events, more: true };
+  }
+  return { events, more: false };
+}
 export class SqliteEventLog implements EventLog {
   private readonly nextSeq;
   private readonly insert;
@@ -39,10 +54,10 @@ export class SqliteEventLog implements EventLog {
       "INSERT INTO execution_events (execution_id, seq, type, data, created_at) VALUES (?, ?, ?, ?, ?)",
     );
     this.selectAfter = db.prepare<[string, number, number], EventRow>(
-      "SELECT seq, type, data, created_at FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT seq, type, data, created_at, length(CAST(data AS BLOB)) AS bytes FROM execution_events WHERE execution_id = ? AND seq > ? ORDER BY seq LIMIT ?",
     );
     this.selectOwnedAfter = db.prepare<[string, string, number, number], EventRow>(
-      `SELECT e.seq, e.type, e.data, e.created_at FROM execution_events e JOIN executions x ON x.id = e.execution_id
+      `SELECT e.seq, e.type, e.data, e.created_at, length(CAST(e.data AS BLOB)) AS bytes FROM execution_events e JOIN executions x ON x.id = e.execution_id
        WHERE e.execution_id = ? AND x.owner = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`,
     );
     this.selectStatus = db.prepare<[string, string], { status: string }>("SELECT status FROM executions WHERE id = ? AND owner = ?");
@@ -68,7 +83,8 @@ export class SqliteEventLog implements EventLog {
   async read(owner: string, executionId: string, afterSeq: number, options?: ListOptions): Promise<StoredEvent[]> {
     this.ctx.assertOpen();
     nonNegativeInteger("afterSeq", afterSeq);
-    return this.selectOwnedAfter.all(executionId, owner, afterSeq, limitOf(options, READ_LIMIT)).map((row) => toEvent(executionId, row));
+    const count = limitOf(options, READ_LIMIT);
+    return collect(executionId, this.selectOwnedAfter.iterate(executionId, owner, afterSeq, count), { count, bytes: READ_BYTES }).events;
   }
 
   async *follow(owner: string, executionId: string, afterSeq: number, options: FollowOptions = {}): AsyncGenerator<StoredEvent, void, undefined> {
@@ -83,7 +99,8 @@ export class SqliteEventLog implements EventLog {
         notifier: ctx.notifier,
         pollIntervalMs: ctx.pollIntervalMs,
         signal,
-        read: async (after, limit) => (ctx.closed.aborted ? [] : this.selectAfter.all(executionId, after, limit).map((row) => toEvent(executionId, row))),
+        read: async (after, limits) =>
+          ctx.closed.aborted ? { events: [], more: false } : collect(executionId, this.selectAfter.iterate(executionId, after, limits.count), limits),
         isRunning: async () => !ctx.closed.aborted && this.selectStatus.get(executionId, owner)?.status === "running",
       },
       afterSeq,

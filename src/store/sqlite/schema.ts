@@ -91,6 +91,31 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
   );
   `,
+  // 2: checkpoints carry the engine's write order (a thread's head is what was written last, not
+  // the greatest id a program chose), each thread counts its checkpoint bytes (the per-thread
+  // quota), and a thread keeps what its last result said of its head (next, interrupts).
+  `
+  ALTER TABLE checkpoints ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+  -- Rows written before this migration keep their insertion order.
+  UPDATE checkpoints SET seq = rowid;
+  CREATE INDEX checkpoints_by_seq ON checkpoints (owner, thread_id, checkpoint_ns, seq);
+
+  CREATE TABLE checkpoint_threads (
+    owner      TEXT NOT NULL,
+    thread_id  TEXT NOT NULL,
+    last_seq   INTEGER NOT NULL,
+    bytes      INTEGER NOT NULL,
+    PRIMARY KEY (owner, thread_id)
+  );
+  INSERT INTO checkpoint_threads (owner, thread_id, last_seq, bytes)
+    SELECT owner, thread_id, MAX(seq), SUM(size) FROM (
+      SELECT owner, thread_id, seq, length(checkpoint) + length(CAST(metadata AS BLOB)) + COALESCE(length(CAST(state_json AS BLOB)), 0) AS size FROM checkpoints
+      UNION ALL
+      SELECT owner, thread_id, 0, length(value) FROM checkpoint_writes
+    ) GROUP BY owner, thread_id;
+
+  ALTER TABLE threads ADD COLUMN head_json TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

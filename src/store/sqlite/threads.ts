@@ -1,6 +1,6 @@
 /** Threads and their run locks, in SQLite. */
-import type { ListOptions, LockAttempt, NewThread, RuntimeName, ThreadRecord, ThreadRef, ThreadStatus, ThreadStore } from "../types.ts";
-import { limitOf, positiveInteger } from "../validate.ts";
+import type { ListOptions, LockAttempt, NewThread, RuntimeName, ThreadHead, ThreadRecord, ThreadRef, ThreadStatus, ThreadStore } from "../types.ts";
+import { limitOf, positiveInteger, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 
 interface ThreadRow {
@@ -26,6 +26,9 @@ export class SqliteThreadStore implements ThreadStore {
   private readonly select;
   private readonly selectByOwner;
   private readonly updateStatus;
+  private readonly updateStatusAndHead;
+  private readonly selectHead;
+  private readonly deleteUsage;
   private readonly deleteThread;
   private readonly deleteLock;
   private readonly deleteCheckpoints;
@@ -39,9 +42,16 @@ export class SqliteThreadStore implements ThreadStore {
     this.insert = db.prepare<[string, string, string, string, number, number]>(
       "INSERT INTO threads (owner, thread_id, runtime, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (owner, thread_id) DO NOTHING",
     );
-    this.select = db.prepare<[string, string], ThreadRow>("SELECT * FROM threads WHERE owner = ? AND thread_id = ?");
-    this.selectByOwner = db.prepare<[string, number], ThreadRow>("SELECT * FROM threads WHERE owner = ? ORDER BY updated_at DESC, thread_id LIMIT ?");
+    // The head (a result's next and interrupts) is read only by getHead: lists stay light.
+    const columns = "owner, thread_id, runtime, status, created_at, updated_at";
+    this.select = db.prepare<[string, string], ThreadRow>(`SELECT ${columns} FROM threads WHERE owner = ? AND thread_id = ?`);
+    this.selectByOwner = db.prepare<[string, number], ThreadRow>(`SELECT ${columns} FROM threads WHERE owner = ? ORDER BY updated_at DESC, thread_id LIMIT ?`);
     this.updateStatus = db.prepare<[string, number, string, string]>("UPDATE threads SET status = ?, updated_at = ? WHERE owner = ? AND thread_id = ?");
+    this.updateStatusAndHead = db.prepare<[string, number, string, string, string]>(
+      "UPDATE threads SET status = ?, updated_at = ?, head_json = ? WHERE owner = ? AND thread_id = ?",
+    );
+    this.selectHead = db.prepare<[string, string], { head_json: string | null }>("SELECT head_json FROM threads WHERE owner = ? AND thread_id = ?");
+    this.deleteUsage = db.prepare<[string, string]>("DELETE FROM checkpoint_threads WHERE owner = ? AND thread_id = ?");
     this.deleteThread = db.prepare<[string, string]>("DELETE FROM threads WHERE owner = ? AND thread_id = ?");
     this.deleteLock = db.prepare<[string, string]>("DELETE FROM thread_locks WHERE owner = ? AND thread_id = ?");
     this.deleteCheckpoints = db.prepare<[string, string]>("DELETE FROM checkpoints WHERE owner = ? AND thread_id = ?");
@@ -82,9 +92,24 @@ export class SqliteThreadStore implements ThreadStore {
     return this.selectByOwner.all(owner, limitOf(options)).map(toThread);
   }
 
-  async setStatus(ref: ThreadRef, status: ThreadStatus): Promise<boolean> {
+  async setStatus(ref: ThreadRef, status: ThreadStatus, head?: ThreadHead): Promise<boolean> {
     this.ctx.assertOpen();
-    return this.updateStatus.run(status, this.ctx.now(), ref.owner, ref.threadId).changes === 1;
+    const now = this.ctx.now();
+    if (head === undefined) return this.updateStatus.run(status, now, ref.owner, ref.threadId).changes === 1;
+    const json = toJson("thread head", { checkpointId: head.checkpointId, next: head.next, interrupts: head.interrupts });
+    return this.updateStatusAndHead.run(status, now, json, ref.owner, ref.threadId).changes === 1;
+  }
+
+  async getHead(ref: ThreadRef): Promise<ThreadHead | null> {
+    this.ctx.assertOpen();
+    const json = this.selectHead.get(ref.owner, ref.threadId)?.head_json ?? null;
+    if (json === null) return null;
+    const head = JSON.parse(json) as Partial<ThreadHead>;
+    return {
+      checkpointId: typeof head.checkpointId === "string" ? head.checkpointId : null,
+      next: Array.isArray(head.next) ? head.next.filter((n): n is string => typeof n === "string") : [],
+      interrupts: Array.isArray(head.interrupts) ? head.interrupts : [],
+    };
   }
 
   async delete(ref: ThreadRef): Promise<boolean> {
@@ -93,6 +118,7 @@ export class SqliteThreadStore implements ThreadStore {
       .transaction(() => {
         this.deleteWrites.run(ref.owner, ref.threadId);
         this.deleteCheckpoints.run(ref.owner, ref.threadId);
+        this.deleteUsage.run(ref.owner, ref.threadId);
         this.deleteLock.run(ref.owner, ref.threadId);
         return this.deleteThread.run(ref.owner, ref.threadId).changes === 1;
       })

@@ -15,7 +15,8 @@ const b64 = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLen
 /** The channels a user thinks of as state (LangGraph's internal branch/trigger channels left out). */
 function stateView(checkpoint) {
   const values = checkpoint.channel_values ?? {};
-  const visible = Object.entries(values).filter(([key]) => !key.startsWith("branch:") && !key.startsWith("__"));
+  // A root-channel graph keeps its whole state in "__root__", shown as the result shows it.
+  const visible = Object.entries(values).filter(([key]) => key === "__root__" || !(key.startsWith("branch:") || key.startsWith("__")));
   return toJson(Object.fromEntries(visible));
 }
 
@@ -54,21 +55,30 @@ export class EngineCheckpointSaver extends BaseCheckpointSaver {
   async *list(config, options = {}) {
     const c = config?.configurable ?? {};
     const { before, limit, filter } = options;
-    const rows = this.call("list", {
-      thread_id: c.thread_id ?? null,
-      checkpoint_ns: c.checkpoint_ns ?? null,
-      checkpoint_id: (config && getCheckpointId(config)) || null,
-      before: before?.configurable?.checkpoint_id ?? null,
-      // A metadata filter is applied here, so the engine must not cut the list short first.
-      limit: filter ? null : (limit ?? null),
-    });
+    const checkpointId = (config && getCheckpointId(config)) || null;
+    let cursor = before?.configurable?.checkpoint_id ?? null;
     let produced = 0;
-    for (const row of rows ?? []) {
-      const item = await this.tuple(row);
-      if (filter && !Object.entries(filter).every(([key, value]) => item.metadata?.[key] === value)) continue;
-      yield item;
-      produced += 1;
-      if (limit !== undefined && produced >= limit) return;
+    // The engine answers a page at a time (GRAPHBOX_CHECKPOINT_LIST_LIMIT, and a byte bound):
+    // ask again from the last id until a page comes back empty.
+    for (;;) {
+      const rows = this.call("list", {
+        thread_id: c.thread_id ?? null,
+        checkpoint_ns: c.checkpoint_ns ?? null,
+        checkpoint_id: checkpointId,
+        before: cursor,
+        // A metadata filter is applied here, so the engine must not cut the list short first.
+        limit: filter || limit === undefined ? null : limit - produced,
+      });
+      if (!rows || rows.length === 0) return;
+      for (const row of rows) {
+        const item = await this.tuple(row);
+        if (filter && !Object.entries(filter).every(([key, value]) => item.metadata?.[key] === value)) continue;
+        yield item;
+        produced += 1;
+        if (limit !== undefined && produced >= limit) return;
+      }
+      if (checkpointId !== null) return;
+      cursor = rows[rows.length - 1].checkpoint_id;
     }
   }
 

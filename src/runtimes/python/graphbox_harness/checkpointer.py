@@ -21,8 +21,8 @@ from langgraph.checkpoint.base import (
     get_checkpoint_id,
     get_serializable_checkpoint_metadata,
 )
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
+from .serde import GraphboxSerializer
 from .serialize import to_json
 
 
@@ -33,14 +33,15 @@ def _b64(data: bytes) -> str:
 def _state_view(checkpoint: Checkpoint) -> dict:
     """The channels a user thinks of as state (LangGraph's internal branch/trigger channels left out)."""
     values = checkpoint.get("channel_values", {})
-    return to_json({k: v for k, v in values.items() if not k.startswith("branch:") and not k.startswith("__")})
+    # A root-channel graph keeps its whole state in "__root__", shown as the result shows it.
+    return to_json({k: v for k, v in values.items() if k == "__root__" or not (k.startswith("branch:") or k.startswith("__"))})
 
 
 class EngineCheckpointSaver(BaseCheckpointSaver[str]):
     def __init__(self, channel):
-        # pickle_fallback keeps values msgpack refuses (a bare object() in state) from failing the
-        # run; only this thread's own data is ever read back, inside this thread's own sandbox.
-        super().__init__(serde=JsonPlusSerializer(pickle_fallback=True))
+        # No pickle, and msgpack rebuilds data classes only: a checkpoint outlives its run, and the
+        # next run on the thread loads it (see serde.py).
+        super().__init__(serde=GraphboxSerializer())
         self._channel = channel
 
     def _call(self, op: str, **args):
@@ -69,22 +70,31 @@ class EngineCheckpointSaver(BaseCheckpointSaver[str]):
     def list(self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
              before: RunnableConfig | None = None, limit: int | None = None) -> Iterator[CheckpointTuple]:
         c = (config or {}).get("configurable", {})
-        rows = self._call(
-            "list", thread_id=c.get("thread_id"), checkpoint_ns=c.get("checkpoint_ns"),
-            checkpoint_id=get_checkpoint_id(config) if config else None,
-            before=get_checkpoint_id(before) if before else None,
-            # A metadata filter is applied here, so the engine must not cut the list short first.
-            limit=None if filter else limit,
-        )
+        checkpoint_id = get_checkpoint_id(config) if config else None
+        cursor = get_checkpoint_id(before) if before else None
         produced = 0
-        for row in rows:
-            item = self._tuple(row)
-            if filter and not all(item.metadata.get(k) == v for k, v in filter.items()):
-                continue
-            yield item
-            produced += 1
-            if limit is not None and produced >= limit:
+        # The engine answers a page at a time (GRAPHBOX_CHECKPOINT_LIST_LIMIT, and a byte bound):
+        # ask again from the last id until a page comes back empty.
+        while True:
+            rows = self._call(
+                "list", thread_id=c.get("thread_id"), checkpoint_ns=c.get("checkpoint_ns"),
+                checkpoint_id=checkpoint_id, before=cursor,
+                # A metadata filter is applied here, so the engine must not cut the list short first.
+                limit=None if filter or limit is None else limit - produced,
+            )
+            if not rows:
                 return
+            for row in rows:
+                item = self._tuple(row)
+                if filter and not all(item.metadata.get(k) == v for k, v in filter.items()):
+                    continue
+                yield item
+                produced += 1
+                if limit is not None and produced >= limit:
+                    return
+            if checkpoint_id is not None:
+                return
+            cursor = rows[-1]["checkpoint_id"]
 
     def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
             new_versions: ChannelVersions) -> RunnableConfig:
