@@ -4,9 +4,11 @@
  * engine in-process), against the bound docs/security.md gives.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { test } from "node:test";
 
 import { engineWithLlm } from "./support/engine.ts";
+import { readSse } from "./support/sse.ts";
 
 const ctx = engineWithLlm();
 const MIB = 1024 * 1024;
@@ -78,4 +80,52 @@ app = g.compile()
   process.stdout.write(`# engine RSS growth during the flood: ${growthMb.toFixed(0)} MB\n`);
   const next = await ctx.engine.post("/execute-langgraph", { code: big, language: "python", inputs: {}, config: { thread_id: thread } });
   assert.equal(next.body["status"], "success");
+});
+
+test("40 custom events of 8 MiB: the run ends at GRAPHBOX_MAX_EVENT_BYTES, the engine's memory stays bounded", async () => {
+  const code = `from typing import TypedDict
+from langgraph.graph import StateGraph, START, END
+from langgraph.config import get_stream_writer
+
+class State(TypedDict, total=False):
+    out: str
+
+def work(state):
+    w = get_stream_writer()
+    for i in range(40):
+        w("e" * (8 * 1024 * 1024))
+    return {}
+
+g = StateGraph(State)
+g.add_node("work", work)
+g.add_edge(START, "work")
+g.add_edge("work", END)
+app = g.compile()
+`;
+  // Streamed to a client in another process, so the growth measured is the engine's alone.
+  const client = `
+    const r = await fetch(process.argv[1], { method: "POST", headers: { "content-type": "application/json" }, body: process.argv[2] });
+    let kept = "";
+    for await (const chunk of r.body) kept = (kept + Buffer.from(chunk).toString("latin1")).slice(-65536);
+    process.stdout.write(kept);`;
+  const { value: tail, growthMb } = await peakGrowth(
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const body = JSON.stringify({ code, language: "python", inputs: {} });
+        const reader = spawn(process.execPath, ["--input-type=module", "-e", client, `${ctx.engine.url}/execute-langgraph/stream`, body]);
+        let out = "";
+        reader.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("latin1")));
+        reader.on("error", reject);
+        reader.on("close", () => resolve(out));
+      }),
+  );
+  const terminal = JSON.parse(tail.trim().split("\n").at(-1)!.replace(/^data: /, "")) as Record<string, unknown>;
+  assert.equal(terminal["error_type"], "output_limit");
+  assert.match(String(terminal["error"]), /GRAPHBOX_MAX_EVENT_BYTES \(67108864 bytes\)/);
+  const replay = await readSse(`${ctx.engine.url}/executions/${String(terminal["execution_id"])}/stream`, { method: "GET" });
+  assert.ok(replay.events.filter((e) => e.event === "custom").length <= 8, "no more than the quota is stored");
+  process.stdout.write(`# engine RSS growth during 40 x 8 MiB events: ${growthMb.toFixed(0)} MB\n`);
+  // Each 8 MiB event is held a few times over while it is parsed, stored and written (frame, text, JSON,
+  // socket buffer), and the allocator keeps freed pages for a while: 130-210 MB were seen.
+  assert.ok(growthMb < 300, `engine RSS grew by ${growthMb.toFixed(0)} MB`);
 });

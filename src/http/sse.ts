@@ -35,8 +35,12 @@ export class SseStream {
    */
   send(event: StoredEvent): void {
     if (this.closed) return;
-    if (!EVENT_NAMES.has(event.type) || !Number.isSafeInteger(event.seq)) throw new Error(`refusing to stream an event named ${JSON.stringify(event.type).slice(0, 64)}`);
-    this.raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`);
+    if (!EVENT_NAMES.has(event.type) || !Number.isSafeInteger(event.seq) || /[\r\n]/.test(event.json)) {
+      throw new Error(`refusing to stream event ${event.seq} (${JSON.stringify(event.type).slice(0, 64)}): not an event of the engine's in one line of JSON`);
+    }
+    this.raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: `);
+    this.raw.write(event.json);
+    this.raw.write("\n\n");
     this.keepAlive.refresh();
   }
 

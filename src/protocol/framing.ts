@@ -22,23 +22,47 @@ export class FrameTooLargeError extends Error {
 /**
  * Splits a byte stream into frame payloads. `push` returns the complete payloads found so far.
  * Throws FrameTooLargeError as soon as a header announces a frame over `maxFrameBytes`,
- * before buffering it, so a hostile sender cannot make the engine hold a huge frame.
+ * before buffering it, so a hostile sender cannot make the engine hold a huge frame. Chunks of
+ * a frame are kept as they come and joined once, when the frame is whole: joining on every
+ * chunk would copy a 16 MiB frame's bytes some 250 times over.
  */
 export class FrameDecoder {
-  private buffered: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** The size the current frame's header announced, once its header is in. */
+  private wanted: number | null = null;
 
   constructor(private readonly maxFrameBytes: number) {}
 
   push(chunk: Buffer): Buffer[] {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
     const frames: Buffer[] = [];
-    while (this.buffered.length >= FRAME_HEADER_BYTES) {
-      const size = this.buffered.readUInt32BE(0);
-      if (size > this.maxFrameBytes) throw new FrameTooLargeError(size, this.maxFrameBytes);
-      if (this.buffered.length < FRAME_HEADER_BYTES + size) break;
-      frames.push(this.buffered.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + size));
-      this.buffered = this.buffered.subarray(FRAME_HEADER_BYTES + size);
+    for (;;) {
+      if (this.wanted === null) {
+        if (this.buffered < FRAME_HEADER_BYTES) break;
+        const size = this.peekHeader();
+        if (size > this.maxFrameBytes) throw new FrameTooLargeError(size, this.maxFrameBytes);
+        this.wanted = size;
+      }
+      if (this.buffered < FRAME_HEADER_BYTES + this.wanted) break;
+      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+      const end = FRAME_HEADER_BYTES + this.wanted;
+      frames.push(all.subarray(FRAME_HEADER_BYTES, end));
+      const rest = all.subarray(end);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.wanted = null;
     }
     return frames;
+  }
+
+  /** The 4-byte header at the front, which may be split across chunks. */
+  private peekHeader(): number {
+    const first = this.chunks[0]!;
+    if (first.length >= FRAME_HEADER_BYTES) return first.readUInt32BE(0);
+    const joined = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [joined];
+    return joined.readUInt32BE(0);
   }
 }

@@ -197,6 +197,8 @@ export interface StoredEvent extends NewEvent {
   /** 1, 2, 3... within its execution: the SSE `id:`. */
   seq: number;
   createdAt: EpochMs;
+  /** `data` as the JSON text the store holds: streamed as it is, never serialised again. */
+  json: string;
 }
 
 export interface FollowOptions {

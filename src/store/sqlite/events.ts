@@ -18,6 +18,7 @@ const toEvent = (executionId: string, row: EventRow): StoredEvent => ({
   type: row.type,
   data: JSON.parse(row.data) as unknown,
   createdAt: row.created_at,
+  json: row.data,
 });
 
 const READ_LIMIT = 1000;
@@ -70,7 +71,8 @@ export class SqliteEventLog implements EventLog {
     if (!row) return null;
     const createdAt = this.ctx.now();
     this.insert.run(executionId, row.last_seq, event.type, data, createdAt);
-    return { executionId, seq: row.last_seq, type: event.type, data: JSON.parse(data) as unknown, createdAt };
+    // The caller's data, not a parse of the text: an event can be megabytes, and it is read back as text.
+    return { executionId, seq: row.last_seq, type: event.type, data: event.data, createdAt, json: data };
   }
 
   async append(executionId: string, event: NewEvent): Promise<StoredEvent | null> {
