@@ -6,9 +6,11 @@ import type { FastifyInstance } from "fastify";
 import { ERRORS, type ErrorCode } from "../errors.ts";
 
 // additionalProperties: Fastify serializes with these schemas, and must not drop a field.
+// required: the fuzz run (test/fuzz-http.test.ts) checks every error answer against it.
 const envelope = {
   type: "object",
   additionalProperties: true,
+  required: ["status", "error", "error_type", "code"],
   properties: {
     status: { type: "string", enum: ["error"] },
     error: { type: "string" },
@@ -33,6 +35,32 @@ export function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
 
 /** A 200 answer described in words; its shape is the contract's (CONTRACT.md). */
 export const described = (description: string) => ({ 200: { description, type: "object", additionalProperties: true } });
+
+/** The names a stream's `event:` lines may carry: the engine's own, never a program's. */
+export const STREAM_EVENT_NAMES = ["metadata", "node_start", "update", "node_end", "token", "custom", "interrupt", "complete", "error"] as const;
+
+/**
+ * A 200 answered as Server-Sent Events. OpenAPI 3.0 has `schema` describe one event as a
+ * client parses it (what the fuzz run checks each event against).
+ */
+export const eventStream = (description: string) => ({
+  200: {
+    description,
+    content: {
+      "text/event-stream": {
+        schema: {
+          type: "object",
+          required: ["id", "event", "data"],
+          properties: {
+            id: { type: "string", pattern: "^[1-9][0-9]*$", description: "1, 2, 3... within the execution (Last-Event-ID)" },
+            event: { type: "string", enum: [...STREAM_EVENT_NAMES] },
+            data: { type: "string", description: "JSON whose `type` is the event name" },
+          },
+        },
+      },
+    },
+  },
+});
 
 /** Codes every authenticated route can answer. */
 export const COMMON_ERRORS: ErrorCode[] = ["GBX_ERR_UNAUTHENTICATED", "GBX_ERR_SHUTTING_DOWN", "GBX_ERR_INTERNAL"];
