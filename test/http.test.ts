@@ -20,6 +20,7 @@ async function expectInvalid(body: unknown, status: number, message: RegExp, pat
 test("invalid JSON", () => expectInvalid('{"code": ', 400, /not valid JSON/));
 test("missing code", () => expectInvalid({ inputs: {} }, 400, /`code` is required/));
 test("empty code", () => expectInvalid({ code: "   \n" }, 400, /`code` must not be empty/));
+test("code of length zero", () => expectInvalid({ code: "" }, 400, /`code` must not be empty/));
 test("code of the wrong type is not coerced", () => expectInvalid({ code: 123 }, 400, /`code` must be string/));
 test("unknown language", () => expectInvalid({ code: PYTHON_OK, language: "ruby" }, 400, /`language` must be one of python, javascript, typescript/));
 test("wrong type deep in config", () => expectInvalid({ code: PYTHON_OK, config: { debug: "yes" } }, 400, /`config.debug` must be boolean/));
@@ -58,4 +59,27 @@ test("language is detected when absent and the engine still runs after bad reque
 test("health and readiness", async () => {
   assert.deepEqual(await (await fetch(`${engine.url}/health`)).json(), { status: "ok" });
   assert.equal(((await (await fetch(`${engine.url}/ready`)).json()) as Record<string, unknown>)["status"], "ready");
+});
+
+test("query values are text: ?limit on a thread's history and ?last_event_id on a stream are read as numbers", async () => {
+  const { body } = await engine.post("/execute-langgraph", { code: PYTHON_OK, inputs: {}, config: { thread_id: "query-values" } });
+  assert.equal(body["status"], "success", JSON.stringify(body));
+  const history = async (query: string) => {
+    const response = await fetch(`${engine.url}/threads/query-values/history${query}`);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  assert.ok(((await history("")).body["checkpoints"] as unknown[]).length > 1);
+  assert.equal(((await history("?limit=1")).body["checkpoints"] as unknown[]).length, 1);
+  for (const bad of ["0", "1001", "1.5", "x"]) {
+    const answer = await history(`?limit=${bad}`);
+    assert.equal(answer.status, 400, bad);
+    assert.match(String(answer.body["error"]), /`limit` must match/);
+  }
+  const executionId = (body["result"] as { metadata: { execution_id: string } }).metadata.execution_id;
+  const replay = await fetch(`${engine.url}/executions/${executionId}/stream?last_event_id=1`);
+  assert.equal(replay.status, 200);
+  assert.doesNotMatch(await replay.text(), /^id: 1$/m);
+  const refused = await fetch(`${engine.url}/executions/${executionId}/stream`, { headers: { "last-event-id": "one" } });
+  assert.equal(refused.status, 400);
+  assert.match(String(((await refused.json()) as Record<string, unknown>)["error"]), /`last-event-id` must match/);
 });

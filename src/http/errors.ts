@@ -28,6 +28,10 @@ export function describeValidation(issue: ValidationIssue): string {
       return `${prefix} must be ${String(issue.params["type"]).replace(",", " or ")}`;
     case "enum":
       return `${prefix} must be one of ${(issue.params["allowedValues"] as unknown[]).join(", ")}`;
+    case "minLength":
+      return issue.params["limit"] === 1 ? `${prefix} must not be empty` : `${prefix} must be at least ${String(issue.params["limit"])} characters`;
+    case "pattern":
+      return `${prefix} must match ${String(issue.params["pattern"])}`;
     case "anyOf":
       return `${prefix} must be a node name or {"node": "<name>", "when": "before" | "after"}`;
     default:

@@ -6,7 +6,7 @@ import type { Engine } from "../../engine/engine.ts";
 import type { ExecutionOutcome, ExecutionSuccess } from "../../engine/types.ts";
 import { GraphboxError } from "../../errors.ts";
 import type { ExecutionRecord, Store } from "../../store/types.ts";
-import { COMMON_ERRORS, described, errorResponses } from "../openapi.ts";
+import { COMMON_ERRORS, described, errorResponses, eventStream } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { SseStream } from "../sse.ts";
 
@@ -21,7 +21,15 @@ const schemas = {
     tags: ["threads"],
     summary: "A thread's checkpoints, newest first (use a checkpoint_id with config.checkpoint_id to time-travel)",
     params: idParams,
-    querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 1000 }, before: { type: "string" } } },
+    // Query values are text (types are never coerced, see app.ts): `limit` is checked as digits.
+    querystring: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        limit: { type: "string", pattern: "^(1000|[1-9][0-9]{0,2})$", description: "How many checkpoints, 1 to 1000 (default 100)" },
+        before: { type: "string", description: "Only checkpoints older than this checkpoint_id" },
+      },
+    },
     response: { ...described("{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, values, metadata, created_at}]}"), ...threadErrors },
   },
   execution: { tags: ["executions"], summary: "Status, timings, tokens and result of an execution", params: idParams, response: { ...described("{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result}"), ...executionErrors } },
@@ -30,8 +38,9 @@ const schemas = {
     tags: ["executions"],
     summary: "Replay an execution's events after Last-Event-ID (header or ?last_event_id), then follow it live",
     params: idParams,
-    querystring: { type: "object", properties: { last_event_id: { type: "string" } } },
-    response: { 200: { description: "text/event-stream", type: "string" }, ...executionErrors },
+    querystring: { type: "object", properties: { last_event_id: { type: "string", pattern: "^[0-9]+$", description: "Replay from after this event id (0: from the start)" } } },
+    headers: { type: "object", properties: { "last-event-id": { type: "string", pattern: "^[0-9]+$", description: "As ?last_event_id; wins over it" } } },
+    response: { ...eventStream("The execution's events after Last-Event-ID, then its live ones until it ends"), ...executionErrors },
   },
 };
 
@@ -91,7 +100,7 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
       };
     });
 
-    server.get<IdParams & { Querystring: { limit?: number; before?: string } }>(
+    server.get<IdParams & { Querystring: { limit?: string; before?: string } }>(
       `${prefix}/threads/:id/history`,
       { schema: schemas.history },
       async (request) => {
@@ -99,7 +108,7 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
         const thread = await threadOf(owner, request.params.id);
         const tuples = await store.checkpoints.list(thread, {
           checkpointNs: "",
-          limit: request.query.limit ?? 100,
+          limit: request.query.limit === undefined ? 100 : Number(request.query.limit),
           ...(request.query.before ? { before: request.query.before } : {}),
         });
         return {
