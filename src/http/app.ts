@@ -13,7 +13,7 @@ import { openSqliteStore } from "../store/index.ts";
 import type { Store } from "../store/types.ts";
 import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
-import { described, errorResponses, registerOpenApi } from "./openapi.ts";
+import { ANY, described, errorResponses, oneOf, registerOpenApi } from "./openapi.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { recordRoutes } from "./routes/records.ts";
 
@@ -90,8 +90,8 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   const operationsErrors = errorResponses(["GBX_ERR_UNAUTHENTICATED", "GBX_ERR_INTERNAL"]);
   executeRoutes(server, engine, admission, config);
   recordRoutes(server, engine, store, config);
-  server.get("/health", { schema: { tags: ["operations"], summary: "Liveness (no auth)", security: [], response: described("{status: ok}") } }, async () => ({ status: "ok" }));
-  server.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: runtimes, sandbox protections in force, store", response: { ...described("{status, runtimes, store, in_flight, sandbox}"), ...operationsErrors } } }, async () => ({
+  server.get("/health", { schema: { tags: ["operations"], summary: "Liveness (no auth)", security: [], response: described("{status: ok}", { status: oneOf("ok") }) } }, async () => ({ status: "ok" }));
+  server.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: runtimes, sandbox protections in force, store", response: { ...described("{status, runtimes, store, in_flight, sandbox}", { status: oneOf("ready"), sandbox: ANY }), ...operationsErrors } } }, async () => ({
     status: "ready",
     runtimes: { python: { python: config.pythonPath } },
     store: store.backend,

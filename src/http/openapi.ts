@@ -33,8 +33,19 @@ export function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   return responses;
 }
 
-/** A 200 answer described in words; its shape is the contract's (CONTRACT.md). */
-export const described = (description: string) => ({ 200: { description, type: "object", additionalProperties: true } });
+/**
+ * A 200 answer described in words (its shape is the contract's, CONTRACT.md), with the fields it
+ * always has. Values stay untyped but for enums: Fastify serializes with this schema, and would
+ * coerce a value to a declared type, hiding the mismatch the fuzz run (test/fuzz-http.test.ts) looks for.
+ */
+export const described = (description: string, fields: Record<string, object> = {}) => ({
+  200: { description, type: "object", additionalProperties: true, ...(Object.keys(fields).length > 0 ? { required: Object.keys(fields), properties: fields } : {}) },
+});
+
+/** A field that is always there, of any JSON type. */
+export const ANY = {};
+/** A field that is always one of these strings. */
+export const oneOf = (...values: string[]) => ({ type: "string", enum: values });
 
 /** The names a stream's `event:` lines may carry: the engine's own, never a program's. */
 export const STREAM_EVENT_NAMES = ["metadata", "node_start", "update", "node_end", "token", "custom", "interrupt", "complete", "error"] as const;

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "../../config/index.ts";
 import type { Admission } from "../../engine/admission.ts";
 import { statusOf, type Engine } from "../../engine/engine.ts";
-import { COMMON_ERRORS, described, errorResponses, eventStream } from "../openapi.ts";
+import { COMMON_ERRORS, described, errorResponses, eventStream, oneOf } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { toExecutionRequest } from "../request.ts";
 import { executeBodySchema, type ExecuteBody } from "../schemas.ts";
@@ -22,7 +22,7 @@ const executeSchema = {
   tags: ["execute"],
   summary: "Run a LangGraph program and answer with its result",
   body: executeBodySchema,
-  response: { ...described(`{status: success | interrupted, result: {messages, state, metadata}}. ${PROGRAM_ERRORS}`), ...errorResponses([...REQUEST_ERRORS]) },
+  response: { ...described(`{status: success | interrupted, result: {messages, state, metadata}}. ${PROGRAM_ERRORS}`, { status: oneOf("success", "interrupted", "error") }), ...errorResponses([...REQUEST_ERRORS]) },
 };
 const streamSchema = {
   tags: ["execute"],

@@ -6,7 +6,7 @@ import type { Engine } from "../../engine/engine.ts";
 import type { ExecutionOutcome, ExecutionSuccess } from "../../engine/types.ts";
 import { GraphboxError } from "../../errors.ts";
 import type { ExecutionRecord, Store } from "../../store/types.ts";
-import { COMMON_ERRORS, described, errorResponses, eventStream } from "../openapi.ts";
+import { ANY, COMMON_ERRORS, described, errorResponses, eventStream, oneOf } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { SseStream } from "../sse.ts";
 
@@ -15,8 +15,15 @@ type IdParams = { Params: { id: string } };
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string" } } };
 const threadErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_THREAD_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
 const executionErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_EXECUTION_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
+const executionStatus = oneOf("running", "success", "interrupted", "error", "cancelled");
+const executionFields = Object.fromEntries(
+  ["execution_id", "thread_id", "runtime", "status", "error_type", "error", "started_at", "ended_at", "duration_ms", "tokens_used", "nodes_executed", "result"].map((f) => [f, f === "status" ? executionStatus : ANY]),
+);
+const threadStateFields = Object.fromEntries(
+  ["thread_id", "runtime", "status", "values", "next", "interrupts", "checkpoint_id", "updated_at"].map((f) => [f, f === "status" ? oneOf("idle", "busy", "interrupted", "error") : ANY]),
+);
 const schemas = {
-  state: { tags: ["threads"], summary: "A thread's current state: values, next, interrupts, checkpoint_id", params: idParams, response: { ...described("{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}"), ...threadErrors } },
+  state: { tags: ["threads"], summary: "A thread's current state: values, next, interrupts, checkpoint_id", params: idParams, response: { ...described("{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}", threadStateFields), ...threadErrors } },
   history: {
     tags: ["threads"],
     summary: "A thread's checkpoints, newest first (use a checkpoint_id with config.checkpoint_id to time-travel)",
@@ -30,10 +37,10 @@ const schemas = {
         before: { type: "string", description: "Only checkpoints older than this checkpoint_id" },
       },
     },
-    response: { ...described("{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, values, metadata, created_at}]}"), ...threadErrors },
+    response: { ...described("{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, values, metadata, created_at}]}", { thread_id: ANY, checkpoints: { type: "array" } }), ...threadErrors },
   },
-  execution: { tags: ["executions"], summary: "Status, timings, tokens and result of an execution", params: idParams, response: { ...described("{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result}"), ...executionErrors } },
-  cancel: { tags: ["executions"], summary: "Cancel a running execution (its stream ends with error_type cancelled)", params: idParams, response: { ...described("{execution_id, cancelled, execution}"), ...executionErrors } },
+  execution: { tags: ["executions"], summary: "Status, timings, tokens and result of an execution", params: idParams, response: { ...described("{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result}", executionFields), ...executionErrors } },
+  cancel: { tags: ["executions"], summary: "Cancel a running execution (its stream ends with error_type cancelled)", params: idParams, response: { ...described("{execution_id, cancelled, execution}", { execution_id: ANY, cancelled: ANY, execution: { type: "object", additionalProperties: true, required: Object.keys(executionFields), properties: executionFields } }), ...executionErrors } },
   stream: {
     tags: ["executions"],
     summary: "Replay an execution's events after Last-Event-ID (header or ?last_event_id), then follow it live",
