@@ -49,6 +49,17 @@ test("unknown route is a JSON 404", async () => {
   assert.equal(((await response.json()) as Record<string, unknown>)["error_type"], "invalid_request");
 });
 
+test("a route asked with a method it does not take is a 405 naming those it takes", async () => {
+  for (const [method, path, allow] of [["GET", "/execute-langgraph", "POST"], ["DELETE", "/api/executions/x", "GET, HEAD"], ["OPTIONS", "/health", "GET, HEAD"]] as const) {
+    const response = await fetch(engine.url + path, { method });
+    assert.equal(response.status, 405, `${method} ${path}`);
+    assert.equal(response.headers.get("allow"), allow);
+    const body = (await response.json()) as Record<string, unknown>;
+    assert.equal(body["code"], "GBX_ERR_METHOD_NOT_ALLOWED");
+    assert.match(String(body["error"]), new RegExp(`${method} is not allowed on ${path}; it takes ${allow}`));
+  }
+});
+
 test("language is detected when absent and the engine still runs after bad requests", async () => {
   const { status, body } = await engine.post("/api/execute-langgraph", { code: PYTHON_OK, inputs: {} });
   assert.equal(status, 200);
