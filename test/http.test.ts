@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { startEngine, type RunningEngine } from "./support/engine.ts";
-import { PYTHON_OK } from "./support/programs.ts";
+import { PYTHON_OK, TYPESCRIPT_OK } from "./support/programs.ts";
 
 let engine: RunningEngine;
 before(async () => (engine = await startEngine(undefined, { bodyLimitBytes: 64 * 1024 })));
@@ -47,6 +47,22 @@ test("unknown route is a JSON 404", async () => {
   const response = await fetch(`${engine.url}/nope`);
   assert.equal(response.status, 404);
   assert.equal(((await response.json()) as Record<string, unknown>)["error_type"], "invalid_request");
+});
+
+test("inputs, resume and configurable nested deeper than GRAPHBOX_MAX_INPUT_DEPTH are a 400, up to any depth the body limit allows", async () => {
+  // 30,000 levels overflowed the engine's JSON encoder (a 500); 1,000 killed the Python harness.
+  const nested = (depth: number): string => "[".repeat(depth) + "]".repeat(depth);
+  for (const depth of [101, 1_000, 30_000]) {
+    for (const field of ["inputs", "resume", "config.configurable"] as const) {
+      const value = field === "config.configurable" ? `"config": {"configurable": {"x": ${nested(depth - 1)}}}` : `"${field}": ${nested(depth)}`;
+      await expectInvalid(`{"code": ${JSON.stringify(PYTHON_OK)}, ${value}}`, 400, new RegExp(`\`${field.replace(".", "\\.")}\` is nested deeper than GRAPHBOX_MAX_INPUT_DEPTH \\(100\\) allows`));
+    }
+  }
+  // At the limit, both runtimes take it.
+  for (const code of [PYTHON_OK, TYPESCRIPT_OK]) {
+    const { body } = await engine.post("/execute-langgraph", `{"code": ${JSON.stringify(code)}, "inputs": {"value": ${nested(99)}}, "config": {"configurable": {"x": ${nested(99)}}}}`);
+    assert.equal(body["status"], "success", JSON.stringify(body).slice(0, 500));
+  }
 });
 
 test("a route asked with a method it does not take is a 405 naming those it takes", async () => {
