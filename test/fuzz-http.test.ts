@@ -29,8 +29,10 @@ import { PYTHON_OK } from "./support/programs.ts";
 import { readSse } from "./support/sse.ts";
 
 const SEED = Number(process.env["GRAPHBOX_FUZZ_SEED"] ?? "1201");
+const SETTINGS = join(PROJECT_ROOT, "test/fuzz/schemathesis.toml");
 const KEY = `fuzz-key-${crypto.randomUUID()}`;
 const AUTH = { authorization: `Bearer ${KEY}` };
+const HELLO = { messages: [{ role: "user", content: "hello" }] };
 /** The whole fuzz run's bound; it takes 1–3 minutes on 2 cores. */
 const RUN_DEADLINE_MS = 12 * 60_000;
 
@@ -139,31 +141,37 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test("the OpenAPI fuzz run finds no 5xx and no answer off the schema; the engine stays healthy", { timeout: RUN_DEADLINE_MS + 5 * 60_000 }, async (t) => {
-  const fuzzer = await installFuzzer();
-
-  // Records to find: a finished thread in each runtime, an interrupted one, a streamed execution.
-  const hello = { messages: [{ role: "user", content: "hello" }] };
+/** Records for the fuzzer to find: a finished thread in each runtime, an interrupted one, a streamed execution. */
+async function seedRecords(): Promise<{ executions: string[]; threads: string[] }> {
   const seeded = [
-    await post("/execute-langgraph", { code: programSource("python/01_echo.py"), inputs: hello, config: { thread_id: "fuzz-python" } }),
-    await post("/execute-langgraph", { code: programSource("python/05_interrupt.py"), inputs: hello, config: { thread_id: "fuzz-interrupted" } }),
-    await post("/execute-langgraph", { code: programSource("typescript/01_echo.ts"), inputs: hello, config: { thread_id: "fuzz-typescript" } }),
+    await post("/execute-langgraph", { code: programSource("python/01_echo.py"), inputs: HELLO, config: { thread_id: "fuzz-python" } }),
+    await post("/execute-langgraph", { code: programSource("python/05_interrupt.py"), inputs: HELLO, config: { thread_id: "fuzz-interrupted" } }),
+    await post("/execute-langgraph", { code: programSource("typescript/01_echo.ts"), inputs: HELLO, config: { thread_id: "fuzz-typescript" } }),
   ];
   assert.deepEqual(seeded.map((a) => a.body["status"]), ["success", "interrupted", "success"], JSON.stringify(seeded.map((a) => a.body)));
   const streamed = await readSse(`${url}/execute-langgraph/stream`, { body: { code: programSource("python/04_loop.py"), inputs: { n: 0 }, config: { thread_id: "fuzz-streamed" } }, headers: AUTH });
   assert.equal(streamed.events.at(-1)?.event, "complete", JSON.stringify(streamed.events.at(-1)));
-  const threads = ["fuzz-python", "fuzz-interrupted", "fuzz-typescript", "fuzz-streamed"];
-  const ids = [...seeded.map(executionIdOf), String(streamed.events[0]?.data["execution_id"]), ...threads];
-  const programs = [...new Set(corpus.flatMap((c) => c.programs))].map(programSource);
+  return {
+    executions: [...seeded.map(executionIdOf), String(streamed.events[0]?.data["execution_id"])],
+    threads: ["fuzz-python", "fuzz-interrupted", "fuzz-typescript", "fuzz-streamed"],
+  };
+}
 
-  const configFile = join(dir, "schemathesis.toml");
+/**
+ * The settings file plus dictionaries the generator draws from half of the time: ids of both
+ * kinds for every `{id}` (a thread id where an execution's is expected is a fine 404 to try too),
+ * seeded threads for `config.thread_id`, the corpus's programs for `code`.
+ */
+function writeFuzzConfig(records: { executions: string[]; threads: string[] }): string {
+  const programs = [...new Set(corpus.flatMap((c) => c.programs))].map(programSource);
+  const file = join(dir, "schemathesis.toml");
   writeFileSync(
-    configFile,
-    `${readFileSync(join(PROJECT_ROOT, "test/fuzz/schemathesis.toml"), "utf8")}
+    file,
+    `${readFileSync(SETTINGS, "utf8")}
 [dictionaries.ids]
-values = [${ids.map(toml).join(", ")}]
+values = [${[...records.executions, ...records.threads].map(toml).join(", ")}]
 [dictionaries.threads]
-values = [${threads.map(toml).join(", ")}]
+values = [${records.threads.map(toml).join(", ")}]
 [dictionaries.programs]
 values = [${programs.map(toml).join(", ")}]
 
@@ -173,39 +181,15 @@ values = [${programs.map(toml).join(", ")}]
 "body.config.thread_id" = { dictionary = "threads", probability = 0.5 }
 `,
   );
-  const before = await executionsByOutcome();
-  const started = Date.now();
-  const run = await runFuzzer(fuzzer, [
-    "--config-file", configFile, "--no-color",
-    "run", `${url}/openapi.json`,
-    "--header", `Authorization: Bearer ${KEY}`,
-    "--seed", String(SEED),
-  ], dir);
-  const seconds = (Date.now() - started) / 1000;
-  const log = join(tmpdir(), "graphbox-fuzz-last.log");
-  writeFileSync(log, run.output);
-  t.diagnostic(`the fuzzer's report: ${log}`);
-  const summary = run.output.slice(Math.max(0, run.output.lastIndexOf("=== FAILURES ===") - 200));
-  assert.equal(run.signal, null, `the fuzz run was killed after ${seconds} s:\n${run.output.slice(-6000)}`);
-  assert.equal(run.code, 0, `schemathesis (seed ${SEED}) found failures:\n${summary.slice(0, 20_000)}`);
+  return file;
+}
 
-  // It really ran: every operation, many generated cases, and programs that ran to an end.
-  const operations = Object.values(((await (await fetch(`${url}/openapi.json`, { headers: AUTH })).json()) as { paths: Record<string, object> }).paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
-  assert.match(run.output, new RegExp(`Tested: ${operations}\\b`), run.output.slice(-3000));
-  const generated = Number(/(\d+) generated/.exec(run.output)?.[1] ?? 0);
-  assert.ok(generated >= 40 * operations, `only ${generated} cases generated`);
-  const outcomes = await executionsByOutcome();
-  const ran = (key: string): number => (outcomes.get(key) ?? 0) - (before.get(key) ?? 0);
-  const tally = Object.fromEntries([...outcomes.keys()].map((k) => [k, ran(k)]).filter(([, n]) => n !== 0));
-  t.diagnostic(`seed ${SEED}: ${generated} cases in ${seconds.toFixed(0)} s; executions ${JSON.stringify(tally)}`);
-  assert.ok(ran("success/none") >= 5, `too few programs ran to success: ${JSON.stringify(tally)}`);
-  assert.equal(ran("error/internal_error"), 0, `executions failed inside the engine: ${JSON.stringify(tally)}`);
-
-  // Still healthy: alive, runs a program and a stream, nothing left running, nothing logged as an error.
+/** Alive, runs a program and a stream, nothing left running, nothing logged as an error. */
+async function expectHealthy(): Promise<void> {
   assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: "ok" });
   const answer = await post("/execute-langgraph", { code: PYTHON_OK, inputs: {} });
   assert.equal(answer.body["status"], "success", JSON.stringify(answer.body));
-  const stream = await readSse(`${url}/api/execute-langgraph/stream`, { body: { code: programSource("typescript/01_echo.ts"), inputs: hello }, headers: AUTH });
+  const stream = await readSse(`${url}/api/execute-langgraph/stream`, { body: { code: programSource("typescript/01_echo.ts"), inputs: HELLO }, headers: AUTH });
   assert.deepEqual([stream.events[0]?.event, stream.events.at(-1)?.event], ["metadata", "complete"], JSON.stringify(stream.events));
   for (const deadline = Date.now() + 30_000; app.engine.inFlight > 0 || app.admission.queued > 0; ) {
     assert.ok(Date.now() < deadline, `executions still running 30 s after the run: ${app.engine.inFlight} running, ${app.admission.queued} queued`);
@@ -213,4 +197,36 @@ values = [${programs.map(toml).join(", ")}]
   }
   const errors = logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
   assert.deepEqual(errors, [], "the engine logged errors during the fuzz run");
+}
+
+test("the OpenAPI fuzz run finds no 5xx and no answer off the schema; the engine stays healthy", { timeout: RUN_DEADLINE_MS + 5 * 60_000 }, async (t) => {
+  assert.ok(Number.isSafeInteger(SEED), `GRAPHBOX_FUZZ_SEED must be a whole number, not ${process.env["GRAPHBOX_FUZZ_SEED"]}`);
+  const fuzzer = await installFuzzer();
+  const configFile = writeFuzzConfig(await seedRecords());
+  const before = await executionsByOutcome();
+  const started = Date.now();
+  const run = await runFuzzer(fuzzer, ["--config-file", configFile, "--no-color", "run", `${url}/openapi.json`, "--header", `Authorization: Bearer ${KEY}`, "--seed", String(SEED)], dir);
+  const seconds = (Date.now() - started) / 1000;
+  const log = join(tmpdir(), "graphbox-fuzz-last.log");
+  writeFileSync(log, run.output);
+  t.diagnostic(`the fuzzer's report: ${log}`);
+  const failures = run.output.slice(Math.max(0, run.output.indexOf("=== FAILURES ===") - 200));
+  assert.equal(run.signal, null, `the fuzz run was killed after ${seconds} s:\n${run.output.slice(-6000)}`);
+  assert.equal(run.code, 0, `schemathesis (seed ${SEED}) found failures:\n${failures.slice(0, 20_000)}`);
+
+  // It really ran: every operation, as many cases as asked, and programs that ran to an end.
+  const doc = (await (await fetch(`${url}/openapi.json`, { headers: AUTH })).json()) as { paths: Record<string, object> };
+  const operations = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
+  assert.match(run.output, new RegExp(`Tested: ${operations}\\b`), run.output.slice(-3000));
+  const generated = Number(/(\d+) generated/.exec(run.output)?.[1] ?? 0);
+  const perOperation = Number(/^max-examples = (\d+)$/m.exec(readFileSync(SETTINGS, "utf8"))?.[1]);
+  assert.ok(generated >= perOperation * operations, `only ${generated} cases generated for ${operations} operations`);
+  const outcomes = await executionsByOutcome();
+  const ran = (key: string): number => (outcomes.get(key) ?? 0) - (before.get(key) ?? 0);
+  const tally = JSON.stringify(Object.fromEntries([...outcomes.keys()].map((k) => [k, ran(k)]).filter(([, n]) => n !== 0)));
+  t.diagnostic(`seed ${SEED}: ${generated} cases in ${seconds.toFixed(0)} s; executions ${tally}`);
+  assert.ok(ran("success/none") >= 5, `too few programs ran to success: ${tally}`);
+  assert.equal(ran("error/internal_error"), 0, `executions failed inside the engine: ${tally}`);
+
+  await expectHealthy();
 });
