@@ -35,6 +35,7 @@ export const ERRORS = {
   GBX_ERR_OVERLOADED: { errorType: "invalid_request", status: 503, doc: "The engine is full (all slots busy and the queue full, or the wait too long); retry after `Retry-After` seconds." },
   GBX_ERR_SHUTTING_DOWN: { errorType: "invalid_request", status: 503, doc: "The engine is shutting down and takes no new executions." },
   GBX_ERR_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such route." },
+  GBX_ERR_METHOD_NOT_ALLOWED: { errorType: "invalid_request", status: 405, doc: "The route does not take this method; `Allow` lists those it takes." },
   GBX_ERR_THREAD_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such thread (for this API key)." },
   GBX_ERR_EXECUTION_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such execution (for this API key)." },
   GBX_ERR_THREAD_BUSY: { errorType: "invalid_request", status: 409, doc: "Another execution is running on this thread; retry when it has ended." },

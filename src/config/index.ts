@@ -33,6 +33,12 @@ export interface Config {
   warmPoolMemoryMb: number;
   /** Largest request body accepted. Default 1 MiB. */
   bodyLimitBytes: number;
+  /**
+   * Deepest nesting of arrays and objects in a request's `inputs`, `resume` and
+   * `config.configurable`; deeper is a 400. Default 100: the engine's JSON encoder overflows its
+   * stack near 5,000 levels, Python's decoder near 1,000.
+   */
+  maxInputDepth: number;
   /** Program prints kept for metadata.logs (stdout and stderr together); the rest is cut. Default 64 KiB. */
   maxLogBytes: number;
   /** Largest single message (result, event) a harness may send, and the largest answer (result and config.debug's trace together). Default 16 MiB. */
@@ -286,6 +292,7 @@ export const OPTIONS = {
   warmPoolMax: { env: "GRAPHBOX_WARM_POOL_MAX", doc: "Pre-started sandboxes kept per runtime (at most; 0: none)", default: 4, parse: integer(0, 256) },
   warmPoolMemoryMb: { env: "GRAPHBOX_WARM_POOL_MEMORY_MB", doc: "Memory (charged to their cgroups) all waiting sandboxes together may hold; pools stop growing at it", default: 1024, parse: integer(0, 1_048_576) },
   bodyLimitBytes: { env: "GRAPHBOX_BODY_LIMIT_BYTES", doc: "Largest request body", default: 1_048_576, parse: integer(1024, 1_073_741_824) },
+  maxInputDepth: { env: "GRAPHBOX_MAX_INPUT_DEPTH", doc: "Deepest nesting of a request's inputs, resume and config.configurable", default: 100, parse: integer(1, 1_000) },
   maxLogBytes: { env: "GRAPHBOX_MAX_LOG_BYTES", doc: "Program prints kept in metadata.logs", default: 65_536, parse: integer(0, 67_108_864) },
   maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest message a program may send, and largest answer (result and debug trace together)", default: 16_777_216, parse: integer(1024, 1_073_741_824) },
   maxEvents: { env: "GRAPHBOX_MAX_EVENTS", doc: "Events one execution may send (stored and streamed)", default: 50_000, parse: integer(16, 100_000_000) },
@@ -370,6 +377,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     warmPoolMax: p.read(env, o.warmPoolMax),
     warmPoolMemoryMb: p.read(env, o.warmPoolMemoryMb),
     bodyLimitBytes: p.read(env, o.bodyLimitBytes),
+    maxInputDepth: p.read(env, o.maxInputDepth),
     maxLogBytes: p.read(env, o.maxLogBytes),
     maxOutputBytes: p.read(env, o.maxOutputBytes),
     maxEvents: p.read(env, o.maxEvents),

@@ -13,7 +13,7 @@ import { openSqliteStore } from "../store/index.ts";
 import type { Store } from "../store/types.ts";
 import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
-import { described, registerOpenApi } from "./openapi.ts";
+import { ANY, described, errorResponses, oneOf, registerOpenApi } from "./openapi.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { recordRoutes } from "./routes/records.ts";
 
@@ -86,10 +86,12 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   server.removeContentTypeParser("text/plain");
 
+  // Only /health is public: with API keys, /ready and /metrics answer 401 like any other route.
+  const operationsErrors = errorResponses(["GBX_ERR_UNAUTHENTICATED", "GBX_ERR_INTERNAL"]);
   executeRoutes(server, engine, admission, config);
   recordRoutes(server, engine, store, config);
-  server.get("/health", { schema: { tags: ["operations"], summary: "Liveness (no auth)", security: [], response: described("{status: ok}") } }, async () => ({ status: "ok" }));
-  server.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: runtimes, sandbox protections in force, store", response: described("{status, runtimes, store, in_flight, sandbox}") } }, async () => ({
+  server.get("/health", { schema: { tags: ["operations"], summary: "Liveness (no auth)", security: [], response: described("{status: ok}", { status: oneOf("ok") }) } }, async () => ({ status: "ok" }));
+  server.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: runtimes, sandbox protections in force, store", response: { ...described("{status, runtimes, store, in_flight, sandbox}", { status: oneOf("ready"), sandbox: ANY }), ...operationsErrors } } }, async () => ({
     status: "ready",
     runtimes: { python: { python: config.pythonPath } },
     store: store.backend,
@@ -104,7 +106,7 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   }));
   server.get(
     "/metrics",
-    { schema: { tags: ["operations"], summary: "Prometheus metrics (text exposition format)", response: { 200: { description: "graphbox_* metrics, process_* and nodejs_*", content: { "text/plain": { schema: { type: "string" } } } } } } },
+    { schema: { tags: ["operations"], summary: "Prometheus metrics (text exposition format)", response: { 200: { description: "graphbox_* metrics, process_* and nodejs_*", content: { "text/plain": { schema: { type: "string" } } } }, ...operationsErrors } } },
     async (_request, reply) => {
       const { contentType, body } = await metrics.render();
       return reply.type(contentType).send(body);

@@ -1,5 +1,5 @@
 /** Maps every failure of request handling to the contract's envelope: never an HTML page or a bare stack. */
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { GraphboxError } from "../errors.ts";
 
@@ -28,6 +28,10 @@ export function describeValidation(issue: ValidationIssue): string {
       return `${prefix} must be ${String(issue.params["type"]).replace(",", " or ")}`;
     case "enum":
       return `${prefix} must be one of ${(issue.params["allowedValues"] as unknown[]).join(", ")}`;
+    case "minLength":
+      return issue.params["limit"] === 1 ? `${prefix} must not be empty` : `${prefix} must be at least ${String(issue.params["limit"])} characters`;
+    case "pattern":
+      return `${prefix} must match ${String(issue.params["pattern"])}`;
     case "anyOf":
       return `${prefix} must be a node name or {"node": "<name>", "when": "before" | "after"}`;
     default:
@@ -59,15 +63,29 @@ function translate(err: FastifyError): GraphboxError {
   return new GraphboxError("GBX_ERR_INTERNAL", "internal error; the engine logged it with this request's id");
 }
 
+/** Methods a route of this API can take, in the order `Allow` lists them. */
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+
+/** 405 with `Allow` when the path has routes for other methods (RFC 9110), else 404. */
+function noRoute(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): GraphboxError {
+  const path = request.url.split("?")[0]!;
+  const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+  if (allowed.length === 0) return new GraphboxError("GBX_ERR_NOT_FOUND", `no route ${request.method} ${path}`);
+  void reply.header("allow", allowed.join(", "));
+  return new GraphboxError("GBX_ERR_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; it takes ${allowed.join(", ")}`);
+}
+
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const mapped = translate(err);
+    // A request that matched no route can fail before the not-found handler runs (a QUERY with a
+    // body and no content type): it still gets 404 or 405, not the parser's complaint.
+    const mapped = request.is404 ? noRoute(app, request, reply) : translate(err);
     if (mapped.code === "GBX_ERR_INTERNAL") request.log.error({ err }, "request failed");
     if (mapped.retryAfterSeconds !== undefined) void reply.header("retry-after", String(mapped.retryAfterSeconds));
     void reply.status(mapped.status).send(mapped.toEnvelope());
   });
   app.setNotFoundHandler((request, reply) => {
-    const mapped = new GraphboxError("GBX_ERR_NOT_FOUND", `no route ${request.method} ${request.url}`);
-    void reply.status(404).send(mapped.toEnvelope());
+    const mapped = noRoute(app, request, reply);
+    void reply.status(mapped.status).send(mapped.toEnvelope());
   });
 }

@@ -6,9 +6,11 @@ import type { FastifyInstance } from "fastify";
 import { ERRORS, type ErrorCode } from "../errors.ts";
 
 // additionalProperties: Fastify serializes with these schemas, and must not drop a field.
+// required: the fuzz run (test/fuzz-http.test.ts) checks every error answer against it.
 const envelope = {
   type: "object",
   additionalProperties: true,
+  required: ["status", "error", "error_type", "code"],
   properties: {
     status: { type: "string", enum: ["error"] },
     error: { type: "string" },
@@ -31,8 +33,45 @@ export function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   return responses;
 }
 
-/** A 200 answer described in words; its shape is the contract's (CONTRACT.md). */
-export const described = (description: string) => ({ 200: { description, type: "object", additionalProperties: true } });
+/**
+ * A 200 answer described in words (its shape is the contract's, CONTRACT.md), with the fields it
+ * always has. Values stay untyped but for enums: Fastify serializes with this schema, and would
+ * coerce a value to a declared type, hiding the mismatch the fuzz run (test/fuzz-http.test.ts) looks for.
+ */
+export const described = (description: string, fields: Record<string, object> = {}) => ({
+  200: { description, type: "object", additionalProperties: true, ...(Object.keys(fields).length > 0 ? { required: Object.keys(fields), properties: fields } : {}) },
+});
+
+/** A field that is always there, of any JSON type. */
+export const ANY = {};
+/** A field that is always one of these strings. */
+export const oneOf = (...values: string[]) => ({ type: "string", enum: values });
+
+/** The names a stream's `event:` lines may carry: the engine's own, never a program's. */
+export const STREAM_EVENT_NAMES = ["metadata", "node_start", "update", "node_end", "token", "custom", "interrupt", "complete", "error"] as const;
+
+/**
+ * A 200 answered as Server-Sent Events. OpenAPI 3.0 has `schema` describe one event as a
+ * client parses it (what the fuzz run checks each event against).
+ */
+export const eventStream = (description: string) => ({
+  200: {
+    description,
+    content: {
+      "text/event-stream": {
+        schema: {
+          type: "object",
+          required: ["id", "event", "data"],
+          properties: {
+            id: { type: "string", pattern: "^[1-9][0-9]*$", description: "1, 2, 3... within the execution (Last-Event-ID)" },
+            event: { type: "string", enum: [...STREAM_EVENT_NAMES] },
+            data: { type: "string", description: "JSON whose `type` is the event name" },
+          },
+        },
+      },
+    },
+  },
+});
 
 /** Codes every authenticated route can answer. */
 export const COMMON_ERRORS: ErrorCode[] = ["GBX_ERR_UNAUTHENTICATED", "GBX_ERR_SHUTTING_DOWN", "GBX_ERR_INTERNAL"];
@@ -44,7 +83,7 @@ export async function registerOpenApi(server: FastifyInstance): Promise<void> {
         title: "Graphbox",
         version: "0.1.0",
         description:
-          "Runs LangGraph programs (Python, JavaScript, TypeScript) in sandboxes. Every error answers the envelope {status: error, error, error_type, code}; each response lists its codes. An unknown route answers 404 GBX_ERR_NOT_FOUND.",
+          "Runs LangGraph programs (Python, JavaScript, TypeScript) in sandboxes. Every error answers the envelope {status: error, error, error_type, code}; each response lists its codes. An unknown route answers 404 GBX_ERR_NOT_FOUND; a route asked with a method it does not take, 405 GBX_ERR_METHOD_NOT_ALLOWED with `Allow`.",
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],

@@ -5,7 +5,7 @@ export const executeBodySchema = {
   required: ["code"],
   additionalProperties: false,
   properties: {
-    code: { type: "string", description: "The program's source." },
+    code: { type: "string", minLength: 1, description: "The program's source." },
     language: { type: "string", enum: ["python", "javascript", "typescript"] },
     inputs: { description: "The graph input; null or absent continues a thread from its last checkpoint." },
     resume: { description: "Value handed to a pending interrupt() (Command(resume=...))." },

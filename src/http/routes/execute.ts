@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "../../config/index.ts";
 import type { Admission } from "../../engine/admission.ts";
 import { statusOf, type Engine } from "../../engine/engine.ts";
-import { COMMON_ERRORS, described, errorResponses } from "../openapi.ts";
+import { COMMON_ERRORS, described, errorResponses, eventStream, oneOf } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { toExecutionRequest } from "../request.ts";
 import { executeBodySchema, type ExecuteBody } from "../schemas.ts";
@@ -22,14 +22,14 @@ const executeSchema = {
   tags: ["execute"],
   summary: "Run a LangGraph program and answer with its result",
   body: executeBodySchema,
-  response: { ...described(`{status: success | interrupted, result: {messages, state, metadata}}. ${PROGRAM_ERRORS}`), ...errorResponses([...REQUEST_ERRORS]) },
+  response: { ...described(`{status: success | interrupted, result: {messages, state, metadata}}. ${PROGRAM_ERRORS}`, { status: oneOf("success", "interrupted", "error") }), ...errorResponses([...REQUEST_ERRORS]) },
 };
 const streamSchema = {
   tags: ["execute"],
   summary: "Run a LangGraph program, streaming its events (Server-Sent Events)",
   body: executeBodySchema,
   response: {
-    200: { description: `text/event-stream: metadata, node_start, update, node_end, token, custom, interrupt, then complete or error. ${PROGRAM_ERRORS}`, type: "string" },
+    ...eventStream(`metadata, node_start, update, node_end, token, custom, interrupt, then complete or error. ${PROGRAM_ERRORS}`),
     ...errorResponses([...REQUEST_ERRORS]),
   },
 };

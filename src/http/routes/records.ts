@@ -6,7 +6,7 @@ import type { Engine } from "../../engine/engine.ts";
 import type { ExecutionOutcome } from "../../engine/types.ts";
 import { GraphboxError } from "../../errors.ts";
 import type { ExecutionRecord, Store } from "../../store/types.ts";
-import { COMMON_ERRORS, described, errorResponses } from "../openapi.ts";
+import { ANY, COMMON_ERRORS, described, errorResponses, eventStream, oneOf } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { SseStream } from "../sse.ts";
 
@@ -15,23 +15,39 @@ type IdParams = { Params: { id: string } };
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string" } } };
 const threadErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_THREAD_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
 const executionErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_EXECUTION_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
+const executionStatus = oneOf("running", "success", "interrupted", "error", "cancelled");
+const executionFields = Object.fromEntries(
+  ["execution_id", "thread_id", "runtime", "status", "error_type", "error", "started_at", "ended_at", "duration_ms", "tokens_used", "nodes_executed", "result"].map((f) => [f, f === "status" ? executionStatus : ANY]),
+);
+const threadStateFields = Object.fromEntries(
+  ["thread_id", "runtime", "status", "values", "next", "interrupts", "checkpoint_id", "updated_at"].map((f) => [f, f === "status" ? oneOf("idle", "busy", "interrupted", "error") : ANY]),
+);
 const schemas = {
-  state: { tags: ["threads"], summary: "A thread's current state: values, next, interrupts, checkpoint_id", params: idParams, response: { ...described("{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}"), ...threadErrors } },
+  state: { tags: ["threads"], summary: "A thread's current state: values, next, interrupts, checkpoint_id", params: idParams, response: { ...described("{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}", threadStateFields), ...threadErrors } },
   history: {
     tags: ["threads"],
     summary: "A thread's checkpoints, newest first (use a checkpoint_id with config.checkpoint_id to time-travel)",
     params: idParams,
-    querystring: { type: "object", additionalProperties: false, properties: { limit: { type: "integer", minimum: 1, maximum: 1000 }, before: { type: "string" } } },
-    response: { ...described("{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, values, metadata, created_at}]}"), ...threadErrors },
+    // Query values are text (types are never coerced, see app.ts): `limit` is checked as digits.
+    querystring: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        limit: { type: "string", pattern: "^(1000|[1-9][0-9]{0,2})$", description: "How many checkpoints, 1 to 1000 (default 100)" },
+        before: { type: "string", description: "Only checkpoints older than this checkpoint_id" },
+      },
+    },
+    response: { ...described("{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, values, metadata, created_at}]}", { thread_id: ANY, checkpoints: { type: "array" } }), ...threadErrors },
   },
-  execution: { tags: ["executions"], summary: "Status, timings, tokens and result of an execution", params: idParams, response: { ...described("{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result}"), ...executionErrors } },
-  cancel: { tags: ["executions"], summary: "Cancel a running execution (its stream ends with error_type cancelled)", params: idParams, response: { ...described("{execution_id, cancelled, execution}"), ...executionErrors } },
+  execution: { tags: ["executions"], summary: "Status, timings, tokens and result of an execution", params: idParams, response: { ...described("{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result}", executionFields), ...executionErrors } },
+  cancel: { tags: ["executions"], summary: "Cancel a running execution (its stream ends with error_type cancelled)", params: idParams, response: { ...described("{execution_id, cancelled, execution}", { execution_id: ANY, cancelled: ANY, execution: { type: "object", additionalProperties: true, required: Object.keys(executionFields), properties: executionFields } }), ...executionErrors } },
   stream: {
     tags: ["executions"],
     summary: "Replay an execution's events after Last-Event-ID (header or ?last_event_id), then follow it live",
     params: idParams,
-    querystring: { type: "object", properties: { last_event_id: { type: "string" } } },
-    response: { 200: { description: "text/event-stream", type: "string" }, ...executionErrors },
+    querystring: { type: "object", properties: { last_event_id: { type: "string", pattern: "^[0-9]+$", description: "Replay from after this event id (0: from the start)" } } },
+    headers: { type: "object", properties: { "last-event-id": { type: "string", pattern: "^[0-9]+$", description: "As ?last_event_id; wins over it" } } },
+    response: { ...eventStream("The execution's events after Last-Event-ID, then its live ones until it ends"), ...executionErrors },
   },
 };
 
@@ -86,7 +102,7 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
       };
     });
 
-    server.get<IdParams & { Querystring: { limit?: number; before?: string } }>(
+    server.get<IdParams & { Querystring: { limit?: string; before?: string } }>(
       `${prefix}/threads/:id/history`,
       { schema: schemas.history },
       async (request) => {
@@ -94,7 +110,7 @@ export function recordRoutes(server: FastifyInstance, engine: Engine, store: Sto
         const thread = await threadOf(owner, request.params.id);
         const tuples = await store.checkpoints.list(thread, {
           checkpointNs: "",
-          limit: request.query.limit ?? 100,
+          limit: request.query.limit === undefined ? 100 : Number(request.query.limit),
           ...(request.query.before ? { before: request.query.before } : {}),
         });
         return {
