@@ -215,7 +215,12 @@ export class Execution {
             this.request.timeoutMs,
           ),
         );
-        sandbox.send(this.job());
+        try {
+          sandbox.send(this.job());
+        } catch (err: unknown) {
+          // The request's own values could not be encoded (the HTTP layer bounds their depth; this is the last line).
+          finish({ kind: "engine", code: "GBX_ERR_INVALID_REQUEST", error: `the request could not be handed to the program: ${err instanceof Error ? err.message : String(err)}` });
+        }
       }
       const ending = await ended;
       // A failure may have a sandbox limit behind it: a fork refused at the process limit, a

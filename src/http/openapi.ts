@@ -4,6 +4,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 
 import { ERRORS, type ErrorCode } from "../errors.ts";
+import { EVENT_TYPES } from "../engine/types.ts";
 
 // additionalProperties: Fastify serializes with these schemas, and must not drop a field.
 // required: the fuzz run (test/fuzz-http.test.ts) checks every error answer against it.
@@ -48,7 +49,7 @@ export const ANY = {};
 export const oneOf = (...values: string[]) => ({ type: "string", enum: values });
 
 /** The names a stream's `event:` lines may carry: the engine's own, never a program's. */
-export const STREAM_EVENT_NAMES = ["metadata", "node_start", "update", "node_end", "token", "custom", "interrupt", "complete", "error"] as const;
+export const STREAM_EVENT_NAMES = EVENT_TYPES;
 
 /**
  * A 200 answered as Server-Sent Events. OpenAPI 3.0 has `schema` describe one event as a
