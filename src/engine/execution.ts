@@ -228,6 +228,8 @@ export class Execution {
       const limit = ending.kind === "failure" || (ending.kind === "engine" && ending.code === "GBX_ERR_SANDBOX") ? await sandbox.trippedLimit() : null;
       // Whatever the program left running (threads, children) dies with the tree now.
       sandbox.kill();
+      // The program's last prints may still be unread: they reach the engine apart from its result.
+      await sandbox.outputRead();
       return limit ? limitEnding(limit) : ending;
     } finally {
       for (const timer of timers) clearTimeout(timer);

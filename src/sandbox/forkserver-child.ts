@@ -21,7 +21,7 @@ import { ChannelReader } from "./channel.ts";
 import type { ExecutionCgroup } from "./cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";
 import { cgroupMembers, procStatus } from "./forkserver-procfs.ts";
-import { BoundedOutput } from "./output.ts";
+import { BoundedOutput, outputPolled } from "./output.ts";
 import type { ExitInfo, SandboxHandlers, SandboxLimits, TrippedLimit } from "./process.ts";
 
 const EXIT_DRAIN_GRACE_MS = 250;
@@ -207,6 +207,11 @@ export class ForkedSandbox {
   /** The program's prints so far, cut at the configured size with a note saying how much was dropped. */
   logs(): string {
     return this.output.text();
+  }
+
+  /** Resolves once what the program had printed when this was called has been read into `logs()`. */
+  outputRead(): Promise<void> {
+    return outputPolled();
   }
 
   /** The sandbox limit the program has run into so far, if any. */

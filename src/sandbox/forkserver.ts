@@ -37,7 +37,7 @@ import { ENGINE_IS_ROOT, missingTools } from "./tools.ts";
 export { ForkedSandbox } from "./forkserver-child.ts";
 
 /** What an execution uses of its sandbox: SandboxProcess and ForkedSandbox both have it. */
-export type ExecutionSandbox = Pick<ForkedSandbox, "exited" | "send" | "logs" | "kill" | "destroy" | "trippedLimit" | "cgroupDirs">;
+export type ExecutionSandbox = Pick<ForkedSandbox, "exited" | "send" | "logs" | "outputRead" | "kill" | "destroy" | "trippedLimit" | "cgroupDirs">;
 
 /** The calls the zygote needs to build its children's namespaces; every child refuses them again. */
 const ZYGOTE_PERMITTED_SYSCALLS = ["mount", "umount2", "unshare"] as const;

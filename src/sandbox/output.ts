@@ -21,3 +21,15 @@ export class BoundedOutput {
     return this.dropped > 0 ? `${text}\n[graphbox: ${this.dropped} more bytes of output dropped]` : text;
   }
 }
+
+/**
+ * Resolves once the event loop has polled for I/O again, and so has read what the program's
+ * stdout and stderr held when this was called (libuv reads a readable pipe or socket until it is
+ * empty, up to 2 MiB, in one poll). The harness writes its prints before its result, but they
+ * travel apart (stdout, stderr, the channel) and nothing orders them as the engine reads them: a
+ * result read with frames already waiting on the channel can be handled before prints written
+ * after those frames. Two turns of the check phase always have a poll between them.
+ */
+export function outputPolled(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}

@@ -15,7 +15,7 @@ import type { Socket } from "node:net";
 import { encodeFrame } from "../protocol/framing.ts";
 import type { EngineMessage } from "../protocol/messages.ts";
 import { ChannelReader, type ChannelFault, type SandboxHandlers } from "./channel.ts";
-import { BoundedOutput } from "./output.ts";
+import { BoundedOutput, outputPolled } from "./output.ts";
 
 export type { ChannelFault, SandboxHandlers };
 
@@ -152,6 +152,11 @@ export class SandboxProcess {
   /** The program's prints so far, cut at the configured size with a note saying how much was dropped. */
   logs(): string {
     return this.output.text();
+  }
+
+  /** Resolves once what the program had printed when this was called has been read into `logs()`. */
+  outputRead(): Promise<void> {
+    return outputPolled();
   }
 
   /** The sandbox limit the program has run into so far, if any (a fork that failed at the process limit...). */

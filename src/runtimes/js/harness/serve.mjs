@@ -27,6 +27,19 @@ function versions() {
   return out;
 }
 
+/**
+ * The program's prints are written before its next line runs, as Python's are (`-u`). Node writes
+ * to a pipe without blocking and keeps in memory what the pipe cannot take at once; the harness
+ * exits right after its result, so whatever was still queued then was lost, uncounted (of 200,000
+ * `console.log` lines printed before a node returned, ~22 KB reached the engine). A blocking write
+ * costs the program only the time the engine takes to read it (the engine reads all of it,
+ * keeping GRAPHBOX_MAX_LOG_BYTES and counting the rest), and keeps a flood out of the harness's
+ * memory. Files are written synchronously already; other handles have no `setBlocking`.
+ */
+function blockingPrints() {
+  for (const stream of [process.stdout, process.stderr]) stream._handle?.setBlocking?.(true);
+}
+
 function guardProcess(channel, progress) {
   process.exit = function exit(code) {
     throw new ProcessExit(`process.exit(${code ?? ""}) was called`);
@@ -50,6 +63,7 @@ function guardProcess(channel, progress) {
 }
 
 async function session(loadRuntime) {
+  blockingPrints();
   const channel = new Channel();
   serveTiktokenRanksLocally();
   // LangGraph, the LLM clients and esbuild are loaded before the job arrives, as the Python harness

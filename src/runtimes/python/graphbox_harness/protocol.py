@@ -3,12 +3,15 @@
 import json
 import os
 import struct
+import sys
 import threading
 
 VERSION = 1
 CHANNEL_FD = 3
 _HEADER = struct.Struct(">I")
 MAX_JOB_BYTES = 64 * 1024 * 1024
+# The messages that end the run: the engine answers, and kills the process, once it has one.
+_FINAL = frozenset({"result", "error"})
 
 
 class EngineRequestError(Exception):
@@ -39,6 +42,8 @@ class Channel:
         return answer.get("value")
 
     def send(self, type_: str, **fields) -> None:
+        if type_ in _FINAL:
+            _flush_prints()
         payload = json.dumps({"v": VERSION, "type": type_, **fields}, ensure_ascii=False, allow_nan=False).encode()
         data = _HEADER.pack(len(payload)) + payload
         view = memoryview(data)
@@ -64,3 +69,16 @@ class Channel:
             chunks.append(chunk)
             remaining -= len(chunk)
         return b"".join(chunks)
+
+
+def _flush_prints() -> None:
+    """Writes out what the program printed before the message that ends the run.
+
+    `-u` makes the harness's own stdout and stderr write through, but a program may have put a
+    buffered stream in their place; what it holds after the result would race the engine's kill.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # whatever the program's stream does, the run's last message goes out
+            pass
