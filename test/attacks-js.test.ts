@@ -248,10 +248,12 @@ r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`, 
   await expectHealthy();
 });
 
+// Small heaps per worker: with V8's default (~10 MB each) some fifty workers reach the 512 MiB memory
+// limit about when they reach the process limit, and which trips first is a race.
 test("a worker_threads flood ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
   const body = await runTraced(
     "workers",
-    `const workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`,
+    `const workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true, resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 } }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`,
     `import { Worker } from "node:worker_threads";`,
     { timeout_ms: 10_000 },
   );
