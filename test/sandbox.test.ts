@@ -11,6 +11,7 @@ import { loadConfig, PROJECT_ROOT } from "../src/config/index.ts";
 import { jsLaunchSpec } from "../src/runtimes/js/launch.ts";
 import { PYTHON_HARNESS_DIR, pythonLaunchSpec, SANDBOX_PYTHON_HARNESS } from "../src/runtimes/python/launch.ts";
 import type { SandboxSpec } from "../src/sandbox/bwrap.ts";
+import { seccompCheck } from "../src/sandbox/doctor.ts";
 import { SandboxLauncher, sandboxOptions, type SandboxOptions } from "../src/sandbox/launcher.ts";
 import type { SandboxProcess } from "../src/sandbox/process.ts";
 import { ALLOWED_SYSCALLS, CLONE_NAMESPACE_FLAGS, PERSONALITIES, SOCKET_FAMILIES, TIOCLINUX, TIOCSTI } from "../src/sandbox/seccomp-policy.ts";
@@ -182,6 +183,24 @@ test("the doctor finds every protection in force on this host", async () => {
   assert.equal(report.sandboxed, true, JSON.stringify(report, null, 2));
   for (const check of report.checks) assert.ok(check.ok, `${check.name}: ${check.detail}`);
   assert.equal(report.limits.enforced_by_cgroup, true);
+});
+
+test("the doctor says whether the seccomp allowlist is in force, and why not", async () => {
+  const report = await launcher().report();
+  const seccomp = report.checks.find((c) => c.name === "seccomp");
+  assert.equal(seccomp?.ok, true, seccomp?.detail);
+  assert.match(seccomp!.detail, /^allowlist in force: \d+ of \d+ calls allowed .* libseccomp .* inotify and new user namespaces refused$/);
+  const filter = seccompFilter(ARCH);
+  const seen = new Map([["seccomp", "2"], ["nnp", "1"], ["userns", "closed"], ["inotify", "refused"]]);
+  assert.equal(seccompCheck(seen, filter).ok, true);
+  // What the doctor says when the filter in force is not the allowlist (a denylist lets inotify through), or none is.
+  const denylist = seccompCheck(new Map([...seen, ["inotify", "open"]]), filter);
+  assert.deepEqual(denylist, { ok: false, detail: "the allowlist is NOT in force: inotify_init1 was not refused (open)" });
+  assert.match(seccompCheck(new Map([...seen, ["seccomp", "0"]]), filter).detail, /no filter loaded \(Seccomp: 0\)/);
+  assert.deepEqual(seccompCheck(new Map(), null, "libseccomp could not compile the seccomp filter: No module named 'seccomp' (apt-get install python3-seccomp)"), {
+    ok: false,
+    detail: "the allowlist is NOT in force: libseccomp could not compile the seccomp filter: No module named 'seccomp' (apt-get install python3-seccomp)",
+  });
 });
 
 test("the gateway bridge carries HTTP from the sandbox's loopback to the gateway's Unix socket", async () => {
