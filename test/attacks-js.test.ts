@@ -4,6 +4,8 @@
  * the engine then serves a normal request).
  */
 import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
+import { dirname } from "node:path";
 import { after, before, test } from "node:test";
 
 import { PROJECT_ROOT } from "../src/config/index.ts";
@@ -142,5 +144,45 @@ test("worker_threads abuse stays inside the execution's limits", async () => {
   );
   assert.equal(body["status"], "error");
   assert.ok(["resource_limit", "timeout", "memory_limit", "program_error"].includes(String(body["error_type"])), JSON.stringify(body).slice(0, 1000));
+  await expectHealthy();
+});
+
+test("no host path inside: mountinfo, import.meta, stack traces, an error, cwd, environment, command lines", async () => {
+  const r = findings(
+    await run(
+      probe(
+        `r.mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
+r.cwd = process.cwd();
+r.env = { ...process.env };
+r.argv = process.argv;
+r.execArgv = process.execArgv;
+r.meta = import.meta.url;
+r.stack = new Error("here").stack;
+try {
+  new StateGraph(State).addEdge(START, "missing" as any).compile();
+} catch (e: any) {
+  r.libraryStack = e.stack;
+}
+r.cmdlines = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map((p) => { try { return readFileSync(\`/proc/\${p}/cmdline\`, "utf8"); } catch { return ""; } });`,
+        FS,
+      ),
+    ),
+  );
+  const failed = await run(typescriptGraph(`new StateGraph(State).addEdge(START, "missing" as any).compile();\nreturn { out: "unreachable" };`));
+  assert.equal(failed["status"], "error", JSON.stringify(failed).slice(0, 2000));
+  const gatewaySocket = engine.app.engine.gateway.socketPath ?? "/nonexistent";
+  // One line of mountinfo names a host path, and only the gateway socket's (a socket can be shown through a bind only: src/sandbox/mounts.ts).
+  const mountinfo = String(r["mountinfo"]).split("\n");
+  const socketLines = mountinfo.filter((line) => line.split(" ")[4] === "/run/graphbox/gateway.sock");
+  assert.equal(socketLines.length, 1, String(r["mountinfo"]));
+  assert.equal(socketLines[0]!.split(" ")[3], gatewaySocket);
+  const seen = JSON.stringify({ ...r, mountinfo: mountinfo.filter((line) => !socketLines.includes(line)), failed });
+  for (const hostPath of [PROJECT_ROOT, `${tmpdir()}/graphbox-`, dirname(gatewaySocket)]) assert.ok(!seen.includes(hostPath), `${hostPath} is visible inside: ${seen.slice(Math.max(0, seen.indexOf(hostPath) - 300), seen.indexOf(hostPath) + 300)}`);
+  // LangGraph's own frames, from the snapshot's bundle, name the runtime's place inside.
+  assert.match(String(r["libraryStack"]), /\(\/opt\/graphbox\/js\/\S+:\d+:\d+\)/);
+  assert.equal(r["cwd"], "/tmp/work");
+  assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/js ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
+  // Started from the startup snapshot, built for the runtime's place inside.
+  assert.ok((r["execArgv"] as string[]).some((arg) => arg.startsWith("/opt/graphbox/js/.snapshot/")), JSON.stringify(r["execArgv"]));
   await expectHealthy();
 });

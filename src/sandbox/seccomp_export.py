@@ -60,6 +60,9 @@ def main() -> None:
         f.add_arch(arch)
         f.remove_arch(seccomp.Arch.NATIVE)
     f.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
+    # A binary search over the syscall numbers instead of one comparison per allowed call: every
+    # system call the program makes runs this filter (~10 comparisons instead of up to ~250).
+    f.set_attr(seccomp.Attr.CTL_OPTIMIZE, 2)
     numbers = {}
     for rule in policy["rules"]:
         action = _action(rule["action"])
