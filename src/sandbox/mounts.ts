@@ -18,7 +18,7 @@
  * directly (same places inside; host paths in mountinfo), and the socket's directory is the
  * engine's own (0700), which the sandboxes, mapped to the engine's uid, can reach.
  */
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -72,9 +72,12 @@ const created = new Set<string>();
  */
 function stage(): string {
   if (!stageDir) {
-    stageDir = mkdtempSync(join(tmpdir(), "graphbox-stage-"));
-    chmodSync(stageDir, 0o755);
-    mkdirSync(join(stageDir, "empty"), { mode: 0o755 });
+    const dir = mkdtempSync(join(tmpdir(), "graphbox-stage-"));
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, "empty"), { mode: 0o755 });
+    // Nothing is ever mounted on it in the host's namespace: a plain directory of empty entries, removed with the process.
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    stageDir = dir;
   }
   return stageDir;
 }
