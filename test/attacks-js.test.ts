@@ -9,12 +9,15 @@ import { dirname } from "node:path";
 import { after, before, test } from "node:test";
 
 import { PROJECT_ROOT } from "../src/config/index.ts";
+import { nativeSeccompArch } from "../src/sandbox/seccomp.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
 import { TYPESCRIPT_OK, typescriptGraph } from "./support/programs.ts";
+import { otherAbiProbe, REFUSED_CALLS, refusedCallsProbe, refusedNumbers } from "./support/seccomp-probe.ts";
 
 type Json = Record<string, unknown>;
 const ENGINE_KEY = `sk-engine-${crypto.randomUUID()}`;
+const ARCH = nativeSeccompArch() ?? "x64";
 
 let llm: LlmStandIn;
 let engine: RunningEngine;
@@ -184,5 +187,23 @@ r.cmdlines = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map((p) => { t
   assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/js ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
   // Started from the startup snapshot, built for the runtime's place inside.
   assert.ok((r["execArgv"] as string[]).some((arg) => arg.startsWith("/opt/graphbox/js/.snapshot/")), JSON.stringify(r["execArgv"]));
+  await expectHealthy();
+});
+
+test("every call the allowlist refuses fails with EPERM here too: a Python probe the program starts inherits the sandbox's filter", async () => {
+  const numbers = refusedNumbers(ARCH);
+  const r = findings(
+    await run(
+      probe(
+        `Object.assign(r, JSON.parse(execFileSync("/usr/bin/python3", ["-I", "-c", ${JSON.stringify(refusedCallsProbe(ARCH))}], { encoding: "utf8" })));
+r.abi = JSON.parse(execFileSync("/usr/bin/python3", ["-I", "-c", ${JSON.stringify(otherAbiProbe(ARCH))}], { encoding: "utf8" }));`,
+        `import { execFileSync } from "node:child_process";`,
+      ),
+    ),
+  );
+  for (const name of Object.keys(numbers)) assert.equal(r[name], "EPERM", `${name}(${REFUSED_CALLS[name]!.join(", ")})`);
+  assert.equal(r["clone3"], "ENOSYS");
+  assert.equal(r["getpid"], "OK");
+  if (ARCH === "x64") assert.deepEqual(r["abi"], { "i386 getpid": "SIGSYS", "x32 getpid": "SIGSYS", "native getpid": "exit 0" });
   await expectHealthy();
 });

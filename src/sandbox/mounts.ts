@@ -36,8 +36,6 @@ export interface StagedMounts {
   wrapper: string[];
   /** What bwrap binds, read-only: the staged mount points (root) or the host paths themselves. */
   binds: { source: string; target: string }[];
-  /** How the runtime folders are shown: `overlay` (no host path anywhere inside) or `bind`. */
-  mode: "overlay" | "bind";
 }
 
 /**
@@ -96,12 +94,11 @@ function mountPoint(mount: HostMount): string {
 
 /** How the sandbox's launch chain shows `mounts` (see the module comment). */
 export function stageMounts(mounts: readonly HostMount[]): StagedMounts {
-  if (!ENGINE_IS_ROOT) return { wrapper: [], binds: mounts.map(({ source, target }) => ({ source, target })), mode: "bind" };
-  if (mounts.length === 0) return { wrapper: [], binds: [], mode: "overlay" };
+  if (!ENGINE_IS_ROOT) return { wrapper: [], binds: mounts.map(({ source, target }) => ({ source, target })) };
+  if (mounts.length === 0) return { wrapper: [], binds: [] };
   const names = mounts.map((m) => mountPoint(m));
   return {
     wrapper: [TOOLS.unshare, "--mount", "--propagation", "private", "--", TOOLS.sh, "-c", STAGE_SCRIPT, "graphbox-stage", TOOLS.mount, stage(), ...mounts.flatMap((m, i) => [m.kind, m.source, names[i]!]), "--"],
     binds: mounts.map((m, i) => ({ source: join(stage(), names[i]!), target: m.target })),
-    mode: "overlay",
   };
 }
