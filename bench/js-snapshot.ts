@@ -1,8 +1,8 @@
 /**
  * The JavaScript runtime's two ways to start, in the same run (interleaved, so both see the same
  * machine): `plain` imports LangGraph.js from disk (harness/main.mjs), `snapshot` restores it from
- * the runtime's V8 startup snapshot (harness/snapshot.mjs). Each unsandboxed (a plain child
- * process) and in the real sandbox (SandboxLauncher: cgroup, bwrap, seccomp). Per start:
+ * the runtime's V8 startup snapshot (harness/snapshot.mjs), in the real sandbox (SandboxLauncher:
+ * cgroup, bwrap, seccomp), and `plain` unsandboxed too (a plain child process). Per start:
  *   ready     spawn to `ready` (what a pre-started sandbox costs before it can take a job);
  *   cpu       CPU of the harness process and its esbuild helper at `ready` (/proc/<pid>/stat);
  *   rss       resident memory of the harness process at `ready` (and of the esbuild helper apart);
@@ -244,9 +244,10 @@ if (problem) {
 const report = await launchers.sandboxed.ensureUsable();
 console.log(`sandbox: ${report.checks.map((c) => `${c.name} ${c.ok ? "ok" : "FAIL"}`).join(", ")}; heap ${HEAP_MB} MiB; ${RUNS} runs per arm, interleaved`);
 
+// No unsandboxed snapshot arm: the blob holds the runtime's paths as sandboxes see them
+// (src/runtimes/js/snapshot/layout.ts), so an unsandboxed start runs main.mjs.
 const ARMS: [Start, Confinement][] = [
   ["plain", "unsandboxed"],
-  ["snapshot", "unsandboxed"],
   ["plain", "sandboxed"],
   ["snapshot", "sandboxed"],
 ];
@@ -273,7 +274,7 @@ try {
   };
   const rows = Object.fromEntries(ARMS.map(([s, c]) => [`${s} ${c}`, row(`${s} ${c}`)]));
   console.log("\nsnapshot / plain:");
-  for (const c of ["unsandboxed", "sandboxed"] as const) {
+  for (const c of ["sandboxed"] as const) {
     const [p, s] = [rows[`plain ${c}`]!, rows[`snapshot ${c}`]!];
     const ratio = (key: string): string => fixed(s[key]! / p[key]!, 2);
     console.log(`  ${c.padEnd(12)} ready ${ratio("ready")}x, cpu ${ratio("cpu")}x, rss ${ratio("rss")}x, echo job ${ratio("job")}x, tree cpu ${ratio("tree")}x`);

@@ -10,11 +10,14 @@ quiet=false
 say() { $quiet || echo "setup: $*"; }
 fail() { echo "setup: $*" >&2; exit 1; }
 
-# --- System packages: bubblewrap (the sandbox) and python3-venv. Installed when we are root on a
-# Debian/Ubuntu host; otherwise say how (the engine's doctor reports what is missing either way).
+# --- System packages: bubblewrap (the sandbox), python3-venv, and python3-seccomp (libseccomp's
+# binding for Debian's python3: the engine compiles the sandbox's seccomp allowlist with it at start,
+# see src/sandbox/seccomp.ts). Installed when we are root on a Debian/Ubuntu host; otherwise say how
+# (the engine's doctor reports what is missing either way).
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 if [ -x /usr/bin/python3 ] && ! /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
+if ! /usr/bin/python3 -I -c 'import seccomp' >/dev/null 2>&1; then missing+=(python3-seccomp); fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ${missing[*]}"
@@ -66,6 +69,9 @@ if [ ! -f .venv/.graphbox-installed ] || [ "$(cat .venv/.graphbox-installed)" !=
   fi
   exec 9>&-
 fi
+# pyvenv.cfg's `command` line names the host path the venv was made at; Python does not read it, and
+# sandboxes show the venv (at /opt/graphbox/python/venv) without it.
+if grep -q '^command = ' .venv/pyvenv.cfg 2>/dev/null; then sed -i '/^command = /d' .venv/pyvenv.cfg; fi
 
 # --- JavaScript/TypeScript runtime: LangGraph.js, the LLM clients and esbuild, in the runtime's own
 # node_modules (apart from the engine's packages, which a program must not reach). npm 11 skips

@@ -5,18 +5,23 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { dirname } from "node:path";
 import { after, before, test } from "node:test";
 
 import { PROJECT_ROOT } from "../src/config/index.ts";
+import { nativeSeccompArch } from "../src/sandbox/seccomp.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
 import { processesWith } from "./support/processes.ts";
 import { TYPESCRIPT_OK, typescriptGraph } from "./support/programs.ts";
 import { followSandbox, leftBehind } from "./support/sandbox-trail.ts";
+import { otherAbiProbe, REFUSED_CALLS, refusedCallsProbe, refusedNumbers } from "./support/seccomp-probe.ts";
 import { readSse } from "./support/sse.ts";
 
 type Json = Record<string, unknown>;
 const ENGINE_KEY = `sk-engine-${crypto.randomUUID()}`;
+const ARCH = nativeSeccompArch() ?? "x64";
 /** A variable of the engine's own environment: nothing of it may reach a sandbox. */
 const HOST_CANARY = { name: `GRAPHBOX_TEST_CANARY_${crypto.randomUUID().slice(0, 8)}`, value: `canary-${crypto.randomUUID()}` };
 process.env[HOST_CANARY.name] = HOST_CANARY.value;
@@ -260,5 +265,63 @@ test("a worker_threads flood ends as resource_limit at the process limit, and no
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "resource_limit", JSON.stringify(body).slice(0, 1000));
   assert.match(String(body["error"]), /more than 64 processes and threads at once/);
+  await expectHealthy();
+});
+
+test("no host path inside: mountinfo, import.meta, stack traces, an error, cwd, environment, command lines", async () => {
+  const r = findings(
+    await run(
+      probe(
+        `r.mountinfo = readFileSync("/proc/self/mountinfo", "utf8");
+r.cwd = process.cwd();
+r.env = { ...process.env };
+r.argv = process.argv;
+r.execArgv = process.execArgv;
+r.meta = import.meta.url;
+r.stack = new Error("here").stack;
+try {
+  new StateGraph(State).addEdge(START, "missing" as any).compile();
+} catch (e: any) {
+  r.libraryStack = e.stack;
+}
+r.cmdlines = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map((p) => { try { return readFileSync(\`/proc/\${p}/cmdline\`, "utf8"); } catch { return ""; } });`,
+        FS,
+      ),
+    ),
+  );
+  const failed = await run(typescriptGraph(`new StateGraph(State).addEdge(START, "missing" as any).compile();\nreturn { out: "unreachable" };`));
+  assert.equal(failed["status"], "error", JSON.stringify(failed).slice(0, 2000));
+  const gatewaySocket = engine.app.engine.gateway.socketPath ?? "/nonexistent";
+  // One line of mountinfo names a host path, and only the gateway socket's (a socket can be shown through a bind only: src/sandbox/mounts.ts).
+  const mountinfo = String(r["mountinfo"]).split("\n");
+  const socketLines = mountinfo.filter((line) => line.split(" ")[4] === "/run/graphbox/gateway.sock");
+  assert.equal(socketLines.length, 1, String(r["mountinfo"]));
+  assert.equal(socketLines[0]!.split(" ")[3], gatewaySocket);
+  const seen = JSON.stringify({ ...r, mountinfo: mountinfo.filter((line) => !socketLines.includes(line)), failed });
+  for (const hostPath of [PROJECT_ROOT, `${tmpdir()}/graphbox-`, dirname(gatewaySocket)]) assert.ok(!seen.includes(hostPath), `${hostPath} is visible inside: ${seen.slice(Math.max(0, seen.indexOf(hostPath) - 300), seen.indexOf(hostPath) + 300)}`);
+  // LangGraph's own frames, from the snapshot's bundle, name the runtime's place inside.
+  assert.match(String(r["libraryStack"]), /\(\/opt\/graphbox\/js\/\S+:\d+:\d+\)/);
+  assert.equal(r["cwd"], "/tmp/work");
+  assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/js ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
+  // Started from the startup snapshot, built for the runtime's place inside.
+  assert.ok((r["execArgv"] as string[]).some((arg) => arg.startsWith("/opt/graphbox/js/.snapshot/")), JSON.stringify(r["execArgv"]));
+  await expectHealthy();
+});
+
+test("every call the allowlist refuses fails with EPERM here too: a Python probe the program starts inherits the sandbox's filter", async () => {
+  const numbers = refusedNumbers(ARCH);
+  const r = findings(
+    await run(
+      probe(
+        `Object.assign(r, JSON.parse(execFileSync("/usr/bin/python3", ["-I", "-c", ${JSON.stringify(refusedCallsProbe(ARCH))}], { encoding: "utf8" })));
+r.abi = JSON.parse(execFileSync("/usr/bin/python3", ["-I", "-c", ${JSON.stringify(otherAbiProbe(ARCH))}], { encoding: "utf8" }));`,
+        `import { execFileSync } from "node:child_process";`,
+      ),
+    ),
+  );
+  for (const name of Object.keys(numbers)) assert.equal(r[name], "EPERM", `${name}(${REFUSED_CALLS[name]!.join(", ")})`);
+  assert.equal(r["clone3"], "ENOSYS");
+  assert.equal(r["getpid"], "OK");
+  if (ARCH === "x64") assert.deepEqual(r["abi"], { "i386 getpid": "SIGSYS", "x32 getpid": "SIGSYS", "native getpid": "exit 0" });
   await expectHealthy();
 });

@@ -6,22 +6,27 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { networkInterfaces } from "node:os";
+import { dirname } from "node:path";
+import { networkInterfaces, tmpdir } from "node:os";
 import { after, before, describe, test } from "node:test";
 
 import { loadConfig, PROJECT_ROOT, type Config } from "../src/config/index.ts";
 import { ERRORS } from "../src/errors.ts";
-import { deniedSyscalls, filteredSyscalls, nativeSeccompArch } from "../src/sandbox/seccomp.ts";
+import { SANDBOX_GATEWAY_SOCKET } from "../src/sandbox/bwrap.ts";
+import { nativeSeccompArch, seccompFilter } from "../src/sandbox/seccomp.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
-import { lingers, processesWith, survivors } from "./support/processes.ts";
+import { processesWith, survivors } from "./support/processes.ts";
 import { PYTHON_OK, pythonGraph } from "./support/programs.ts";
+import { otherAbiProbe, REFUSED_CALLS, refusedCallsProbe, refusedNumbers } from "./support/seccomp-probe.ts";
 
 type Json = Record<string, unknown>;
 
 const ENGINE_KEYS = ["sk-test-engine-openai-key", "sk-ant-test-engine-anthropic-key"];
 const ERROR_TYPES = new Set<string>(Object.values(ERRORS).map((e) => e.errorType));
 const ARCH = nativeSeccompArch() ?? "x64";
+/** A syscall number by name, from libseccomp's table. */
+const NR = (name: string): number => [...seccompFilter(ARCH).table].find(([, n]) => n === name)![0];
 
 /** Python executions start two ways, each its own sandbox: a fresh interpreter, or a fork of the warm zygote. */
 const VARIANTS: { name: string; overrides: Partial<Config> }[] = [
@@ -114,7 +119,7 @@ for (const variant of VARIANTS) describe(`attacks (${variant.name})`, () => {
             r[p] = "READ " + f.read(80)
     except OSError as e:
         r[p] = err(e)
-for d in [${JSON.stringify(PROJECT_ROOT)}, ${JSON.stringify(`${PROJECT_ROOT}/src`)}]:
+for d in [${JSON.stringify(PROJECT_ROOT)}, ${JSON.stringify(`${PROJECT_ROOT}/src`)}, "/opt/graphbox", "/opt/graphbox/python"]:
     try:
         r["ls " + d] = sorted(os.listdir(d))
     except OSError as e:
@@ -124,9 +129,11 @@ for d in [${JSON.stringify(PROJECT_ROOT)}, ${JSON.stringify(`${PROJECT_ROOT}/src
     );
     const r = findings(body);
     for (const target of targets) assert.ok(!String(r[target]).startsWith("READ"), `${target}: ${String(r[target])}`);
-    // Only what the runtime needs: its virtual environment and the Python harness.
-    assert.deepEqual(r[`ls ${PROJECT_ROOT}`], [".venv", "src"]);
-    assert.deepEqual(r[`ls ${PROJECT_ROOT}/src`], ["runtimes"]);
+    // The engine's checkout does not exist inside: the runtime's folders are at /opt/graphbox.
+    assert.equal(r[`ls ${PROJECT_ROOT}`], "ENOENT");
+    assert.equal(r[`ls ${PROJECT_ROOT}/src`], "ENOENT");
+    assert.deepEqual(r["ls /opt/graphbox"], ["python"]);
+    assert.deepEqual(r["ls /opt/graphbox/python"], ["harness", "venv"]);
     await expectHealthy();
   });
 
@@ -202,12 +209,11 @@ r["found"] = [p for p in r["tmp"] if "SECRET" in p]`,
     const [a, b] = await Promise.all([run(writer), run(reader)]);
     const ra = findings(a);
     const rb = findings(b);
-    assert.notEqual(ra["cwd"], rb["cwd"]);
+    // The same name in each (no host path inside), each in its own /tmp.
+    assert.deepEqual([ra["cwd"], rb["cwd"]], ["/tmp/work", "/tmp/work"]);
     assert.deepEqual(rb["found"], []);
-    // Besides its own working directory, only the runtime's read-only files (when the project itself lives under /tmp).
-    const foreign = (rb["tmp"] as string[]).filter((p) => p !== rb["cwd"] && !PROJECT_ROOT.startsWith(`${p}/`) && p !== PROJECT_ROOT && !p.startsWith(`${PROJECT_ROOT}/`));
+    const foreign = (rb["tmp"] as string[]).filter((p) => p !== rb["cwd"]);
     assert.deepEqual(foreign, [], "the reader sees only its own working directory in /tmp");
-    for (const cwd of [ra["cwd"], rb["cwd"]]) assert.equal(await lingers(String(cwd)), false, `${String(cwd)} was not removed`);
     await expectHealthy();
   });
 
@@ -409,7 +415,7 @@ os.waitpid(child, 0)`,
   });
 
   test("TIOCSTI and TIOCLINUX are refused (EPERM), also with high bits set in the request", async () => {
-    const { ioctl } = filteredSyscalls(ARCH);
+    const ioctl = NR("ioctl");
     const body = await run(
       probe(
         `import fcntl, termios
@@ -430,7 +436,7 @@ r["/dev/tty"] = attempt(lambda: os.open("/dev/tty", os.O_RDWR))`,
   });
 
   test("unshare, mount, chroot and new namespaces are refused", async () => {
-    const { clone } = filteredSyscalls(ARCH);
+    const clone = NR("clone");
     const body = await run(
       probe(
         `import subprocess
@@ -456,24 +462,69 @@ r["setuid mount command"] = p.returncode`,
     await expectHealthy();
   });
 
-  test("every blocked syscall, called through ctypes, fails with EPERM (clone3: ENOSYS; x32 numbers: refused)", async () => {
-    const denied = deniedSyscalls(ARCH);
-    const { clone3 } = filteredSyscalls(ARCH);
+  test("every call the allowlist refuses, called through ctypes, fails with EPERM (clone3: ENOSYS)", async () => {
+    const numbers = refusedNumbers(ARCH);
+    const body = await run(probe(`import contextlib, io
+printed = io.StringIO()
+with contextlib.redirect_stdout(printed):
+    exec(${JSON.stringify(refusedCallsProbe(ARCH))}, {})
+r.update(json.loads(printed.getvalue()))`));
+    const r = findings(body);
+    for (const name of Object.keys(numbers)) assert.equal(r[name], "EPERM", `${name}(${REFUSED_CALLS[name]!.join(", ")})`);
+    assert.equal(r["clone3"], "ENOSYS");
+    assert.equal(r["getpid"], "OK");
+    await expectHealthy();
+  });
+
+  if (ARCH === "x64") {
+    test("a call through another ABI (i386 int 0x80, x32 numbers) kills the process (SIGSYS)", async () => {
+      const body = await run(probe(`import contextlib, io
+printed = io.StringIO()
+with contextlib.redirect_stdout(printed):
+    exec(${JSON.stringify(otherAbiProbe(ARCH))}, {})
+r.update(json.loads(printed.getvalue()))`));
+      assert.deepEqual(findings(body), { "i386 getpid": "SIGSYS", "x32 getpid": "SIGSYS", "native getpid": "exit 0" });
+      await expectHealthy();
+    });
+  }
+
+  test("no host path inside: mountinfo, sys.path, module files, a traceback, an error, cwd, environment, command lines", async () => {
     const body = await run(
       probe(
-        `for name, nr in ${JSON.stringify(denied)}.items():
-    r[name] = sys_errno("syscall", nr, 0, 0, 0, 0, 0, 0)
-r["clone3"] = sys_errno("syscall", ${clone3}, 0, 0)
-${ARCH === "x64" ? 'r["x32 getpid"] = sys_errno("syscall", 0x40000000 + 39)' : ""}
-r["getpid still works"] = sys_errno("syscall", ${ARCH === "x64" ? 39 : 172})`,
-        ERRNO + LIBC,
+        `import sys, traceback
+r["mountinfo"] = open("/proc/self/mountinfo").read()
+r["sys.path"] = sys.path
+r["prefix"] = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.executable]
+r["argv"] = sys.argv
+r["cwd"] = os.getcwd()
+r["env"] = dict(os.environ)
+r["cmdlines"] = [open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()]
+r["modules"] = sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)})
+try:
+    from langgraph.graph import StateGraph
+    StateGraph(dict).compile()
+except Exception as e:
+    r["traceback"] = traceback.format_exc()
+    r["traceback files"] = [frame.filename for frame in traceback.extract_tb(e.__traceback__)]
+r["stack"] = traceback.format_stack()`,
       ),
     );
     const r = findings(body);
-    for (const name of Object.keys(denied)) assert.equal(r[name], "EPERM", name);
-    assert.equal(r["clone3"], "ENOSYS");
-    if (ARCH === "x64") assert.equal(r["x32 getpid"], "EPERM");
-    assert.equal((r["getpid still works"] as [string, number])[0], "OK");
+    const failed = await run(pythonGraph(`import langgraph.graph\nlanggraph.graph.StateGraph(dict).compile()\nreturn {}`));
+    assert.equal(failed["status"], "error", JSON.stringify(failed).slice(0, 2000));
+    const gatewayDir = dirname(engine.app.engine.gateway.socketPath ?? "/nonexistent/gateway.sock");
+    // One line of mountinfo names a host path, and only the gateway socket's: a socket can be shown through a bind only (mounts.ts).
+    const mountinfo = String(r["mountinfo"]).split("\n");
+    const socketLine = mountinfo.filter((line) => line.split(" ")[4] === SANDBOX_GATEWAY_SOCKET);
+    assert.equal(socketLine.length, 1, String(r["mountinfo"]));
+    assert.equal(socketLine[0]!.split(" ")[3], `${gatewayDir}/gateway.sock`);
+    const seen = JSON.stringify({ ...r, mountinfo: mountinfo.filter((line) => !socketLine.includes(line)), failed });
+    for (const hostPath of [PROJECT_ROOT, `${tmpdir()}/graphbox-`, gatewayDir]) assert.ok(!seen.includes(hostPath), `${hostPath} is visible inside: ${seen.slice(Math.max(0, seen.indexOf(hostPath) - 300), seen.indexOf(hostPath) + 300)}`);
+    for (const file of r["modules"] as string[]) if (file !== "<workflow>") assert.match(file, /^\/(usr|opt\/graphbox\/python)\//, file);
+    assert.ok((r["traceback files"] as string[]).some((file) => /^\/opt\/graphbox\/python\/venv\/lib\/python3\.\d+\/site-packages\/langgraph\//.test(file)), JSON.stringify(r["traceback files"]));
+    assert.equal(r["cwd"], "/tmp/work");
+    assert.equal((r["env"] as Record<string, string>)["HOME"], "/tmp/work");
+    if (engine.app.engine.forkServer === null) assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/python\/venv ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
     await expectHealthy();
   });
 
@@ -520,9 +571,9 @@ r["cwd"] = os.getcwd()`,
     const root = r["root through symlink"] as string[];
     const procRoot = r["proc 1 root"] as string[];
     if (procRoot[0] === "DONE") assert.equal(procRoot[1], JSON.stringify(root).replaceAll('"', "'").replaceAll(",", ", "));
-    for (const entry of root) assert.ok(["bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "tmp", "usr", PROJECT_ROOT.split("/")[1]].includes(entry), `unexpected /${entry}`);
+    for (const entry of root) assert.ok(["bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "opt", "proc", "run", "sbin", "tmp", "usr"].includes(entry), `unexpected /${entry}`);
     assert.notEqual((r["hard link to /usr"] as string[])[0], "DONE");
-    assert.equal(await lingers(String(r["cwd"])), false, "the execution's directory was removed");
+    assert.equal(r["cwd"], "/tmp/work");
     await expectHealthy();
   });
 

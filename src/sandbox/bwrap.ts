@@ -2,12 +2,15 @@
  * The bubblewrap command line of one sandbox: which namespaces, which files, which variables.
  *
  * The file system is built from nothing: read-only /usr (with the /bin, /lib... links of a
- * merged-/usr host), the few /etc files a runtime reads, the paths the runtime names
- * (its interpreter's prefix and harness), a fresh /proc and a minimal read-only /dev, and
- * size-capped tmpfs for /tmp (the working directory and HOME live in it) and /dev/shm. The root
- * itself is made read-only last. Nothing else of the host exists inside: no home, no engine files, no store, no config.
+ * merged-/usr host), the few /etc files a runtime reads (passwd, group and hosts written by bwrap
+ * from the engine's copies, not bound), the runtime's folders at fixed places under /opt/graphbox
+ * whatever the host calls them (mounts.ts), a fresh /proc and a minimal read-only /dev, and
+ * size-capped tmpfs for /tmp (the working directory, /tmp/work, and HOME live in it) and /dev/shm.
+ * The root itself is made read-only last. Nothing else of the host exists inside: no home, no
+ * engine files, no store, no config, and no host path in the program's arguments, environment or
+ * working directory.
  */
-import { lstatSync, readlinkSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,17 +21,71 @@ export const SANDBOX_GATEWAY_SOCKET = "/run/graphbox/gateway.sock";
 /** The user and group the program runs as, inside its user namespace. */
 export const SANDBOX_UID = 65534;
 export const SANDBOX_TMP = "/tmp";
+/** The working directory (and HOME, TMPDIR) of every program, in the sandbox's own /tmp. */
+export const SANDBOX_WORKDIR = "/tmp/work";
+/** Where the runtimes' folders appear inside: python/venv, python/harness, js. */
+export const SANDBOX_RUNTIME_ROOT = "/opt/graphbox";
 
-/** passwd, group and hosts written for the sandbox (nobody, localhost), instead of the host's. */
+/** A host folder a runtime needs, shown read-only at `target` (under SANDBOX_RUNTIME_ROOT). */
+export interface RuntimeMount {
+  source: string;
+  target: string;
+}
+
+/**
+ * What a runtime asks to run, with host paths throughout (as an unsandboxed run uses them), plus
+ * the folders it needs and where they appear inside. The launcher rewrites every argument and
+ * variable that names a mounted folder or the working directory into its place inside.
+ */
+export type SandboxSpec = LaunchSpec & {
+  mounts?: readonly RuntimeMount[];
+  /** The arguments of a run without a sandbox, where they differ (the JS startup snapshot holds the sandboxes' paths). */
+  hostArgs?: string[];
+};
+
+/** passwd, group and hosts for the sandbox (nobody, localhost), instead of the host's. */
 const SANDBOX_ETC = join(dirname(fileURLToPath(import.meta.url)), "etc");
+const ETC_FILES = ["passwd", "group", "hosts"] as const;
+
+/** `value` with a leading host path replaced by its place inside (`from` -> `to`), or null. */
+function rebase(value: string, from: string, to: string): string | null {
+  if (value === from) return to;
+  return value.startsWith(`${from}/`) ? to + value.slice(from.length) : null;
+}
+
+/**
+ * The command, arguments, environment and working directory as the program sees them: host
+ * paths of mounted folders become their places inside, the host working directory (an
+ * execution's temp dir, named in HOME and TMPDIR too) becomes SANDBOX_WORKDIR.
+ */
+export function sandboxView(spec: SandboxSpec): { command: string; args: string[]; env: Record<string, string>; cwd: string } {
+  // Longest first: a folder inside another mounted one maps to its own place.
+  const maps: { from: string; to: string }[] = [...(spec.mounts ?? []).map((m) => ({ from: m.source, to: m.target })), { from: spec.cwd, to: SANDBOX_WORKDIR }];
+  maps.sort((a, b) => b.from.length - a.from.length);
+  const inside = (value: string): string => {
+    for (const { from, to } of maps) {
+      const rebased = rebase(value, from, to);
+      if (rebased !== null) return rebased;
+    }
+    return value;
+  };
+  return {
+    command: inside(spec.command),
+    args: spec.args.map(inside),
+    env: Object.fromEntries(Object.entries(spec.env).map(([name, value]) => [name, inside(value)])),
+    cwd: SANDBOX_WORKDIR,
+  };
+}
 
 export interface BwrapOptions {
   /** Size of the /tmp tmpfs in bytes. */
   tmpSizeBytes: number;
-  /** Host path of the gateway's Unix socket, bound at SANDBOX_GATEWAY_SOCKET. */
-  gatewaySocket?: string;
+  /** Read-only binds after /tmp (mounts.ts: the staged runtime folders and gateway socket), in order. */
+  binds: { source: string; target: string }[];
   /** The fd (in bwrap) its seccomp filter is read from. */
   seccompFd: number;
+  /** The first of three fds (in bwrap) passwd, group and hosts are read from (see `etcInputs`). */
+  etcFd: number;
   /** bwrap 0.8 has --disable-userns; older ones rely on the seccomp filter alone. */
   disableUserns: boolean;
   /**
@@ -36,9 +93,14 @@ export interface BwrapOptions {
    * builds namespaces and mounts for its children and drops them all in each child). Default `none`.
    */
   capabilities?: "none" | "all";
-  /** More host paths bound read-only, each at its own place inside (after /tmp, so they may lie under it). */
-  extraReadOnlyBinds?: { source: string; target: string }[];
 }
+
+/** The contents bwrap writes to /etc/passwd, /etc/group and /etc/hosts, in that order, from fds etcFd, etcFd+1, etcFd+2. */
+export function etcInputs(): Buffer[] {
+  etcContents ??= ETC_FILES.map((name) => readFileSync(join(SANDBOX_ETC, name)));
+  return etcContents;
+}
+let etcContents: Buffer[] | null = null;
 
 /** /bin, /lib... as the host has them: links into /usr on merged-/usr systems, else read-only binds. */
 function rootLinks(): string[] {
@@ -63,7 +125,6 @@ function etcFiles(): string[] {
   } catch {
     // No time zone: UTC.
   }
-  for (const name of ["passwd", "group", "hosts"]) args.push("--ro-bind", join(SANDBOX_ETC, name), `/etc/${name}`);
   return args;
 }
 
@@ -71,9 +132,10 @@ let hostLayout: string[] | null = null;
 
 /**
  * The arguments for `bwrap --args <fd>` (NUL-separated, so none of them, variables included,
- * shows in the host's process list). The command itself follows on bwrap's command line.
+ * shows in the host's process list) for a program as sandboxView() gives it. The command itself
+ * follows on bwrap's command line.
  */
-export function bwrapArguments(spec: LaunchSpec, options: BwrapOptions): string[] {
+export function bwrapArguments(view: { env: Record<string, string>; cwd: string; readOnlyPaths?: string[] }, options: BwrapOptions): string[] {
   hostLayout ??= [...rootLinks(), ...etcFiles()];
   const id = String(SANDBOX_UID);
   const args = [
@@ -83,9 +145,11 @@ export function bwrapArguments(spec: LaunchSpec, options: BwrapOptions): string[
     // The sandbox dies with the engine; no controlling terminal to push input into (TIOCSTI).
     "--die-with-parent", "--new-session", ...(options.capabilities === "all" ? ["--cap-add", "ALL"] : ["--cap-drop", "ALL"]),
     "--clearenv",
-    ...Object.entries(spec.env).flatMap(([name, value]) => ["--setenv", name, value]),
+    ...Object.entries(view.env).flatMap(([name, value]) => ["--setenv", name, value]),
     "--ro-bind", "/usr", "/usr",
     ...hostLayout,
+    // Written into the sandbox's own root (read-only once it is remounted): no bind, so nothing of the host's in mountinfo.
+    ...ETC_FILES.flatMap((name, i) => ["--perms", "0444", "--file", String(options.etcFd + i), `/etc/${name}`]),
     "--proc", "/proc",
     "--dev", "/dev",
     // Mounted after the binds: a tmpfs given after a bind into the same directory would hide it.
@@ -93,13 +157,12 @@ export function bwrapArguments(spec: LaunchSpec, options: BwrapOptions): string[
     // POSIX shared memory and semaphores (multiprocessing) live here: capped like /tmp, since bwrap's /dev tmpfs has no size.
     "--perms", "1777", "--size", String(options.tmpSizeBytes), "--tmpfs", "/dev/shm",
   ];
-  // The working directory (HOME and TMPDIR too) is recreated, empty, inside the sandbox's own tmp.
-  if (spec.cwd.startsWith(`${SANDBOX_TMP}/`)) args.push("--dir", spec.cwd);
-  else args.push("--size", String(options.tmpSizeBytes), "--tmpfs", spec.cwd);
-  // The runtime's files after the tmpfs mounts: a project checked out under /tmp must stay visible.
-  for (const path of spec.readOnlyPaths ?? []) args.push("--ro-bind", path, path);
-  if (options.gatewaySocket) args.push("--ro-bind", options.gatewaySocket, SANDBOX_GATEWAY_SOCKET);
-  for (const bind of options.extraReadOnlyBinds ?? []) args.push("--ro-bind", bind.source, bind.target);
-  args.push("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", spec.cwd, "--seccomp", String(options.seccompFd));
+  // The working directory (HOME and TMPDIR too) is created, empty, inside the sandbox's own tmp.
+  if (view.cwd.startsWith(`${SANDBOX_TMP}/`)) args.push("--dir", view.cwd);
+  else args.push("--size", String(options.tmpSizeBytes), "--tmpfs", view.cwd);
+  // Prefixes the runtime needs outside /usr (a pyenv or nvm install), at their own place: after the tmpfs mounts, so one under /tmp stays visible.
+  for (const path of view.readOnlyPaths ?? []) args.push("--ro-bind", path, path);
+  for (const bind of options.binds) args.push("--ro-bind", bind.source, bind.target);
+  args.push("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", view.cwd, "--seccomp", String(options.seccompFd));
   return args;
 }

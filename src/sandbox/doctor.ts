@@ -4,14 +4,20 @@
  * around from the inside; nothing is inferred from version numbers or sysctls alone.
  */
 import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { SANDBOX_UID } from "./bwrap.ts";
+import { SANDBOX_RUNTIME_ROOT, SANDBOX_UID } from "./bwrap.ts";
 import type { ExecutionCgroup } from "./cgroup.ts";
 import type { SandboxLauncher } from "./launcher.ts";
+import { ALLOWED_SYSCALLS } from "./seccomp-policy.ts";
+import { nativeSeccompArch, seccompFilter, type SeccompFilter } from "./seccomp.ts";
 import { ENGINE_IS_ROOT, missingTools, TOOLS } from "./tools.ts";
 
 const PROBE_TIMEOUT_MS = 10_000;
+/** A folder of the engine's own (passwd, group, hosts), shown to the probe as a runtime folder is. */
+const PROBE_MOUNT = { source: join(dirname(fileURLToPath(import.meta.url)), "etc"), target: `${SANDBOX_RUNTIME_ROOT}/doctor` };
 
 export interface Check {
   name: "bubblewrap" | "user_namespaces" | "seccomp" | "capabilities" | "network_namespace" | "filesystem" | "cgroups";
@@ -40,6 +46,9 @@ const PROBE_SCRIPT = [
   "if touch /probe 2>/dev/null; then echo root=writable; else echo root=readonly; fi",
   "if touch /tmp/probe 2>/dev/null; then echo tmp=writable; else echo tmp=readonly; fi",
   "if touch /dev/probe 2>/dev/null; then echo dev=writable; else echo dev=readonly; fi",
+  // A call Docker's profile allows and this allowlist does not: EPERM shows the allowlist is the filter in force.
+  `/usr/bin/python3 -I -S -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); ok = libc.inotify_init1(0) != -1; print("inotify=" + ("open" if ok else "refused" if ctypes.get_errno() == 1 else "errno%d" % ctypes.get_errno()))' 2>/dev/null || echo inotify=unknown`,
+  `if grep -q ' ${PROBE_MOUNT.target} .* - overlay ' /proc/self/mountinfo; then echo runtime=overlay; else echo runtime=bind; fi`,
 ].join("\n");
 
 const execFileAsync = promisify(execFile);
@@ -55,7 +64,7 @@ async function bwrapVersion(): Promise<string | null> {
 /** Starts the probe sandbox and returns what it printed, as key=value pairs. */
 async function probe(launcher: SandboxLauncher, cgroup: ExecutionCgroup | null): Promise<{ values: Map<string, string>; output: string; peakMemory: number }> {
   const sandbox = launcher.startIn(
-    { command: "/bin/sh", args: ["-c", PROBE_SCRIPT], cwd: "/tmp/graphbox-doctor", env: { PATH: "/usr/bin:/bin" } },
+    { command: "/bin/sh", args: ["-c", PROBE_SCRIPT], cwd: "/tmp/graphbox-doctor", env: { PATH: "/usr/bin:/bin" }, mounts: [PROBE_MOUNT] },
     { maxLogBytes: 16_384, maxFrameBytes: 1024 },
     { onMessage: () => undefined, onFault: () => undefined },
     cgroup,
@@ -97,19 +106,35 @@ export async function diagnose(launcher: SandboxLauncher): Promise<DoctorReport>
     }
   }
 
-  if (checks[0]!.ok) {
+  // The allowlist is compiled by libseccomp before anything starts: without it no sandbox can.
+  let allowlist: SeccompFilter | null = null;
+  let allowlistProblem: string | null = null;
+  const arch = nativeSeccompArch();
+  if (!arch) allowlistProblem = `no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`;
+  else {
+    try {
+      allowlist = seccompFilter(arch);
+    } catch (err: unknown) {
+      allowlistProblem = err instanceof Error ? err.message : String(err);
+    }
+  }
+  if (checks[0]!.ok && allowlistProblem !== null) {
+    add("seccomp", false, seccompCheck(new Map(), null, allowlistProblem).detail);
+    for (const name of ["user_namespaces", "capabilities", "network_namespace", "filesystem"] as const) add(name, false, "not probed: no sandbox can start without the seccomp filter");
+  } else if (checks[0]!.ok) {
     try {
       const { values, output, peakMemory } = await probe(launcher, cgroup);
       if (cgroup && peakMemory === 0) cgroupProblem = "the launch wrapper did not join the execution's cgroup";
       const v = (key: string): string => values.get(key) ?? "?";
       add("user_namespaces", v("uid") === String(SANDBOX_UID), v("uid") === String(SANDBOX_UID) ? `own user, mount, PID, IPC, UTS, cgroup namespaces; uid ${SANDBOX_UID} inside; ${ENGINE_IS_ROOT ? `uid ${SANDBOX_UID} (nobody) on the host` : `the engine's uid ${String(process.getuid?.())} on the host`}` : `the probe ran as uid ${v("uid")}: ${output.trim()}`);
-      const seccompOk = v("seccomp") === "2" && v("nnp") === "1" && v("userns") === "closed";
-      add("seccomp", seccompOk, seccompOk ? "filter loaded (mode 2), no_new_privs set, new user namespaces refused" : `Seccomp ${v("seccomp")}, NoNewPrivs ${v("nnp")}, user namespaces ${v("userns")}`);
+      const seccomp = seccompCheck(values, allowlist);
+      add("seccomp", seccomp.ok, seccomp.detail);
       const capsOk = /^0+$/.test(v("capeff")) && /^0+$/.test(v("capbnd"));
       add("capabilities", capsOk, capsOk ? "all dropped (effective and bounding sets empty)" : `CapEff ${v("capeff")}, CapBnd ${v("capbnd")}`);
       add("network_namespace", v("net") === "lo", v("net") === "lo" ? "own network namespace: loopback only" : `interfaces visible: ${v("net")}`);
       const fsOk = v("host") === "hidden" && v("root") === "readonly" && v("dev") === "readonly" && v("tmp") === "writable";
-      add("filesystem", fsOk, fsOk ? `read-only /usr and runtime paths, ${o.tmpSizeBytes / 1048576} MiB tmpfs /tmp and /dev/shm, fresh /proc, read-only minimal /dev; no host home or /etc/shadow` : `host files ${v("host")}, root ${v("root")}, /dev ${v("dev")}, /tmp ${v("tmp")}`);
+      const runtime = v("runtime") === "overlay" ? `runtime folders at ${SANDBOX_RUNTIME_ROOT} through overlays (no host path in /proc/self/mountinfo)` : `runtime folders at ${SANDBOX_RUNTIME_ROOT} bound directly (their host paths show in /proc/self/mountinfo${ENGINE_IS_ROOT ? "; no overlayfs?" : "; an engine run as root hides them"})`;
+      add("filesystem", fsOk, fsOk ? `read-only /usr, ${runtime}, ${o.tmpSizeBytes / 1048576} MiB tmpfs /tmp and /dev/shm, fresh /proc, read-only minimal /dev; no host home or /etc/shadow` : `host files ${v("host")}, root ${v("root")}, /dev ${v("dev")}, /tmp ${v("tmp")}`);
     } catch (err: unknown) {
       const message = err instanceof Error ? err.message : String(err);
       for (const name of ["user_namespaces", "seccomp", "capabilities", "network_namespace", "filesystem"] as const) add(name, false, message);
@@ -142,6 +167,25 @@ export async function diagnose(launcher: SandboxLauncher): Promise<DoctorReport>
       enforced_by_cgroup: checks.some((c) => c.name === "cgroups" && c.ok),
     },
   };
+}
+
+/**
+ * Whether the allowlist is in force, from what the probe saw inside (`values`: its key=value
+ * lines) or why it could not be compiled (`problem`), and what the compiled filter is.
+ */
+export function seccompCheck(values: ReadonlyMap<string, string>, filter: SeccompFilter | null, problem: string | null = null): { ok: boolean; detail: string } {
+  if (problem !== null || filter === null) return { ok: false, detail: `the allowlist is NOT in force: ${problem ?? "no filter was compiled"}` };
+  const v = (key: string): string => values.get(key) ?? "?";
+  const allowed = Object.values(ALLOWED_SYSCALLS).flat().filter((name) => typeof filter.numbers.get(name) === "number").length;
+  const what = `${allowed} of ${filter.table.size} calls allowed (a few more by argument), compiled by libseccomp API ${filter.api}`;
+  if (v("seccomp") === "2" && v("nnp") === "1" && v("userns") === "closed" && v("inotify") === "refused") return { ok: true, detail: `allowlist in force: ${what}; loaded (mode 2), no_new_privs set, inotify and new user namespaces refused` };
+  const why = [
+    v("seccomp") !== "2" ? `no filter loaded (Seccomp: ${v("seccomp")})` : null,
+    v("nnp") !== "1" ? `no_new_privs not set (${v("nnp")})` : null,
+    v("userns") !== "closed" ? "a new user namespace could be made" : null,
+    v("inotify") !== "refused" ? `inotify_init1 was ${v("inotify") === "unknown" ? "not tried (/usr/bin/python3 did not run in the sandbox)" : `not refused (${v("inotify")})`}` : null,
+  ].filter((reason): reason is string => reason !== null);
+  return { ok: false, detail: `the allowlist is NOT in force: ${why.join("; ")}` };
 }
 
 /** The report as a person reads it. */

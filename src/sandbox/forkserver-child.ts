@@ -4,10 +4,10 @@
  *
  * Node cannot hand file descriptors to a process that is already running, so a child reaches the
  * engine the other way round: the engine listens on a Unix socket of the job's own, in a directory
- * the zygote's sandbox sees (read-only) at /run/graphbox/jobs, and the child connects three times
+ * the zygote holds open (fd 10: forkserver-zygote.ts ZYGOTE_JOBS_FD), and the child connects three times
  * (protocol channel, stdout, stderr), each connection opening with `<token> <role>\n`. The token
  * is random per job and only ever sent in the zygote's `fork` message. Exactly one connection per
- * role is accepted; then the socket is closed and removed, and the child covers the directory
+ * role is accepted; then the socket is closed and removed, and the child closes the directory
  * before the program runs.
  */
 import { chmod, chown, rm } from "node:fs/promises";

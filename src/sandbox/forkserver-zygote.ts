@@ -10,20 +10,27 @@
  * in a cgroup of its own, which holds it and the children not yet moved into their job's cgroup.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, constants, openSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 
 import { encodeFrame, FrameDecoder } from "../protocol/framing.ts";
 import { parseZygoteReport, PROTOCOL_VERSION, type ForkLimits, type ZygoteCommand, type ZygoteReport } from "../protocol/messages.ts";
-import { pythonRuntimePaths, PYTHON_HARNESS_DIR } from "../runtimes/python/launch.ts";
-import { bwrapArguments, SANDBOX_UID } from "./bwrap.ts";
+import { pythonRuntimeFolders, SANDBOX_PYTHON_HARNESS } from "../runtimes/python/launch.ts";
+import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView } from "./bwrap.ts";
 import { ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";
 import { cgroupMembers, hostPidOf } from "./forkserver-procfs.ts";
+import { stageMounts, type HostMount } from "./mounts.ts";
 import { FIRST_INPUT_FD } from "./process.ts";
 import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
 
-/** Where the host's job-socket directory appears inside the zygote (isolate.py JOBS_DIR). */
-export const ZYGOTE_JOBS_DIR = "/run/graphbox/jobs";
+/**
+ * The fd the zygote holds the host's job-socket directory on (isolate.py JOBS_FD): opened by the
+ * engine and inherited through the launch chain, not bound, so no mount inside names it; each
+ * child connects through /proc/self/fd/10/<job>.sock and closes it before the program runs.
+ * Past fd 9, which the launch wrapper's script uses (mounts.ts).
+ */
+export const ZYGOTE_JOBS_FD = 10;
 const ZYGOTE_CWD = "/tmp/graphbox-zygote";
 const ZYGOTE_TMP_BYTES = 1024 * 1024;
 const MAX_REPORT_BYTES = 1024 * 1024;
@@ -34,7 +41,7 @@ const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift
 export interface ZygoteSettings {
   pythonPath: string;
   gatewaySocket?: string;
-  /** Host directory of the per-job sockets, bound read-only at ZYGOTE_JOBS_DIR. */
+  /** Host directory of the per-job sockets, open in the zygote as ZYGOTE_JOBS_FD. */
   jobsDir: string;
   /** The execution filter, installed by every child. */
   executionSeccomp: Buffer;
@@ -79,30 +86,47 @@ export class ZygoteProcess {
     settings: ZygoteSettings,
     private readonly cgroup: ExecutionCgroup,
   ) {
-    const spec = {
+    const folders = pythonRuntimeFolders(settings.pythonPath);
+    const view = sandboxView({
       command: settings.pythonPath,
-      args: ["-I", "-u", "-B", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(PYTHON_HARNESS_DIR)}); from graphbox_harness.zygote import main; main()`],
+      args: ["-I", "-u", "-B", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(SANDBOX_PYTHON_HARNESS)}); from graphbox_harness.zygote import main; main()`],
       cwd: ZYGOTE_CWD,
       env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: ZYGOTE_CWD },
-      readOnlyPaths: pythonRuntimePaths(settings.pythonPath),
-    };
+      mounts: folders.mounts,
+    });
+    const mounts: HostMount[] = folders.mounts.map((m) => ({ kind: "dir", ...m }));
+    if (settings.gatewaySocket) mounts.push({ kind: "socket", source: settings.gatewaySocket, target: SANDBOX_GATEWAY_SOCKET });
+    const staged = stageMounts(mounts);
     const argsFd = FIRST_INPUT_FD;
     const seccompFd = FIRST_INPUT_FD + 1;
-    const bwrapArgs = bwrapArguments(spec, {
-      tmpSizeBytes: ZYGOTE_TMP_BYTES,
-      gatewaySocket: settings.gatewaySocket,
-      seccompFd,
-      disableUserns: bwrapHasDisableUserns(),
-      capabilities: "all",
-      extraReadOnlyBinds: [{ source: settings.jobsDir, target: ZYGOTE_JOBS_DIR }],
-    });
-    const dropToNobody = ENGINE_IS_ROOT ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"] : [];
-    this.child = spawn(
-      TOOLS.sh,
-      ["-c", JOIN_CGROUPS, "graphbox-zygote", ...cgroup.procsFiles, "--", ...dropToNobody, TOOLS.bwrap, "--args", String(argsFd), "--", spec.command, ...spec.args],
-      { cwd: "/", env: {}, stdio: ["ignore", "pipe", "pipe", "pipe", "pipe", "pipe"], detached: true },
+    const etcFd = FIRST_INPUT_FD + 2;
+    const bwrapArgs = bwrapArguments(
+      { env: view.env, cwd: ZYGOTE_CWD, readOnlyPaths: folders.readOnlyPaths },
+      {
+        tmpSizeBytes: ZYGOTE_TMP_BYTES,
+        binds: staged.binds,
+        seccompFd,
+        etcFd,
+        disableUserns: bwrapHasDisableUserns(),
+        capabilities: "all",
+      },
     );
-    [Buffer.from(bwrapArgs.map((a) => `${a}\0`).join("")), settings.zygoteSeccomp].forEach((data, i) => {
+    const dropToNobody = ENGINE_IS_ROOT ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"] : [];
+    const inputs = [Buffer.from(bwrapArgs.map((a) => `${a}\0`).join("")), settings.zygoteSeccomp, ...etcInputs()];
+    const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe", "pipe", ...inputs.map(() => "pipe" as const)];
+    while (stdio.length < ZYGOTE_JOBS_FD) stdio.push("ignore");
+    const jobsDirFd = openSync(settings.jobsDir, constants.O_RDONLY | constants.O_DIRECTORY);
+    stdio.push(jobsDirFd);
+    try {
+      this.child = spawn(
+        TOOLS.sh,
+        ["-c", JOIN_CGROUPS, "graphbox-zygote", ...cgroup.procsFiles, "--", ...staged.wrapper, ...dropToNobody, TOOLS.bwrap, "--args", String(argsFd), "--", view.command, ...view.args],
+        { cwd: "/", env: {}, stdio, detached: true },
+      );
+    } finally {
+      closeSync(jobsDirFd);
+    }
+    inputs.forEach((data, i) => {
       const input = this.child.stdio[argsFd + i] as Writable | null;
       input?.on("error", () => undefined);
       input?.end(data);

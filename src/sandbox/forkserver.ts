@@ -19,18 +19,18 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { chownSync, mkdtempSync, rmSync } from "node:fs";
-import { chmod, chown, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 
 import { PROTOCOL_VERSION, type ForkLimits } from "../protocol/messages.ts";
-import { SANDBOX_GATEWAY_SOCKET, SANDBOX_TMP, SANDBOX_UID } from "./bwrap.ts";
+import { SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
 import { detectCgroups, ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";
 import { ForkedSandbox, JobSockets } from "./forkserver-child.ts";
 import { processMemory } from "./forkserver-procfs.ts";
 import { ZygoteProcess, type ZygoteSettings } from "./forkserver-zygote.ts";
-import { SandboxUnavailableError, type SandboxOptions } from "./launcher.ts";
-import type { LaunchSpec, SandboxHandlers, SandboxLimits } from "./process.ts";
+import { lockGatewaySocket, SandboxUnavailableError, type SandboxOptions } from "./launcher.ts";
+import type { SandboxHandlers, SandboxLimits } from "./process.ts";
 import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
 import { ENGINE_IS_ROOT, missingTools } from "./tools.ts";
 
@@ -39,8 +39,6 @@ export { ForkedSandbox } from "./forkserver-child.ts";
 /** What an execution uses of its sandbox: SandboxProcess and ForkedSandbox both have it. */
 export type ExecutionSandbox = Pick<ForkedSandbox, "exited" | "send" | "logs" | "outputRead" | "kill" | "destroy" | "trippedLimit" | "cgroupDirs">;
 
-/** The calls the zygote needs to build its children's namespaces; every child refuses them again. */
-const ZYGOTE_PERMITTED_SYSCALLS = ["mount", "umount2", "unshare"] as const;
 const FORK_TIMEOUT_MS = 10_000;
 
 export interface ForkServerOptions extends Omit<SandboxOptions, "unsafeNoSandbox"> {
@@ -99,7 +97,8 @@ export class ForkServer {
       gatewaySocket: options.gatewaySocket,
       jobsDir,
       executionSeccomp: seccompProgram(arch),
-      zygoteSeccomp: seccompProgram(arch, ZYGOTE_PERMITTED_SYSCALLS),
+      // The zygote may also mount, unshare and capset (its children's namespaces); every child installs the execution filter.
+      zygoteSeccomp: seccompProgram(arch, "zygote"),
       cgroups: this.cgroups,
       memoryBytes: options.zygoteMemoryBytes ?? 1024 * 1024 * 1024,
       maxProcesses: options.zygoteMaxProcesses ?? 1024,
@@ -112,15 +111,11 @@ export class ForkServer {
    * Binds the gateway's Unix socket into the children (at /run/graphbox/gateway.sock, as
    * GRAPHBOX_GATEWAY_SOCKET), as SandboxLauncher.useGateway does: the socket is bound into the
    * zygote's sandbox when it starts, so a zygote already running is replaced. Call it before
-   * start() to avoid that. Root engine: the socket and its directory go to group 65534 (0660, 0710).
+   * start() to avoid that. Root engine: the directory stays 0700 root, the socket goes to group 65534
+   * (0660), and root binds it into the zygote's sandbox (launcher.ts lockGatewaySocket).
    */
   async useGateway(socketPath: string): Promise<void> {
-    if (ENGINE_IS_ROOT) {
-      await chown(dirname(socketPath), 0, SANDBOX_UID);
-      await chmod(dirname(socketPath), 0o710);
-      await chown(socketPath, 0, SANDBOX_UID);
-      await chmod(socketPath, 0o660);
-    }
+    if (ENGINE_IS_ROOT) await lockGatewaySocket(socketPath);
     if (this.settings.gatewaySocket === socketPath) return;
     this.settings.gatewaySocket = socketPath;
     this.options = { ...this.options, gatewaySocket: socketPath };
@@ -165,7 +160,7 @@ export class ForkServer {
    * asks for (runtime.launch): its `env` and `cwd` are sent to the child directly; its command is
    * the zygote's already. Throws SandboxUnavailableError when the zygote cannot start.
    */
-  async spawn(spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<ForkedSandbox> {
+  async spawn(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<ForkedSandbox> {
     const zygote = await this.zygote();
     try {
       return await this.spawnOn(zygote, spec, limits, handlers);
@@ -176,14 +171,13 @@ export class ForkServer {
     }
   }
 
-  private async spawnOn(zygote: ZygoteProcess, spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<ForkedSandbox> {
+  private async spawnOn(zygote: ZygoteProcess, spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<ForkedSandbox> {
     const o = this.options;
     const jobId = randomUUID();
     const token = randomBytes(32).toString("base64url");
-    const env = { ...spec.env };
+    // As on the fresh path: no host path in the child's environment, its working directory SANDBOX_WORKDIR in its own /tmp.
+    const { env, cwd } = sandboxView(spec);
     if (o.gatewaySocket) env["GRAPHBOX_GATEWAY_SOCKET"] = SANDBOX_GATEWAY_SOCKET;
-    // As bwrap does: the working directory is recreated inside the child's own /tmp.
-    const cwd = spec.cwd.startsWith(`${SANDBOX_TMP}/`) ? spec.cwd : `${SANDBOX_TMP}/work`;
     const cgroup = await ExecutionCgroup.create(this.cgroups, `graphbox-${jobId}`, { memoryBytes: o.memoryBytes, maxProcesses: o.maxProcesses });
     const sandbox = new ForkedSandbox(jobId, cgroup, limits, handlers, { v: PROTOCOL_VERSION, type: "setup", env, cwd }, o);
     let forked = false;

@@ -14,10 +14,11 @@ import { chmod, chown } from "node:fs/promises";
 import { dirname } from "node:path";
 
 import type { Config } from "../config/index.ts";
-import { bwrapArguments, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID } from "./bwrap.ts";
+import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
 import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type CgroupSupport } from "./cgroup.ts";
 import { diagnose, type DoctorReport } from "./doctor.ts";
-import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type LaunchSpec, type SandboxHandlers, type SandboxLimits, type SpawnPlan, type TrippedLimit } from "./process.ts";
+import { stageMounts, type HostMount } from "./mounts.ts";
+import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type SandboxHandlers, type SandboxLimits, type SpawnPlan, type TrippedLimit } from "./process.ts";
 import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
 import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
 
@@ -64,7 +65,6 @@ export class SandboxUnavailableError extends Error {
 
 export class SandboxLauncher {
   private readonly cgroupSupport: CgroupSupport;
-  private readonly seccomp: Buffer | null;
   private reportPromise: Promise<DoctorReport> | null = null;
   /** Set by the doctor: false when cgroups cannot be created here (memory and process limits are then off). */
   private cgroupsUsable = false;
@@ -74,8 +74,6 @@ export class SandboxLauncher {
   constructor(readonly options: SandboxOptions) {
     this.gatewaySocket = options.gatewaySocket;
     this.cgroupSupport = detectCgroups();
-    const arch = nativeSeccompArch();
-    this.seccomp = arch ? seccompProgram(arch) : null;
   }
 
   /** True when programs run with no isolation (GRAPHBOX_UNSAFE_NO_SANDBOX=1). */
@@ -102,17 +100,14 @@ export class SandboxLauncher {
 
   /**
    * Binds the gateway's Unix socket into every sandbox started from now on, where the harness
-   * finds it as GRAPHBOX_GATEWAY_SOCKET. When the engine is root the sandbox is uid and gid 65534
-   * on the host, so the socket and its directory are handed to that group (0660 and 0710): the
-   * sandboxes can reach it, other local users still cannot. Unsandboxed runs use the TCP port.
+   * finds it as GRAPHBOX_GATEWAY_SOCKET. When the engine is root the socket's directory stays
+   * 0700 root: the socket is bound into each sandbox by root, in the sandbox's private mount
+   * namespace (mounts.ts), so no host user, uid 65534 included, can reach it by its path; the
+   * socket itself is group 65534 (0660) so the sandbox, uid and gid 65534 on the host, may connect.
+   * Unsandboxed runs use the TCP port.
    */
   async useGateway(socketPath: string): Promise<void> {
-    if (ENGINE_IS_ROOT && !this.unsafe) {
-      await chown(dirname(socketPath), 0, SANDBOX_UID);
-      await chmod(dirname(socketPath), 0o710);
-      await chown(socketPath, 0, SANDBOX_UID);
-      await chmod(socketPath, 0o660);
-    }
+    if (ENGINE_IS_ROOT && !this.unsafe) await lockGatewaySocket(socketPath);
     this.gatewaySocket = socketPath;
   }
 
@@ -128,8 +123,8 @@ export class SandboxLauncher {
    * says `ready` on its own; the job is handed over later with `send`. Throws
    * SandboxUnavailableError when this host cannot isolate programs and the operator did not opt out.
    */
-  async start(spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<SandboxProcess> {
-    if (this.unsafe) return this.track(SandboxProcess.start(spec, limits, handlers));
+  async start(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<SandboxProcess> {
+    if (this.unsafe) return this.track(SandboxProcess.start({ ...spec, args: spec.hostArgs ?? spec.args }, limits, handlers));
     await this.ensureUsable();
     const cgroup = this.cgroupsUsable ? await this.createCgroup() : null;
     return this.startIn(spec, limits, handlers, cgroup);
@@ -141,10 +136,9 @@ export class SandboxLauncher {
   }
 
   /** Starts a confined tree in `cgroup` (null: without memory and process limits); the doctor's probe uses this directly. */
-  startIn(spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers, cgroup: ExecutionCgroup | null): SandboxProcess {
+  startIn(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers, cgroup: ExecutionCgroup | null): SandboxProcess {
     try {
-      if (!this.seccomp) throw new SandboxUnavailableError(`no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`);
-      return this.track(SandboxProcess.spawn(this.plan(spec, cgroup, this.seccomp), limits, handlers, this.confinement(cgroup)));
+      return this.track(SandboxProcess.spawn(this.plan(spec, cgroup, executionSeccomp()), limits, handlers, this.confinement(cgroup)));
     } catch (err: unknown) {
       void cgroup?.remove();
       throw err;
@@ -156,13 +150,19 @@ export class SandboxLauncher {
     return this.cgroupSupport;
   }
 
-  private plan(spec: LaunchSpec, cgroup: ExecutionCgroup | null, seccomp: Buffer): SpawnPlan {
+  private plan(spec: SandboxSpec, cgroup: ExecutionCgroup | null, seccomp: Buffer): SpawnPlan {
     const o = this.options;
     const argsFd = FIRST_INPUT_FD;
     const seccompFd = FIRST_INPUT_FD + 1;
-    const env = { ...spec.env };
-    if (this.gatewaySocket) env["GRAPHBOX_GATEWAY_SOCKET"] = SANDBOX_GATEWAY_SOCKET;
-    const bwrapArgs = bwrapArguments({ ...spec, env }, { tmpSizeBytes: o.tmpSizeBytes, gatewaySocket: this.gatewaySocket, seccompFd, disableUserns: bwrapHasDisableUserns() });
+    const etcFd = FIRST_INPUT_FD + 2;
+    const view = sandboxView(spec);
+    const mounts: HostMount[] = (spec.mounts ?? []).map((m) => ({ kind: "dir", ...m }));
+    if (this.gatewaySocket) {
+      view.env["GRAPHBOX_GATEWAY_SOCKET"] = SANDBOX_GATEWAY_SOCKET;
+      mounts.push({ kind: "socket", source: this.gatewaySocket, target: SANDBOX_GATEWAY_SOCKET });
+    }
+    const staged = stageMounts(mounts);
+    const bwrapArgs = bwrapArguments({ ...view, ...(spec.readOnlyPaths ? { readOnlyPaths: spec.readOnlyPaths } : {}) }, { tmpSizeBytes: o.tmpSizeBytes, binds: staged.binds, seccompFd, etcFd, disableUserns: bwrapHasDisableUserns() });
     // Root engine: the sandbox's user maps to nobody on the host, not to root, so nothing it could
     // ever reach would be reachable as root's. An unprivileged engine maps it to its own uid.
     const dropToNobody = ENGINE_IS_ROOT ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"] : [];
@@ -172,13 +172,14 @@ export class SandboxLauncher {
         "-c", JOIN_CGROUPS, "graphbox-sandbox", ...(cgroup?.procsFiles ?? []), "--",
         // Soft CPU limit sends SIGXCPU (reported as resource_limit); the hard one a second later kills.
         TOOLS.prlimit, `--cpu=${o.cpuSeconds}:${o.cpuSeconds + 1}`, `--fsize=${o.fileSizeBytes}`, `--nofile=${o.openFiles}`, "--core=0", "--",
+        ...staged.wrapper,
         ...dropToNobody,
-        TOOLS.bwrap, "--args", String(argsFd), "--", spec.command, ...spec.args,
+        TOOLS.bwrap, "--args", String(argsFd), "--", view.command, ...view.args,
       ],
       // The wrapper needs nothing: bwrap sets the runtime's environment itself (--clearenv, --setenv).
       cwd: "/",
       env: {},
-      inputs: [Buffer.from(bwrapArgs.map((a) => `${a}\0`).join("")), seccomp],
+      inputs: [Buffer.from(bwrapArgs.map((a) => `${a}\0`).join("")), seccomp, ...etcInputs()],
       signalInExitCode: true,
     };
   }
@@ -204,4 +205,30 @@ export class SandboxLauncher {
     void sandbox.exited.then(() => this.live.delete(sandbox));
     return sandbox;
   }
+}
+
+/**
+ * The execution filter for this host's architecture, compiled by libseccomp on first use; throws
+ * SandboxUnavailableError saying why when it cannot be had (another architecture, no python3-seccomp).
+ */
+export function executionSeccomp(): Buffer {
+  const arch = nativeSeccompArch();
+  if (!arch) throw new SandboxUnavailableError(`no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`);
+  try {
+    return seccompProgram(arch);
+  } catch (err: unknown) {
+    throw new SandboxUnavailableError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * A root engine's gateway socket: its directory 0700 root (no host user reaches it by path; each
+ * sandbox gets its own bind, made by root), the socket 0660 group 65534 (the sandbox may connect
+ * through that bind).
+ */
+export async function lockGatewaySocket(socketPath: string): Promise<void> {
+  await chown(dirname(socketPath), 0, 0);
+  await chmod(dirname(socketPath), 0o700);
+  await chown(socketPath, 0, SANDBOX_UID);
+  await chmod(socketPath, 0o660);
 }

@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-export const TOOLS = { sh: "/bin/sh", prlimit: "/usr/bin/prlimit", setpriv: "/usr/bin/setpriv", bwrap: "/usr/bin/bwrap" } as const;
+export const TOOLS = { sh: "/bin/sh", prlimit: "/usr/bin/prlimit", setpriv: "/usr/bin/setpriv", bwrap: "/usr/bin/bwrap", unshare: "/usr/bin/unshare", mount: "/usr/bin/mount" } as const;
 
 /** True when the engine runs as root: the sandbox then drops to uid 65534 on the host too (setpriv). */
 export const ENGINE_IS_ROOT = process.getuid?.() === 0;
@@ -10,7 +10,8 @@ export const ENGINE_IS_ROOT = process.getuid?.() === 0;
 /** The tools this host lacks. */
 export function missingTools(): string[] {
   const needed: string[] = [TOOLS.sh, TOOLS.prlimit, TOOLS.bwrap];
-  if (ENGINE_IS_ROOT) needed.push(TOOLS.setpriv);
+  // A root engine drops to uid 65534 (setpriv) and stages the sandbox's host files in a private mount namespace (mounts.ts).
+  if (ENGINE_IS_ROOT) needed.push(TOOLS.setpriv, TOOLS.unshare, TOOLS.mount);
   return needed.filter((tool) => !existsSync(tool));
 }
 

@@ -1,5 +1,6 @@
 /**
- * Runs the JavaScript harness as the engine would (without a sandbox), this module playing the
+ * Runs the JavaScript harness as the engine would (without a sandbox, but with the runtime's folder
+ * where sandboxes see it: src/runtimes/js/snapshot/layout.ts), this module playing the
  * engine on fd 3 with the engine's own framing and parser: every frame the harness sends must pass them.
  */
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import type { Readable, Writable } from "node:stream";
 import { encodeFrame, FrameDecoder } from "../../src/protocol/framing.ts";
 import { parseHarnessMessage, type CheckpointRequest, type HarnessMessage, type JobMessage } from "../../src/protocol/messages.ts";
 import { jsLaunchSpec } from "../../src/runtimes/js/launch.ts";
+import { inRuntimeLayout } from "../../src/runtimes/js/snapshot/layout.ts";
 
 type Json = Record<string, unknown>;
 
@@ -55,7 +57,9 @@ export function harnessSession(job: Partial<JobMessage> | null, options: { refus
   const workDir = mkdtempSync(join(tmpdir(), "graphbox-js-harness-"));
   const spec = jsLaunchSpec(workDir, { PATH: "/usr/bin:/bin", HOME: workDir, TMPDIR: workDir }, options.heapMb ?? 512, options.snapshot === undefined ? {} : { snapshot: options.snapshot });
   if (options.snapshot !== undefined) assert.equal(spec.args.includes("--snapshot-blob"), options.snapshot, spec.args.join(" "));
-  const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+  // With the runtime where sandboxes see it (the blob holds those paths), from the blob or from main.mjs alike.
+  const run = inRuntimeLayout(spec.command, spec.args);
+  const child = spawn(run.command, run.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
   const channel = child.stdio[3] as Readable & Writable;
   const decoder = new FrameDecoder(16 * 1024 * 1024);
   const answer = memoryStore(options.refuse ?? null);

@@ -3,28 +3,31 @@ import { existsSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import type { LaunchSpec } from "../../sandbox/process.ts";
+import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
 import { snapshotNodeFlags, usableSnapshot } from "./snapshot/stamp.ts";
 
 /** The runtime's folder: its harness and its own node_modules (LangGraph.js, the LLM clients, esbuild). */
 export const JS_RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
+/** Where that folder appears inside every sandbox (module paths, import.meta.url and stack traces name no host path). */
+export const SANDBOX_JS_RUNTIME = `${SANDBOX_RUNTIME_ROOT}/js`;
 
 /** True when `npm run setup` has installed the runtime's packages. */
 export function jsRuntimeInstalled(): boolean {
   return existsSync(join(JS_RUNTIME_DIR, "node_modules", "@langchain", "langgraph", "package.json"));
 }
 
-let runtimePaths: string[] | null = null;
+let runtimeFolders: { mounts: RuntimeMount[]; readOnlyPaths: string[] } | null = null;
 
 /**
- * What the sandbox must show this runtime: its folder (harness and packages), and the Node
- * installation's prefix when it is not under /usr (which every sandbox has), e.g. an nvm install.
+ * What the sandbox must show this runtime: its folder (harness and packages) at SANDBOX_JS_RUNTIME,
+ * and the Node installation's prefix, at its own place, when it is not under /usr (which every
+ * sandbox has), e.g. an nvm install.
  */
-export function jsRuntimePaths(): string[] {
-  if (runtimePaths) return runtimePaths;
+export function jsRuntimeFolders(): { mounts: RuntimeMount[]; readOnlyPaths: string[] } {
+  if (runtimeFolders) return runtimeFolders;
   const prefix = dirname(dirname(realpathSync(process.execPath)));
-  runtimePaths = prefix === "/usr" || prefix.startsWith("/usr/") ? [JS_RUNTIME_DIR] : [JS_RUNTIME_DIR, prefix];
-  return runtimePaths;
+  runtimeFolders = { mounts: [{ source: JS_RUNTIME_DIR, target: SANDBOX_JS_RUNTIME }], readOnlyPaths: prefix === "/usr" || prefix.startsWith("/usr/") ? [] : [prefix] };
+  return runtimeFolders;
 }
 
 /**
@@ -39,13 +42,16 @@ export function jsRuntimePaths(): string[] {
  * harness/main.mjs. The blob is inside the runtime's folder, which the sandbox shows read-only.
  * `options.snapshot: false` always starts from main.mjs (the benchmark compares both).
  */
-export function jsLaunchSpec(workDir: string, env: Record<string, string>, heapLimitMb: number, options: { snapshot?: boolean } = {}): LaunchSpec {
+export function jsLaunchSpec(workDir: string, env: Record<string, string>, heapLimitMb: number, options: { snapshot?: boolean } = {}): SandboxSpec {
   const blob = options.snapshot === false ? null : usableSnapshot(heapLimitMb);
+  const fromMain = [...snapshotNodeFlags(heapLimitMb), join(JS_RUNTIME_DIR, "harness", "main.mjs")];
   return {
     command: process.execPath,
-    args: [...snapshotNodeFlags(heapLimitMb), ...(blob ? ["--snapshot-blob", blob] : [join(JS_RUNTIME_DIR, "harness", "main.mjs")])],
+    args: blob ? [...snapshotNodeFlags(heapLimitMb), "--snapshot-blob", blob] : fromMain,
+    // The blob holds the runtime's paths as the sandboxes see them (snapshot/layout.ts): without a sandbox, main.mjs.
+    ...(blob ? { hostArgs: fromMain } : {}),
     cwd: workDir,
     env,
-    readOnlyPaths: jsRuntimePaths(),
+    ...jsRuntimeFolders(),
   };
 }

@@ -4,44 +4,49 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import type { WatchedPaths } from "../../engine/runtime-files.ts";
-import type { LaunchSpec } from "../../sandbox/process.ts";
+import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
 
 export const PYTHON_HARNESS_DIR = dirname(fileURLToPath(import.meta.url));
+/** Where the harness (this folder) and the virtual environment appear inside every sandbox. */
+export const SANDBOX_PYTHON_HARNESS = `${SANDBOX_RUNTIME_ROOT}/python/harness`;
+export const SANDBOX_PYTHON_VENV = `${SANDBOX_RUNTIME_ROOT}/python/venv`;
 
 /**
  * `-I` keeps the host's PYTHON* variables, user site-packages and the working directory off
  * the import path; `-u` makes the program's prints arrive as they happen; `-B` writes no .pyc.
  */
-export function pythonLaunchSpec(pythonPath: string, workDir: string, env: Record<string, string>): LaunchSpec {
+export function pythonLaunchSpec(pythonPath: string, workDir: string, env: Record<string, string>): SandboxSpec {
   return {
     command: pythonPath,
     args: ["-I", "-u", "-B", join(PYTHON_HARNESS_DIR, "run.py")],
     cwd: workDir,
     env,
-    readOnlyPaths: pythonRuntimePaths(pythonPath),
+    ...pythonRuntimeFolders(pythonPath),
   };
 }
 
-const runtimePaths = new Map<string, string[]>();
+const runtimeFolders = new Map<string, { mounts: RuntimeMount[]; readOnlyPaths: string[] }>();
 
 /**
- * What the sandbox must show this Python: the harness, the virtual environment, and the base
- * interpreter's prefix when it is not under /usr (which every sandbox has). Debian's python3
- * needs nothing more; a pyenv one would need its prefix under a home directory.
+ * What the sandbox must show this Python: the harness and the virtual environment, each at its
+ * fixed place (SANDBOX_PYTHON_HARNESS, SANDBOX_PYTHON_VENV: sys.path, tracebacks and errors name
+ * no host path), and the base interpreter's prefix, at its own place, when it is not under /usr
+ * (which every sandbox has). Debian's python3 needs nothing more; a pyenv one would need its
+ * prefix under a home directory.
  */
-export function pythonRuntimePaths(pythonPath: string): string[] {
-  let paths = runtimePaths.get(pythonPath);
-  if (paths) return paths;
-  paths = [PYTHON_HARNESS_DIR];
+export function pythonRuntimeFolders(pythonPath: string): { mounts: RuntimeMount[]; readOnlyPaths: string[] } {
+  let folders = runtimeFolders.get(pythonPath);
+  if (folders) return folders;
+  folders = { mounts: [{ source: PYTHON_HARNESS_DIR, target: SANDBOX_PYTHON_HARNESS }], readOnlyPaths: [] };
   const venv = dirname(dirname(pythonPath));
   const venvConfig = join(venv, "pyvenv.cfg");
   // pyvenv.cfg's `home` is the base interpreter's bin directory; its parent is the prefix with the standard library.
   const home = existsSync(venvConfig) ? /^home\s*=\s*(.+)$/m.exec(readFileSync(venvConfig, "utf8"))?.[1]?.trim() : undefined;
   const prefix = home ? dirname(home) : existsSync(pythonPath) ? dirname(dirname(realpathSync(pythonPath))) : "/usr";
-  if (existsSync(venvConfig)) paths.push(venv);
-  if (prefix !== "/usr" && !prefix.startsWith("/usr/")) paths.push(prefix);
-  runtimePaths.set(pythonPath, paths);
-  return paths;
+  if (existsSync(venvConfig)) folders.mounts.push({ source: venv, target: SANDBOX_PYTHON_VENV });
+  if (prefix !== "/usr" && !prefix.startsWith("/usr/")) folders.readOnlyPaths.push(prefix);
+  runtimeFolders.set(pythonPath, folders);
+  return folders;
 }
 
 /**

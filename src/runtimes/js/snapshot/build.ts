@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as esbuild from "esbuild";
 
 import { checkSnapshot } from "./check.ts";
+import { inLayout, inRuntimeLayout } from "./layout.ts";
 import { harnessSpans } from "./spans.ts";
 import { currentStamp, SNAPSHOT_ROOT, snapshotFiles, snapshotNodeFlags, snapshotProblem, type SnapshotFiles } from "./stamp.ts";
 
@@ -56,10 +57,12 @@ const LAZY_PACKAGES = new Set(["openai", "@langchain/openai"]);
  * saw. esbuild's API is one, on purpose: it finds its binary relative to its own file, which a
  * bundle does not have, or at ESBUILD_BINARY_PATH (the platform's package, as npm installed it).
  */
+const ESBUILD_BINARY = join(RUNTIME_DIR, "node_modules", "@esbuild", `${process.platform}-${process.arch}`, "bin", "esbuild");
 const BUILD_ENV = {
   PATH: "/usr/local/bin:/usr/bin:/bin",
   LANG: "C.UTF-8",
-  ESBUILD_BINARY_PATH: join(RUNTIME_DIR, "node_modules", "@esbuild", `${process.platform}-${process.arch}`, "bin", "esbuild"),
+  // Where the sandboxes see it (layout.ts): the blob keeps this path.
+  ESBUILD_BINARY_PATH: inLayout(ESBUILD_BINARY),
 };
 
 /**
@@ -74,7 +77,9 @@ interface ModuleHost {
 
 interface HeldEntry {
   specifier: string;
-  /** The file URL Node's loader resolves `specifier` to from the harness folder. */
+  /** The file URL Node's loader resolves `specifier` to from the harness folder, here. */
+  hostUrl: string;
+  /** The same file as the sandboxes see it (layout.ts): what the blob holds. */
   url: string;
   lazy: boolean;
 }
@@ -123,7 +128,7 @@ function heldEntries(host: ModuleHost): HeldEntry[] {
         continue; // an entry point with no condition Node's ES loader takes (types or require only)
       }
       if (!isEsModule(url) || byUrl.has(url)) continue;
-      byUrl.set(url, { specifier, url, lazy: LAZY_PACKAGES.has(name) });
+      byUrl.set(url, { specifier, hostUrl: url, url: pathToFileURL(inLayout(fileURLToPath(url))).href, lazy: LAZY_PACKAGES.has(name) });
     }
   }
   return [...byUrl.values()];
@@ -146,7 +151,7 @@ function entrySource(entries: HeldEntry[], spansFile: string): string {
     }
   });
   const resolved = entries.map((entry) => [entry.specifier, entry.url]);
-  lines.push(`startFromSnapshot(new Map([\n  ${pairs.join(",\n  ")},\n]), new Map(${JSON.stringify(resolved)}), JSON.parse(readFileSync(${JSON.stringify(spansFile)}, "utf8")));`);
+  lines.push(`startFromSnapshot(new Map([\n  ${pairs.join(",\n  ")},\n]), new Map(${JSON.stringify(resolved)}), JSON.parse(readFileSync(${JSON.stringify(inLayout(spansFile))}, "utf8")));`);
   return lines.join("\n");
 }
 
@@ -157,7 +162,7 @@ const harnessFileUrls: esbuild.Plugin = {
     build.onLoad({ filter: /\.mjs$/ }, (args) => {
       if (dirname(args.path) !== HARNESS_DIR) return undefined;
       const source = readFileSync(args.path, "utf8");
-      return { contents: source.replaceAll("import.meta.url", JSON.stringify(pathToFileURL(args.path).href)), loader: "js" };
+      return { contents: source.replaceAll("import.meta.url", JSON.stringify(pathToFileURL(inLayout(args.path)).href)), loader: "js" };
     });
   },
 };
@@ -193,7 +198,7 @@ async function bundle(entries: HeldEntry[], files: SnapshotFiles): Promise<numbe
   const resolvedBy = new Map((entryInputs?.[1].imports ?? []).map((i) => [i.original ?? "", resolve(RUNTIME_DIR, i.path)]));
   for (const entry of entries) {
     const path = resolvedBy.get(entry.specifier);
-    if (path !== fileURLToPath(entry.url)) throw new Error(`esbuild resolved ${entry.specifier} to ${String(path)}, Node to ${fileURLToPath(entry.url)}`);
+    if (path !== fileURLToPath(entry.hostUrl)) throw new Error(`esbuild resolved ${entry.specifier} to ${String(path)}, Node to ${fileURLToPath(entry.hostUrl)}`);
   }
   for (const file of ["host.mjs", "main.mjs", "esm.cjs"]) {
     if (Object.keys(result.metafile.inputs).some((input) => resolve(RUNTIME_DIR, input) === join(HARNESS_DIR, file))) throw new Error(`harness/${file} must stay out of the bundle`);
@@ -204,13 +209,16 @@ async function bundle(entries: HeldEntry[], files: SnapshotFiles): Promise<numbe
   writeFileSync(files.bundle, code);
   const spans = harnessSpans(JSON.parse(map) as SourceMapPayload, files.dir, HARNESS_DIR);
   if (spans.length === 0) throw new Error("the source map shows none of the harness's code in the bundle");
-  writeFileSync(files.harnessSpans, `${JSON.stringify({ file: files.bundle, harnessSpans: spans })}\n`);
+  // The bundle's name in stack frames is the path it was built from, in the sandboxes' layout.
+  writeFileSync(files.harnessSpans, `${JSON.stringify({ file: inLayout(files.bundle), harnessSpans: spans })}\n`);
   return Buffer.byteLength(code);
 }
 
 function buildBlob(bundleFile: string, blob: string, heapMb: number): void {
-  const built = spawnSync(process.execPath, [...snapshotNodeFlags(heapMb), "--snapshot-blob", blob, "--build-snapshot", bundleFile], {
-    cwd: dirname(bundleFile),
+  const dir = dirname(bundleFile);
+  const run = inRuntimeLayout(process.execPath, [...snapshotNodeFlags(heapMb), "--snapshot-blob", blob, "--build-snapshot", bundleFile], { writable: dir, cwd: dir });
+  const built = spawnSync(run.command, run.args, {
+    cwd: "/",
     env: BUILD_ENV,
     encoding: "utf8",
     timeout: 300_000,
@@ -229,7 +237,7 @@ export async function buildSnapshot(heapMb: number): Promise<BuildReport> {
   rmSync(files.stamp, { force: true });
   const stamp = currentStamp(heapMb);
 
-  if (!existsSync(BUILD_ENV.ESBUILD_BINARY_PATH)) throw new Error(`esbuild's binary is not at ${BUILD_ENV.ESBUILD_BINARY_PATH}`);
+  if (!existsSync(ESBUILD_BINARY)) throw new Error(`esbuild's binary is not at ${ESBUILD_BINARY}`);
   const host = (await import(pathToFileURL(join(HARNESS_DIR, "host.mjs")).href)) as ModuleHost;
   const entries = heldEntries(host);
   const bundleBytes = await bundle(entries, files);

@@ -13,6 +13,7 @@ import type { Readable, Writable } from "node:stream";
 
 import { encodeFrame, FrameDecoder } from "../../../protocol/framing.ts";
 import { parseHarnessMessage, type HarnessMessage, type JobMessage } from "../../../protocol/messages.ts";
+import { inRuntimeLayout } from "./layout.ts";
 import { snapshotNodeFlags } from "./stamp.ts";
 
 const TIMEOUT_MS = 60_000;
@@ -60,7 +61,9 @@ interface ProbeRun {
 function probe(blob: string, heapMb: number): Promise<ProbeRun> {
   const workDir = mkdtempSync(join(tmpdir(), "graphbox-snapshot-check-"));
   const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: workDir, TMPDIR: workDir, LANG: "C.UTF-8" };
-  const child = spawn(process.execPath, [...snapshotNodeFlags(heapMb), "--snapshot-blob", blob], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+  // With the runtime where the sandboxes see it: the blob holds those paths (layout.ts).
+  const run = inRuntimeLayout(process.execPath, [...snapshotNodeFlags(heapMb), "--snapshot-blob", blob]);
+  const child = spawn(run.command, run.args, { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
   const channel = child.stdio[3] as Readable & Writable;
   const decoder = new FrameDecoder(16 * 1024 * 1024);
   const messages: HarnessMessage[] = [];

@@ -22,6 +22,8 @@ const FINGERPRINTED = [
   "harness",
   join("snapshot", "build.ts"),
   join("snapshot", "spans.ts"),
+  // Where the blob's paths point (the runtime's place inside a sandbox).
+  join("snapshot", "layout.ts"),
   "package.json",
   "package-lock.json",
   join("node_modules", ".graphbox-installed"),

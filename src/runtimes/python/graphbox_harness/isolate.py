@@ -53,8 +53,9 @@ SIOCGIFFLAGS, SIOCSIFFLAGS = 0x8913, 0x8914
 IFF_UP, IFF_RUNNING = 0x1, 0x40
 _IFREQ = struct.Struct("16sH22x")  # struct ifreq: name, then the flags in a 24-byte union
 
-# Where the zygote's sandbox shows the engine's per-job sockets (a read-only bind of a host directory).
-JOBS_DIR = "/run/graphbox/jobs"
+# The engine's per-job socket directory, open in the zygote as this fd (forkserver-zygote.ts ZYGOTE_JOBS_FD):
+# not bound into its sandbox, so no mount names it, and gone from each child once connected.
+JOBS_FD = 10
 
 
 def _check(result: int, what: str) -> int:
@@ -139,9 +140,9 @@ def _remount_rest_readonly(fresh: set) -> None:
         _mount(None, point, None, flags)
 
 
-def hide(path: str) -> None:
-    """Covers a directory with an empty read-only tmpfs (the jobs directory, once connected)."""
-    _mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=0555")
+def job_socket(job_id: str) -> str:
+    """The path of a job's socket through the jobs directory's fd (a magic link: no mount, no host name)."""
+    return f"/proc/self/fd/{JOBS_FD}/{job_id}.sock"
 
 
 def connect(path: str, token: str, role: str) -> int:

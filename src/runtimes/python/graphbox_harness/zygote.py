@@ -7,7 +7,7 @@ program code. Per job, three processes below it:
   C  forked here; waits until the engine has moved it into the job's cgroup (`release`), unshares
      mount, PID, network, IPC, UTS and cgroup namespaces, forks G, and exits with G's status.
   G  pid 1 of the new PID namespace: fresh /tmp, /dev/shm, /proc and devpts, connects the three
-     job sockets, hides the jobs directory, brings `lo` up, forks H, gives up its own privileges
+     job sockets, closes the jobs directory, brings `lo` up, forks H, gives up its own privileges
      and reaps until H ends. When G exits the kernel kills whatever is left in the namespace.
   H  pid 2: rlimits, no capabilities, no_new_privs, the execution seccomp filter; then it takes
      its environment from the engine over its own channel and runs the job as main.py does.
@@ -59,7 +59,8 @@ def _run_child(job: dict, release_fd: int, seccomp: bytes, zygote_pid: int) -> N
     try:
         # First of all: drop the zygote's channel and every other job's release pipe.
         os.dup2(release_fd, _CHANNEL_FD)
-        os.closerange(_CHANNEL_FD + 1, 1 << 16)
+        os.closerange(_CHANNEL_FD + 1, isolate.JOBS_FD)
+        os.closerange(isolate.JOBS_FD + 1, 1 << 16)
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         isolate.die_with_parent()
@@ -84,10 +85,10 @@ def _run_init(job: dict, seccomp: bytes) -> None:
     try:
         isolate.die_with_parent()
         isolate.fresh_mounts(int(job["limits"]["tmp_size_bytes"]))
-        path = os.path.join(isolate.JOBS_DIR, f"{job['job_id']}.sock")
+        path = isolate.job_socket(job["job_id"])
         fds = [isolate.connect(path, job["token"], role) for role in ("channel", "stdout", "stderr")]
-        # From here on no job's socket can be reached, this one's included.
-        isolate.hide(isolate.JOBS_DIR)
+        # From here on no job's socket can be reached, this one's included: the directory's only way in is gone.
+        os.close(isolate.JOBS_FD)
         isolate.loopback_up()
         worker = os.fork()
         if worker == 0:
