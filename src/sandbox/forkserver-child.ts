@@ -111,7 +111,7 @@ export class JobSockets {
       this.connections.set(role as Role, socket);
       this.onConnection(role as Role, socket, buffered.subarray(end + 1));
       socket.resume();
-      if (this.connections.size === ROLES.length) void this.close();
+      if (this.connections.size === ROLES.length) this.close().catch(() => undefined);
     };
     socket.on("data", onData);
   }
@@ -192,10 +192,10 @@ export class ForkedSandbox {
     // As with SandboxProcess: let the channel drain, or give up after a short grace (a socket
     // that never connected never closes).
     const grace = new Promise<void>((r) => setTimeout(r, EXIT_DRAIN_GRACE_MS).unref());
-    void Promise.race([this.channelClosed, grace])
+    Promise.race([this.channelClosed, grace])
       .then(() => this.tripped({ code, signal }))
       .catch(() => null)
-      .then((limit) => this.resolveExit({ code, signal, limit }));
+      .then((limit) => this.resolveExit({ code, signal, limit }), () => this.resolveExit({ code, signal, limit: null }));
   }
 
   send(message: EngineMessage): void {

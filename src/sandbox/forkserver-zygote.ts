@@ -142,7 +142,7 @@ export class ZygoteProcess {
         this.dead = true;
         this.onDeath();
         // Its cgroup goes with it, whether it was stopped or died (remove() waits for stragglers).
-        void this.cgroup.remove().finally(resolve);
+        this.cgroup.remove().then(resolve, resolve);
       };
       this.child.once("exit", onGone);
       this.child.once("error", (err) => {
@@ -263,7 +263,7 @@ export class ZygoteProcess {
       } catch (err: unknown) {
         // The zygote runs no program code: a bad frame means it is broken. Replace it.
         this.stderrTail += `\n[graphbox: ${err instanceof Error ? err.message : String(err)}]`;
-        void this.stop();
+        this.stop().catch(() => undefined);
       }
     });
   }

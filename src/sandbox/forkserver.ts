@@ -200,7 +200,7 @@ export class ForkServer {
       throw new SandboxUnavailableError(`the fork server could not start a child: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.live.add(sandbox);
-    void sandbox.exited.then(() => this.live.delete(sandbox));
+    sandbox.exited.then(() => this.live.delete(sandbox), () => this.live.delete(sandbox));
     return sandbox;
   }
 
@@ -254,12 +254,14 @@ export class ForkServer {
         this.current = z;
         if (old) this.retire(old);
         // A zygote that dies is replaced at once (a failed start is retried by the next spawn only).
-        void z.exited.then(() => {
-          if (this.current !== z) return;
-          this.current = null;
-          if (!this.closed) void this.replacement().catch(() => undefined);
-        });
-        if (this.closed) void z.stop();
+        z.exited
+          .then(() => {
+            if (this.current !== z) return;
+            this.current = null;
+            if (!this.closed) this.replacement().catch(() => undefined);
+          })
+          .catch(() => undefined);
+        if (this.closed) z.stop().catch(() => undefined);
         return z;
       },
       (err: unknown) => {
@@ -273,10 +275,12 @@ export class ForkServer {
   /** Stops a replaced zygote once its last child is reaped. */
   private retire(zygote: ZygoteProcess): void {
     this.retiring.add(zygote);
-    void zygote.idle().then(async () => {
-      await zygote.stop();
-      this.retiring.delete(zygote);
-    });
+    zygote
+      .idle()
+      .then(() => zygote.stop())
+      .catch(() => undefined)
+      .finally(() => this.retiring.delete(zygote))
+      .catch(() => undefined);
   }
 }
 

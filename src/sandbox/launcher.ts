@@ -140,7 +140,7 @@ export class SandboxLauncher {
     try {
       return this.track(SandboxProcess.spawn(this.plan(spec, cgroup, executionSeccomp()), limits, handlers, this.confinement(cgroup)));
     } catch (err: unknown) {
-      void cgroup?.remove();
+      cgroup?.remove().catch(() => undefined);
       throw err;
     }
   }
@@ -202,7 +202,7 @@ export class SandboxLauncher {
 
   private track(sandbox: SandboxProcess): SandboxProcess {
     this.live.add(sandbox);
-    void sandbox.exited.then(() => this.live.delete(sandbox));
+    sandbox.exited.then(() => this.live.delete(sandbox), () => this.live.delete(sandbox));
     return sandbox;
   }
 }
