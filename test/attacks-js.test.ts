@@ -37,8 +37,8 @@ after(async () => {
   await llm.close();
 });
 
-async function run(code: string, config: Json = {}): Promise<Json> {
-  const { status, body } = await engine.post("/execute-langgraph", { code, language: "typescript", inputs: { value: 1 }, config });
+async function run(code: string, config: Json = {}, on: RunningEngine = engine): Promise<Json> {
+  const { status, body } = await on.post("/execute-langgraph", { code, language: "typescript", inputs: { value: 1 }, config });
   assert.equal(status, 200, JSON.stringify(body).slice(0, 2000));
   assert.ok(["success", "error", "interrupted"].includes(String(body["status"])));
   return body;
@@ -63,12 +63,13 @@ function findings(body: Json): Json {
  * Runs a node body that first starts a marked child (`sleep 30; : <marker>`), so the test finds
  * the sandbox's processes and cgroup from outside; asserts that none of them outlives the answer.
  */
-async function runTraced(name: string, nodeBody: string, imports: string, config: Json): Promise<Json> {
+async function runTraced(name: string, nodeBody: string, imports: string, config: Json, on: RunningEngine = engine): Promise<Json> {
   const marker = `graphbox-${name}-${crypto.randomUUID()}`;
   const trail = followSandbox(marker);
   const body = await run(
     typescriptGraph(`spawn("/bin/sh", ["-c", "sleep 30; : ${marker}"], { stdio: "ignore" });\n${nodeBody}`, `import { spawn } from "node:child_process";\n${imports}`),
     config,
+    on,
   );
   const seen = trail.stop();
   assert.ok(seen.pids.length > 0 && seen.cgroups.length > 0, `the sandbox's processes were not seen: ${JSON.stringify(seen)}`);
@@ -253,15 +254,24 @@ r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`, 
   await expectHealthy();
 });
 
-// Small heaps per worker: with V8's default (~10 MB each) some fifty workers reach the 512 MiB memory
-// limit about when they reach the process limit, and which trips first is a race.
+// Each worker is a V8 isolate of tens of MB (restored from the runtime's snapshot), so some fifty of
+// them reach the default 512 MiB about when they reach the process limit, and which trips first is a
+// race: this test runs on an engine whose sandboxes have memory to spare, so the process limit is
+// what stops the flood.
 test("a worker_threads flood ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
-  const body = await runTraced(
-    "workers",
-    `const workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true, resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 } }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`,
-    `import { Worker } from "node:worker_threads";`,
-    { timeout_ms: 10_000 },
-  );
+  const roomy = await startEngine(undefined, { sandbox: { ...engine.app.engine.config.sandbox, memoryMb: 4096 } });
+  let body: Json;
+  try {
+    body = await runTraced(
+      "workers",
+      `const workers: Worker[] = [];\nfor (let i = 0; i < 200; i++) workers.push(new Worker("while (true) {}", { eval: true }));\nawait new Promise((r) => setTimeout(r, 60_000));\nreturn { out: "many" };`,
+      `import { Worker } from "node:worker_threads";`,
+      { timeout_ms: 10_000 },
+      roomy,
+    );
+  } finally {
+    await roomy.close();
+  }
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "resource_limit", JSON.stringify(body).slice(0, 1000));
   assert.match(String(body["error"]), /more than 64 processes and threads at once/);
