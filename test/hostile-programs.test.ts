@@ -9,7 +9,7 @@ import { test } from "node:test";
 
 import { EVENT_TYPES } from "../src/engine/types.ts";
 import { engineWithLlm } from "./support/engine.ts";
-import { PYTHON_OK, TYPESCRIPT_OK } from "./support/programs.ts";
+import { PYTHON_OK, pythonOneNode, TYPESCRIPT_OK } from "./support/programs.ts";
 import { readSse, type SseEvent } from "./support/sse.ts";
 
 const MAX_EVENTS = 300;
@@ -49,25 +49,6 @@ function sendRaw(text: string): void {
 }
 `;
 
-function pyOneNode(name: string, body: string, preamble = PY_RAW, state = "State"): string {
-  return `from typing import TypedDict
-from langgraph.graph import StateGraph, START, END
-${preamble}
-
-class State(TypedDict, total=False):
-    out: str
-
-def work(state):
-${body.split("\n").map((l) => `    ${l}`).join("\n")}
-
-g = StateGraph(${state})
-g.add_node(${JSON.stringify(name)}, work)
-g.add_edge(START, ${JSON.stringify(name)})
-g.add_edge(${JSON.stringify(name)}, END)
-app = g.compile()
-`;
-}
-
 function tsOneNode(name: string, body: string, preamble = TS_RAW): string {
   return `import { StateGraph, START, END, Annotation } from "@langchain/langgraph";
 ${preamble}
@@ -105,7 +86,11 @@ async function stillServes(): Promise<void> {
   }
 }
 
-const pyProgram = (name: string, body: string, preamble?: string, state?: string): Record<string, unknown> => ({ code: pyOneNode(name, body, preamble, state), language: "python", inputs: {} });
+const pyProgram = (name: string, body: string, preamble = PY_RAW, state = "State"): Record<string, unknown> => ({
+  code: pythonOneNode({ name, body, preamble, state }),
+  language: "python",
+  inputs: {},
+});
 const tsProgram = (name: string, body: string, preamble?: string): Record<string, unknown> => ({ code: tsOneNode(name, body, preamble), language: "typescript", inputs: {} });
 
 test("a node named type, node or __proto__ streams its update as data; the engine's fields keep their meaning", async () => {

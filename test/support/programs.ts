@@ -26,6 +26,30 @@ app = workflow.compile()
 export const PYTHON_OK = pythonGraph(`return {"out": "fine"}`);
 
 /**
+ * A one-node Python graph with the node's name, state fields and preamble chosen: names that
+ * collide with the engine's fields, a root-channel state (`state: "str"`), hostile preambles.
+ */
+export function pythonOneNode(options: { body: string; name?: string; preamble?: string; state?: string; fields?: string[] }): string {
+  const name = JSON.stringify(options.name ?? "work");
+  return `from typing import TypedDict
+from langgraph.graph import StateGraph, START, END
+${options.preamble ?? ""}
+
+class State(TypedDict, total=False):
+${(options.fields ?? ["out: str"]).map((f) => `    ${f}`).join("\n")}
+
+def work(state):
+${options.body.split("\n").map((line) => `    ${line}`).join("\n")}
+
+g = StateGraph(${options.state ?? "State"})
+g.add_node(${name}, work)
+g.add_edge(START, ${name})
+g.add_edge(${name}, END)
+app = g.compile()
+`;
+}
+
+/**
  * The same one-node graph in TypeScript: types and an interface above the node, so the program's
  * line numbers differ from the transpiled module's and a traceback must go through the source map.
  */
