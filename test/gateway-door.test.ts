@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 
 import type { ExecutionAccount } from "../src/gateway/accounts.ts";
+import { wildcardMatch } from "../src/gateway/gateway.ts";
 import { MAX_MODELS, OTHER_MODEL, UsageTotals } from "../src/gateway/meter.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { errorMessage, rawRequest } from "./support/gateway-client.ts";
@@ -361,4 +362,20 @@ return { out: JSON.stringify({ statuses, reply: String(reply.content).slice(0, 5
   assert.equal(result.metadata.token_usage.by_model["__proto__"]?.calls, 1);
   assert.equal(result.metadata.tokens_used, llm.totalTokens());
   assert.equal(({} as Record<string, unknown>)["calls"], undefined);
+});
+
+test("model names are matched against the allowlist without a regex, and an overlong one is refused before", async () => {
+  assert.equal(wildcardMatch("gpt-4o*", "gpt-4o-mini"), true);
+  assert.equal(wildcardMatch("*-mini", "gpt-4o-mini"), true);
+  assert.equal(wildcardMatch("claude-*-sonnet*", "claude-3-5-sonnet-latest"), true);
+  assert.equal(wildcardMatch("gpt-4o", "gpt-4o-mini"), false);
+  assert.equal(wildcardMatch("a*b*c*d*e", "a" + "x".repeat(5000) + "e"), false);
+  assert.equal(wildcardMatch("*a*a*a*a*a*b", "a".repeat(256)), false);
+  assert.equal(wildcardMatch("**", ""), true);
+  assert.equal(wildcardMatch("a.b", "aXb"), false, "a dot is a dot, not any character");
+  const caller = account();
+  const answer = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(caller), "content-type": "application/json" }, body: chat("m".repeat(257), "hi") });
+  assert.equal(answer.status, 400);
+  assert.match(errorMessage(answer), /model name is longer than 256 characters/);
+  assert.equal(llm.calls.length, 0);
 });

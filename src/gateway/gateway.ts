@@ -60,9 +60,38 @@ function credentialOf(req: IncomingMessage): string | null {
   return match?.[1] ?? null;
 }
 
+/** Longest model name a call may carry: real ones are tens of characters. */
+const MAX_MODEL_CHARS = 256;
+
 function allowed(model: string, allowlist: string[]): boolean {
-  if (allowlist.length === 0) return true;
-  return allowlist.some((pattern) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(model));
+  return allowlist.length === 0 || allowlist.some((pattern) => wildcardMatch(pattern, model));
+}
+
+/**
+ * `*` matches any run of characters. The model name is the program's: matched in O(pattern ×
+ * name) steps with no backtracking blow-up, where a regex of several `.*` could take polynomially long.
+ */
+export function wildcardMatch(pattern: string, text: string): boolean {
+  let p = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (p < pattern.length && pattern[p] !== "*" && pattern[p] === text[t]) {
+      p++;
+      t++;
+    } else if (p < pattern.length && pattern[p] === "*") {
+      star = p++;
+      resume = t;
+    } else if (star >= 0) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === "*") p++;
+  return p === pattern.length;
 }
 
 const hasBody = (req: IncomingMessage): boolean => req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
@@ -267,6 +296,7 @@ export class Gateway {
     const json = parsed.json;
     const model = typeof json["model"] === "string" ? json["model"] : "unknown";
     const stream = json["stream"] === true;
+    if (model.length > MAX_MODEL_CHARS) return { status: 400, message: `graphbox gateway: the model name is longer than ${MAX_MODEL_CHARS} characters` };
     if (!allowed(model, this.options.modelAllowlist)) return { status: 403, message: `graphbox gateway: model ${model.slice(0, 200)} is not in this engine's allowlist` };
     // Count streamed OpenAI usage: it is only sent when asked for.
     if (stream && provider.name === "openai" && (path === "/chat/completions" || path === "/completions")) {
