@@ -15,7 +15,8 @@ import { readSse, type SseEvent } from "./support/sse.ts";
 const MAX_EVENTS = 300;
 const MAX_EVENT_BYTES = 4 * 1024 * 1024;
 const MAX_OUTPUT_BYTES = 3 * 1024 * 1024;
-const ctx = engineWithLlm({ maxEvents: MAX_EVENTS, maxEventBytes: MAX_EVENT_BYTES, maxOutputBytes: MAX_OUTPUT_BYTES });
+const MAX_LOG_TOTAL_BYTES = 8 * 1024 * 1024;
+const ctx = engineWithLlm({ maxEvents: MAX_EVENTS, maxEventBytes: MAX_EVENT_BYTES, maxOutputBytes: MAX_OUTPUT_BYTES, maxLogTotalBytes: MAX_LOG_TOTAL_BYTES });
 
 /** Python: the harness's channel (an fd the harness holds), and a raw frame writer on it. */
 const PY_RAW = `
@@ -221,5 +222,19 @@ app = g.compile()
   // Without debug, the same program fits.
   const plain = await ctx.engine.post("/execute-langgraph", { code, language: "python", inputs: {} });
   assert.equal(plain.body["status"], "success");
+  await stillServes();
+});
+
+test("printing without end ends the execution at GRAPHBOX_MAX_LOG_TOTAL_BYTES, with the first prints kept", async () => {
+  for (const request of [
+    pyProgram("work", `import sys\nline = "p" * 1023 + "\\n"\nwhile True:\n    sys.stdout.write(line)`, ""),
+    tsProgram("work", `const line = "p".repeat(1023) + "\\n";\nfor (;;) process.stdout.write(line);`, ""),
+  ]) {
+    const answer = await ctx.engine.post("/execute-langgraph", { ...request, config: { timeout_ms: 30_000 } });
+    assert.equal(answer.body["error_type"], "output_limit", JSON.stringify(answer.body).slice(0, 300));
+    assert.match(String(answer.body["error"]), /printed more than GRAPHBOX_MAX_LOG_TOTAL_BYTES \(8388608 bytes\)/);
+    const logs = (answer.body["metadata"] as { logs: string }).logs;
+    assert.ok(logs.startsWith("p".repeat(1023)), "the first prints are kept");
+  }
   await stillServes();
 });

@@ -41,6 +41,8 @@ export interface Config {
   maxInputDepth: number;
   /** Program prints kept for metadata.logs (stdout and stderr together); the rest is cut. Default 64 KiB. */
   maxLogBytes: number;
+  /** Bytes a program may print in all (kept or dropped); more end it with output_limit, since reading them is the engine's work. Default 64 MiB. */
+  maxLogTotalBytes: number;
   /** Largest single message (result, event) a harness may send, and the largest answer (result and config.debug's trace together). Default 16 MiB. */
   maxOutputBytes: number;
   /** Events one execution may send (stored and streamed); more end it with output_limit. Default 50000. */
@@ -294,6 +296,7 @@ export const OPTIONS = {
   bodyLimitBytes: { env: "GRAPHBOX_BODY_LIMIT_BYTES", doc: "Largest request body", default: 1_048_576, parse: integer(1024, 1_073_741_824) },
   maxInputDepth: { env: "GRAPHBOX_MAX_INPUT_DEPTH", doc: "Deepest nesting of a request's inputs, resume and config.configurable", default: 100, parse: integer(1, 1_000) },
   maxLogBytes: { env: "GRAPHBOX_MAX_LOG_BYTES", doc: "Program prints kept in metadata.logs", default: 65_536, parse: integer(0, 67_108_864) },
+  maxLogTotalBytes: { env: "GRAPHBOX_MAX_LOG_TOTAL_BYTES", doc: "Bytes a program may print in all (more: output_limit)", default: 67_108_864, parse: integer(1024, 68_719_476_736) },
   maxOutputBytes: { env: "GRAPHBOX_MAX_OUTPUT_BYTES", doc: "Largest message a program may send, and largest answer (result and debug trace together)", default: 16_777_216, parse: integer(1024, 1_073_741_824) },
   maxEvents: { env: "GRAPHBOX_MAX_EVENTS", doc: "Events one execution may send (stored and streamed)", default: 50_000, parse: integer(16, 100_000_000) },
   maxEventBytes: { env: "GRAPHBOX_MAX_EVENT_BYTES", doc: "Bytes of events one execution may send", default: 67_108_864, parse: integer(1024, 68_719_476_736) },
@@ -379,6 +382,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimitBytes: p.read(env, o.bodyLimitBytes),
     maxInputDepth: p.read(env, o.maxInputDepth),
     maxLogBytes: p.read(env, o.maxLogBytes),
+    maxLogTotalBytes: p.read(env, o.maxLogTotalBytes),
     maxOutputBytes: p.read(env, o.maxOutputBytes),
     maxEvents: p.read(env, o.maxEvents),
     maxEventBytes: p.read(env, o.maxEventBytes),

@@ -86,7 +86,7 @@ export class Engine {
           const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
           const spec = runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, PENDING_CREDENTIAL));
           try {
-            const sandbox = await start(spec, { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes }, handlers);
+            const sandbox = await start(spec, { maxLogBytes: this.config.maxLogBytes, maxLogTotalBytes: this.config.maxLogTotalBytes, maxFrameBytes: this.config.maxOutputBytes }, handlers);
             return { sandbox, workDir, dispose: () => rm(workDir, { recursive: true, force: true }) };
           } catch (err: unknown) {
             await rm(workDir, { recursive: true, force: true });

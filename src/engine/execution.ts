@@ -180,7 +180,7 @@ export class Execution {
         sandbox = await (starter ? starter.spawn.bind(starter) : sandboxes.start.bind(sandboxes))(
           // The credential travels in the job (see job()), never in a sandbox's start-up environment.
           this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, PENDING_CREDENTIAL)),
-          { maxLogBytes: this.config.maxLogBytes, maxFrameBytes: this.config.maxOutputBytes },
+          { maxLogBytes: this.config.maxLogBytes, maxLogTotalBytes: this.config.maxLogTotalBytes, maxFrameBytes: this.config.maxOutputBytes },
           handlers,
         );
       } catch (err: unknown) {

@@ -21,7 +21,7 @@ import { ChannelReader } from "./channel.ts";
 import type { ExecutionCgroup } from "./cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";
 import { cgroupMembers, procStatus } from "./forkserver-procfs.ts";
-import { BoundedOutput, outputPolled } from "./output.ts";
+import { BoundedOutput, outputPolled, printedTooMuch } from "./output.ts";
 import type { ExitInfo, SandboxHandlers, SandboxLimits, TrippedLimit } from "./process.ts";
 
 const EXIT_DRAIN_GRACE_MS = 250;
@@ -139,7 +139,7 @@ export class ForkedSandbox {
     private readonly setup: SetupMessage,
     private readonly words: ChildLimitWords,
   ) {
-    this.output = new BoundedOutput(limits.maxLogBytes);
+    this.output = new BoundedOutput(limits.maxLogBytes, limits.maxLogTotalBytes, (bytes) => this.handlers.onFault(printedTooMuch(bytes)));
     this.channelClosed = new Promise((resolve) => (this.resolveChannelClosed = resolve));
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }

@@ -1,12 +1,23 @@
-/** A program's stdout and stderr, kept up to a limit; what is cut is counted and said. */
+import type { ChannelFault } from "./channel.ts";
+
+/**
+ * A program's stdout and stderr, kept up to a limit; what is cut is counted and said. Past a
+ * second, larger limit the program is printing only to make the engine read: `onOverflow` runs
+ * once (the execution ends with output_limit) and nothing more is counted.
+ */
 export class BoundedOutput {
   private readonly chunks: Buffer[] = [];
   private kept = 0;
   private dropped = 0;
 
-  constructor(private readonly limitBytes: number) {}
+  constructor(
+    private readonly limitBytes: number,
+    private readonly totalLimitBytes = Number.POSITIVE_INFINITY,
+    private readonly onOverflow: (limitBytes: number) => void = () => undefined,
+  ) {}
 
   add(chunk: Buffer): void {
+    if (this.kept + this.dropped > this.totalLimitBytes) return;
     const room = this.limitBytes - this.kept;
     if (room > 0) {
       const part = chunk.subarray(0, room);
@@ -14,12 +25,18 @@ export class BoundedOutput {
       this.kept += part.length;
     }
     this.dropped += Math.max(0, chunk.length - Math.max(room, 0));
+    if (this.kept + this.dropped > this.totalLimitBytes) this.onOverflow(this.totalLimitBytes);
   }
 
   text(): string {
     const text = Buffer.concat(this.chunks).toString("utf8");
     return this.dropped > 0 ? `${text}\n[graphbox: ${this.dropped} more bytes of output dropped]` : text;
   }
+}
+
+/** The fault of a program that printed more than GRAPHBOX_MAX_LOG_TOTAL_BYTES. */
+export function printedTooMuch(limitBytes: number): ChannelFault {
+  return { kind: "output_limit", message: `the program printed more than GRAPHBOX_MAX_LOG_TOTAL_BYTES (${limitBytes} bytes)` };
 }
 
 /**

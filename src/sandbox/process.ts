@@ -15,7 +15,7 @@ import type { Socket } from "node:net";
 import { encodeFrame } from "../protocol/framing.ts";
 import type { EngineMessage } from "../protocol/messages.ts";
 import { ChannelReader, type ChannelFault, type SandboxHandlers } from "./channel.ts";
-import { BoundedOutput, outputPolled } from "./output.ts";
+import { BoundedOutput, outputPolled, printedTooMuch } from "./output.ts";
 
 export type { ChannelFault, SandboxHandlers };
 
@@ -40,6 +40,8 @@ export interface LaunchSpec {
 export interface SandboxLimits {
   /** Bytes of the program's stdout and stderr kept; the rest is counted and dropped. */
   maxLogBytes: number;
+  /** Bytes of stdout and stderr the program may print in all; past it the channel faults with output_limit. Default: no limit. */
+  maxLogTotalBytes?: number;
   /** Largest frame the harness may send. */
   maxFrameBytes: number;
 }
@@ -93,7 +95,7 @@ export class SandboxProcess {
     handlers: SandboxHandlers,
     private readonly confinement: Confinement | null,
   ) {
-    this.output = new BoundedOutput(limits.maxLogBytes);
+    this.output = new BoundedOutput(limits.maxLogBytes, limits.maxLogTotalBytes, (bytes) => handlers.onFault(printedTooMuch(bytes)));
     this.child = spawn(plan.command, plan.args, {
       cwd: plan.cwd,
       env: plan.env,
