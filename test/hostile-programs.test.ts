@@ -238,3 +238,12 @@ test("printing without end ends the execution at GRAPHBOX_MAX_LOG_TOTAL_BYTES, w
   }
   await stillServes();
 });
+
+test("an update frame naming many nodes counts one event per node against GRAPHBOX_MAX_EVENTS", async () => {
+  const frame = JSON.stringify({ v: 1, type: "update", data: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`n${i}`, i])) });
+  const { events, terminal } = await stream(pyProgram("work", `send_raw(${JSON.stringify(frame)})\nreturn {"out": "x"}`));
+  assert.equal(terminal.data["error_type"], "output_limit", JSON.stringify(terminal.data).slice(0, 300));
+  assert.match(String(terminal.data["error"]), /GRAPHBOX_MAX_EVENTS \(300\)/);
+  assert.ok(events.length <= MAX_EVENTS + 2, `${events.length} events streamed`);
+  await stillServes();
+});

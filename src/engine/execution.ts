@@ -285,7 +285,8 @@ export class Execution {
         return this.emit({ type: "node_end", node: message.node, step: message.step, duration_ms: message.duration_ms });
       }
       case "update":
-        if (!this.countEvent(bytes)) return;
+        // One event per node: a chunk of 1024 nodes is 1024 events against the count.
+        if (!this.countEvent(bytes, message.data.size)) return;
         return this.emitAll([...message.data].map(([node, update]) => updateEvent(node, update)));
       case "token":
         if (!this.countEvent(bytes)) return;
@@ -322,9 +323,9 @@ export class Execution {
     }
   }
 
-  /** Counts one event against the execution's quotas; false (and the execution ends) when it is over one. */
-  private countEvent(bytes: number): boolean {
-    this.sent.events += 1;
+  /** Counts events of one frame against the execution's quotas; false (and the execution ends) when it is over one. */
+  private countEvent(bytes: number, events = 1): boolean {
+    this.sent.events += events;
     this.sent.eventBytes += bytes;
     if (this.sent.events > this.config.maxEvents) {
       this.outputLimit(`the program sent more than GRAPHBOX_MAX_EVENTS (${this.config.maxEvents}) events`);
