@@ -28,7 +28,7 @@ import { loadConfig } from "../src/config/index.ts";
 import { answerCheckpointRequest } from "../src/engine/checkpoints.ts";
 import { harnessEnvironment, PENDING_CREDENTIAL } from "../src/engine/execution.ts";
 import { buildApp } from "../src/http/app.ts";
-import type { JobMessage } from "../src/protocol/messages.ts";
+import type { JobMessage } from "../src/contract/protocol/messages.ts";
 import { jsLaunchSpec } from "../src/runtimes/js/launch.ts";
 import { snapshotProblem, usableSnapshot } from "../src/runtimes/js/snapshot/stamp.ts";
 import { SandboxLauncher, sandboxOptions } from "../src/sandbox/launcher.ts";

@@ -11,7 +11,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { after, before, describe, test } from "node:test";
 
 import { loadConfig, PROJECT_ROOT, type Config } from "../src/config/index.ts";
-import { ERRORS } from "../src/errors.ts";
+import { ERRORS } from "../src/contract/errors.ts";
 import { SANDBOX_GATEWAY_SOCKET } from "../src/sandbox/bwrap.ts";
 import { nativeSeccompArch, seccompFilter } from "../src/sandbox/seccomp.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";

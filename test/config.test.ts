@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 
 import { ConfigError, loadConfig, OPTIONS, PROJECT_ROOT } from "../src/config/index.ts";
-import { ERRORS } from "../src/errors.ts";
+import { ERRORS } from "../src/contract/errors.ts";
 
 test("defaults bind loopback port 8000", () => {
   const config = loadConfig({});

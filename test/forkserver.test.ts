@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { loadConfig } from "../src/config/index.ts";
-import { parseZygoteReport, ProtocolError } from "../src/protocol/messages.ts";
+import { parseZygoteReport, ProtocolError } from "../src/contract/protocol/messages.ts";
 import { pythonLaunchSpec } from "../src/runtimes/python/launch.ts";
 import { ForkServer, type ForkServerOptions, type ForkedSandbox } from "../src/sandbox/forkserver.ts";
 import { procStatus } from "../src/sandbox/forkserver-procfs.ts";

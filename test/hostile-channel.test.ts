@@ -9,9 +9,9 @@ import { test } from "node:test";
 
 import fc from "fast-check";
 
-import { encodeFrame } from "../src/protocol/framing.ts";
-import { parseHarnessMessage, ProtocolError, type HarnessMessage } from "../src/protocol/messages.ts";
-import { MAX_JSON_DEPTH, MAX_NAME_CHARS } from "../src/protocol/schema.ts";
+import { encodeFrame } from "../src/contract/protocol/framing.ts";
+import { parseHarnessMessage, ProtocolError, type HarnessMessage } from "../src/contract/protocol/messages.ts";
+import { MAX_JSON_DEPTH, MAX_NAME_CHARS } from "../src/contract/protocol/schema.ts";
 import { ChannelReader, type ChannelFault } from "../src/sandbox/channel.ts";
 
 const frameOf = (text: string): Buffer => {

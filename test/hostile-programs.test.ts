@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { EVENT_TYPES } from "../src/engine/types.ts";
+import { EVENT_TYPES } from "../src/contract/types.ts";
 import { engineWithLlm } from "./support/engine.ts";
 import { PYTHON_OK, pythonOneNode, TYPESCRIPT_OK } from "./support/programs.ts";
 import { readSse, type SseEvent } from "./support/sse.ts";

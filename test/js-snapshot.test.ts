@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 
-import type { JobMessage } from "../src/protocol/messages.ts";
+import type { JobMessage } from "../src/contract/protocol/messages.ts";
 import { JS_RUNTIME_DIR, jsLaunchSpec } from "../src/runtimes/js/launch.ts";
 import { snapshotProblem } from "../src/runtimes/js/snapshot/stamp.ts";
 import { programSource } from "./support/corpus.ts";

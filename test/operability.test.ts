@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { test } from "node:test";
 
 import { loadConfig } from "../src/config/index.ts";
-import { ERRORS } from "../src/errors.ts";
+import { ERRORS } from "../src/contract/errors.ts";
 import { buildApp } from "../src/http/app.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { startEngine } from "./support/engine.ts";

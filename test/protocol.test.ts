@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../src/protocol/framing.ts";
-import { parseHarnessMessage, ProtocolError } from "../src/protocol/messages.ts";
+import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../src/contract/protocol/framing.ts";
+import { parseHarnessMessage, ProtocolError } from "../src/contract/protocol/messages.ts";
 
 test("frames split across and within chunks come out whole", () => {
   const bytes = Buffer.concat([encodeFrame({ a: 1 }), encodeFrame({ b: "ü".repeat(10) }), encodeFrame({ c: [] })]);

@@ -8,7 +8,7 @@
  * without API keys serves everyone as one anonymous key, so a designer's backend sending a burst
  * must be queued, not refused while the queue is empty.
  */
-import { GraphboxError } from "../errors.ts";
+import { GraphboxError } from "../contract/errors.ts";
 
 export interface AdmissionLimits {
   maxConcurrent: number;

@@ -4,7 +4,7 @@
  * the program's process, so anything here may be forged; a checkpoint that breaks a rule ends the
  * run (see `CheckpointRejected`) rather than being stored for a later run to load.
  */
-import type { RuntimeName } from "../store/types.ts";
+import type { RuntimeName } from "../contract/types.ts";
 
 /** A checkpoint the runtime's harness would never have written: the program forged it. */
 export class CheckpointRejected extends Error {

@@ -12,7 +12,7 @@
  * - `CheckpointQuotaExceeded`: over a checkpoint limit; the run ends (`output_limit`, naming `limit`).
  * The store given is the execution's `HarnessCheckpoints`, which applies the rules and limits.
  */
-import type { CheckpointRequest } from "../protocol/messages.ts";
+import type { CheckpointRequest } from "../contract/protocol/messages.ts";
 import type { CheckpointStore, CheckpointTuple, ThreadRef, TypedBlob } from "../store/types.ts";
 import { CheckpointRejected } from "./checkpoint-rules.ts";
 

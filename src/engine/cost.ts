@@ -1,5 +1,5 @@
 /** Prices token usage with the operator's price table (USD per million tokens). */
-import type { Cost, TokenUsage } from "./types.ts";
+import type { Cost, TokenUsage } from "../contract/types.ts";
 
 export function costOf(usage: TokenUsage, prices: Record<string, { input: number; output: number }>): Cost {
   // Model names are the program's: looked up as own fields only, written to an object with no prototype.

@@ -8,18 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import type { Config } from "../config/index.ts";
-import { ERRORS, GraphboxError } from "../errors.ts";
+import { ERRORS, GraphboxError } from "../contract/errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import { ForkServer, type ExecutionSandbox } from "../sandbox/forkserver.ts";
 import { MemoryBudget, WarmPool } from "../sandbox/pool.ts";
 import { runtimeFor, type Runtime } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
-import type { RuntimeName, StoredEvent, Store, ThreadRef } from "../store/types.ts";
-import { RuntimeFilesWatch, type WatchedPaths } from "./runtime-files.ts";
+import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
+import { RuntimeFilesWatch, type WatchedPaths } from "../runtimes/files.ts";
 import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
-import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, TerminalEvent } from "./types.ts";
+import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, RuntimeName, TerminalEvent } from "../contract/types.ts";
 
 /** A thread's lock lasts this long and is renewed while its execution runs; a dead engine's lapses. */
 const THREAD_LOCK_TTL_MS = 30_000;
@@ -192,7 +192,7 @@ export class Engine {
   }
 
   /** Refuses what cannot run on this thread, before anything is recorded. */
-  private async admit(request: ExecutionRequest, thread: ThreadRef, runtime: "python" | "js"): Promise<void> {
+  private async admit(request: ExecutionRequest, thread: ThreadRef, runtime: RuntimeName): Promise<void> {
     const existing = await this.store.threads.get(thread);
     if (existing && existing.runtime !== runtime) {
       throw new GraphboxError("GBX_ERR_THREAD_RUNTIME", `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`);

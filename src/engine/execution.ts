@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import type { Config } from "../config/index.ts";
-import { ERRORS, type ErrorCode } from "../errors.ts";
-import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../protocol/messages.ts";
+import { ERRORS, type ErrorCode } from "../contract/errors.ts";
+import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../contract/protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
 import type { ExecutionSandbox, ForkServer } from "../sandbox/forkserver.ts";
 import type { SandboxLauncher } from "../sandbox/launcher.ts";
@@ -20,7 +20,7 @@ import { UsageTotals } from "../gateway/meter.ts";
 import type { CheckpointStore, ThreadRef } from "../store/types.ts";
 import { answerCheckpointRequest } from "./checkpoints.ts";
 import { costOf } from "./cost.ts";
-import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming, TokenUsage } from "./types.ts";
+import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming, TokenUsage } from "../contract/types.ts";
 
 /** What an execution works with besides its request. */
 export interface ExecutionContext {

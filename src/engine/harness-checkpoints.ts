@@ -5,6 +5,7 @@
  * that breaks a rule throws `CheckpointRejected` or `CheckpointQuotaExceeded`, which end the run.
  */
 import { StoreError } from "../store/errors.ts";
+import type { RuntimeName } from "../contract/types.ts";
 import type {
   CheckpointListOptions,
   CheckpointReadOptions,
@@ -12,7 +13,6 @@ import type {
   CheckpointStore,
   CheckpointTuple,
   NewCheckpoint,
-  RuntimeName,
   ThreadRef,
   TypedBlob,
   WritesTarget,

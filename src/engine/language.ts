@@ -6,7 +6,7 @@
  * backtrack across the whole source (`^\s*` with the m flag over a megabyte of newlines took
  * minutes: each line start re-scanned every newline after it).
  */
-import type { Language } from "./types.ts";
+import type { Language } from "../contract/types.ts";
 
 /** Longer lines are data (a long string, minified code), not signs of a language. */
 const MAX_LINE_CHARS = 400;

@@ -3,7 +3,7 @@
  * the harness's `usage` message) or echoed by the provider: they live in a Map, never as keys of
  * a plain object, so a model named `__proto__` or `constructor` is one more model.
  */
-import type { ModelUsage, TokenUsage } from "../engine/types.ts";
+import type { ModelUsage, TokenUsage } from "../contract/types.ts";
 
 export interface UsageRecord {
   model: string;

@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Config } from "../config/index.ts";
 import { Admission } from "../engine/admission.ts";
 import { Engine } from "../engine/engine.ts";
-import { GraphboxError } from "../errors.ts";
+import { GraphboxError } from "../contract/errors.ts";
 import { executionLog } from "../observability/log.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Observers } from "../observability/observer.ts";

@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 
 import type { FastifyInstance, FastifyRequest } from "fastify";
 
-import { GraphboxError } from "../errors.ts";
+import { GraphboxError } from "../contract/errors.ts";
 
 /** Owner of everything when no keys are configured (loopback-only engines). */
 export const ANONYMOUS_OWNER = "anonymous";

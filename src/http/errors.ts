@@ -1,7 +1,7 @@
 /** Maps every failure of request handling to the contract's envelope: never an HTML page or a bare stack. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
-import { GraphboxError } from "../errors.ts";
+import { GraphboxError } from "../contract/errors.ts";
 
 interface ValidationIssue {
   instancePath: string;

@@ -3,8 +3,8 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 
-import { ERRORS, type ErrorCode } from "../errors.ts";
-import { EVENT_TYPES } from "../engine/types.ts";
+import { ERRORS, type ErrorCode } from "../contract/errors.ts";
+import { EVENT_TYPES } from "../contract/types.ts";
 
 // additionalProperties: Fastify serializes with these schemas, and must not drop a field.
 // required: the fuzz run (test/fuzz-http.test.ts) checks every error answer against it.

@@ -3,8 +3,8 @@ import { randomUUID } from "node:crypto";
 
 import type { Config } from "../config/index.ts";
 import { detectLanguage } from "../engine/language.ts";
-import type { Breakpoint, ExecutionRequest } from "../engine/types.ts";
-import { GraphboxError } from "../errors.ts";
+import type { Breakpoint, ExecutionRequest } from "../contract/types.ts";
+import { GraphboxError } from "../contract/errors.ts";
 import type { ExecuteBody } from "./schemas.ts";
 
 /**

@@ -1,7 +1,7 @@
 /** Server-Sent Events on a raw response: ids, names, JSON data, keep-alive comments. */
 import type { ServerResponse } from "node:http";
 
-import { EVENT_TYPES } from "../engine/types.ts";
+import { EVENT_TYPES } from "../contract/types.ts";
 import type { StoredEvent } from "../store/types.ts";
 
 const EVENT_NAMES: ReadonlySet<string> = new Set(EVENT_TYPES);

@@ -5,7 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
-import type { ExecutionEvent, ExecutionOutcome } from "../engine/types.ts";
+import type { ExecutionEvent, ExecutionOutcome, RuntimeName } from "../contract/types.ts";
 import type { EngineFaultKind, ExecutionInfo, ExecutionObserver, LlmCallInfo } from "./observer.ts";
 
 /** What admission control knows and the metrics read at scrape time. */
@@ -170,7 +170,7 @@ export class Metrics implements ExecutionObserver {
     this.engineFaults.inc({ kind });
   }
 
-  sandboxStarted(runtime: "python" | "js", ms: number): void {
+  sandboxStarted(runtime: RuntimeName, ms: number): void {
     this.sandboxStart.observe({ runtime }, seconds(ms));
   }
 

@@ -2,14 +2,14 @@
  * What the engine tells observers (logs, metrics, traces) about executions. Observers must be
  * cheap and must not throw: the engine calls them inline and ignores their failures.
  */
-import type { ExecutionEvent, ExecutionOutcome, Language } from "../engine/types.ts";
+import type { ExecutionEvent, ExecutionOutcome, Language, RuntimeName } from "../contract/types.ts";
 
 export interface ExecutionInfo {
   id: string;
   /** The API key's name. */
   owner: string;
   threadId: string;
-  runtime: "python" | "js";
+  runtime: RuntimeName;
   language: Language;
   /** Time spent waiting for admission, in ms. */
   queueMs: number;
@@ -41,7 +41,7 @@ export interface ExecutionObserver {
   llmCall?(call: LlmCallInfo): void;
   executionEnded?(info: ExecutionInfo, outcome: ExecutionOutcome): void;
   /** Sandbox start-up, in ms (start to `ready`). */
-  sandboxStarted?(runtime: "python" | "js", ms: number): void;
+  sandboxStarted?(runtime: RuntimeName, ms: number): void;
   /**
    * A fault of the engine's own that one execution's data caused or met (its event could not be
    * stored, a promise rejected that nobody awaited): that execution ended, the engine carries on.
@@ -84,7 +84,7 @@ export class Observers implements ExecutionObserver {
   executionEnded(info: ExecutionInfo, outcome: ExecutionOutcome): void {
     this.each((o) => o.executionEnded?.(info, outcome));
   }
-  sandboxStarted(runtime: "python" | "js", ms: number): void {
+  sandboxStarted(runtime: RuntimeName, ms: number): void {
     this.each((o) => o.sandboxStarted?.(runtime, ms));
   }
   engineFault(kind: EngineFaultKind, err: unknown): void {

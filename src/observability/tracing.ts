@@ -15,7 +15,7 @@ import { defaultResource, resourceFromAttributes } from "@opentelemetry/resource
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 
-import type { ExecutionEvent, ExecutionOutcome, NodeTiming } from "../engine/types.ts";
+import type { ExecutionEvent, ExecutionOutcome, NodeTiming } from "../contract/types.ts";
 import { GEN_AI } from "./genai.ts";
 import type { ExecutionInfo, ExecutionObserver, LlmCallInfo } from "./observer.ts";
 

@@ -2,16 +2,16 @@
 import { join } from "node:path";
 
 import type { Config } from "../config/index.ts";
-import type { Language } from "../engine/types.ts";
+import type { Language, RuntimeName } from "../contract/types.ts";
 import type { LaunchSpec } from "../sandbox/process.ts";
-import type { WatchedPaths } from "../engine/runtime-files.ts";
+import type { WatchedPaths } from "./files.ts";
 import { JS_RUNTIME_DIR, jsLaunchSpec, jsRuntimeInstalled } from "./js/launch.ts";
 import { snapshotFiles } from "./js/snapshot/stamp.ts";
 import { pythonLaunchSpec, pythonRuntimeFiles } from "./python/launch.ts";
 
 export interface Runtime {
   /** Name reported in metadata and stored with threads. */
-  name: "python" | "js";
+  name: RuntimeName;
   launch(config: Readonly<Config>, workDir: string, env: Record<string, string>): LaunchSpec;
   /** The files whose change makes a warm sandbox of this runtime stale (its harness, its installed packages). */
   files(config: Readonly<Config>): WatchedPaths;

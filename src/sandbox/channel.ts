@@ -10,8 +10,8 @@
  */
 import type { Duplex } from "node:stream";
 
-import { FrameDecoder, FrameTooLargeError } from "../protocol/framing.ts";
-import { parseHarnessMessage, ProtocolError, type HarnessMessage } from "../protocol/messages.ts";
+import { FrameDecoder, FrameTooLargeError } from "../contract/protocol/framing.ts";
+import { parseHarnessMessage, ProtocolError, type HarnessMessage } from "../contract/protocol/messages.ts";
 
 /** Why the channel broke: the harness sent something the engine refuses, or handling it failed. */
 export type ChannelFault =

@@ -15,8 +15,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { constants } from "node:os";
 import { timingSafeEqual } from "node:crypto";
 
-import { encodeFrame } from "../protocol/framing.ts";
-import type { EngineMessage, SetupMessage } from "../protocol/messages.ts";
+import { encodeFrame } from "../contract/protocol/framing.ts";
+import type { EngineMessage, SetupMessage } from "../contract/protocol/messages.ts";
 import { ChannelReader } from "./channel.ts";
 import type { ExecutionCgroup } from "./cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";

@@ -14,8 +14,8 @@ import { closeSync, constants, openSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 
-import { encodeFrame, FrameDecoder } from "../protocol/framing.ts";
-import { parseZygoteReport, PROTOCOL_VERSION, type ForkLimits, type ZygoteCommand, type ZygoteReport } from "../protocol/messages.ts";
+import { encodeFrame, FrameDecoder } from "../contract/protocol/framing.ts";
+import { parseZygoteReport, PROTOCOL_VERSION, type ForkLimits, type ZygoteCommand, type ZygoteReport } from "../contract/protocol/messages.ts";
 import { pythonRuntimeFolders, SANDBOX_PYTHON_HARNESS } from "../runtimes/python/launch.ts";
 import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView } from "./bwrap.ts";
 import { ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";

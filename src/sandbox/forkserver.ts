@@ -23,7 +23,7 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { PROTOCOL_VERSION, type ForkLimits } from "../protocol/messages.ts";
+import { PROTOCOL_VERSION, type ForkLimits } from "../contract/protocol/messages.ts";
 import { SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
 import { detectCgroups, ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";
 import { ForkedSandbox, JobSockets } from "./forkserver-child.ts";

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import type { HarnessMessage } from "../protocol/messages.ts";
+import type { HarnessMessage } from "../contract/protocol/messages.ts";
 import type { ExecutionSandbox } from "./forkserver.ts";
 import type { ChannelFault, SandboxHandlers } from "./process.ts";
 

@@ -12,8 +12,8 @@ import type { Writable } from "node:stream";
 
 import type { Socket } from "node:net";
 
-import { encodeFrame } from "../protocol/framing.ts";
-import type { EngineMessage } from "../protocol/messages.ts";
+import { encodeFrame } from "../contract/protocol/framing.ts";
+import type { EngineMessage } from "../contract/protocol/messages.ts";
 import { ChannelReader, type ChannelFault, type SandboxHandlers } from "./channel.ts";
 import { BoundedOutput, outputPolled, printedTooMuch } from "./output.ts";
 

@@ -10,8 +10,7 @@
  * to its owner. Every read a client can cause takes the owner and finds nothing of another owner.
  */
 
-/** Runtime that wrote a thread; a thread is refused to the other runtime. */
-export type RuntimeName = "python" | "js";
+import type { RuntimeName } from "../contract/types.ts";
 
 /** Milliseconds since the Unix epoch. */
 export type EpochMs = number;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { answerCheckpointRequest } from "../../src/engine/checkpoints.ts";
-import type { HarnessMessage, JobMessage, ResultMessage, FailureMessage } from "../../src/protocol/messages.ts";
+import type { HarnessMessage, JobMessage, ResultMessage, FailureMessage } from "../../src/contract/protocol/messages.ts";
 import type { ExecutionSandbox } from "../../src/sandbox/forkserver.ts";
 import type { ExitInfo, SandboxHandlers, TrippedLimit } from "../../src/sandbox/process.ts";
 import { SqliteStore } from "../../src/store/index.ts";

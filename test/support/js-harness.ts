@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 
-import { encodeFrame, FrameDecoder } from "../../src/protocol/framing.ts";
-import { parseHarnessMessage, type CheckpointRequest, type HarnessMessage, type JobMessage } from "../../src/protocol/messages.ts";
+import { encodeFrame, FrameDecoder } from "../../src/contract/protocol/framing.ts";
+import { parseHarnessMessage, type CheckpointRequest, type HarnessMessage, type JobMessage } from "../../src/contract/protocol/messages.ts";
 import { jsLaunchSpec } from "../../src/runtimes/js/launch.ts";
 import { inRuntimeLayout } from "../../src/runtimes/js/snapshot/layout.ts";
 

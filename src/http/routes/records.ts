@@ -3,8 +3,8 @@ import type { FastifyInstance } from "fastify";
 
 import type { Config } from "../../config/index.ts";
 import type { Engine } from "../../engine/engine.ts";
-import type { ExecutionOutcome } from "../../engine/types.ts";
-import { GraphboxError } from "../../errors.ts";
+import type { ExecutionOutcome } from "../../contract/types.ts";
+import { GraphboxError } from "../../contract/errors.ts";
 import type { ExecutionRecord, Store } from "../../store/types.ts";
 import { ANY, COMMON_ERRORS, described, errorResponses, eventStream, oneOf } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import type { WatchedPaths } from "../../engine/runtime-files.ts";
+import type { WatchedPaths } from "../files.ts";
 import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
 
 export const PYTHON_HARNESS_DIR = dirname(fileURLToPath(import.meta.url));

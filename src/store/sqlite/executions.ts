@@ -1,4 +1,5 @@
 /** Executions, in SQLite. */
+import type { RuntimeName } from "../../contract/types.ts";
 import { StoreError } from "../errors.ts";
 import type {
   ExecutionEnding,
@@ -10,7 +11,6 @@ import type {
   MarkFailedOptions,
   NewEvent,
   NewExecution,
-  RuntimeName,
   StoredEvent,
 } from "../types.ts";
 import { limitOf, nonNegativeInteger, toJson } from "../validate.ts";

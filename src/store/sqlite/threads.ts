@@ -1,5 +1,6 @@
 /** Threads and their run locks, in SQLite. */
-import type { ListOptions, LockAttempt, NewThread, RuntimeName, ThreadHead, ThreadRecord, ThreadRef, ThreadStatus, ThreadStore } from "../types.ts";
+import type { ListOptions, LockAttempt, NewThread, ThreadHead, ThreadRecord, ThreadRef, ThreadStatus, ThreadStore } from "../types.ts";
+import type { RuntimeName } from "../../contract/types.ts";
 import { limitOf, positiveInteger, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 

@@ -1,4 +1,4 @@
-// Framed JSON messages on the engine's channel (fd 3). Mirrors src/protocol/messages.ts and
+// Framed JSON messages on the engine's channel (fd 3). Mirrors src/contract/protocol/messages.ts and
 // the Python harness's protocol.py: a 4-byte big-endian length, then UTF-8 JSON.
 //
 // Writes are synchronous so that an event reaches the engine before the program's next line

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 
-import { encodeFrame, FrameDecoder } from "../../../protocol/framing.ts";
-import { parseHarnessMessage, type HarnessMessage, type JobMessage } from "../../../protocol/messages.ts";
+import { encodeFrame, FrameDecoder } from "../../../contract/protocol/framing.ts";
+import { parseHarnessMessage, type HarnessMessage, type JobMessage } from "../../../contract/protocol/messages.ts";
 import { inRuntimeLayout } from "./layout.ts";
 import { snapshotNodeFlags } from "./stamp.ts";
 

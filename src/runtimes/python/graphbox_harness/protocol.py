@@ -1,4 +1,4 @@
-"""Framed JSON messages on the engine's channel (fd 3). Mirrors src/protocol/messages.ts."""
+"""Framed JSON messages on the engine's channel (fd 3). Mirrors src/contract/protocol/messages.ts."""
 
 import json
 import os

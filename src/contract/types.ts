@@ -1,7 +1,13 @@
 /** What the engine takes and gives: the contract's request and response, typed. */
-import type { ErrorEnvelope } from "../errors.ts";
+import type { ErrorEnvelope } from "./errors.ts";
 
-export type Language = "python" | "javascript" | "typescript";
+/** The languages a program may be written in (the request's `language`). */
+export const LANGUAGES = ["python", "javascript", "typescript"] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** The runtimes that run them (JavaScript and TypeScript share one), as stored with threads and reported in metrics. */
+export const RUNTIME_NAMES = ["python", "js"] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 
 export interface Breakpoint {
   node: string;
