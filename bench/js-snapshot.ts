@@ -175,7 +175,7 @@ async function run(start: Start, confinement: Confinement, measure = true): Prom
     },
     onFault: () => settle(null),
   });
-  void sandbox.exited.then(() => settle(null));
+  sandbox.exited.then(() => settle(null), () => settle(null));
   const answer = (await answered) as { type?: string; state?: { count?: number } } | null;
   const doneAt = performance.now();
   await sandbox.destroy();

@@ -177,7 +177,7 @@ async function stop(): Promise<void> {
   closeSync(log);
   rmSync(project, { recursive: true, force: true });
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stop().then(() => process.exit(130)));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop().then(() => process.exit(130), () => process.exit(130)));
 
 try {
   // Ready when GET /ok answers and the graph runs.

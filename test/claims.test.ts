@@ -282,7 +282,7 @@ describe("the engine refuses to start without a sandbox, unless GRAPHBOX_UNSAFE_
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    void exited.then(() => rmSync(dataDir, { recursive: true, force: true }));
+    exited.then(() => rmSync(dataDir, { recursive: true, force: true }), () => undefined);
     return { exited, output: () => output, url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGKILL") };
   }
 

@@ -62,8 +62,11 @@ export function temporaryStore(): { store: SqliteStore; close(): void } {
   return {
     store,
     close() {
-      void store.close();
-      rmSync(dir, { recursive: true, force: true });
+      // The directory goes once the store has let go of its files.
+      store.close().then(
+        () => rmSync(dir, { recursive: true, force: true }),
+        () => rmSync(dir, { recursive: true, force: true }),
+      );
     },
   };
 }
@@ -106,7 +109,7 @@ export async function runJob(start: StartSandbox, store: SqliteStore, code: stri
     },
   });
   options.onStarted?.(sandbox);
-  void sandbox.exited.then(() => settle(null));
+  sandbox.exited.then(() => settle(null), () => settle(null));
   const answer = await answered;
   const totalMs = performance.now() - started;
   clearTimeout(timer);
