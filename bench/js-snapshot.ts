@@ -31,7 +31,7 @@ import { buildApp } from "../src/http/app.ts";
 import type { JobMessage } from "../src/contract/protocol/messages.ts";
 import { jsLaunchSpec } from "../src/runtimes/js/launch.ts";
 import { snapshotProblem, usableSnapshot } from "../src/runtimes/js/snapshot/stamp.ts";
-import { SandboxLauncher, sandboxOptions } from "../src/sandbox/launcher.ts";
+import { SandboxLauncher } from "../src/sandbox/launcher.ts";
 import type { SandboxProcess } from "../src/sandbox/process.ts";
 import { SqliteStore } from "../src/store/index.ts";
 import { programSource } from "../test/support/corpus.ts";
@@ -51,7 +51,7 @@ const CONCURRENCY = Number(args.concurrency);
 const ENGINE_MS = Number(args["engine-seconds"]) * 1000;
 
 const config = loadConfig({});
-const HEAP_MB = config.sandbox.memoryMb;
+const HEAP_MB = config.sandbox.memoryBytes / (1024 * 1024);
 const LIMITS = { maxLogBytes: config.maxLogBytes, maxFrameBytes: config.maxOutputBytes };
 const CODE = programSource("typescript/01_echo.ts");
 const INPUTS = { messages: [{ role: "user", content: "Hello" }] };
@@ -70,9 +70,9 @@ interface Run {
 }
 
 const launchers: Record<Confinement, SandboxLauncher> = {
-  sandboxed: new SandboxLauncher(sandboxOptions(config)),
+  sandboxed: new SandboxLauncher(config.sandbox),
   // The GRAPHBOX_UNSAFE_NO_SANDBOX=1 path: a plain child process.
-  unsandboxed: new SandboxLauncher({ ...sandboxOptions(config), unsafeNoSandbox: true }),
+  unsandboxed: new SandboxLauncher({ ...config.sandbox, unsafeNoSandbox: true }),
 };
 
 const storeDir = mkdtempSync(join(tmpdir(), "graphbox-bench-store-"));

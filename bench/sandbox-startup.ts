@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 
 import { loadConfig } from "../src/config/index.ts";
 import { pythonLaunchSpec } from "../src/runtimes/python/launch.ts";
-import { SandboxLauncher, sandboxOptions } from "../src/sandbox/launcher.ts";
+import { SandboxLauncher } from "../src/sandbox/launcher.ts";
 import type { LaunchSpec, SandboxHandlers } from "../src/sandbox/process.ts";
 
 const { values: args } = parseArgs({ options: { runs: { type: "string", default: "40" }, "runtime-runs": { type: "string", default: "6" } } });
@@ -25,9 +25,9 @@ const RUNTIME_RUNS = Number(args["runtime-runs"]);
 
 const config = loadConfig({});
 const LIMITS = { maxLogBytes: config.maxLogBytes, maxFrameBytes: config.maxOutputBytes };
-const sandboxes = new SandboxLauncher(sandboxOptions(config));
+const sandboxes = new SandboxLauncher(config.sandbox);
 // The unsandboxed start is the GRAPHBOX_UNSAFE_NO_SANDBOX=1 path: a plain child process.
-const plain = new SandboxLauncher({ ...sandboxOptions(config), unsafeNoSandbox: true });
+const plain = new SandboxLauncher({ ...config.sandbox, unsafeNoSandbox: true });
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 const p90 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * 0.9) - 1)] ?? NaN;

@@ -21,7 +21,7 @@ import { loadConfig } from "../src/config/index.ts";
 import { PYTHON_HARNESS_DIR, pythonLaunchSpec } from "../src/runtimes/python/launch.ts";
 import { ForkServer, type ForkedSandbox } from "../src/sandbox/forkserver.ts";
 import { cgroupMembers, procStatus } from "../src/sandbox/forkserver-procfs.ts";
-import { SandboxLauncher, sandboxOptions } from "../src/sandbox/launcher.ts";
+import { SandboxLauncher } from "../src/sandbox/launcher.ts";
 import type { SandboxProcess } from "../src/sandbox/process.ts";
 import { programSource } from "../test/support/corpus.ts";
 import { CpuMeter } from "./cpu.ts";
@@ -226,11 +226,11 @@ const fmt = (o: Record<string, number>): string => Object.entries(o).map(([k, v]
 
 console.log(`warm start of 01_echo.py on ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
 
-const server = new ForkServer({ ...sandboxOptions(config), pythonPath: config.pythonPath });
+const server = new ForkServer({ ...config.sandbox, pythonPath: config.pythonPath });
 let t = performance.now();
 await server.start();
 console.log(`zygote start (bwrap + LangGraph import): ${ms(performance.now() - t)}`);
-const launcher = new SandboxLauncher(sandboxOptions(config));
+const launcher = new SandboxLauncher(config.sandbox);
 t = performance.now();
 await launcher.ensureUsable();
 console.log(`launcher doctor probe: ${ms(performance.now() - t)}\n`);

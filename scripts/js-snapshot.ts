@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
 
 function engineHeapMb(): number {
   try {
-    return loadConfig(process.env).sandbox.memoryMb;
+    return loadConfig(process.env).sandbox.memoryBytes / (1024 * 1024);
   } catch {
     return 512; // the engine will refuse this configuration and say why; build for the default
   }

@@ -1,10 +1,10 @@
 /** `npm run doctor`: prints which protections the sandbox has on this host; exit 1 when it cannot sandbox. */
 import { ConfigError, loadConfig } from "./config/index.ts";
 import { formatReport } from "./sandbox/doctor.ts";
-import { SandboxLauncher, sandboxOptions } from "./sandbox/launcher.ts";
+import { SandboxLauncher } from "./sandbox/launcher.ts";
 
 try {
-  const launcher = new SandboxLauncher(sandboxOptions(loadConfig()));
+  const launcher = new SandboxLauncher(loadConfig().sandbox);
   const report = await launcher.report();
   process.stdout.write(`${formatReport(report)}\n`);
   process.exitCode = report.sandboxed ? 0 : 1;

@@ -259,7 +259,7 @@ r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`, 
 // race: this test runs on an engine whose sandboxes have memory to spare, so the process limit is
 // what stops the flood.
 test("a worker_threads flood ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
-  const roomy = await startEngine(undefined, { sandbox: { ...engine.app.engine.config.sandbox, memoryMb: 4096 } });
+  const roomy = await startEngine(undefined, { sandbox: { ...engine.app.engine.config.sandbox, memoryBytes: 4096 * 1024 * 1024 } });
   let body: Json;
   try {
     body = await runTraced(

@@ -333,7 +333,7 @@ for d in ["/", "/usr", "/etc", "/dev", "/proc", ${JSON.stringify(PROJECT_ROOT)},
   });
 
   test("one file past the file-size limit fails (EFBIG)", async () => {
-    const big = await startEngine(undefined, { ...variant.overrides, sandbox: { ...loadConfig({}).sandbox, fileSizeMb: 8 } });
+    const big = await startEngine(undefined, { ...variant.overrides, sandbox: { ...loadConfig({}).sandbox, fileSizeBytes: 8 * 1024 * 1024 } });
     try {
       const body = await run(probe(`r["write"] = attempt(lambda: open("/tmp/big", "wb").write(b"\\x01" * (9 * 1024 * 1024)))\nr["size"] = os.path.getsize("/tmp/big")`, ERRNO), {}, big);
       const r = findings(body);

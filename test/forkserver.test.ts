@@ -15,7 +15,7 @@ import { parseZygoteReport, ProtocolError } from "../src/contract/protocol/messa
 import { pythonLaunchSpec } from "../src/runtimes/python/launch.ts";
 import { ForkServer, type ForkServerOptions, type ForkedSandbox } from "../src/sandbox/forkserver.ts";
 import { procStatus } from "../src/sandbox/forkserver-procfs.ts";
-import { SandboxLauncher, sandboxOptions } from "../src/sandbox/launcher.ts";
+import { SandboxLauncher } from "../src/sandbox/launcher.ts";
 import type { LaunchSpec } from "../src/sandbox/process.ts";
 import { programSource } from "./support/corpus.ts";
 import { runJob, stateOf, temporaryStore, type JobOptions, type JobRun } from "./support/forkserver-jobs.ts";
@@ -30,7 +30,7 @@ const ECHO_INPUTS = { messages: [{ role: "user", content: "Hello" }] };
 
 /** Limits small enough to trip quickly, large enough for LangGraph. */
 const SERVER_OPTIONS: Omit<ForkServerOptions, "gatewaySocket"> = {
-  ...sandboxOptions(config),
+  ...config.sandbox,
   pythonPath: config.pythonPath,
   memoryBytes: 256 * MIB,
   maxProcesses: 64,
@@ -231,7 +231,7 @@ test("01_echo.py through the fork server answers what a fresh sandbox answers", 
   await assertNothingLeft(lastSandbox);
 
   // Today's path, same program, same inputs: a fresh interpreter in its own bubblewrap sandbox.
-  const launcher = new SandboxLauncher(sandboxOptions(config));
+  const launcher = new SandboxLauncher(config.sandbox);
   const fresh = await runJob((handlers) => launcher.start(launchSpec(), LIMITS, handlers), store, code, { inputs: ECHO_INPUTS });
   const withoutIds = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === "id" || key === "checkpoint_id" ? "<id>" : v)));
   assert.deepEqual(withoutIds(run.answer), withoutIds(fresh.answer));

@@ -16,15 +16,15 @@ import { pythonGraph } from "./support/programs.ts";
 const MiB = 1024 * 1024;
 /** The defaults, but short timeouts (so the test does not wait 30 s) and a total that two executions can fill. */
 const LIMITS: GatewayLimits = {
-  maxBodyBytes: OPTIONS.gatewayMaxBodyBytes.default,
-  executionBufferBytes: OPTIONS.gatewayExecutionBufferBytes.default,
+  maxBodyBytes: OPTIONS.gatewayLimits.maxBodyBytes.default,
+  executionBufferBytes: OPTIONS.gatewayLimits.executionBufferBytes.default,
   bufferBytes: 48 * MiB,
-  executionConnections: OPTIONS.gatewayExecutionConnections.default,
-  executionCalls: OPTIONS.gatewayExecutionCalls.default,
-  maxConnections: OPTIONS.gatewayMaxConnections.default,
+  executionConnections: OPTIONS.gatewayLimits.executionConnections.default,
+  executionCalls: OPTIONS.gatewayLimits.executionCalls.default,
+  maxConnections: OPTIONS.gatewayLimits.maxConnections.default,
   headersTimeoutMs: 1_000,
   bodyTimeoutMs: 2_000,
-  outputReserveTokens: OPTIONS.gatewayOutputReserveTokens.default,
+  outputReserveTokens: OPTIONS.gatewayLimits.outputReserveTokens.default,
 };
 
 let llm: LlmStandIn;

@@ -12,7 +12,7 @@ import { jsLaunchSpec } from "../src/runtimes/js/launch.ts";
 import { PYTHON_HARNESS_DIR, pythonLaunchSpec, SANDBOX_PYTHON_HARNESS } from "../src/runtimes/python/launch.ts";
 import type { SandboxSpec } from "../src/sandbox/bwrap.ts";
 import { seccompCheck } from "../src/sandbox/doctor.ts";
-import { SandboxLauncher, sandboxOptions, type SandboxOptions } from "../src/sandbox/launcher.ts";
+import { SandboxLauncher, type SandboxOptions } from "../src/sandbox/launcher.ts";
 import type { SandboxProcess } from "../src/sandbox/process.ts";
 import { ALLOWED_SYSCALLS, CLONE_NAMESPACE_FLAGS, PERSONALITIES, SOCKET_FAMILIES, TIOCLINUX, TIOCSTI } from "../src/sandbox/seccomp-policy.ts";
 import { nativeSeccompArch, seccompFilter, seccompProgram, type SeccompArch } from "../src/sandbox/seccomp.ts";
@@ -27,7 +27,7 @@ const NO_HANDLERS = { onMessage: () => undefined, onFault: () => undefined };
 const ARCH: SeccompArch = nativeSeccompArch() ?? "x64";
 
 function launcher(extra: Partial<SandboxOptions> = {}): SandboxLauncher {
-  return new SandboxLauncher({ ...sandboxOptions(config), ...extra });
+  return new SandboxLauncher({ ...config.sandbox, ...extra });
 }
 
 /** Runs a Python snippet in a real sandbox with the runtime's files; returns what it printed. */
@@ -46,7 +46,7 @@ async function runSpec(sandboxes: SandboxLauncher, spec: SandboxSpec): Promise<{
 
 /** The JavaScript runtime's sandbox (its spec, its mounts, its filter) running `script` in node instead of the harness. */
 function nodeSpec(workDir: string, script: string): SandboxSpec {
-  const spec = jsLaunchSpec(workDir, { PATH: "/usr/bin:/bin", HOME: workDir, TMPDIR: workDir }, config.sandbox.memoryMb);
+  const spec = jsLaunchSpec(workDir, { PATH: "/usr/bin:/bin", HOME: workDir, TMPDIR: workDir }, config.sandbox.memoryBytes / (1024 * 1024));
   return { ...spec, args: ["--input-type=module", "-e", script], hostArgs: undefined };
 }
 

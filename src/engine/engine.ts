@@ -13,7 +13,7 @@ import { Gateway } from "../gateway/gateway.ts";
 import { ForkServer, type ExecutionSandbox } from "../sandbox/forkserver.ts";
 import { MemoryBudget, WarmPool } from "../sandbox/pool.ts";
 import { runtimeFor, type Runtime } from "../runtimes/index.ts";
-import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
+import { SandboxLauncher } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import { RuntimeFilesWatch, type WatchedPaths } from "../runtimes/files.ts";
@@ -63,7 +63,7 @@ export class Engine {
       upstreamTimeoutMs: config.upstreamTimeoutMs,
       onCall: (call) => observers.llmCall(call),
     });
-    this.sandboxes = new SandboxLauncher(sandboxOptions(config));
+    this.sandboxes = new SandboxLauncher(config.sandbox);
     this.warmBudget = new MemoryBudget(config.warmPoolMemoryMb * 1024 * 1024);
     if (!config.pythonForkServer) this.forkServerProblem = "off (GRAPHBOX_PYTHON_FORK_SERVER=0)";
     else if (config.sandbox.unsafeNoSandbox) this.forkServerProblem = "off: programs run unsandboxed";
@@ -126,7 +126,7 @@ export class Engine {
     try {
       const env = harnessEnvironment("/tmp", this.gateway.url, PENDING_CREDENTIAL);
       const forkServer = new ForkServer({
-        ...sandboxOptions(this.config),
+        ...this.config.sandbox,
         pythonPath: this.config.pythonPath,
         startupTimeoutMs: this.config.startupTimeoutMs,
         llmBaseUrls: { openai: env["OPENAI_API_BASE"]!, anthropic: env["ANTHROPIC_API_URL"]! },

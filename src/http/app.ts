@@ -68,9 +68,7 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     [...engine.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, hits: pool.hits, misses: pool.misses })),
   );
   observers.add(metrics);
-  const tracing = config.tracing.endpoint
-    ? new Tracing({ ...config.tracing, endpoint: config.tracing.endpoint, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") })
-    : null;
+  const tracing = config.tracing ? new Tracing({ ...config.tracing, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") }) : null;
   if (tracing) observers.add(tracing);
   const engine = new Engine(config, store, observers);
   const admission = new Admission(config);

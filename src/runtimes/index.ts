@@ -23,11 +23,14 @@ const python: Runtime = {
   files: (config) => pythonRuntimeFiles(config.pythonPath),
 };
 
+/** V8's heap is bounded at the sandbox's memory (see jsLaunchSpec), in MiB as --max-old-space-size counts it. */
+const heapMb = (config: Readonly<Config>): number => config.sandbox.memoryBytes / (1024 * 1024);
+
 /** JavaScript and TypeScript share one harness: TypeScript is transpiled inside it. */
 const js: Runtime = {
   name: "js",
-  launch: (config, workDir, env) => jsLaunchSpec(workDir, env, config.sandbox.memoryMb),
-  files: (config) => jsRuntimeFiles(config.sandbox.memoryMb),
+  launch: (config, workDir, env) => jsLaunchSpec(workDir, env, heapMb(config)),
+  files: (config) => jsRuntimeFiles(heapMb(config)),
 };
 
 /**

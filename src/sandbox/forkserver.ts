@@ -11,7 +11,7 @@
  * files of the zygote's sandbox, and the zygote's memory pages, copy-on-write. The zygote itself
  * never runs program code and never holds tenant data or secrets.
  *
- *   const server = new ForkServer({ ...sandboxOptions(config), pythonPath: config.pythonPath });
+ *   const server = new ForkServer({ ...config.sandbox, pythonPath: config.pythonPath });
  *   await server.useGateway(gateway.socketPath);   // before start: the socket is bound into the zygote
  *   await server.start();
  *   const sandbox = await server.spawn(runtime.launch(config, workDir, env), limits, handlers);

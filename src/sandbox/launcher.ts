@@ -13,7 +13,6 @@ import { randomUUID } from "node:crypto";
 import { chmod, chown } from "node:fs/promises";
 import { dirname } from "node:path";
 
-import type { Config } from "../config/index.ts";
 import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
 import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type CgroupSupport } from "./cgroup.ts";
 import { diagnose, type DoctorReport } from "./doctor.ts";
@@ -41,19 +40,6 @@ export interface SandboxOptions {
   unsafeNoSandbox: boolean;
   /** Host path of the engine's gateway socket; bound at /run/graphbox/gateway.sock inside (see `useGateway`). */
   gatewaySocket?: string;
-}
-
-export function sandboxOptions(config: Readonly<Config>): SandboxOptions {
-  const s = config.sandbox;
-  return {
-    memoryBytes: s.memoryMb * MIB,
-    maxProcesses: s.maxProcesses,
-    cpuSeconds: s.cpuSeconds,
-    fileSizeBytes: s.fileSizeMb * MIB,
-    tmpSizeBytes: s.tmpMb * MIB,
-    openFiles: s.openFiles,
-    unsafeNoSandbox: s.unsafeNoSandbox,
-  };
 }
 
 /** Joins every cgroup named before `--`, then executes the rest. Arguments only: nothing is interpolated into the script. */

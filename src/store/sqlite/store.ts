@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 
 import Database from "better-sqlite3";
 
-import { PROJECT_ROOT } from "../../config/index.ts";
+import { DEFAULT_DATA_DIR } from "../../config/index.ts";
 import { StoreError } from "../errors.ts";
 import { InProcessNotifier } from "../follow.ts";
 import type { Store } from "../types.ts";
@@ -32,7 +32,7 @@ export interface SqliteStoreOptions {
   pollIntervalMs?: number;
 }
 
-export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, ".data");
+export { DEFAULT_DATA_DIR };
 export const DEFAULT_FILE_NAME = "graphbox.sqlite";
 
 /** One notifier per database file in this process, so Store instances on one file wake each other's followers. */

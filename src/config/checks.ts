@@ -1,0 +1,30 @@
+/** Rules between options, and on what an option names: each gives the problem with what to do instead, or null. */
+import { existsSync } from "node:fs";
+
+import type { Config } from "./options.ts";
+
+type Check = (config: Readonly<Config>) => string | null;
+
+const timeouts: Check = ({ defaultTimeoutMs, maxTimeoutMs }) =>
+  defaultTimeoutMs > maxTimeoutMs ? `GRAPHBOX_DEFAULT_TIMEOUT_MS (${defaultTimeoutMs}) is above GRAPHBOX_MAX_TIMEOUT_MS (${maxTimeoutMs}); lower it or raise the maximum` : null;
+
+const gatewayBody: Check = ({ gatewayLimits: { maxBodyBytes, executionBufferBytes } }) =>
+  maxBodyBytes > executionBufferBytes
+    ? `GRAPHBOX_GATEWAY_MAX_BODY_BYTES (${maxBodyBytes}) is above GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES (${executionBufferBytes}): no body that large could ever be held; lower it or raise the buffer`
+    : null;
+
+const gatewayBuffers: Check = ({ gatewayLimits: { executionBufferBytes, bufferBytes } }) =>
+  executionBufferBytes > bufferBytes ? `GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES (${executionBufferBytes}) is above GRAPHBOX_GATEWAY_BUFFER_BYTES (${bufferBytes}); lower it or raise the total` : null;
+
+const publicNeedsKeys: Check = ({ host, apiKeys, allowUnauthenticatedPublic }) => {
+  const loopback = ["127.0.0.1", "::1", "localhost"].includes(host) || host.startsWith("127.");
+  if (loopback || Object.keys(apiKeys).length > 0 || allowUnauthenticatedPublic) return null;
+  return `GRAPHBOX_HOST=${host} is not a loopback address and no API keys are set: set GRAPHBOX_API_KEYS (or GRAPHBOX_API_KEYS_FILE), or GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC=1 if something in front of the engine authenticates`;
+};
+
+const pythonExists: Check = ({ pythonPath }) =>
+  existsSync(pythonPath)
+    ? null
+    : `GRAPHBOX_PYTHON: ${pythonPath} does not exist; run \`npm run setup\` to create the runtime's virtual environment, or point GRAPHBOX_PYTHON at a Python with requirements.lock installed`;
+
+export const CHECKS: readonly Check[] = [timeouts, gatewayBody, gatewayBuffers, publicNeedsKeys, pythonExists];

@@ -1,0 +1,12 @@
+/** Where the engine's own files are by default: each default path written once, here. */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The project's root directory (where package.json lives). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The embedded store's directory unless GRAPHBOX_DATA_DIR names another. */
+export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, ".data");
+
+/** The Python that `npm run setup` installs the runtime into, unless GRAPHBOX_PYTHON names another. */
+export const DEFAULT_PYTHON = join(PROJECT_ROOT, ".venv/bin/python");
