@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import { optionsOf } from "../src/config/declare.ts";
 import { ConfigError, loadConfig, OPTIONS, PROJECT_ROOT, type Config } from "../src/config/index.ts";
+import { configurationSection, readmeConfigurationSection, withConfigurationSection } from "../src/config/readme.ts";
 import { ERRORS } from "../src/contract/errors.ts";
 import type { SandboxOptions } from "../src/sandbox/launcher.ts";
 
@@ -122,8 +123,16 @@ test("API keys come from the list and the file together; the list wins on a name
 
 const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
 
-test("the README documents every configuration variable", () => {
-  for (const option of optionsOf(OPTIONS)) assert.ok(readme.includes(`\`${option.env}\``), `README lacks ${option.env}`);
+test("the README's configuration table is the one the declarations give (node --import tsx scripts/readme-config.ts)", () => {
+  assert.equal(readmeConfigurationSection(readme), configurationSection());
+  // Writing it again changes nothing, and the sections around it are kept.
+  assert.equal(withConfigurationSection(readme), readme);
+});
+
+test("a declaration out of step with the README is caught", () => {
+  const stale = readme.replace("| `GRAPHBOX_PORT` | `8000` |", "| `GRAPHBOX_PORT` | `8080` |");
+  assert.notEqual(stale, readme);
+  assert.notEqual(readmeConfigurationSection(stale), configurationSection());
 });
 
 test("the README documents every error code", () => {
