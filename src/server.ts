@@ -1,6 +1,6 @@
 /** Process entry: load config, build the app, listen, stop cleanly on signals. */
 import { ConfigError, loadConfig } from "./config/index.ts";
-import { buildApp } from "./http/app.ts";
+import { buildApp } from "./app.ts";
 import { createLogger } from "./observability/logger.ts";
 import { SandboxUnavailableError } from "./sandbox/launcher.ts";
 

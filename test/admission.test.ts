@@ -1,13 +1,17 @@
 /**
  * Admission over real HTTP: one busy client is queued, not refused; 429 only for a key over a
- * per-key limit that is configured; 503 for a full engine (queue full, or no slot in time).
+ * per-key limit that is configured; 503 for a full engine (queue full, or no slot in time). And
+ * it is the engine's: a caller of Engine.execute that is not a route is held to the same limits.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { loadConfig } from "../src/config/index.ts";
+import { GraphboxError } from "../src/contract/errors.ts";
+import { ANONYMOUS_OWNER } from "../src/http/auth.ts";
+import { toExecutionRequest } from "../src/http/request.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
-import { PYTHON_OK, pythonGraph } from "./support/programs.ts";
+import { PYTHON_OK, pythonGraph, TYPESCRIPT_OK } from "./support/programs.ts";
 import { waitFor } from "./support/process.ts";
 import { readSse } from "./support/sse.ts";
 
@@ -160,6 +164,34 @@ test("no slot within GRAPHBOX_QUEUE_TIMEOUT_MS is a 503 with Retry-After, answer
     assert.equal(engine.app.admission.queued, 0);
     assert.equal(engine.app.admission.inFlight, 1);
     await first.cancel();
+  } finally {
+    await engine.close();
+  }
+});
+
+test("admission is the engine's: a caller of Engine.execute other than HTTP is queued, refused and released like a request", async () => {
+  const engine = await startEngine(undefined, { maxConcurrent: 1, queueSize: 1, queueTimeoutMs: 60_000 });
+  const { engine: core, admission, server } = engine.app;
+  const config = core.config;
+  const direct = (code: string, threadId?: string) =>
+    core.execute({ request: toExecutionRequest({ code, inputs: {}, ...(threadId ? { config: { thread_id: threadId } } : {}) }, config, false), owner: ANONYMOUS_OWNER });
+  try {
+    const first = holdSlot(engine, HOLD);
+    await first.started;
+    // One slot taken over HTTP: a direct call waits in the engine's queue, and a second one finds it full.
+    const queued = direct(PYTHON_OK);
+    await waitFor(async () => (admission.queued === 1 ? true : null));
+    await assert.rejects(direct(PYTHON_OK), (err: unknown) => err instanceof GraphboxError && err.code === "GBX_ERR_OVERLOADED");
+    await first.cancel();
+    const outcome = await queued;
+    assert.equal(outcome.status, "success", JSON.stringify(outcome).slice(0, 1000));
+    // Its wait was measured where it was admitted, in the engine.
+    const metrics = (await server.inject({ method: "GET", url: "/metrics" })).body;
+    assert.ok(Number(/^graphbox_queue_wait_seconds_sum (\S+)$/m.exec(metrics)?.[1]) > 0, "the queued call's wait was recorded");
+    // A call refused after it was admitted (a thread of the other runtime) gives its slot back.
+    await direct(PYTHON_OK, "admitted-python");
+    await assert.rejects(direct(TYPESCRIPT_OK, "admitted-python"), (err: unknown) => err instanceof GraphboxError && err.code === "GBX_ERR_THREAD_RUNTIME");
+    assert.deepEqual([admission.inFlight, admission.queued], [0, 0]);
   } finally {
     await engine.close();
   }

@@ -21,7 +21,7 @@ import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
 
 import { loadConfig, PROJECT_ROOT } from "../src/config/index.ts";
-import { buildApp, type GraphboxApp } from "../src/http/app.ts";
+import { buildApp, type GraphboxApp } from "../src/app.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { corpus, programSource } from "./support/corpus.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";

@@ -5,7 +5,7 @@ import { test } from "node:test";
 
 import { loadConfig } from "../src/config/index.ts";
 import { ERRORS } from "../src/contract/errors.ts";
-import { buildApp } from "../src/http/app.ts";
+import { buildApp } from "../src/app.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { startEngine } from "./support/engine.ts";
 import { PYTHON_OK, pythonGraph } from "./support/programs.ts";

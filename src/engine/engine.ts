@@ -17,6 +17,7 @@ import { SandboxLauncher } from "../sandbox/launcher.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import { RuntimeFilesWatch, type WatchedPaths } from "../runtimes/files.ts";
+import type { Admission } from "./admission.ts";
 import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, RuntimeName, TerminalEvent } from "../contract/types.ts";
@@ -29,6 +30,21 @@ export interface RunHooks {
   onEvent?: (event: StoredEvent) => void;
   /** Aborting ends the execution with error_type `cancelled`. */
   signal?: AbortSignal;
+}
+
+export interface ExecuteOptions extends RunHooks {
+  request: ExecutionRequest;
+  /** The API key's name: it owns the thread and the execution, and its admission limits apply. */
+  owner: string;
+}
+
+/** What the engine is composed of (buildApp composes it). */
+export interface EngineParts {
+  config: Readonly<Config>;
+  store: Store;
+  observers?: Observers;
+  /** Admits every execution (slots, queue, per-key limits), whoever asks the engine to run it. */
+  admission: Admission;
 }
 
 export class Engine {
@@ -57,7 +73,16 @@ export class Engine {
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
 
-  constructor(readonly config: Readonly<Config>, readonly store: Store, readonly observers: Observers = new Observers()) {
+  readonly config: Readonly<Config>;
+  readonly store: Store;
+  readonly observers: Observers;
+  readonly admission: Admission;
+
+  constructor({ config, store, observers = new Observers(), admission }: EngineParts) {
+    this.config = config;
+    this.store = store;
+    this.observers = observers;
+    this.admission = admission;
     this.gateway = new Gateway(config, {
       modelAllowlist: config.modelAllowlist,
       upstreamTimeoutMs: config.upstreamTimeoutMs,
@@ -166,28 +191,35 @@ export class Engine {
 
   /**
    * Runs one execution to its outcome. Never throws for anything the program does; throws a
-   * GraphboxError when the request cannot run at all (no runtime, thread busy or of the other runtime).
+   * GraphboxError when the request cannot run at all (over the admission limits, no runtime,
+   * thread busy or of the other runtime).
    */
-  async execute(request: ExecutionRequest, owner: string, hooks: RunHooks = {}, queueMs = 0): Promise<ExecutionOutcome> {
-    await this.start();
-    const runtime = runtimeFor(request.language);
-    if (!runtime) throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`);
-    const id = randomUUID();
-    const thread: ThreadRef = { owner, threadId: request.threadId };
-
-    const lock = await this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS);
-    if (!lock.acquired) throw new GraphboxError("GBX_ERR_THREAD_BUSY", `thread ${JSON.stringify(request.threadId)} is busy with execution ${lock.heldBy}; retry when it has ended`);
-    const renew = setInterval(() => {
-      this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS).catch((err: unknown) => this.observers.engineFault("thread_lock", err));
-    }, THREAD_LOCK_TTL_MS / 3);
+  async execute({ request, owner, ...hooks }: ExecuteOptions): Promise<ExecutionOutcome> {
+    // Admitted here, not by the caller: whoever asks, the engine's limits hold (429/503 before anything runs).
+    const ticket = await this.admission.acquire(owner);
     try {
-      await this.admit(request, thread, runtime.name);
-      await this.store.executions.create({ id, threadId: request.threadId, owner, runtime: runtime.name, engineId: this.engineId });
-      const info: ExecutionInfo = { id, owner, threadId: request.threadId, runtime: runtime.name, language: request.language, queueMs };
-      return await this.run(request, info, thread, runtime, hooks);
+      await this.start();
+      const runtime = runtimeFor(request.language);
+      if (!runtime) throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`);
+      const id = randomUUID();
+      const thread: ThreadRef = { owner, threadId: request.threadId };
+
+      const lock = await this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS);
+      if (!lock.acquired) throw new GraphboxError("GBX_ERR_THREAD_BUSY", `thread ${JSON.stringify(request.threadId)} is busy with execution ${lock.heldBy}; retry when it has ended`);
+      const renew = setInterval(() => {
+        this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS).catch((err: unknown) => this.observers.engineFault("thread_lock", err));
+      }, THREAD_LOCK_TTL_MS / 3);
+      try {
+        await this.admit(request, thread, runtime.name);
+        await this.store.executions.create({ id, threadId: request.threadId, owner, runtime: runtime.name, engineId: this.engineId });
+        const info: ExecutionInfo = { id, owner, threadId: request.threadId, runtime: runtime.name, language: request.language, queueMs: ticket.queueMs };
+        return await this.run(request, info, thread, runtime, hooks);
+      } finally {
+        clearInterval(renew);
+        await this.store.threads.unlock(thread, id);
+      }
     } finally {
-      clearInterval(renew);
-      await this.store.threads.unlock(thread, id);
+      ticket.release();
     }
   }
 

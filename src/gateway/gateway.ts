@@ -8,8 +8,8 @@
  * of the token budget while it is in flight (reservation.ts), and what one execution may hold of
  * the engine (bytes, connections, calls, time) is bounded (GRAPHBOX_GATEWAY_*).
  */
-import { createServer, request as httpRequest, Agent as HttpAgent, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
-import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
+import { createServer, Agent as HttpAgent, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,29 +17,17 @@ import { join } from "node:path";
 
 import type { Config, GatewayLimits } from "../config/index.ts";
 import type { LlmCallInfo } from "../observability/observer.ts";
-import { AccountRegistry, type AccountOptions, type ExecutionAccount, type Reservation } from "./accounts.ts";
+import { AccountRegistry, type AccountOptions, type ExecutionAccount } from "./accounts.ts";
 import { parseBody, receiveBody, serialise } from "./body.ts";
 import { admit } from "./door.ts";
+import { forward } from "./forward.ts";
 import { ByteCount, Hold } from "./holdings.ts";
-import type { UsageRecord } from "./meter.ts";
 import { providers, type Operation, type Provider } from "./providers.ts";
+import { refuse, type Refusal } from "./refusal.ts";
 import { estimateOf } from "./reservation.ts";
-import { StreamUsageTap, usageOfBody } from "./usage.ts";
 
-/**
- * Request headers the upstream gets from the program; every other one is dropped. Not among
- * them: `openai-organization` and `openai-project`, which would let a program pick another
- * organisation or project of the operator's key, and anything carrying a key.
- */
-const FORWARDED_REQUEST_HEADERS = new Set(["accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta", "idempotency-key"]);
-const forwardedRequestHeader = (name: string): boolean => FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith("x-stainless-");
-const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "set-cookie"]);
-/** How much of a JSON answer is kept to read its usage; a bigger answer is charged its reservation. */
-const MAX_ANSWER_BYTES_READ = 8 * 1024 * 1024;
 /** Node's own whole-request timer, a backstop behind the gateway's header and body timers. */
 const REQUEST_TIMEOUT_MARGIN_MS = 5_000;
-/** How long a refused request's remaining body is read (and dropped) before its connection is closed. */
-const DRAIN_GRACE_MS = 1_000;
 /** What a client told to wait (the budget or buffer held by its calls in flight) is told to wait, in seconds. */
 const RETRY_AFTER_SECONDS = "1";
 
@@ -95,14 +83,6 @@ export function wildcardMatch(pattern: string, text: string): boolean {
 }
 
 const hasBody = (req: IncomingMessage): boolean => req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
-
-interface Refusal {
-  status: number;
-  message: string;
-  headers?: OutgoingHttpHeaders;
-  /** Close the connection after the answer (a body left unread, a connection over the cap). */
-  close?: boolean;
-}
 
 export class Gateway {
   readonly accounts: AccountRegistry;
@@ -192,26 +172,6 @@ export class Gateway {
     this.agents.https.destroy();
   }
 
-  private refuse(req: IncomingMessage, res: ServerResponse, provider: Provider | null, refusal: Refusal): void {
-    if (res.headersSent || res.destroyed) return;
-    const body = provider ? provider.errorBody(refusal.status, refusal.message) : { error: { message: refusal.message, type: "invalid_request_error", param: null, code: "graphbox_gateway" } };
-    if (refusal.close && req.complete) res.shouldKeepAlive = false;
-    res.writeHead(refusal.status, { "content-type": "application/json", ...refusal.headers });
-    res.end(JSON.stringify(body));
-    if (req.complete) return;
-    // The rest of the body is read and dropped, never kept, so the client gets to read the answer
-    // (closing on unread data would reset the connection under it); a client still sending after
-    // a grace period loses the connection.
-    req.resume();
-    const timer = setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS);
-    const stop = (): void => clearTimeout(timer);
-    req.once("end", () => {
-      stop();
-      if (refusal.close) req.socket.end();
-    });
-    req.socket.once("close", stop);
-  }
-
   /** Counts the connection against its execution's cap the first time a request on it names the execution. */
   private attach(socket: Socket, account: ExecutionAccount): boolean {
     if (this.owners.has(socket)) return true;
@@ -226,12 +186,12 @@ export class Gateway {
     const admission = admit(req.method ?? "", req.url ?? "/", this.providers);
     if (!admission.ok) {
       const provider = admission.provider ? this.providers[admission.provider] : null;
-      return this.refuse(req, res, provider, { status: admission.status, message: admission.message, headers: admission.allow ? { allow: admission.allow } : {} });
+      return refuse({ req, res, provider, refusal: { status: admission.status, message: admission.message, headers: admission.allow ? { allow: admission.allow } : {} } });
     }
     const provider = this.providers[admission.provider];
     const { operation } = admission;
     const account = this.accountFor(req, provider);
-    if ("status" in account) return this.refuse(req, res, provider, account);
+    if ("status" in account) return refuse({ req, res, provider, refusal: account });
 
     // From here the call counts against the execution until its answer is over, however it ends.
     account.callsInFlight += 1;
@@ -241,23 +201,26 @@ export class Gateway {
       hold.release();
     });
 
-    const request = await this.readRequest(req, provider, admission.path, operation, hold);
+    const request = await this.readRequest({ req, provider, path: admission.path, operation, hold });
     if (request === null) return;
-    if ("status" in request) return this.refuse(req, res, provider, request);
+    if ("status" in request) return refuse({ req, res, provider, refusal: request });
 
     const reservation = account.reserve(estimateOf(operation.kind, request.json, request.body.length, this.limits.outputReserveTokens));
     if (reservation === "used_up") {
-      return this.refuse(req, res, provider, { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` });
+      return refuse({ req, res, provider, refusal: { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` } });
     }
     if (reservation === "in_flight") {
-      return this.refuse(req, res, provider, {
+      return refuse({ req, res, provider, refusal: {
         status: 429,
         headers: { "retry-after": RETRY_AFTER_SECONDS },
         message: `graphbox gateway: this call's token estimate does not fit in what the execution's budget of ${String(account.budget)} tokens has left besides its calls in flight; retry when they end`,
-      });
+      } });
     }
     const target = admission.path + (admission.query ? `?${admission.query}` : "");
-    this.forward({ req, res, provider, operation, target, body: request.body, requestModel: request.model, account, stream: request.stream, reservation, hold });
+    forward(
+      { req, res, provider, operation, target, body: request.body, requestModel: request.model, account, stream: request.stream, reservation, hold },
+      { agents: this.agents, upstreamTimeoutMs: this.options.upstreamTimeoutMs, ...(this.options.onCall ? { onCall: this.options.onCall } : {}) },
+    );
   }
 
   /** The live execution a call belongs to, if it may make one more call now. */
@@ -279,7 +242,7 @@ export class Gateway {
    * The call's body, received within the limits, parsed, checked against the model allowlist and
    * written again as what will be forwarded; null when the client went away meanwhile.
    */
-  private async readRequest(req: IncomingMessage, provider: Provider, path: string, operation: Operation, hold: Hold): Promise<{ json: Record<string, unknown> | null; body: Buffer; model: string; stream: boolean } | Refusal | null> {
+  private async readRequest({ req, provider, path, operation, hold }: { req: IncomingMessage; provider: Provider; path: string; operation: Operation; hold: Hold }): Promise<{ json: Record<string, unknown> | null; body: Buffer; model: string; stream: boolean } | Refusal | null> {
     if (operation.method !== "POST") {
       if (hasBody(req)) return { status: 400, close: true, message: `graphbox gateway: ${operation.method} ${path} carries no body` };
       return { json: null, body: Buffer.alloc(0), model: "unknown", stream: false };
@@ -311,133 +274,5 @@ export class Gateway {
       return { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: "graphbox gateway: this execution's calls in flight hold all it may buffer; retry when they end" };
     }
     return { json, body, model, stream };
-  }
-
-  private forward(call: {
-    req: IncomingMessage;
-    res: ServerResponse;
-    provider: Provider;
-    operation: Operation;
-    target: string;
-    body: Buffer;
-    requestModel: string;
-    account: ExecutionAccount;
-    stream: boolean;
-    reservation: Reservation;
-    hold: Hold;
-  }): void {
-    const { req, res, provider, operation, body, requestModel, account, stream, reservation, hold } = call;
-    const startedAt = Date.now();
-    const started = performance.now();
-    let firstByteMs: number | null = null;
-    const node = account.currentNode();
-    let done = false;
-    /** Settles the reservation and tells the observers, exactly once whichever way the call ends. */
-    const end = (status: number, model: string, charged: UsageRecord | "reservation" | null): void => {
-      if (done) return;
-      done = true;
-      account.settle(reservation, charged, model);
-      const usage = charged === "reservation" ? { input_tokens: reservation.input, output_tokens: reservation.output } : charged;
-      this.options.onCall?.({
-        executionId: account.executionId,
-        provider: provider.name,
-        operation: operation.path,
-        model,
-        stream,
-        status,
-        inputTokens: usage?.input_tokens ?? 0,
-        outputTokens: usage?.output_tokens ?? 0,
-        node,
-        startedAt,
-        durationMs: performance.now() - started,
-        firstByteMs,
-      });
-    };
-    const target = new URL(provider.baseUrl + call.target);
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && forwardedRequestHeader(name)) headers[name] = value;
-    }
-    Object.assign(headers, provider.authHeaders(provider.key!), { "content-length": String(body.length) });
-    if (body.length > 0) headers["content-type"] = "application/json";
-
-    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-    const upstream = send(target, { method: operation.method, headers, agent: target.protocol === "https:" ? this.agents.https : this.agents.http });
-    const timer = setTimeout(() => upstream.destroy(new Error("upstream timeout")), this.options.upstreamTimeoutMs);
-    /** The upstream's status once it answered; an answer cut short after a 2xx is charged its reservation. */
-    let answeredStatus: number | null = null;
-
-    upstream.on("response", (answer) => {
-      clearTimeout(timer);
-      const status = answer.statusCode ?? 502;
-      answeredStatus = status;
-      const responseHeaders: Record<string, string | string[]> = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name)) responseHeaders[name] = value;
-      }
-      res.writeHead(status, responseHeaders);
-      res.flushHeaders();
-      const streaming = String(answer.headers["content-type"] ?? "").includes("text/event-stream");
-      const tap = streaming ? new StreamUsageTap() : null;
-      let kept: Buffer[] | null = [];
-      let keptBytes = 0;
-      answer.on("data", (chunk: Buffer) => {
-        firstByteMs ??= performance.now() - started;
-        // Pass each chunk on as it arrives (the first token must not wait for the last), but no
-        // faster than the program reads: an unread answer waits upstream, not in the engine.
-        if (!res.write(chunk)) {
-          answer.pause();
-          res.once("drain", () => answer.resume());
-        }
-        if (tap) tap.push(chunk);
-        else if (kept) {
-          if (keptBytes + chunk.length > MAX_ANSWER_BYTES_READ || hold.grow(chunk.length)) kept = null;
-          else {
-            kept.push(chunk);
-            keptBytes += chunk.length;
-          }
-        }
-      });
-      answer.on("end", () => {
-        res.end();
-        if (status >= 400) return end(status, requestModel, null);
-        let usage = tap?.result() ?? null;
-        let model = requestModel;
-        if (!tap && kept) {
-          try {
-            const parsed: unknown = JSON.parse(Buffer.concat(kept, keptBytes).toString("utf8"));
-            usage = usageOfBody(parsed);
-            const answeredModel = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>)["model"] : undefined;
-            if (typeof answeredModel === "string") model = answeredModel;
-          } catch {
-            usage = null;
-          }
-        }
-        kept = null;
-        end(status, model, usage ? { model, input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, total_tokens: usage.input_tokens + usage.output_tokens } : "reservation");
-      });
-      answer.on("error", () => {
-        end(status, requestModel, status >= 400 ? null : "reservation");
-        res.destroy();
-      });
-    });
-    upstream.on("error", (err) => {
-      clearTimeout(timer);
-      if (answeredStatus !== null) {
-        end(answeredStatus, requestModel, answeredStatus >= 400 ? null : "reservation");
-        res.destroy();
-        return;
-      }
-      const timedOut = err.message === "upstream timeout";
-      end(0, requestModel, null);
-      this.refuse(req, res, provider, { status: timedOut ? 504 : 502, message: `graphbox gateway: upstream ${provider.name} ${timedOut ? "did not answer in time" : `unreachable (${err.message})`}` });
-    });
-    // A program that hangs up stops the upstream call too; what it already got is charged.
-    res.on("close", () => {
-      if (res.writableFinished) return;
-      upstream.destroy();
-      end(answeredStatus ?? 0, requestModel, answeredStatus !== null && answeredStatus < 400 ? "reservation" : null);
-    });
-    upstream.end(body);
   }
 }

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { GraphboxError } from "../contract/errors.ts";
+import { NOT_BLANK } from "./schemas.ts";
 
 interface ValidationIssue {
   instancePath: string;
@@ -31,7 +32,7 @@ export function describeValidation(issue: ValidationIssue): string {
     case "minLength":
       return issue.params["limit"] === 1 ? `${prefix} must not be empty` : `${prefix} must be at least ${String(issue.params["limit"])} characters`;
     case "pattern":
-      return `${prefix} must match ${String(issue.params["pattern"])}`;
+      return issue.params["pattern"] === NOT_BLANK ? `${prefix} must not be empty` : `${prefix} must match ${String(issue.params["pattern"])}`;
     case "anyOf":
       return `${prefix} must be a node name or {"node": "<name>", "when": "before" | "after"}`;
     default:

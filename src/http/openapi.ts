@@ -1,6 +1,5 @@
-/** The API description: /openapi.json generated from the route schemas, and a docs page at /docs. */
+/** The OpenAPI document: its header, and the pieces of the routes' response schemas. */
 import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { FastifyInstance } from "fastify";
 
 import { ERRORS, type ErrorCode } from "../contract/errors.ts";
@@ -24,12 +23,12 @@ const envelope = {
  * Response schemas for the error codes a route can answer, grouped by HTTP status; each
  * status's description names its codes (a test checks they exist in the catalogue).
  */
-export function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
+export function errorResponses(codes: ErrorCode[]): Record<number, object> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERRORS[code].status, [...(byStatus.get(ERRORS[code].status) ?? []), code]);
-  const responses: Record<string, unknown> = {};
+  const responses: Record<number, object> = {};
   for (const [status, list] of byStatus) {
-    responses[String(status)] = { description: list.map((c) => `${c}: ${ERRORS[c].doc}`).join("\n"), ...envelope };
+    responses[status] = { description: list.map((c) => `${c}: ${ERRORS[c].doc}`).join("\n"), ...envelope };
   }
   return responses;
 }
@@ -39,7 +38,7 @@ export function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
  * always has. Values stay untyped but for enums: Fastify serializes with this schema, and would
  * coerce a value to a declared type, hiding the mismatch the fuzz run (test/fuzz-http.test.ts) looks for.
  */
-export const described = (description: string, fields: Record<string, object> = {}) => ({
+export const described = (description: string, fields: Record<string, object> = {}): Record<number, object> => ({
   200: { description, type: "object", additionalProperties: true, ...(Object.keys(fields).length > 0 ? { required: Object.keys(fields), properties: fields } : {}) },
 });
 
@@ -55,7 +54,7 @@ export const STREAM_EVENT_NAMES = EVENT_TYPES;
  * A 200 answered as Server-Sent Events. OpenAPI 3.0 has `schema` describe one event as a
  * client parses it (what the fuzz run checks each event against).
  */
-export const eventStream = (description: string) => ({
+export const eventStream = (description: string): Record<number, object> => ({
   200: {
     description,
     content: {
@@ -77,6 +76,7 @@ export const eventStream = (description: string) => ({
 /** Codes every authenticated route can answer. */
 export const COMMON_ERRORS: ErrorCode[] = ["GBX_ERR_UNAUTHENTICATED", "GBX_ERR_SHUTTING_DOWN", "GBX_ERR_INTERNAL"];
 
+/** Collects every route registered after it into the document (routes/docs.ts serves it). */
 export async function registerOpenApi(server: FastifyInstance): Promise<void> {
   await server.register(swagger, {
     openapi: {
@@ -90,6 +90,4 @@ export async function registerOpenApi(server: FastifyInstance): Promise<void> {
       security: [{ bearer: [] }],
     },
   });
-  await server.register(swaggerUi, { routePrefix: "/docs" });
-  server.get("/openapi.json", { schema: { hide: true } }, async () => server.swagger());
 }

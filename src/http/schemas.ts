@@ -1,12 +1,24 @@
-/** JSON schemas of the HTTP contract (validated by Fastify, and the source of the API docs). */
+/**
+ * JSON schemas of the HTTP contract: Fastify validates with them, /openapi.json shows them, and
+ * json-schema-to-ts derives the handlers' TypeScript types from them (one source for all three).
+ * json-schema-to-ts rather than TypeBox: the schemas stay the plain JSON they are, so the document
+ * and ajv's error keywords (which errors.ts turns into messages) do not change; TypeBox writes an
+ * enum as an anyOf of consts and a nullable object as an anyOf too.
+ */
+import type { FromSchema } from "json-schema-to-ts";
+
+import { LANGUAGES } from "../contract/types.ts";
+
+/** A string with something besides white space in it. */
+export const NOT_BLANK = "\\S";
 
 export const executeBodySchema = {
   type: "object",
   required: ["code"],
   additionalProperties: false,
   properties: {
-    code: { type: "string", minLength: 1, description: "The program's source." },
-    language: { type: "string", enum: ["python", "javascript", "typescript"] },
+    code: { type: "string", minLength: 1, pattern: NOT_BLANK, description: "The program's source." },
+    language: { type: "string", enum: LANGUAGES },
     inputs: { description: "The graph input; null or absent continues a thread from its last checkpoint." },
     resume: { description: "Value handed to a pending interrupt() (Command(resume=...))." },
     config: {
@@ -40,19 +52,7 @@ export const executeBodySchema = {
   },
 } as const;
 
-export interface ExecuteBody {
-  code: string;
-  language?: "python" | "javascript" | "typescript";
-  inputs?: unknown;
-  resume?: unknown;
-  config?: {
-    thread_id?: string;
-    debug?: boolean;
-    breakpoints?: (string | { node: string; when?: "before" | "after" })[];
-    timeout_ms?: number;
-    recursion_limit?: number;
-    max_tokens?: number;
-    checkpoint_id?: string | null;
-    configurable?: Record<string, unknown>;
-  } | null;
-}
+export type ExecuteBody = FromSchema<typeof executeBodySchema>;
+
+/** `{id}` of the records' routes: a thread's or an execution's id. */
+export const idParams = { type: "object", required: ["id"], properties: { id: { type: "string" } } } as const;

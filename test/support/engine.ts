@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { loadConfig, type Config } from "../../src/config/index.ts";
-import { buildApp, type GraphboxApp } from "../../src/http/app.ts";
+import { buildApp, type GraphboxApp } from "../../src/app.ts";
 import { after, before } from "node:test";
 
 import { startLlmStandIn, type LlmStandIn } from "./llm-standin.ts";

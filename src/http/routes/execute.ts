@@ -1,13 +1,12 @@
 /** POST /execute-langgraph and its streaming twin. */
-import type { FastifyInstance } from "fastify";
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import type { Config } from "../../config/index.ts";
-import type { Admission } from "../../engine/admission.ts";
 import { statusOf, type Engine } from "../../engine/engine.ts";
 import { COMMON_ERRORS, described, errorResponses, eventStream, oneOf } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { toExecutionRequest } from "../request.ts";
-import { executeBodySchema, type ExecuteBody } from "../schemas.ts";
+import { executeBodySchema } from "../schemas.ts";
 import { SseStream } from "../sse.ts";
 
 const REQUEST_ERRORS = [
@@ -34,50 +33,38 @@ const streamSchema = {
   },
 };
 
-export function executeRoutes(server: FastifyInstance, engine: Engine, admission: Admission, config: Readonly<Config>): void {
-  for (const prefix of ["", "/api"]) {
-    server.post<{ Body: ExecuteBody }>(`${prefix}/execute-langgraph`, { schema: executeSchema }, async (request, reply) => {
-      const execution = toExecutionRequest(request.body, config, false);
-      const ticket = await admission.acquire(ownerOf(request));
-      try {
-        const outcome = await engine.execute(execution, ownerOf(request), {}, ticket.queueMs);
-        return reply.status(statusOf(outcome)).send(outcome);
-      } finally {
-        ticket.release();
-      }
-    });
-
-    server.post<{ Body: ExecuteBody }>(`${prefix}/execute-langgraph/stream`, { schema: streamSchema }, async (request, reply) => {
-      const gone = new AbortController();
-      let stream: SseStream | null = null;
-      // The stream opens with the first event: a request refused before it starts (thread busy,
-      // bad breakpoint) still gets a plain JSON error with its HTTP status.
-      const open = (): SseStream => {
-        if (!stream) {
-          reply.hijack();
-          stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort("the client disconnected"));
-        }
-        return stream;
-      };
-      const execution = toExecutionRequest(request.body, config, true);
-      // Streams are admitted like any other request: 429/503 come back as JSON before the stream opens.
-      const ticket = await admission.acquire(ownerOf(request));
-      try {
-        await engine.execute(
-          execution,
-          ownerOf(request),
-          { signal: gone.signal, onEvent: (event) => open().send(event) },
-          ticket.queueMs,
-        );
-      } catch (err: unknown) {
-        // Refused before it started: a plain JSON error. Failed once streaming (the store could not
-        // record the end): the stream is closed, and the client reads the record or reconnects.
-        if (!stream) throw err;
-        request.log.error({ err }, "the stream ended without its terminal event");
-      } finally {
-        ticket.release();
-      }
-      open().end();
-    });
-  }
+export interface ExecuteRoutesOptions {
+  engine: Engine;
+  config: Readonly<Config>;
 }
+
+export const executeRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ExecuteRoutesOptions }> = async (app, { engine, config }) => {
+  app.post("/execute-langgraph", { schema: executeSchema }, async (request, reply) => {
+    const outcome = await engine.execute({ request: toExecutionRequest(request.body, config, false), owner: ownerOf(request) });
+    return reply.status(statusOf(outcome)).send(outcome);
+  });
+
+  app.post("/execute-langgraph/stream", { schema: streamSchema }, async (request, reply) => {
+    const gone = new AbortController();
+    let stream: SseStream | null = null;
+    // The stream opens with the first event: a request refused before it starts (over the
+    // admission limits, thread busy, bad breakpoint) still gets a plain JSON error with its HTTP status.
+    const open = (): SseStream => {
+      if (!stream) {
+        reply.hijack();
+        stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort("the client disconnected"));
+      }
+      return stream;
+    };
+    const execution = toExecutionRequest(request.body, config, true);
+    try {
+      await engine.execute({ request: execution, owner: ownerOf(request), signal: gone.signal, onEvent: (event) => open().send(event) });
+    } catch (err: unknown) {
+      // Refused before it started: a plain JSON error. Failed once streaming (the store could not
+      // record the end): the stream is closed, and the client reads the record or reconnects.
+      if (!stream) throw err;
+      request.log.error({ err }, "the stream ended without its terminal event");
+    }
+    open().end();
+  });
+};

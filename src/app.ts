@@ -1,0 +1,72 @@
+/**
+ * The composition root: config → store → gateway → engine → http, each part handed the ones
+ * below it. Builds the app without listening (server.ts listens; tests build apps freely).
+ */
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+
+import type { Config } from "./config/index.ts";
+import { Admission } from "./engine/admission.ts";
+import { Engine } from "./engine/engine.ts";
+import { buildApi, type RouteEntry } from "./http/api.ts";
+import { executionLog } from "./observability/log.ts";
+import { Metrics } from "./observability/metrics.ts";
+import { Observers } from "./observability/observer.ts";
+import { Tracing } from "./observability/tracing.ts";
+import { openSqliteStore } from "./store/index.ts";
+import type { Store } from "./store/types.ts";
+
+export interface AppOptions {
+  /** A pino logger; without one the app logs nothing (tests). */
+  logger?: FastifyBaseLogger;
+  /** The store; default: SQLite in config.dataDir. */
+  store?: Store;
+}
+
+export interface GraphboxApp {
+  server: FastifyInstance;
+  engine: Engine;
+  store: Store;
+  admission: Admission;
+  /** Every route registered, for the docs test. */
+  routes: RouteEntry[];
+  /**
+   * Graceful stop: new requests get 503, running executions get `graceMs` to finish, the rest
+   * are cancelled (error_type cancelled, their streams ended), then logs, metrics and traces are
+   * flushed and the store closed.
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export async function buildApp(config: Readonly<Config>, options: AppOptions = {}): Promise<GraphboxApp> {
+  const store = options.store ?? (await openSqliteStore({ dataDir: config.dataDir }));
+  const observers = new Observers();
+  if (options.logger) observers.add(executionLog(options.logger));
+  const admission = new Admission(config);
+  // Read at scrape time, once the engine (below) exists.
+  const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued }, () =>
+    [...engine.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, hits: pool.hits, misses: pool.misses })),
+  );
+  observers.add(metrics);
+  const tracing = config.tracing ? new Tracing({ ...config.tracing, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") }) : null;
+  if (tracing) observers.add(tracing);
+  const engine = new Engine({ config, store, observers, admission });
+  const api = await buildApi({ config, engine, store, metrics, ...(options.logger ? { logger: options.logger } : {}) });
+  const { server } = api;
+
+  server.addHook("onReady", async () => engine.start());
+  server.addHook("onClose", async () => {
+    await engine.destroy();
+    // Sends the spans still buffered and stops the exporter.
+    await tracing?.close();
+    if (!options.store) await store.close();
+  });
+  const shutdown = async (graceMs: number): Promise<void> => {
+    api.drain();
+    admission.close();
+    const finished = await Promise.race([engine.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    if (!finished) await engine.destroy("the engine is shutting down");
+    await observers.flush();
+    await server.close();
+  };
+  return { server, engine, store, admission, routes: api.routes, shutdown };
+}

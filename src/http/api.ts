@@ -1,0 +1,96 @@
+/**
+ * The HTTP server, without listening: validation, error envelopes, authentication, the drain, and
+ * one plugin per resource. It holds no policy of its own: admission and every limit are the engine's.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
+
+import type { Config } from "../config/index.ts";
+import { GraphboxError } from "../contract/errors.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { Store } from "../store/types.ts";
+import { Authenticator } from "./auth.ts";
+import { installErrorHandlers } from "./errors.ts";
+import { registerOpenApi } from "./openapi.ts";
+import { docsRoutes } from "./routes/docs.ts";
+import { executeRoutes } from "./routes/execute.ts";
+import { executionRoutes } from "./routes/executions.ts";
+import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
+import { threadRoutes } from "./routes/threads.ts";
+
+/**
+ * Where the API's resources answer: at the root, and under /api for a proxy that routes /api to
+ * the engine. Operations and docs answer at the root only.
+ */
+const API_PREFIXES = ["", "/api"] as const;
+
+export interface ApiParts {
+  config: Readonly<Config>;
+  engine: Engine;
+  store: Store;
+  metrics: Metrics;
+  /** A pino logger; without one the server logs nothing (tests). */
+  logger?: FastifyBaseLogger;
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** Left out of /openapi.json (the docs' own routes). */
+  hidden: boolean;
+}
+
+export interface Api {
+  server: FastifyInstance;
+  /** Every route registered, for the docs test. */
+  routes: RouteEntry[];
+  /** From now on every request but the operations' answers 503 (the engine is shutting down). */
+  drain(): void;
+}
+
+export async function buildApi({ config, engine, store, metrics, logger }: ApiParts): Promise<Api> {
+  const server = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: config.bodyLimitBytes,
+    // Types are checked, never coerced: `"code": 123` is an error, not the program "123".
+    // Unknown fields are reported, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    genReqId: () => crypto.randomUUID(),
+    // onReady starts the fork server, whose zygote imports LangGraph (1–2 s, far more on a loaded
+    // host): give it the runtime's start-up allowance, not fastify's 10 s plugin default.
+    pluginTimeout: config.startupTimeoutMs * 2,
+  });
+  const routes: RouteEntry[] = [];
+  server.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true || route.url.startsWith("/docs");
+    for (const method of methods) routes.push({ method, url: route.url, hidden });
+  });
+  installErrorHandlers(server);
+  new Authenticator(config.apiKeys).install(server);
+  let draining = false;
+  server.addHook("onRequest", async (request) => {
+    if (draining && !OPERATIONS_PATHS.has(request.url.split("?")[0]!)) {
+      throw new GraphboxError("GBX_ERR_SHUTTING_DOWN", "the engine is shutting down and takes no new requests", { retryAfterSeconds: 5 });
+    }
+  });
+  await registerOpenApi(server);
+  // JSON only: a text/plain body is a 415, not a string that fails the schema.
+  server.removeContentTypeParser("text/plain");
+
+  const resources: FastifyPluginAsync = async (api) => {
+    await api.register(executeRoutes, { engine, config });
+    await api.register(threadRoutes, { store });
+    await api.register(executionRoutes, { engine, store, config });
+  };
+  for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
+  await server.register(operationsRoutes, { config, engine, store, metrics });
+  await server.register(docsRoutes);
+  return {
+    server,
+    routes,
+    drain: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/** What an operator's tools ask: liveness, readiness, metrics. */
+import type { FastifyPluginAsync } from "fastify";
+
+import type { Config } from "../../config/index.ts";
+import type { Engine } from "../../engine/engine.ts";
+import type { Metrics } from "../../observability/metrics.ts";
+import type { Store } from "../../store/types.ts";
+import { ANY, described, errorResponses, oneOf } from "../openapi.ts";
+
+/** Routes that keep answering while the engine drains. */
+export const OPERATIONS_PATHS: ReadonlySet<string> = new Set(["/health", "/ready", "/metrics"]);
+
+// Only /health is public: with API keys, /ready and /metrics answer 401 like any other route.
+const operationsErrors = errorResponses(["GBX_ERR_UNAUTHENTICATED", "GBX_ERR_INTERNAL"]);
+
+export interface OperationsRoutesOptions {
+  config: Readonly<Config>;
+  engine: Engine;
+  store: Store;
+  metrics: Metrics;
+}
+
+export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = async (app, { config, engine, store, metrics }) => {
+  app.get("/health", { schema: { tags: ["operations"], summary: "Liveness (no auth)", security: [], response: described("{status: ok}", { status: oneOf("ok") }) } }, async () => ({ status: "ok" }));
+  app.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: runtimes, sandbox protections in force, store", response: { ...described("{status, runtimes, store, in_flight, sandbox}", { status: oneOf("ready"), sandbox: ANY }), ...operationsErrors } } }, async () => ({
+    status: "ready",
+    runtimes: { python: { python: config.pythonPath } },
+    store: store.backend,
+    in_flight: engine.inFlight,
+    sandbox: await engine.sandboxes.report(),
+    warm_start: {
+      python_fork_server: engine.forkServer ? { state: "warm", ...engine.forkServer.zygoteInfo() } : { state: "off", reason: engine.forkServerProblem ?? "starting" },
+      pools: Object.fromEntries([...engine.pools].map(([runtime, pool]) => [runtime, { waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses, memory_mb: Math.round(pool.memoryBytes / 2 ** 20) }])),
+      pool_memory_budget_mb: Math.round(engine.warmBudget.bytes / 2 ** 20),
+      runtime_file_changes: engine.runtimeRestarts,
+    },
+  }));
+  app.get(
+    "/metrics",
+    { schema: { tags: ["operations"], summary: "Prometheus metrics (text exposition format)", response: { 200: { description: "graphbox_* metrics, process_* and nodejs_*", content: { "text/plain": { schema: { type: "string" } } } }, ...operationsErrors } } },
+    async (_request, reply) => {
+      const { contentType, body } = await metrics.render();
+      return reply.type(contentType).send(body);
+    },
+  );
+};
