@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 import { answerCheckpointRequest } from "../../src/engine/checkpoints.ts";
 import type { HarnessMessage, JobMessage, ResultMessage, FailureMessage } from "../../src/contract/protocol/messages.ts";
-import type { ExecutionSandbox } from "../../src/sandbox/forkserver.ts";
+import type { ExecutionSandbox } from "../../src/runtimes/python/forkserver.ts";
 import type { ExitInfo, SandboxHandlers, TrippedLimit } from "../../src/sandbox/process.ts";
 import { SqliteStore } from "../../src/store/index.ts";
 

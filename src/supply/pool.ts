@@ -10,8 +10,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import type { HarnessMessage } from "../contract/protocol/messages.ts";
-import type { ExecutionSandbox } from "./forkserver.ts";
-import type { ChannelFault, SandboxHandlers } from "./process.ts";
+import type { ExecutionSandbox } from "../runtimes/python/forkserver.ts";
+import type { ChannelFault, SandboxHandlers } from "../sandbox/process.ts";
 
 export interface PoolOptions {
   /** Sandboxes kept ready at least. */

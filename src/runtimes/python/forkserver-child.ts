@@ -15,14 +15,14 @@ import { createServer, type Server, type Socket } from "node:net";
 import { constants } from "node:os";
 import { timingSafeEqual } from "node:crypto";
 
-import { encodeFrame } from "../contract/protocol/framing.ts";
-import type { EngineMessage, SetupMessage } from "../contract/protocol/messages.ts";
-import { ChannelReader } from "./channel.ts";
-import type { ExecutionCgroup } from "./cgroup.ts";
+import { encodeFrame } from "../../contract/protocol/framing.ts";
+import type { EngineMessage, SetupMessage } from "../../contract/protocol/messages.ts";
+import { ChannelReader } from "../../sandbox/channel.ts";
+import type { ExecutionCgroup } from "../../sandbox/cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";
 import { cgroupMembers, procStatus } from "./forkserver-procfs.ts";
-import { BoundedOutput, outputPolled, printedTooMuch } from "./output.ts";
-import type { ExitInfo, SandboxHandlers, SandboxLimits, TrippedLimit } from "./process.ts";
+import { BoundedOutput, outputPolled, printedTooMuch } from "../../sandbox/output.ts";
+import type { ExitInfo, SandboxHandlers, SandboxLimits, TrippedLimit } from "../../sandbox/process.ts";
 
 const EXIT_DRAIN_GRACE_MS = 250;
 const MAX_HANDSHAKE_BYTES = 256;
