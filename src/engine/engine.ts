@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../contract/errors.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import { ForkServer, type ExecutionSandbox } from "../runtimes/python/forkserver.ts";
+import { ForkServer } from "../runtimes/python/forkserver.ts";
+import type { Sandbox } from "../sandbox/sandbox.ts";
 import { MemoryBudget, WarmPool } from "../supply/pool.ts";
 import { runtimeFor, type Runtime } from "../runtimes/index.ts";
 import { SandboxLauncher, sandboxOptions } from "../sandbox/launcher.ts";
@@ -81,7 +82,7 @@ export class Engine {
       const runtime = runtimeFor(language);
       if (!runtime || this.pools.has(runtime.name)) continue;
       const forkServer = runtime.name === "python" ? this.forkServer : null;
-      const start: (...args: Parameters<SandboxLauncher["start"]>) => Promise<ExecutionSandbox> = forkServer ? (...args) => forkServer.spawn(...args) : (...args) => this.sandboxes.start(...args);
+      const start: (...args: Parameters<SandboxLauncher["start"]>) => Promise<Sandbox> = forkServer ? (...args) => forkServer.spawn(...args) : (...args) => this.sandboxes.start(...args);
       const pool = new WarmPool(
         async (handlers) => {
           const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));

@@ -10,10 +10,10 @@ import type { Config } from "../config/index.ts";
 import { ERRORS, type ErrorCode } from "../contract/errors.ts";
 import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../contract/protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
-import type { ExecutionSandbox, ForkServer } from "../runtimes/python/forkserver.ts";
+import type { ForkServer } from "../runtimes/python/forkserver.ts";
 import type { SandboxLauncher } from "../sandbox/launcher.ts";
 import type { WarmPool } from "../supply/pool.ts";
-import type { ChannelFault, ExitInfo, TrippedLimit } from "../sandbox/process.ts";
+import type { ChannelFault, ExitInfo, Sandbox, TrippedLimit } from "../sandbox/sandbox.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { UsageTotals } from "../gateway/meter.ts";
@@ -87,7 +87,7 @@ export class Execution {
   private readonly reportedUsage = new UsageTotals();
   private account: ExecutionAccount | null = null;
   private readonly nodeTimings: NodeTiming[] = [];
-  private sandbox: ExecutionSandbox | null = null;
+  private sandbox: Sandbox | null = null;
   /** The pre-started sandbox this execution took, if any. */
   private warm: { dispose: () => Promise<void> } | null = null;
   /** The working directory made for a sandbox started by this execution (removed at its end). */
@@ -164,7 +164,7 @@ export class Execution {
         finish({ kind: "engine", code: "GBX_ERR_TOKEN_BUDGET", error: `the execution used more than its token budget of ${this.request.maxTokens} tokens` }),
     });
     this.account = account;
-    let sandbox: ExecutionSandbox;
+    let sandbox: Sandbox;
     const { forkServer, sandboxes, pool } = this.context;
     const handlers = { onMessage: (message: HarnessMessage, bytes: number) => this.onMessage(message, bytes), onFault: (fault: ChannelFault) => finish(this.faultEnding(fault)) };
     const warm = pool?.take() ?? null;

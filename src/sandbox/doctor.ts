@@ -10,7 +10,8 @@ import { promisify } from "node:util";
 
 import { SANDBOX_RUNTIME_ROOT, SANDBOX_UID, type SandboxSpec } from "./bwrap.ts";
 import type { CgroupSupport, ExecutionCgroup } from "./cgroup.ts";
-import type { SandboxHandlers, SandboxLimits, SandboxProcess } from "./process.ts";
+import type { SandboxProcess } from "./process.ts";
+import type { SandboxHandlers, SandboxLimits } from "./sandbox.ts";
 import { ALLOWED_SYSCALLS } from "./seccomp-policy.ts";
 import { nativeSeccompArch, seccompFilter, type SeccompFilter } from "./seccomp.ts";
 import { ENGINE_IS_ROOT, missingTools, TOOLS } from "./tools.ts";

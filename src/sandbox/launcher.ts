@@ -18,7 +18,8 @@ import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandbox
 import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type CgroupSupport } from "./cgroup.ts";
 import { diagnose, type DoctorReport } from "./doctor.ts";
 import { stageMounts, type HostMount } from "./mounts.ts";
-import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type SandboxHandlers, type SandboxLimits, type SpawnPlan, type TrippedLimit } from "./process.ts";
+import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type SpawnPlan } from "./process.ts";
+import type { SandboxHandlers, SandboxLimits, TrippedLimit } from "./sandbox.ts";
 import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
 import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
 

@@ -10,8 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import type { HarnessMessage } from "../contract/protocol/messages.ts";
-import type { ExecutionSandbox } from "../runtimes/python/forkserver.ts";
-import type { ChannelFault, SandboxHandlers } from "../sandbox/process.ts";
+import type { ChannelFault, Sandbox, SandboxHandlers } from "../sandbox/sandbox.ts";
 
 export interface PoolOptions {
   /** Sandboxes kept ready at least. */
@@ -64,14 +63,14 @@ function sandboxMemory(cgroupDirs: string[]): number {
 }
 
 export interface Warm {
-  sandbox: ExecutionSandbox;
+  sandbox: Sandbox;
   /** The sandbox's working directory (its HOME and cwd). */
   workDir: string;
   /** Hands the sandbox to its execution: what it said while waiting (its `ready`) is replayed. */
   attach(handlers: SandboxHandlers): void;
 }
 
-export type WarmLauncher = (handlers: SandboxHandlers) => Promise<{ sandbox: ExecutionSandbox; workDir: string; dispose: () => Promise<void> }>;
+export type WarmLauncher = (handlers: SandboxHandlers) => Promise<{ sandbox: Sandbox; workDir: string; dispose: () => Promise<void> }>;
 
 /**
  * Holds a waiting sandbox's `ready` until an execution takes it. A harness says nothing else
@@ -107,7 +106,7 @@ class Relay implements SandboxHandlers {
 }
 
 interface Entry {
-  sandbox: ExecutionSandbox;
+  sandbox: Sandbox;
   /** Its memory once ready (its cgroup's charge), 0 until then. */
   bytes: number;
   workDir: string;

@@ -30,14 +30,11 @@ import { ForkedSandbox, JobSockets } from "./forkserver-child.ts";
 import { processMemory } from "./forkserver-procfs.ts";
 import { ZygoteProcess, type ZygoteSettings } from "./forkserver-zygote.ts";
 import { lockGatewaySocket, SandboxUnavailableError, type SandboxOptions } from "../../sandbox/launcher.ts";
-import type { SandboxHandlers, SandboxLimits } from "../../sandbox/process.ts";
+import type { SandboxHandlers, SandboxLimits } from "../../sandbox/sandbox.ts";
 import { nativeSeccompArch, seccompProgram } from "../../sandbox/seccomp.ts";
 import { ENGINE_IS_ROOT, missingTools } from "../../sandbox/tools.ts";
 
 export { ForkedSandbox } from "./forkserver-child.ts";
-
-/** What an execution uses of its sandbox: SandboxProcess and ForkedSandbox both have it. */
-export type ExecutionSandbox = Pick<ForkedSandbox, "exited" | "send" | "logs" | "outputRead" | "kill" | "destroy" | "trippedLimit" | "cgroupDirs">;
 
 const FORK_TIMEOUT_MS = 10_000;
 
