@@ -19,7 +19,8 @@ import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import type { WatchedPaths } from "../runtimes/files.ts";
 import { RuntimeFilesWatch } from "../supply/runtime-files.ts";
-import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
+import { Execution, type ExecutionHooks } from "./execution.ts";
+import { harnessEnvironment, llmBaseUrls, PENDING_CREDENTIAL } from "../runtimes/environment.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, RuntimeName, TerminalEvent } from "../contract/types.ts";
 
@@ -126,12 +127,11 @@ export class Engine {
   private async startForkServer(): Promise<void> {
     if (this.forkServerProblem) return;
     try {
-      const env = harnessEnvironment("/tmp", this.gateway.url, PENDING_CREDENTIAL);
       const forkServer = new ForkServer({
         ...sandboxOptions(this.config),
         pythonPath: this.config.pythonPath,
         startupTimeoutMs: this.config.startupTimeoutMs,
-        llmBaseUrls: { openai: env["OPENAI_API_BASE"]!, anthropic: env["ANTHROPIC_API_URL"]! },
+        llmBaseUrls: llmBaseUrls(this.gateway.url),
       });
       await forkServer.useGateway(this.gateway.socketPath!);
       await forkServer.start();

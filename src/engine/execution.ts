@@ -20,6 +20,7 @@ import { UsageTotals } from "../gateway/meter.ts";
 import type { CheckpointStore, ThreadRef } from "../store/types.ts";
 import { answerCheckpointRequest } from "./checkpoints.ts";
 import { costOf } from "./cost.ts";
+import { harnessEnvironment, PENDING_CREDENTIAL } from "../runtimes/environment.ts";
 import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming, TokenUsage } from "../contract/types.ts";
 
 /** What an execution works with besides its request. */
@@ -52,33 +53,6 @@ type Ending =
   | { kind: "result"; message: ResultMessage }
   | { kind: "failure"; message: FailureMessage }
   | { kind: "engine"; code: ErrorCode; error: string };
-
-/**
- * Variables every harness gets; nothing of the engine's own environment is passed on. The LLM
- * clients are pointed at the gateway, and their "API key" is the execution's gateway credential:
- * the real keys never enter the program's process.
- */
-/** What the LLM clients hold as their key until the job brings the execution's credential. */
-export const PENDING_CREDENTIAL = "gbx-pending";
-
-export function harnessEnvironment(workDir: string, gatewayUrl: string, credential: string): Record<string, string> {
-  return {
-    PATH: "/usr/local/bin:/usr/bin:/bin",
-    HOME: workDir,
-    TMPDIR: workDir,
-    LANG: "C.UTF-8",
-    // In a sandbox the harness forwards 127.0.0.1:<this port> (its own loopback) to the gateway's
-    // socket (GRAPHBOX_GATEWAY_SOCKET, set by the launcher); unsandboxed, the URL reaches the gateway directly.
-    GRAPHBOX_GATEWAY_PORT: new URL(gatewayUrl).port,
-    // Both spellings: the SDKs read *_BASE_URL, LangChain Python reads OPENAI_API_BASE / ANTHROPIC_API_URL first.
-    OPENAI_BASE_URL: `${gatewayUrl}/openai/v1`,
-    OPENAI_API_BASE: `${gatewayUrl}/openai/v1`,
-    OPENAI_API_KEY: credential,
-    ANTHROPIC_BASE_URL: `${gatewayUrl}/anthropic`,
-    ANTHROPIC_API_URL: `${gatewayUrl}/anthropic`,
-    ANTHROPIC_API_KEY: credential,
-  };
-}
 
 export class Execution {
   readonly id: string;
