@@ -107,11 +107,6 @@ export class SandboxProcess implements Sandbox {
     this.listen(handlers);
   }
 
-  /** Starts a plain child process (no isolation): the spec's command, environment and directory as given. */
-  static start(spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers): SandboxProcess {
-    return SandboxProcess.spawn({ command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, inputs: [], signalInExitCode: false }, limits, handlers, null);
-  }
-
   /** Starts the tree a launcher planned; `confinement` is released when the tree is destroyed. */
   static spawn(plan: SpawnPlan, limits: SandboxLimits, handlers: SandboxHandlers, confinement: Confinement | null): SandboxProcess {
     return new SandboxProcess(plan, limits, handlers, confinement);
