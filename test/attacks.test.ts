@@ -104,7 +104,7 @@ for (const variant of VARIANTS) describe(`attacks (${variant.name})`, () => {
   before(async () => {
     // With the LLM stand-in, the engine is configured with OPENAI_API_KEY and ANTHROPIC_API_KEY (ENGINE_KEYS).
     engine = await startEngine(llm, variant.overrides);
-    if (variant.overrides.pythonForkServer) assert.ok(engine.app.engine.forkServer, `no fork server: ${String(engine.app.engine.forkServerProblem)}`);
+    if (variant.overrides.pythonForkServer) assert.equal(engine.app.engine.supply.report().pythonForkServer.state, "warm", `no fork server: ${JSON.stringify(engine.app.engine.supply.report().pythonForkServer)}`);
   });
   after(async () => engine.close());
 
@@ -524,7 +524,7 @@ r["stack"] = traceback.format_stack()`,
     assert.ok((r["traceback files"] as string[]).some((file) => /^\/opt\/graphbox\/python\/venv\/lib\/python3\.\d+\/site-packages\/langgraph\//.test(file)), JSON.stringify(r["traceback files"]));
     assert.equal(r["cwd"], "/tmp/work");
     assert.equal((r["env"] as Record<string, string>)["HOME"], "/tmp/work");
-    if (engine.app.engine.forkServer === null) assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/python\/venv ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
+    if (engine.app.engine.supply.report().pythonForkServer.state === "off") assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/python\/venv ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
     await expectHealthy();
   });
 

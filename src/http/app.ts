@@ -5,12 +5,14 @@ import type { Config } from "../config/index.ts";
 import { Admission } from "../engine/admission.ts";
 import { Engine } from "../engine/engine.ts";
 import { GraphboxError } from "../contract/errors.ts";
+import { Gateway } from "../gateway/gateway.ts";
 import { executionLog } from "../observability/log.ts";
 import { Metrics } from "../observability/metrics.ts";
 import { Observers } from "../observability/observer.ts";
 import { Tracing } from "../observability/tracing.ts";
 import { openSqliteStore } from "../store/index.ts";
 import type { Store } from "../store/types.ts";
+import { createSandboxSupply, type SupplyReport } from "../supply/index.ts";
 import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { ANY, described, errorResponses, oneOf, registerOpenApi } from "./openapi.ts";
@@ -65,14 +67,16 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   if (options.logger) observers.add(executionLog(options.logger));
   // Read at scrape time, once admission (below) exists.
   const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued }, () =>
-    [...engine.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, hits: pool.hits, misses: pool.misses })),
+    supply.report().pools.map(({ runtime, waiting, hits, misses }) => ({ runtime, waiting, hits, misses })),
   );
   observers.add(metrics);
   const tracing = config.tracing.endpoint
     ? new Tracing({ ...config.tracing, endpoint: config.tracing.endpoint, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") })
     : null;
   if (tracing) observers.add(tracing);
-  const engine = new Engine(config, store, observers);
+  const gateway = new Gateway(config, { modelAllowlist: config.modelAllowlist, upstreamTimeoutMs: config.upstreamTimeoutMs, onCall: (call) => observers.llmCall(call) });
+  const supply = createSandboxSupply({ config, gateway });
+  const engine = new Engine({ config, store, gateway, supply, observers });
   const admission = new Admission(config);
   installErrorHandlers(server);
   new Authenticator(config.apiKeys).install(server);
@@ -96,13 +100,8 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     runtimes: { python: { python: config.pythonPath } },
     store: store.backend,
     in_flight: engine.inFlight,
-    sandbox: await engine.sandboxes.report(),
-    warm_start: {
-      python_fork_server: engine.forkServer ? { state: "warm", ...engine.forkServer.zygoteInfo() } : { state: "off", reason: engine.forkServerProblem ?? "starting" },
-      pools: Object.fromEntries([...engine.pools].map(([runtime, pool]) => [runtime, { waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses, memory_mb: Math.round(pool.memoryBytes / 2 ** 20) }])),
-      pool_memory_budget_mb: Math.round(engine.warmBudget.bytes / 2 ** 20),
-      runtime_file_changes: engine.runtimeRestarts,
-    },
+    sandbox: await supply.protections(),
+    warm_start: warmStart(supply.report()),
   }));
   server.get(
     "/metrics",
@@ -129,4 +128,15 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     await server.close();
   };
   return { server, engine, store, admission, routes, shutdown };
+}
+
+/** /ready's `warm_start`: the zygote, the pools, their memory budget, how often runtime files changed. */
+function warmStart(report: SupplyReport): Record<string, unknown> {
+  const forkServer = report.pythonForkServer;
+  return {
+    python_fork_server: forkServer.state === "warm" ? { state: "warm", ...forkServer.zygote } : { state: "off", reason: forkServer.reason },
+    pools: Object.fromEntries(report.pools.map((p) => [p.runtime, { waiting: p.waiting, ready: p.ready, hits: p.hits, misses: p.misses, memory_mb: Math.round(p.memoryBytes / 2 ** 20) }])),
+    pool_memory_budget_mb: Math.round(report.poolMemoryBudgetBytes / 2 ** 20),
+    runtime_file_changes: report.runtimeFileChanges,
+  };
 }
