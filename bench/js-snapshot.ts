@@ -26,7 +26,7 @@ import { parseArgs } from "node:util";
 
 import { loadConfig } from "../src/config/index.ts";
 import { answerCheckpointRequest } from "../src/engine/checkpoints.ts";
-import { harnessEnvironment, PENDING_CREDENTIAL } from "../src/engine/execution.ts";
+import { harnessEnvironment, PENDING_CREDENTIAL } from "../src/runtimes/environment.ts";
 import { buildApp } from "../src/app.ts";
 import type { JobMessage } from "../src/contract/protocol/messages.ts";
 import { jsLaunchSpec } from "../src/runtimes/js/launch.ts";

@@ -19,8 +19,8 @@ import { parseArgs } from "node:util";
 
 import { loadConfig } from "../src/config/index.ts";
 import { PYTHON_HARNESS_DIR, pythonLaunchSpec } from "../src/runtimes/python/launch.ts";
-import { ForkServer, type ForkedSandbox } from "../src/sandbox/forkserver.ts";
-import { cgroupMembers, procStatus } from "../src/sandbox/forkserver-procfs.ts";
+import { ForkServer, type ForkedSandbox } from "../src/runtimes/python/forkserver.ts";
+import { cgroupMembers, procStatus } from "../src/runtimes/python/forkserver-procfs.ts";
 import { SandboxLauncher } from "../src/sandbox/launcher.ts";
 import type { SandboxProcess } from "../src/sandbox/process.ts";
 import { programSource } from "../test/support/corpus.ts";

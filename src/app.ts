@@ -1,5 +1,5 @@
 /**
- * The composition root: config → store → gateway → engine → http, each part handed the ones
+ * The composition root: config → store → gateway → sandbox supply → engine → http, each part handed the ones
  * below it. Builds the app without listening (server.ts listens; tests build apps freely).
  */
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Config } from "./config/index.ts";
 import { Admission } from "./engine/admission.ts";
 import { Engine } from "./engine/engine.ts";
+import { Gateway } from "./gateway/gateway.ts";
 import { buildApi, type RouteEntry } from "./http/api.ts";
 import { executionLog } from "./observability/log.ts";
 import { Metrics } from "./observability/metrics.ts";
@@ -14,6 +15,7 @@ import { Observers } from "./observability/observer.ts";
 import { Tracing } from "./observability/tracing.ts";
 import { openSqliteStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
+import { createSandboxSupply } from "./supply/index.ts";
 
 export interface AppOptions {
   /** A pino logger; without one the app logs nothing (tests). */
@@ -42,14 +44,16 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   const observers = new Observers();
   if (options.logger) observers.add(executionLog(options.logger));
   const admission = new Admission(config);
-  // Read at scrape time, once the engine (below) exists.
+  // Read at scrape time, once the supply (below) exists.
   const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued }, () =>
-    [...engine.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, hits: pool.hits, misses: pool.misses })),
+    supply.report().pools.map(({ runtime, waiting, hits, misses }) => ({ runtime, waiting, hits, misses })),
   );
   observers.add(metrics);
   const tracing = config.tracing ? new Tracing({ ...config.tracing, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") }) : null;
   if (tracing) observers.add(tracing);
-  const engine = new Engine({ config, store, observers, admission });
+  const gateway = new Gateway(config, { modelAllowlist: config.modelAllowlist, upstreamTimeoutMs: config.upstreamTimeoutMs, onCall: (call) => observers.llmCall(call) });
+  const supply = createSandboxSupply({ config, gateway });
+  const engine = new Engine({ config, store, gateway, supply, admission, observers });
   const api = await buildApi({ config, engine, store, metrics, ...(options.logger ? { logger: options.logger } : {}) });
   const { server } = api;
 

@@ -54,8 +54,8 @@ try {
   logger.fatal(err.message);
   process.exit(2);
 }
-const sandbox = await app.engine.sandboxes.report();
-if (app.engine.sandboxes.unsafe) logger.warn({ problems: sandbox.problems }, "GRAPHBOX_UNSAFE_NO_SANDBOX=1: programs run with NO ISOLATION (plain child processes); for local development only");
+const sandbox = await app.engine.supply.protections();
+if (sandbox.mode === "none") logger.warn({ problems: sandbox.problems }, "GRAPHBOX_UNSAFE_NO_SANDBOX=1: programs run with NO ISOLATION (plain child processes); for local development only");
 else if (!sandbox.limits.enforced_by_cgroup) logger.warn({ cgroups: sandbox.checks.find((c) => c.name === "cgroups")?.detail }, "no usable cgroup: memory and process limits are NOT enforced (see `npm run doctor`)");
 if (Object.keys(config.apiKeys).length === 0) {
   logger.warn({ host: config.host }, "no API keys configured (GRAPHBOX_API_KEYS): every request is accepted without authentication; the engine stays on loopback unless GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC=1");

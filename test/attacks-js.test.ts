@@ -312,7 +312,10 @@ r.cmdlines = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map((p) => { t
   // LangGraph's own frames, from the snapshot's bundle, name the runtime's place inside.
   assert.match(String(r["libraryStack"]), /\(\/opt\/graphbox\/js\/\S+:\d+:\d+\)/);
   assert.equal(r["cwd"], "/tmp/work");
-  assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/js ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
+  // Of the runtime's folder only the harness, its packages and the snapshot are shown (not launch.ts, snapshot/, the manifests), each through an overlay.
+  const runtimeMounts = mountinfo.filter((line) => line.split(" ")[4]?.startsWith("/opt/graphbox/js"));
+  assert.deepEqual(runtimeMounts.map((line) => line.split(" ")[4]), ["/opt/graphbox/js/harness", "/opt/graphbox/js/node_modules", "/opt/graphbox/js/.snapshot"]);
+  for (const line of runtimeMounts) assert.match(line, / ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
   // Started from the startup snapshot, built for the runtime's place inside.
   assert.ok((r["execArgv"] as string[]).some((arg) => arg.startsWith("/opt/graphbox/js/.snapshot/")), JSON.stringify(r["execArgv"]));
   await expectHealthy();

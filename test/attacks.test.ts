@@ -104,7 +104,7 @@ for (const variant of VARIANTS) describe(`attacks (${variant.name})`, () => {
   before(async () => {
     // With the LLM stand-in, the engine is configured with OPENAI_API_KEY and ANTHROPIC_API_KEY (ENGINE_KEYS).
     engine = await startEngine(llm, variant.overrides);
-    if (variant.overrides.pythonForkServer) assert.ok(engine.app.engine.forkServer, `no fork server: ${String(engine.app.engine.forkServerProblem)}`);
+    if (variant.overrides.pythonForkServer) assert.equal(engine.app.engine.supply.report().pythonForkServer.state, "warm", `no fork server: ${JSON.stringify(engine.app.engine.supply.report().pythonForkServer)}`);
   });
   after(async () => engine.close());
 
@@ -497,6 +497,7 @@ r["sys.path"] = sys.path
 r["prefix"] = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.executable]
 r["argv"] = sys.argv
 r["cwd"] = os.getcwd()
+r["harness folder"] = sorted(n for n in os.listdir("/opt/graphbox/python/harness") if n != "__pycache__")
 r["env"] = dict(os.environ)
 r["cmdlines"] = [open(f"/proc/{p}/cmdline").read() for p in os.listdir("/proc") if p.isdigit()]
 r["modules"] = sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)})
@@ -523,8 +524,10 @@ r["stack"] = traceback.format_stack()`,
     for (const file of r["modules"] as string[]) if (file !== "<workflow>") assert.match(file, /^\/(usr|opt\/graphbox\/python)\//, file);
     assert.ok((r["traceback files"] as string[]).some((file) => /^\/opt\/graphbox\/python\/venv\/lib\/python3\.\d+\/site-packages\/langgraph\//.test(file)), JSON.stringify(r["traceback files"]));
     assert.equal(r["cwd"], "/tmp/work");
+    // Only the harness is mounted of the runtime's folder: the engine-side launcher and fork server stay outside.
+    assert.deepEqual(r["harness folder"], ["graphbox_harness", "run.py"]);
     assert.equal((r["env"] as Record<string, string>)["HOME"], "/tmp/work");
-    if (engine.app.engine.forkServer === null) assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/python\/venv ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
+    if (engine.app.engine.supply.report().pythonForkServer.state === "off") assert.match(String(r["mountinfo"]), / \/opt\/graphbox\/python\/venv ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
     await expectHealthy();
   });
 

@@ -3,22 +3,16 @@
  * its events in the store, runs it, and ends its record and stream with exactly one terminal event.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 
 import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../contract/errors.ts";
-import { Gateway } from "../gateway/gateway.ts";
-import { ForkServer, type ExecutionSandbox } from "../sandbox/forkserver.ts";
-import { MemoryBudget, WarmPool } from "../sandbox/pool.ts";
-import { runtimeFor, type Runtime } from "../runtimes/index.ts";
-import { SandboxLauncher } from "../sandbox/launcher.ts";
+import type { Gateway } from "../gateway/gateway.ts";
+import { runtimeFor } from "../runtimes/index.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
-import { RuntimeFilesWatch, type WatchedPaths } from "../runtimes/files.ts";
+import type { SandboxSupply } from "../supply/index.ts";
 import type { Admission } from "./admission.ts";
-import { Execution, harnessEnvironment, PENDING_CREDENTIAL, type ExecutionHooks } from "./execution.ts";
+import { Execution, type ExecutionHooks } from "./execution.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
 import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, RuntimeName, TerminalEvent } from "../contract/types.ts";
 
@@ -38,143 +32,50 @@ export interface ExecuteOptions extends RunHooks {
   owner: string;
 }
 
-/** What the engine is composed of (buildApp composes it). */
+/** What the engine is made of; the composition root (src/app.ts) makes each part. */
 export interface EngineParts {
   config: Readonly<Config>;
   store: Store;
-  observers?: Observers;
+  /** The LLM gateway: the engine starts and stops it, and opens each execution's account. */
+  gateway: Gateway;
+  /** Where executions get their sandboxes. */
+  supply: SandboxSupply;
   /** Admits every execution (slots, queue, per-key limits), whoever asks the engine to run it. */
   admission: Admission;
+  /** Default: none. */
+  observers?: Observers;
 }
 
 export class Engine {
   /** Identifies this engine process in the store (several engines may share one database). */
   readonly engineId = randomUUID();
+  readonly config: Readonly<Config>;
+  readonly store: Store;
   readonly gateway: Gateway;
-  /** Starts every execution's sandbox; its `report()` says which protections are in force. */
-  readonly sandboxes: SandboxLauncher;
-  /**
-   * Python executions fork from this warm parent (LangGraph already imported) into sandboxes of
-   * their own; null when off, unsandboxed, or when it could not start (then each execution gets
-   * a fresh sandbox, the reason in `forkServerProblem`).
-   */
-  forkServer: ForkServer | null = null;
-  forkServerProblem: string | null = null;
-  /** Pre-started sandboxes by runtime (Python's forked from the fork server when it runs). */
-  readonly pools = new Map<Runtime["name"], WarmPool>();
-  /** What every pool's waiting sandboxes may hold together. */
-  readonly warmBudget: MemoryBudget;
-  /** Times a runtime's files changed and its warm sandboxes were replaced. */
-  runtimeRestarts = 0;
-  private runtimeFiles: RuntimeFilesWatch | null = null;
+  readonly supply: SandboxSupply;
+  readonly admission: Admission;
+  readonly observers: Observers;
   private readonly running = new Map<string, { promise: Promise<ExecutionOutcome>; cancel: AbortController }>();
   /** Sandboxes of ended executions still being torn down (killed already; reaped and removed in the background). */
   private readonly teardowns = new Set<Promise<unknown>>();
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
 
-  readonly config: Readonly<Config>;
-  readonly store: Store;
-  readonly observers: Observers;
-  readonly admission: Admission;
-
-  constructor({ config, store, observers = new Observers(), admission }: EngineParts) {
-    this.config = config;
-    this.store = store;
-    this.observers = observers;
-    this.admission = admission;
-    this.gateway = new Gateway(config, {
-      modelAllowlist: config.modelAllowlist,
-      upstreamTimeoutMs: config.upstreamTimeoutMs,
-      onCall: (call) => observers.llmCall(call),
-    });
-    this.sandboxes = new SandboxLauncher(config.sandbox);
-    this.warmBudget = new MemoryBudget(config.warmPoolMemoryMb * 1024 * 1024);
-    if (!config.pythonForkServer) this.forkServerProblem = "off (GRAPHBOX_PYTHON_FORK_SERVER=0)";
-    else if (config.sandbox.unsafeNoSandbox) this.forkServerProblem = "off: programs run unsandboxed";
+  constructor(parts: EngineParts) {
+    this.config = parts.config;
+    this.store = parts.store;
+    this.gateway = parts.gateway;
+    this.supply = parts.supply;
+    this.admission = parts.admission;
+    this.observers = parts.observers ?? new Observers();
   }
 
-  /**
-   * Pools of pre-started sandboxes, per runtime; they fill in the background. Python's are forked
-   * from the fork server's zygote (each already in its own namespaces, cgroup and seccomp, waiting
-   * for its job), or fresh sandboxes when there is no fork server; JavaScript's are fresh sandboxes.
-   */
-  private startPools(): void {
-    if (this.config.warmPoolMax === 0) return;
-    for (const language of ["typescript", "python"] as const) {
-      const runtime = runtimeFor(language);
-      if (!runtime || this.pools.has(runtime.name)) continue;
-      const forkServer = runtime.name === "python" ? this.forkServer : null;
-      const start: (...args: Parameters<SandboxLauncher["start"]>) => Promise<ExecutionSandbox> = forkServer ? (...args) => forkServer.spawn(...args) : (...args) => this.sandboxes.start(...args);
-      const pool = new WarmPool(
-        async (handlers) => {
-          const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
-          const spec = runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, PENDING_CREDENTIAL));
-          try {
-            const sandbox = await start(spec, { maxLogBytes: this.config.maxLogBytes, maxLogTotalBytes: this.config.maxLogTotalBytes, maxFrameBytes: this.config.maxOutputBytes }, handlers);
-            return { sandbox, workDir, dispose: () => rm(workDir, { recursive: true, force: true }) };
-          } catch (err: unknown) {
-            await rm(workDir, { recursive: true, force: true });
-            throw err;
-          }
-        },
-        { min: Math.min(this.config.warmPoolMin, this.config.warmPoolMax), max: this.config.warmPoolMax, budget: this.warmBudget },
-      );
-      this.pools.set(runtime.name, pool);
-      pool.fill();
-    }
-  }
-
-  /**
-   * Watches the runtimes' files: when a harness is edited or packages are reinstalled, the warm
-   * sandboxes (and the zygote) that hold the old code are replaced.
-   */
-  private watchRuntimeFiles(): void {
-    const watched = new Map<string, WatchedPaths>();
-    const python = runtimeFor("python");
-    const js = runtimeFor("typescript");
-    if (python) watched.set(python.name, python.files(this.config));
-    if (js) watched.set(js.name, js.files(this.config));
-    this.runtimeFiles = new RuntimeFilesWatch(watched, (name) => {
-      this.runtimeRestarts += 1;
-      const pool = this.pools.get(name as Runtime["name"]);
-      // Python's pool is drained once the new zygote is up: until then children still come from the old one.
-      const forkServer = name === "python" ? this.forkServer : null;
-      if (forkServer) void forkServer.restart().then(() => pool?.drain(), () => pool?.drain());
-      else pool?.drain();
-    });
-  }
-
-  /** Starts the Python fork server, or says why it could not; executions then use fresh sandboxes. */
-  private async startForkServer(): Promise<void> {
-    if (this.forkServerProblem) return;
-    try {
-      const env = harnessEnvironment("/tmp", this.gateway.url, PENDING_CREDENTIAL);
-      const forkServer = new ForkServer({
-        ...this.config.sandbox,
-        pythonPath: this.config.pythonPath,
-        startupTimeoutMs: this.config.startupTimeoutMs,
-        llmBaseUrls: { openai: env["OPENAI_API_BASE"]!, anthropic: env["ANTHROPIC_API_URL"]! },
-      });
-      await forkServer.useGateway(this.gateway.socketPath!);
-      await forkServer.start();
-      this.forkServer = forkServer;
-    } catch (err: unknown) {
-      this.forkServerProblem = err instanceof Error ? err.message : String(err);
-    }
-  }
-
-  /** Starts the gateway, the fork server and the warm pools, and fails executions a dead engine left running. Idempotent. */
+  /** Starts the gateway and the sandbox supply, and fails executions a dead engine left running. Idempotent. */
   start(): Promise<void> {
     this.started ??= (async () => {
-      // Refuses to serve when programs could not be isolated, unless the operator opted out.
-      await this.sandboxes.ensureUsable();
       await this.gateway.listen();
-      // Sandboxes have no network: they reach the gateway through its socket, bound in.
-      await this.sandboxes.useGateway(this.gateway.socketPath!);
-      await this.startForkServer();
-      this.startPools();
-      this.watchRuntimeFiles();
+      // Refuses to serve when programs could not be isolated, unless the operator opted out.
+      await this.supply.start();
       await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
         finalEvent: (execution) => ({
           type: "error",
@@ -267,7 +168,7 @@ export class Engine {
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, sandboxes: this.sandboxes, forkServer: this.forkServer, pool: this.pools.get(runtime.name) ?? null, checkpoints: this.harnessCheckpoints(runtime.name), thread }, executionHooks);
+    execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, supply: this.supply, checkpoints: this.harnessCheckpoints(runtime.name), thread }, executionHooks);
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {
@@ -340,10 +241,7 @@ export class Engine {
   async destroy(reason = "the engine is stopping"): Promise<void> {
     this.cancelAll.abort(reason);
     await this.close();
-    this.runtimeFiles?.close();
-    // Pools first: the fork server waits for its children, the pools' waiting ones included.
-    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
-    await this.forkServer?.close();
+    await this.supply.close();
     if (this.started) await this.gateway.close();
   }
 }

@@ -2,22 +2,16 @@
  * One execution from job to outcome: start the runtime's sandbox, wait until it is ready,
  * hand it the job, follow its events, enforce the deadline, assemble the contract's answer.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
 import type { Config } from "../config/index.ts";
 import { ERRORS, type ErrorCode } from "../contract/errors.ts";
 import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../contract/protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
-import type { ExecutionSandbox, ForkServer } from "../sandbox/forkserver.ts";
-import type { SandboxLauncher } from "../sandbox/launcher.ts";
-import type { WarmPool } from "../sandbox/pool.ts";
-import type { ChannelFault, ExitInfo, TrippedLimit } from "../sandbox/process.ts";
+import type { ChannelFault, ExitInfo, Sandbox, TrippedLimit } from "../sandbox/sandbox.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { UsageTotals } from "../gateway/meter.ts";
 import type { CheckpointStore, ThreadRef } from "../store/types.ts";
+import type { SandboxSupply } from "../supply/index.ts";
 import { answerCheckpointRequest } from "./checkpoints.ts";
 import { costOf } from "./cost.ts";
 import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming, TokenUsage } from "../contract/types.ts";
@@ -27,12 +21,8 @@ export interface ExecutionContext {
   id: string;
   runtime: Runtime;
   gateway: Gateway;
-  /** Starts the execution's sandbox (bubblewrap, or a plain process when the operator opted out). */
-  sandboxes: SandboxLauncher;
-  /** Pre-started sandboxes of this execution's runtime, when the engine keeps some. */
-  pool: WarmPool | null;
-  /** Python executions fork from it when present. */
-  forkServer: ForkServer | null;
+  /** Where the execution's sandbox comes from. */
+  supply: SandboxSupply;
   checkpoints: CheckpointStore;
   /** The thread in the store (the owner's name and the request's thread_id). */
   thread: ThreadRef;
@@ -53,33 +43,6 @@ type Ending =
   | { kind: "failure"; message: FailureMessage }
   | { kind: "engine"; code: ErrorCode; error: string };
 
-/**
- * Variables every harness gets; nothing of the engine's own environment is passed on. The LLM
- * clients are pointed at the gateway, and their "API key" is the execution's gateway credential:
- * the real keys never enter the program's process.
- */
-/** What the LLM clients hold as their key until the job brings the execution's credential. */
-export const PENDING_CREDENTIAL = "gbx-pending";
-
-export function harnessEnvironment(workDir: string, gatewayUrl: string, credential: string): Record<string, string> {
-  return {
-    PATH: "/usr/local/bin:/usr/bin:/bin",
-    HOME: workDir,
-    TMPDIR: workDir,
-    LANG: "C.UTF-8",
-    // In a sandbox the harness forwards 127.0.0.1:<this port> (its own loopback) to the gateway's
-    // socket (GRAPHBOX_GATEWAY_SOCKET, set by the launcher); unsandboxed, the URL reaches the gateway directly.
-    GRAPHBOX_GATEWAY_PORT: new URL(gatewayUrl).port,
-    // Both spellings: the SDKs read *_BASE_URL, LangChain Python reads OPENAI_API_BASE / ANTHROPIC_API_URL first.
-    OPENAI_BASE_URL: `${gatewayUrl}/openai/v1`,
-    OPENAI_API_BASE: `${gatewayUrl}/openai/v1`,
-    OPENAI_API_KEY: credential,
-    ANTHROPIC_BASE_URL: `${gatewayUrl}/anthropic`,
-    ANTHROPIC_API_URL: `${gatewayUrl}/anthropic`,
-    ANTHROPIC_API_KEY: credential,
-  };
-}
-
 export class Execution {
   readonly id: string;
   private readonly startedAt = performance.now();
@@ -87,11 +50,7 @@ export class Execution {
   private readonly reportedUsage = new UsageTotals();
   private account: ExecutionAccount | null = null;
   private readonly nodeTimings: NodeTiming[] = [];
-  private sandbox: ExecutionSandbox | null = null;
-  /** The pre-started sandbox this execution took, if any. */
-  private warm: { dispose: () => Promise<void> } | null = null;
-  /** The working directory made for a sandbox started by this execution (removed at its end). */
-  private workDir: string | null = null;
+  private sandbox: Sandbox | null = null;
   private settle: ((ending: Ending) => void) | null = null;
   private teardown: Promise<void> = Promise.resolve();
   private readyWaiter: ((ready: boolean) => void) | null = null;
@@ -133,12 +92,7 @@ export class Execution {
   }
 
   private async tearDown(): Promise<void> {
-    try {
-      await this.sandbox?.destroy();
-      await this.warm?.dispose();
-    } finally {
-      if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
-    }
+    await this.sandbox?.destroy();
   }
 
   /** Ends the execution with the engine's own error (a fault of the engine, not of the program); no-op once it has ended. */
@@ -164,28 +118,12 @@ export class Execution {
         finish({ kind: "engine", code: "GBX_ERR_TOKEN_BUDGET", error: `the execution used more than its token budget of ${this.request.maxTokens} tokens` }),
     });
     this.account = account;
-    let sandbox: ExecutionSandbox;
-    const { forkServer, sandboxes, pool } = this.context;
+    let sandbox: Sandbox;
     const handlers = { onMessage: (message: HarnessMessage, bytes: number) => this.onMessage(message, bytes), onFault: (fault: ChannelFault) => finish(this.faultEnding(fault)) };
-    const warm = pool?.take() ?? null;
-    if (warm) {
-      this.warm = warm;
-      sandbox = warm.sandbox;
-      warm.attach(handlers);
-    } else {
-      const starter = this.runtime.name === "python" && forkServer ? forkServer : null;
-      // A working directory only for a sandbox started now: a pre-started one brought its own.
-      const workDir = (this.workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-")));
-      try {
-        sandbox = await (starter ? starter.spawn.bind(starter) : sandboxes.start.bind(sandboxes))(
-          // The credential travels in the job (see job()), never in a sandbox's start-up environment.
-          this.runtime.launch(this.config, workDir, harnessEnvironment(workDir, this.gateway.url, PENDING_CREDENTIAL)),
-          { maxLogBytes: this.config.maxLogBytes, maxLogTotalBytes: this.config.maxLogTotalBytes, maxFrameBytes: this.config.maxOutputBytes },
-          handlers,
-        );
-      } catch (err: unknown) {
-        return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox could not start: ${err instanceof Error ? err.message : String(err)}` };
-      }
+    try {
+      sandbox = await this.context.supply.acquire(this.runtime.name, { handlers });
+    } catch (err: unknown) {
+      return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox could not start: ${err instanceof Error ? err.message : String(err)}` };
     }
     this.sandbox = sandbox;
     sandbox.exited.then(

@@ -41,6 +41,11 @@ function jsRuntimeFiles(heapMb: number): WatchedPaths {
   return { trees: [join(JS_RUNTIME_DIR, "harness")], entries: [join(JS_RUNTIME_DIR, "node_modules", ".package-lock.json"), snapshotFiles(heapMb).stamp] };
 }
 
+/** Every runtime this engine can start (JavaScript's only once its packages are installed). */
+export function installedRuntimes(): Runtime[] {
+  return jsRuntimeInstalled() ? [js, python] : [python];
+}
+
 /** The runtime for a language, or null when this engine cannot run it (its packages are not installed). */
 export function runtimeFor(language: Language): Runtime | null {
   if (language === "python") return python;

@@ -77,6 +77,21 @@ export function sandboxView(spec: SandboxSpec): { command: string; args: string[
   };
 }
 
+/**
+ * The command, arguments, environment and working directory of a run without a sandbox: the
+ * spec's working directory (and every argument or variable naming it: HOME, TMPDIR) becomes
+ * `workDir`, a host directory of the run's own; the runtime's folders stay where they are.
+ */
+export function hostView(spec: SandboxSpec, workDir: string): { command: string; args: string[]; env: Record<string, string>; cwd: string } {
+  const here = (value: string): string => rebase(value, spec.cwd, workDir) ?? value;
+  return {
+    command: spec.command,
+    args: (spec.hostArgs ?? spec.args).map(here),
+    env: Object.fromEntries(Object.entries(spec.env).map(([name, value]) => [name, here(value)])),
+    cwd: workDir,
+  };
+}
+
 export interface BwrapOptions {
   /** Size of the /tmp tmpfs in bytes. */
   tmpSizeBytes: number;

@@ -8,9 +8,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
-import { SANDBOX_RUNTIME_ROOT, SANDBOX_UID } from "./bwrap.ts";
-import type { ExecutionCgroup } from "./cgroup.ts";
-import type { SandboxLauncher } from "./launcher.ts";
+import { SANDBOX_RUNTIME_ROOT, SANDBOX_UID, type SandboxSpec } from "./bwrap.ts";
+import type { CgroupSupport, ExecutionCgroup } from "./cgroup.ts";
+import type { SandboxProcess } from "./process.ts";
+import type { SandboxHandlers, SandboxLimits } from "./sandbox.ts";
 import { ALLOWED_SYSCALLS } from "./seccomp-policy.ts";
 import { nativeSeccompArch, seccompFilter, type SeccompFilter } from "./seccomp.ts";
 import { ENGINE_IS_ROOT, missingTools, TOOLS } from "./tools.ts";
@@ -18,6 +19,19 @@ import { ENGINE_IS_ROOT, missingTools, TOOLS } from "./tools.ts";
 const PROBE_TIMEOUT_MS = 10_000;
 /** A folder of the engine's own (passwd, group, hosts), shown to the probe as a runtime folder is. */
 const PROBE_MOUNT = { source: join(dirname(fileURLToPath(import.meta.url)), "etc"), target: `${SANDBOX_RUNTIME_ROOT}/doctor` };
+
+/**
+ * What the doctor needs of the launcher it examines: its limits, and a way to start one confined
+ * tree exactly as executions are started. The launcher passes itself (launcher.ts), so the two
+ * files do not import each other.
+ */
+export interface ProbeLauncher {
+  readonly options: { memoryBytes: number; maxProcesses: number; cpuSeconds: number; fileSizeBytes: number; tmpSizeBytes: number; openFiles: number };
+  readonly unsafe: boolean;
+  readonly cgroups: CgroupSupport;
+  createCgroup(): Promise<ExecutionCgroup>;
+  startIn(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers, cgroup: ExecutionCgroup | null): SandboxProcess;
+}
 
 export interface Check {
   name: "bubblewrap" | "user_namespaces" | "seccomp" | "capabilities" | "network_namespace" | "filesystem" | "cgroups";
@@ -62,7 +76,7 @@ async function bwrapVersion(): Promise<string | null> {
 }
 
 /** Starts the probe sandbox and returns what it printed, as key=value pairs. */
-async function probe(launcher: SandboxLauncher, cgroup: ExecutionCgroup | null): Promise<{ values: Map<string, string>; output: string; peakMemory: number }> {
+async function probe(launcher: ProbeLauncher, cgroup: ExecutionCgroup | null): Promise<{ values: Map<string, string>; output: string; peakMemory: number }> {
   const sandbox = launcher.startIn(
     { command: "/bin/sh", args: ["-c", PROBE_SCRIPT], cwd: "/tmp/graphbox-doctor", env: { PATH: "/usr/bin:/bin" }, mounts: [PROBE_MOUNT] },
     { maxLogBytes: 16_384, maxFrameBytes: 1024 },
@@ -85,7 +99,7 @@ async function probe(launcher: SandboxLauncher, cgroup: ExecutionCgroup | null):
   return { values, output, peakMemory };
 }
 
-export async function diagnose(launcher: SandboxLauncher): Promise<DoctorReport> {
+export async function diagnose(launcher: ProbeLauncher): Promise<DoctorReport> {
   const o = launcher.options;
   const checks: Check[] = [];
   const add = (name: Check["name"], ok: boolean, detail: string): void => void checks.push({ name, ok, detail });

@@ -10,14 +10,16 @@
  * Everything after sh is in the cgroup from its first instruction, so no fork can escape it.
  */
 import { randomUUID } from "node:crypto";
-import { chmod, chown } from "node:fs/promises";
-import { dirname } from "node:path";
+import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
-import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
+import { bwrapArguments, etcInputs, hostView, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
 import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type CgroupSupport } from "./cgroup.ts";
 import { diagnose, type DoctorReport } from "./doctor.ts";
 import { stageMounts, type HostMount } from "./mounts.ts";
-import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type SandboxHandlers, type SandboxLimits, type SpawnPlan, type TrippedLimit } from "./process.ts";
+import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type SpawnPlan } from "./process.ts";
+import type { SandboxHandlers, SandboxLimits, TrippedLimit } from "./sandbox.ts";
 import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
 import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
 
@@ -106,14 +108,29 @@ export class SandboxLauncher {
 
   /**
    * Starts a sandbox for one execution and returns at once: the runtime imports LangGraph and
-   * says `ready` on its own; the job is handed over later with `send`. Throws
-   * SandboxUnavailableError when this host cannot isolate programs and the operator did not opt out.
+   * says `ready` on its own; the job is handed over later with `send`. `spec.cwd` names the
+   * working directory, made fresh and empty for each sandbox: inside its own /tmp (bwrap.ts), or,
+   * unsandboxed, a host directory removed with it. Throws SandboxUnavailableError when this host
+   * cannot isolate programs and the operator did not opt out.
    */
   async start(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<SandboxProcess> {
-    if (this.unsafe) return this.track(SandboxProcess.start({ ...spec, args: spec.hostArgs ?? spec.args }, limits, handlers));
+    if (this.unsafe) return this.startUnsandboxed(spec, limits, handlers);
     await this.ensureUsable();
     const cgroup = this.cgroupsUsable ? await this.createCgroup() : null;
     return this.startIn(spec, limits, handlers, cgroup);
+  }
+
+  /** A plain child process (GRAPHBOX_UNSAFE_NO_SANDBOX=1) in a host directory of its own. */
+  private async startUnsandboxed(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<SandboxProcess> {
+    const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
+    const release = (): Promise<void> => rm(workDir, { recursive: true, force: true });
+    try {
+      const plan: SpawnPlan = { ...hostView(spec, workDir), inputs: [], signalInExitCode: false };
+      return this.track(SandboxProcess.spawn(plan, limits, handlers, { tripped: async () => null, release, cgroupDirs: [] }));
+    } catch (err: unknown) {
+      await release();
+      throw err;
+    }
   }
 
   /** A new cgroup with this launcher's memory and process limits. */

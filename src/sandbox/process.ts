@@ -16,6 +16,7 @@ import { encodeFrame } from "../contract/protocol/framing.ts";
 import type { EngineMessage } from "../contract/protocol/messages.ts";
 import { ChannelReader, type ChannelFault, type SandboxHandlers } from "./channel.ts";
 import { BoundedOutput, outputPolled, printedTooMuch } from "./output.ts";
+import type { ExitInfo, Sandbox, SandboxLimits, TrippedLimit } from "./sandbox.ts";
 
 export type { ChannelFault, SandboxHandlers };
 
@@ -35,28 +36,6 @@ export interface LaunchSpec {
    * same place inside the sandbox. /usr is always there; nothing else of the host is.
    */
   readOnlyPaths?: string[];
-}
-
-export interface SandboxLimits {
-  /** Bytes of the program's stdout and stderr kept; the rest is counted and dropped. */
-  maxLogBytes: number;
-  /** Bytes of stdout and stderr the program may print in all; past it the channel faults with output_limit. Default: no limit. */
-  maxLogTotalBytes?: number;
-  /** Largest frame the harness may send. */
-  maxFrameBytes: number;
-}
-
-/** A limit of the sandbox the program ran into: `memory` (cgroup OOM kill), or one of the others. */
-export interface TrippedLimit {
-  kind: "memory" | "processes" | "cpu_time" | "file_size";
-  message: string;
-}
-
-export interface ExitInfo {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The sandbox limit that ended the tree, when one did. */
-  limit: TrippedLimit | null;
 }
 
 /** How to start the tree. */
@@ -83,7 +62,7 @@ export interface Confinement {
 
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
 
-export class SandboxProcess {
+export class SandboxProcess implements Sandbox {
   readonly exited: Promise<ExitInfo>;
   private readonly child: ChildProcess;
   private readonly output: BoundedOutput;
@@ -126,11 +105,6 @@ export class SandboxProcess {
     this.child.stdout?.on("data", (chunk: Buffer) => this.output.add(chunk));
     this.child.stderr?.on("data", (chunk: Buffer) => this.output.add(chunk));
     this.listen(handlers);
-  }
-
-  /** Starts a plain child process (no isolation): the spec's command, environment and directory as given. */
-  static start(spec: LaunchSpec, limits: SandboxLimits, handlers: SandboxHandlers): SandboxProcess {
-    return SandboxProcess.spawn({ command: spec.command, args: spec.args, cwd: spec.cwd, env: spec.env, inputs: [], signalInExitCode: false }, limits, handlers, null);
   }
 
   /** Starts the tree a launcher planned; `confinement` is released when the tree is destroyed. */

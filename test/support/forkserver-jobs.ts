@@ -8,11 +8,10 @@ import { join } from "node:path";
 
 import { answerCheckpointRequest } from "../../src/engine/checkpoints.ts";
 import type { HarnessMessage, JobMessage, ResultMessage, FailureMessage } from "../../src/contract/protocol/messages.ts";
-import type { ExecutionSandbox } from "../../src/sandbox/forkserver.ts";
-import type { ExitInfo, SandboxHandlers, TrippedLimit } from "../../src/sandbox/process.ts";
+import type { ExitInfo, Sandbox, SandboxHandlers, TrippedLimit } from "../../src/sandbox/sandbox.ts";
 import { SqliteStore } from "../../src/store/index.ts";
 
-export type StartSandbox = (handlers: SandboxHandlers) => Promise<ExecutionSandbox>;
+export type StartSandbox = (handlers: SandboxHandlers) => Promise<Sandbox>;
 
 export interface JobRun {
   /** The result or error message, or null when the process ended without one. */
@@ -33,7 +32,7 @@ export interface JobOptions {
   /** Kill the tree this many ms after `ready` if no answer came. Default 30 000. */
   timeoutMs?: number;
   /** Called once the sandbox exists (to read logs or kill it while it runs). */
-  onStarted?: (sandbox: ExecutionSandbox) => void;
+  onStarted?: (sandbox: Sandbox) => void;
   /** Called with the answer, before the tree is killed (to measure it). */
   onAnswer?: () => Promise<void>;
 }
@@ -79,7 +78,7 @@ export async function runJob(start: StartSandbox, store: SqliteStore, code: stri
   const thread = { owner: "forkserver-test", threadId };
   const messages: HarnessMessage[] = [];
   let readyMs = 0;
-  let sandbox: ExecutionSandbox | null = null;
+  let sandbox: Sandbox | null = null;
   let timer: NodeJS.Timeout | undefined;
   let settle!: (answer: ResultMessage | FailureMessage | null) => void;
   const answered = new Promise<ResultMessage | FailureMessage | null>((resolve) => (settle = resolve));

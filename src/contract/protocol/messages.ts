@@ -2,7 +2,7 @@
  * The one definition of what crosses between the engine and a harness.
  *
  * Every message is a JSON object with `v` (the protocol version) and `type`.
- * The Python harness mirrors this file in `runtimes/python/graphbox_harness/protocol.py`;
+ * The Python harness mirrors this file in `runtimes/python/harness/graphbox_harness/protocol.py`;
  * a message from a harness is untrusted data (the program runs in the same process),
  * so the engine parses and size-checks it here before believing any of it.
  */
@@ -170,7 +170,7 @@ function parseFrame(payload: Buffer, sender: string, schemas: Record<string, Rec
   return message;
 }
 
-// The fork server (src/sandbox/forkserver.ts ↔ runtimes/python/graphbox_harness/zygote.py).
+// The fork server (src/runtimes/python/forkserver.ts ↔ runtimes/python/harness/graphbox_harness/zygote.py).
 
 /** What a forked child sets on itself before the program runs (its cgroup is the engine's doing). */
 export interface ForkLimits {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from "fastify";
 
 import type { Config } from "../../config/index.ts";
 import type { Engine } from "../../engine/engine.ts";
+import type { SupplyReport } from "../../supply/index.ts";
 import type { Metrics } from "../../observability/metrics.ts";
 import type { Store } from "../../store/types.ts";
 import { ANY, described, errorResponses, oneOf } from "../openapi.ts";
@@ -27,13 +28,8 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
     runtimes: { python: { python: config.pythonPath } },
     store: store.backend,
     in_flight: engine.inFlight,
-    sandbox: await engine.sandboxes.report(),
-    warm_start: {
-      python_fork_server: engine.forkServer ? { state: "warm", ...engine.forkServer.zygoteInfo() } : { state: "off", reason: engine.forkServerProblem ?? "starting" },
-      pools: Object.fromEntries([...engine.pools].map(([runtime, pool]) => [runtime, { waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses, memory_mb: Math.round(pool.memoryBytes / 2 ** 20) }])),
-      pool_memory_budget_mb: Math.round(engine.warmBudget.bytes / 2 ** 20),
-      runtime_file_changes: engine.runtimeRestarts,
-    },
+    sandbox: await engine.supply.protections(),
+    warm_start: warmStart(engine.supply.report()),
   }));
   app.get(
     "/metrics",
@@ -44,3 +40,14 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
     },
   );
 };
+
+/** /ready's `warm_start`: the zygote, the pools, their memory budget, how often runtime files changed. */
+function warmStart(report: SupplyReport): Record<string, unknown> {
+  const forkServer = report.pythonForkServer;
+  return {
+    python_fork_server: forkServer.state === "warm" ? { state: "warm", ...forkServer.zygote } : { state: "off", reason: forkServer.reason },
+    pools: Object.fromEntries(report.pools.map((p) => [p.runtime, { waiting: p.waiting, ready: p.ready, hits: p.hits, misses: p.misses, memory_mb: Math.round(p.memoryBytes / 2 ** 20) }])),
+    pool_memory_budget_mb: Math.round(report.poolMemoryBudgetBytes / 2 ** 20),
+    runtime_file_changes: report.runtimeFileChanges,
+  };
+}

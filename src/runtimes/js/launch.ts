@@ -4,12 +4,20 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
-import { snapshotNodeFlags, usableSnapshot } from "./snapshot/stamp.ts";
+import { SNAPSHOT_DIR_NAME, snapshotNodeFlags, usableSnapshot } from "./snapshot/stamp.ts";
 
-/** The runtime's folder: its harness and its own node_modules (LangGraph.js, the LLM clients, esbuild). */
+/** The runtime's folder: its harness, its own node_modules (LangGraph.js, the LLM clients, esbuild), its startup snapshot. */
 export const JS_RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
 /** Where that folder appears inside every sandbox (module paths, import.meta.url and stack traces name no host path). */
 export const SANDBOX_JS_RUNTIME = `${SANDBOX_RUNTIME_ROOT}/js`;
+/**
+ * What of the folder every sandbox sees, each at its place under SANDBOX_JS_RUNTIME: the harness
+ * and the packages it resolves from there (../node_modules); the snapshot folder too when the
+ * harness starts from a blob (jsLaunchSpec). The engine-side code (this file, snapshot/) and the
+ * package manifests stay outside.
+ */
+const MOUNTED = ["harness", "node_modules"];
+const inRuntime = (name: string): RuntimeMount => ({ source: join(JS_RUNTIME_DIR, name), target: `${SANDBOX_JS_RUNTIME}/${name}` });
 
 /** True when `npm run setup` has installed the runtime's packages. */
 export function jsRuntimeInstalled(): boolean {
@@ -19,14 +27,14 @@ export function jsRuntimeInstalled(): boolean {
 let runtimeFolders: { mounts: RuntimeMount[]; readOnlyPaths: string[] } | null = null;
 
 /**
- * What the sandbox must show this runtime: its folder (harness and packages) at SANDBOX_JS_RUNTIME,
- * and the Node installation's prefix, at its own place, when it is not under /usr (which every
- * sandbox has), e.g. an nvm install.
+ * What the sandbox must show this runtime: its harness and packages (MOUNTED) under
+ * SANDBOX_JS_RUNTIME, and the Node installation's prefix, at its own place, when it is not under
+ * /usr (which every sandbox has), e.g. an nvm install.
  */
 export function jsRuntimeFolders(): { mounts: RuntimeMount[]; readOnlyPaths: string[] } {
   if (runtimeFolders) return runtimeFolders;
   const prefix = dirname(dirname(realpathSync(process.execPath)));
-  runtimeFolders = { mounts: [{ source: JS_RUNTIME_DIR, target: SANDBOX_JS_RUNTIME }], readOnlyPaths: prefix === "/usr" || prefix.startsWith("/usr/") ? [] : [prefix] };
+  runtimeFolders = { mounts: MOUNTED.map(inRuntime), readOnlyPaths: prefix === "/usr" || prefix.startsWith("/usr/") ? [] : [prefix] };
   return runtimeFolders;
 }
 
@@ -39,12 +47,13 @@ export function jsRuntimeFolders(): { mounts: RuntimeMount[]; readOnlyPaths: str
  *
  * The harness starts from the runtime's startup snapshot when one was built for this node and this
  * heap size (harness/snapshot.mjs; ~0.1 s of CPU to `ready` instead of ~0.45 s), else from
- * harness/main.mjs. The blob is inside the runtime's folder, which the sandbox shows read-only.
+ * harness/main.mjs. The blob is in the runtime's snapshot folder, then shown read-only too.
  * `options.snapshot: false` always starts from main.mjs (the benchmark compares both).
  */
 export function jsLaunchSpec(workDir: string, env: Record<string, string>, heapLimitMb: number, options: { snapshot?: boolean } = {}): SandboxSpec {
   const blob = options.snapshot === false ? null : usableSnapshot(heapLimitMb);
   const fromMain = [...snapshotNodeFlags(heapLimitMb), join(JS_RUNTIME_DIR, "harness", "main.mjs")];
+  const folders = jsRuntimeFolders();
   return {
     command: process.execPath,
     args: blob ? [...snapshotNodeFlags(heapLimitMb), "--snapshot-blob", blob] : fromMain,
@@ -52,6 +61,7 @@ export function jsLaunchSpec(workDir: string, env: Record<string, string>, heapL
     ...(blob ? { hostArgs: fromMain } : {}),
     cwd: workDir,
     env,
-    ...jsRuntimeFolders(),
+    mounts: blob ? [...folders.mounts, inRuntime(SNAPSHOT_DIR_NAME)] : folders.mounts,
+    readOnlyPaths: folders.readOnlyPaths,
   };
 }

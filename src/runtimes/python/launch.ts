@@ -6,8 +6,9 @@ import { fileURLToPath } from "node:url";
 import type { WatchedPaths } from "../files.ts";
 import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
 
-export const PYTHON_HARNESS_DIR = dirname(fileURLToPath(import.meta.url));
-/** Where the harness (this folder) and the virtual environment appear inside every sandbox. */
+/** The harness (run.py and graphbox_harness/): the only folder of this runtime mounted into sandboxes. */
+export const PYTHON_HARNESS_DIR = join(dirname(fileURLToPath(import.meta.url)), "harness");
+/** Where the harness and the virtual environment appear inside every sandbox. */
 export const SANDBOX_PYTHON_HARNESS = `${SANDBOX_RUNTIME_ROOT}/python/harness`;
 export const SANDBOX_PYTHON_VENV = `${SANDBOX_RUNTIME_ROOT}/python/venv`;
 

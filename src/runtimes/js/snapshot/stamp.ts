@@ -14,8 +14,9 @@ import { fileURLToPath } from "node:url";
 
 const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** Generated files only (ignored by git through its own .gitignore). */
-export const SNAPSHOT_ROOT = join(RUNTIME_DIR, ".snapshot");
+/** The folder of generated files in the runtime's (ignored by git through its own .gitignore). */
+export const SNAPSHOT_DIR_NAME = ".snapshot";
+export const SNAPSHOT_ROOT = join(RUNTIME_DIR, SNAPSHOT_DIR_NAME);
 
 /** What decides a blob's contents besides the node binary and the heap size: the harness, how it is bundled, the packages. */
 const FINGERPRINTED = [

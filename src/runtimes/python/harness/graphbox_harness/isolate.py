@@ -53,7 +53,7 @@ SIOCGIFFLAGS, SIOCSIFFLAGS = 0x8913, 0x8914
 IFF_UP, IFF_RUNNING = 0x1, 0x40
 _IFREQ = struct.Struct("16sH22x")  # struct ifreq: name, then the flags in a 24-byte union
 
-# The engine's per-job socket directory, open in the zygote as this fd (forkserver-zygote.ts ZYGOTE_JOBS_FD):
+# The engine's per-job socket directory, open in the zygote as this fd (src/runtimes/python/forkserver-zygote.ts ZYGOTE_JOBS_FD):
 # not bound into its sandbox, so no mount names it, and gone from each child once connected.
 JOBS_FD = 10
 

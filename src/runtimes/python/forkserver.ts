@@ -23,21 +23,18 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { PROTOCOL_VERSION, type ForkLimits } from "../contract/protocol/messages.ts";
-import { SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
-import { detectCgroups, ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";
+import { PROTOCOL_VERSION, type ForkLimits } from "../../contract/protocol/messages.ts";
+import { SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "../../sandbox/bwrap.ts";
+import { detectCgroups, ExecutionCgroup, type CgroupSupport } from "../../sandbox/cgroup.ts";
 import { ForkedSandbox, JobSockets } from "./forkserver-child.ts";
 import { processMemory } from "./forkserver-procfs.ts";
 import { ZygoteProcess, type ZygoteSettings } from "./forkserver-zygote.ts";
-import { lockGatewaySocket, SandboxUnavailableError, type SandboxOptions } from "./launcher.ts";
-import type { SandboxHandlers, SandboxLimits } from "./process.ts";
-import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
-import { ENGINE_IS_ROOT, missingTools } from "./tools.ts";
+import { lockGatewaySocket, SandboxUnavailableError, type SandboxOptions } from "../../sandbox/launcher.ts";
+import type { SandboxHandlers, SandboxLimits } from "../../sandbox/sandbox.ts";
+import { nativeSeccompArch, seccompProgram } from "../../sandbox/seccomp.ts";
+import { ENGINE_IS_ROOT, missingTools } from "../../sandbox/tools.ts";
 
 export { ForkedSandbox } from "./forkserver-child.ts";
-
-/** What an execution uses of its sandbox: SandboxProcess and ForkedSandbox both have it. */
-export type ExecutionSandbox = Pick<ForkedSandbox, "exited" | "send" | "logs" | "outputRead" | "kill" | "destroy" | "trippedLimit" | "cgroupDirs">;
 
 const FORK_TIMEOUT_MS = 10_000;
 

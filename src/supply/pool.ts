@@ -10,8 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import type { HarnessMessage } from "../contract/protocol/messages.ts";
-import type { ExecutionSandbox } from "./forkserver.ts";
-import type { ChannelFault, SandboxHandlers } from "./process.ts";
+import type { ChannelFault, Sandbox, SandboxHandlers } from "../sandbox/sandbox.ts";
 
 export interface PoolOptions {
   /** Sandboxes kept ready at least. */
@@ -63,15 +62,8 @@ function sandboxMemory(cgroupDirs: string[]): number {
   return 0;
 }
 
-export interface Warm {
-  sandbox: ExecutionSandbox;
-  /** The sandbox's working directory (its HOME and cwd). */
-  workDir: string;
-  /** Hands the sandbox to its execution: what it said while waiting (its `ready`) is replayed. */
-  attach(handlers: SandboxHandlers): void;
-}
-
-export type WarmLauncher = (handlers: SandboxHandlers) => Promise<{ sandbox: ExecutionSandbox; workDir: string; dispose: () => Promise<void> }>;
+/** Starts one sandbox for the pool; what it says goes to `handlers` (the pool's relay until it is taken). */
+export type WarmLauncher = (handlers: SandboxHandlers) => Promise<Sandbox>;
 
 /**
  * Holds a waiting sandbox's `ready` until an execution takes it. A harness says nothing else
@@ -107,12 +99,10 @@ class Relay implements SandboxHandlers {
 }
 
 interface Entry {
-  sandbox: ExecutionSandbox;
+  sandbox: Sandbox;
   /** Its memory once ready (its cgroup's charge), 0 until then. */
   bytes: number;
-  workDir: string;
   relay: Relay;
-  dispose: () => Promise<void>;
 }
 
 export class WarmPool {
@@ -156,8 +146,11 @@ export class WarmPool {
     return !budget || this.idle.length < this.options.min || budget.usedBytes + this.expectedBytes <= budget.bytes;
   }
 
-  /** A waiting sandbox (preferring one that is ready), or null on a miss; refills in the background. */
-  take(): (Warm & { dispose: () => Promise<void> }) | null {
+  /**
+   * A waiting sandbox (preferring one that is ready), handed over to `handlers`: what it said
+   * while waiting (its `ready`) is replayed to them. Null on a miss. Refills in the background.
+   */
+  take(handlers: SandboxHandlers): Sandbox | null {
     const index = this.idle.findIndex((e) => e.relay.ready);
     const entry = index >= 0 ? this.idle.splice(index, 1)[0]! : this.idle.shift();
     if (!entry) {
@@ -167,7 +160,8 @@ export class WarmPool {
     } else this.hits += 1;
     this.fill();
     if (!entry) return null;
-    return { sandbox: entry.sandbox, workDir: entry.workDir, attach: (handlers) => entry.relay.attach(handlers), dispose: entry.dispose };
+    entry.relay.attach(handlers);
+    return entry.sandbox;
   }
 
   /** Starts sandboxes until the target is met, one after another. */
@@ -181,13 +175,13 @@ export class WarmPool {
         while (!this.closed && this.idle.length < this.target && this.fits()) {
           const generation = this.generation;
           const relay = new Relay();
-          let started: Awaited<ReturnType<WarmLauncher>>;
+          let sandbox: Sandbox;
           try {
-            started = await this.launch(relay);
+            sandbox = await this.launch(relay);
           } catch {
             break; // the next take() tries again
           }
-          const entry: Entry = { ...started, relay, bytes: 0 };
+          const entry: Entry = { sandbox, relay, bytes: 0 };
           if (this.closed) {
             await this.discard(entry);
             break;
@@ -199,12 +193,12 @@ export class WarmPool {
           }
           this.idle.push(entry);
           // One that dies while waiting is dropped (and replaced by the next fill).
-          started.sandbox.exited
+          sandbox.exited
             .then(async () => {
               const i = this.idle.indexOf(entry);
               if (i >= 0) {
                 this.idle.splice(i, 1);
-                await entry.dispose();
+                await sandbox.destroy();
               }
             })
             .catch(() => undefined);
@@ -244,7 +238,6 @@ export class WarmPool {
 
   private async discard(entry: Entry): Promise<void> {
     await entry.sandbox.destroy();
-    await entry.dispose();
   }
 
   async close(): Promise<void> {

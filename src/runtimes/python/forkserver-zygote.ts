@@ -14,15 +14,15 @@ import { closeSync, constants, openSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 
-import { encodeFrame, FrameDecoder } from "../contract/protocol/framing.ts";
-import { parseZygoteReport, PROTOCOL_VERSION, type ForkLimits, type ZygoteCommand, type ZygoteReport } from "../contract/protocol/messages.ts";
-import { pythonRuntimeFolders, SANDBOX_PYTHON_HARNESS } from "../runtimes/python/launch.ts";
-import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView } from "./bwrap.ts";
-import { ExecutionCgroup, type CgroupSupport } from "./cgroup.ts";
+import { encodeFrame, FrameDecoder } from "../../contract/protocol/framing.ts";
+import { parseZygoteReport, PROTOCOL_VERSION, type ForkLimits, type ZygoteCommand, type ZygoteReport } from "../../contract/protocol/messages.ts";
+import { pythonRuntimeFolders, SANDBOX_PYTHON_HARNESS } from "./launch.ts";
+import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView } from "../../sandbox/bwrap.ts";
+import { ExecutionCgroup, type CgroupSupport } from "../../sandbox/cgroup.ts";
 import { cgroupMembers, hostPidOf } from "./forkserver-procfs.ts";
-import { stageMounts, type HostMount } from "./mounts.ts";
-import { FIRST_INPUT_FD } from "./process.ts";
-import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
+import { stageMounts, type HostMount } from "../../sandbox/mounts.ts";
+import { FIRST_INPUT_FD } from "../../sandbox/process.ts";
+import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "../../sandbox/tools.ts";
 
 /**
  * The fd the zygote holds the host's job-socket directory on (isolate.py JOBS_FD): opened by the

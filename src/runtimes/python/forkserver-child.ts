@@ -1,6 +1,6 @@
 /**
- * One forked child of the zygote, as the engine sees it: the same surface as SandboxProcess
- * (`send`, `logs`, `kill`, `destroy`, `trippedLimit`, `exited`), so an execution can run on either.
+ * One forked child of the zygote, as the engine sees it: a Sandbox (sandbox/sandbox.ts), like a
+ * fresh SandboxProcess, so an execution runs on either without knowing which.
  *
  * Node cannot hand file descriptors to a process that is already running, so a child reaches the
  * engine the other way round: the engine listens on a Unix socket of the job's own, in a directory
@@ -15,14 +15,14 @@ import { createServer, type Server, type Socket } from "node:net";
 import { constants } from "node:os";
 import { timingSafeEqual } from "node:crypto";
 
-import { encodeFrame } from "../contract/protocol/framing.ts";
-import type { EngineMessage, SetupMessage } from "../contract/protocol/messages.ts";
-import { ChannelReader } from "./channel.ts";
-import type { ExecutionCgroup } from "./cgroup.ts";
+import { encodeFrame } from "../../contract/protocol/framing.ts";
+import type { EngineMessage, SetupMessage } from "../../contract/protocol/messages.ts";
+import { ChannelReader } from "../../sandbox/channel.ts";
+import type { ExecutionCgroup } from "../../sandbox/cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";
 import { cgroupMembers, procStatus } from "./forkserver-procfs.ts";
-import { BoundedOutput, outputPolled, printedTooMuch } from "./output.ts";
-import type { ExitInfo, SandboxHandlers, SandboxLimits, TrippedLimit } from "./process.ts";
+import { BoundedOutput, outputPolled, printedTooMuch } from "../../sandbox/output.ts";
+import type { ExitInfo, Sandbox, SandboxHandlers, SandboxLimits, TrippedLimit } from "../../sandbox/sandbox.ts";
 
 const EXIT_DRAIN_GRACE_MS = 250;
 const MAX_HANDSHAKE_BYTES = 256;
@@ -117,7 +117,7 @@ export class JobSockets {
   }
 }
 
-export class ForkedSandbox {
+export class ForkedSandbox implements Sandbox {
   readonly exited: Promise<ExitInfo>;
   private resolveExit!: (exit: ExitInfo) => void;
   private channel: Socket | null = null;
