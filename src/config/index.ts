@@ -4,11 +4,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
-/** The project's root directory (where package.json lives). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import { PROJECT_ROOT } from "../contract/paths.ts";
+
+export { PROJECT_ROOT };
 
 export interface Config {
   /** Address to bind. Default 127.0.0.1. */

@@ -4,10 +4,10 @@
  * around from the inside; nothing is inferred from version numbers or sysctls alone.
  */
 import { execFile } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 
+import { SOURCE_ROOT } from "../contract/paths.ts";
 import { SANDBOX_RUNTIME_ROOT, SANDBOX_UID } from "./bwrap.ts";
 import type { ExecutionCgroup } from "./cgroup.ts";
 import type { SandboxLauncher } from "./launcher.ts";
@@ -17,7 +17,7 @@ import { ENGINE_IS_ROOT, missingTools, TOOLS } from "./tools.ts";
 
 const PROBE_TIMEOUT_MS = 10_000;
 /** A folder of the engine's own (passwd, group, hosts), shown to the probe as a runtime folder is. */
-const PROBE_MOUNT = { source: join(dirname(fileURLToPath(import.meta.url)), "etc"), target: `${SANDBOX_RUNTIME_ROOT}/doctor` };
+const PROBE_MOUNT = { source: join(SOURCE_ROOT, "sandbox/etc"), target: `${SANDBOX_RUNTIME_ROOT}/doctor` };
 
 export interface Check {
   name: "bubblewrap" | "user_namespaces" | "seccomp" | "capabilities" | "network_namespace" | "filesystem" | "cgroups";

@@ -1,12 +1,12 @@
 /** How the engine starts the Python harness. */
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
+import { SOURCE_ROOT } from "../../contract/paths.ts";
 import type { WatchedPaths } from "../../engine/runtime-files.ts";
 import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
 
-export const PYTHON_HARNESS_DIR = dirname(fileURLToPath(import.meta.url));
+export const PYTHON_HARNESS_DIR = join(SOURCE_ROOT, "runtimes/python");
 /** Where the harness (this folder) and the virtual environment appear inside every sandbox. */
 export const SANDBOX_PYTHON_HARNESS = `${SANDBOX_RUNTIME_ROOT}/python/harness`;
 export const SANDBOX_PYTHON_VENV = `${SANDBOX_RUNTIME_ROOT}/python/venv`;
