@@ -45,26 +45,20 @@ test("the compiled modules find the project's files where the sources do", async
   assert.ok(existsSync(join(python.PYTHON_HARNESS_DIR, "run.py")), python.PYTHON_HARNESS_DIR);
 });
 
-test("the engine process runs dist/server.js with no transpiler: no tsx on its command line or in NODE_OPTIONS, no esbuild service", () => {
+test("the engine process runs dist/server.js with no transpiler: none on its command line, in NODE_OPTIONS or imported by the build", () => {
   const pid = engine.child.pid;
   assert.ok(pid !== undefined);
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
   assert.deepEqual(argv, [process.execPath, compiledServer()]);
   const nodeOptions = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").find((v) => v.startsWith("NODE_OPTIONS=")) ?? "";
-  assert.doesNotMatch(nodeOptions, /tsx/);
-  // tsx transpiles through a long-lived esbuild process, a child of the engine's.
-  const children = readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .flatMap((child) => {
-      try {
-        const stat = readFileSync(`/proc/${child}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return fields[1] === String(pid) ? [readFileSync(`/proc/${child}/comm`, "utf8").trim()] : [];
-      } catch {
-        return []; // exited while we looked
-      }
-    });
-  assert.ok(!children.includes("esbuild"), `the engine's children: ${children.join(", ")}`);
+  assert.doesNotMatch(nodeOptions, /--(import|loader|experimental-loader|require)\b|\btsx\b/);
+  const compiledFiles = readdirSync(join(PROJECT_ROOT, "dist"), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".js"));
+  assert.ok(compiledFiles.includes("server.js"), compiledFiles.join(", "));
+  for (const file of compiledFiles) {
+    const source = readFileSync(join(PROJECT_ROOT, "dist", file), "utf8");
+    assert.doesNotMatch(source, /(from|import\(|require\()\s*["'](tsx|esbuild)["'/]/, file);
+    assert.doesNotMatch(source, /(from|import\()\s*["']\.{1,2}\/[^"']*\.ts["']/, `${file} imports a .ts file`);
+  }
 });
 
 test("the compiled engine runs a Python and a TypeScript program (harnesses, sandbox files and the JS snapshot found from dist/)", async () => {
