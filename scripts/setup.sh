@@ -38,7 +38,8 @@ node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
 lock_hash=$(sha256sum package-lock.json | cut -c1-16)
 if [ ! -f node_modules/.graphbox-installed ] || [ "$(cat node_modules/.graphbox-installed)" != "$lock_hash" ]; then
   say "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # --include=dev: setup compiles the engine (typescript) and builds the JS snapshot (tsx), even under NODE_ENV=production.
+  npm ci --include=dev --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.graphbox-installed
 fi
 
@@ -89,4 +90,7 @@ if [ ! -f "$js_dir/node_modules/.graphbox-installed" ] || [ "$(cat "$js_dir/node
   exec 8>&-
 fi
 flock "$js_dir/.install.lock" node --import tsx scripts/js-snapshot.ts $($quiet && echo --quiet) # the JS runtime's startup snapshot, rebuilt when stale (see src/runtimes/js/snapshot/)
+# --- The engine, compiled to dist/ when missing or older than src/ (what `npm start` runs). Last: the
+# steps above create files in src/runtimes/js, which would otherwise look newer than the build.
+bash scripts/build.sh $($quiet && echo --quiet)
 say "ready"

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { PROJECT_ROOT } from "../src/config/index.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
-import { randomPort, waitFor } from "./support/process.ts";
+import { compiledServer, randomPort, waitFor } from "./support/process.ts";
 import { PYTHON_OK, pythonGraph, TYPESCRIPT_OK, typescriptGraph } from "./support/programs.ts";
 import { readSse, type SseEvent } from "./support/sse.ts";
 
@@ -266,14 +266,14 @@ return {"out": json.dumps(r)}`),
 
 describe("the engine refuses to start without a sandbox, unless GRAPHBOX_UNSAFE_NO_SANDBOX=1", () => {
   /**
-   * Starts `src/server.ts` in a mount namespace of its own where /usr/bin/bwrap cannot run (masked
+   * Starts the compiled engine in a mount namespace of its own where /usr/bin/bwrap cannot run (masked
    * by /dev/null, as systemd masks a unit): a host without a working bubblewrap.
    */
   function startWithoutBwrap(env: Record<string, string>): { exited: Promise<number | null>; output: () => string; url: string; stop: () => void } {
     const dataDir = mkdtempSync(join(tmpdir(), "graphbox-nobwrap-"));
     const port = randomPort();
     const unshare = process.getuid?.() === 0 ? ["--mount", "--propagation", "private"] : ["--user", "--map-root-user", "--mount", "--propagation", "private"];
-    const child = spawn("unshare", [...unshare, "/bin/sh", "-c", 'mount --bind /dev/null /usr/bin/bwrap && exec "$@"', "sh", process.execPath, "--import", "tsx", join(PROJECT_ROOT, "src/server.ts")], {
+    const child = spawn("unshare", [...unshare, "/bin/sh", "-c", 'mount --bind /dev/null /usr/bin/bwrap && exec "$@"', "sh", process.execPath, compiledServer()], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, GRAPHBOX_PORT: String(port), GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],

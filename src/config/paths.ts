@@ -1,9 +1,9 @@
 /** Where the engine's own files are by default: each default path written once, here. */
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
-/** The project's root directory (where package.json lives). */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import { PROJECT_ROOT } from "../contract/paths.ts";
+
+export { PROJECT_ROOT };
 
 /** The embedded store's directory unless GRAPHBOX_DATA_DIR names another. */
 export const DEFAULT_DATA_DIR = join(PROJECT_ROOT, ".data");

@@ -11,9 +11,9 @@
  * working directory.
  */
 import { lstatSync, readFileSync, readlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
+import { SOURCE_ROOT } from "../contract/paths.ts";
 import type { LaunchSpec } from "./process.ts";
 
 /** Where the engine's gateway socket appears inside every sandbox. */
@@ -44,7 +44,7 @@ export type SandboxSpec = LaunchSpec & {
 };
 
 /** passwd, group and hosts for the sandbox (nobody, localhost), instead of the host's. */
-const SANDBOX_ETC = join(dirname(fileURLToPath(import.meta.url)), "etc");
+const SANDBOX_ETC = join(SOURCE_ROOT, "sandbox/etc");
 const ETC_FILES = ["passwd", "group", "hosts"] as const;
 
 /** `value` with a leading host path replaced by its place inside (`from` -> `to`), or null. */

@@ -4,10 +4,10 @@
  * around from the inside; nothing is inferred from version numbers or sysctls alone.
  */
 import { execFile } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 
+import { SOURCE_ROOT } from "../contract/paths.ts";
 import { SANDBOX_RUNTIME_ROOT, SANDBOX_UID, type SandboxSpec } from "./bwrap.ts";
 import type { CgroupSupport, ExecutionCgroup } from "./cgroup.ts";
 import type { SandboxProcess } from "./process.ts";
@@ -18,7 +18,7 @@ import { ENGINE_IS_ROOT, missingTools, TOOLS } from "./tools.ts";
 
 const PROBE_TIMEOUT_MS = 10_000;
 /** A folder of the engine's own (passwd, group, hosts), shown to the probe as a runtime folder is. */
-const PROBE_MOUNT = { source: join(dirname(fileURLToPath(import.meta.url)), "etc"), target: `${SANDBOX_RUNTIME_ROOT}/doctor` };
+const PROBE_MOUNT = { source: join(SOURCE_ROOT, "sandbox/etc"), target: `${SANDBOX_RUNTIME_ROOT}/doctor` };
 
 /**
  * What the doctor needs of the launcher it examines: its limits, and a way to start one confined

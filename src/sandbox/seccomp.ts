@@ -11,9 +11,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
+import { SOURCE_ROOT } from "../contract/paths.ts";
 import { EPERM, seccompRules, type SeccompVariant } from "./seccomp-policy.ts";
 
 export type SeccompArch = "x64" | "arm64";
@@ -21,7 +21,7 @@ export type { SeccompVariant } from "./seccomp-policy.ts";
 
 /** Debian's interpreter: python3-seccomp is built for it (not for a venv's or pyenv's Python). */
 export const SECCOMP_PYTHON = "/usr/bin/python3";
-const EXPORTER = join(dirname(fileURLToPath(import.meta.url)), "seccomp_export.py");
+const EXPORTER = join(SOURCE_ROOT, "sandbox/seccomp_export.py");
 const LIBSECCOMP_ARCH: Record<SeccompArch, string> = { x64: "x86_64", arm64: "aarch64" };
 const EXPORT_TIMEOUT_MS = 30_000;
 

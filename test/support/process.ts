@@ -1,8 +1,22 @@
-/** Starts the engine as its own process, the way `npm start` runs it. */
-import { spawn, type ChildProcess } from "node:child_process";
+/** Starts the engine as its own process, the way `npm start` runs it: compiled, from dist/. */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
-import { PROJECT_ROOT } from "../../src/config/index.ts";
+import { PROJECT_ROOT } from "../../src/contract/paths.ts";
+
+let built = false;
+
+/**
+ * dist/server.js, compiled first when dist/ is missing or older than src/ (scripts/build.sh, as
+ * setup does): a test file run on its own after an edit must not exercise the previous build.
+ */
+export function compiledServer(): string {
+  if (!built) {
+    execFileSync("bash", [join(PROJECT_ROOT, "scripts/build.sh"), "--quiet"], { stdio: ["ignore", "inherit", "inherit"] });
+    built = true;
+  }
+  return join(PROJECT_ROOT, "dist/server.js");
+}
 
 export async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -22,7 +36,7 @@ export interface EngineProcess {
 }
 
 export function startEngineProcess(dataDir: string, port: number, env: Record<string, string> = {}): EngineProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "src/server.ts")], {
+  const child = spawn(process.execPath, [compiledServer()], {
     env: { ...process.env, GRAPHBOX_PORT: String(port), GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "warn", ...env },
     stdio: "ignore",
   });

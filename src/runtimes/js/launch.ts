@@ -1,13 +1,13 @@
 /** How the engine starts the JavaScript/TypeScript harness. */
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
+import { SOURCE_ROOT } from "../../contract/paths.ts";
 import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
 import { SNAPSHOT_DIR_NAME, snapshotNodeFlags, usableSnapshot } from "./snapshot/stamp.ts";
 
 /** The runtime's folder: its harness, its own node_modules (LangGraph.js, the LLM clients, esbuild), its startup snapshot. */
-export const JS_RUNTIME_DIR = dirname(fileURLToPath(import.meta.url));
+export const JS_RUNTIME_DIR = join(SOURCE_ROOT, "runtimes/js");
 /** Where that folder appears inside every sandbox (module paths, import.meta.url and stack traces name no host path). */
 export const SANDBOX_JS_RUNTIME = `${SANDBOX_RUNTIME_ROOT}/js`;
 /**

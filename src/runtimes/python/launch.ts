@@ -1,13 +1,13 @@
 /** How the engine starts the Python harness. */
 import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
+import { SOURCE_ROOT } from "../../contract/paths.ts";
 import type { WatchedPaths } from "../files.ts";
 import { SANDBOX_RUNTIME_ROOT, type RuntimeMount, type SandboxSpec } from "../../sandbox/bwrap.ts";
 
 /** The harness (run.py and graphbox_harness/): the only folder of this runtime mounted into sandboxes. */
-export const PYTHON_HARNESS_DIR = join(dirname(fileURLToPath(import.meta.url)), "harness");
+export const PYTHON_HARNESS_DIR = join(SOURCE_ROOT, "runtimes/python/harness");
 /** Where the harness and the virtual environment appear inside every sandbox. */
 export const SANDBOX_PYTHON_HARNESS = `${SANDBOX_RUNTIME_ROOT}/python/harness`;
 export const SANDBOX_PYTHON_VENV = `${SANDBOX_RUNTIME_ROOT}/python/venv`;

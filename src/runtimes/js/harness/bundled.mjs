@@ -1,3 +1,4 @@
+// @ts-check
 // The packages a startup snapshot holds, as a program imports them.
 //
 // Under a snapshot (snapshot.mjs) LangGraph and the LLM clients are already in memory; importing
@@ -19,9 +20,10 @@ const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 /** The global (a registered symbol) through which the modules reach the snapshot's packages: `(url) => namespace`. */
 export const BUNDLED_PACKAGES = Symbol.for("graphbox.bundled-packages");
 
-/** The folder standing in for the runtime's folder, made on first use. */
+/** The folder standing in for the runtime's folder, made on first use. @type {string | null} */
 let standIn = null;
 
+/** @returns {string} */
 function standInDir() {
   if (!standIn) {
     standIn = mkdtempSync(join(tmpdir(), "graphbox-bundled-"));
@@ -31,6 +33,10 @@ function standInDir() {
   return standIn;
 }
 
+/**
+ * @param {string} url
+ * @param {object} namespace
+ */
 function reexportSource(url, namespace) {
   const names = Object.keys(namespace);
   const lines = [`const ns = globalThis[Symbol.for(${JSON.stringify(BUNDLED_PACKAGES.description)})](${JSON.stringify(url)});`];
@@ -42,14 +48,19 @@ function reexportSource(url, namespace) {
 /**
  * The URL of the module re-exporting the package file at `url`, or null when the snapshot does not
  * hold it (or there is no snapshot). A package held lazily is evaluated now, on first import.
+ * @param {string} url
+ * @returns {Promise<string | null>}
  */
 export async function bundledModuleUrl(url) {
   const bundled = moduleHost().bundled;
-  let namespace = bundled?.get(url);
-  if (!namespace) return null;
-  if (typeof namespace === "function") {
-    namespace = await namespace();
+  const held = bundled?.get(url);
+  if (!bundled || !held) return null;
+  let namespace;
+  if (typeof held === "function") {
+    namespace = await held();
     bundled.set(url, namespace);
+  } else {
+    namespace = held;
   }
   const file = join(standInDir(), relative(RUNTIME_DIR, fileURLToPath(url)));
   if (!existsSync(file)) {
@@ -59,7 +70,10 @@ export async function bundledModuleUrl(url) {
   return pathToFileURL(file).href;
 }
 
-/** `text` with the stand-in folder named as the runtime's folder, so that messages name the package's own file. */
+/**
+ * `text` with the stand-in folder named as the runtime's folder, so that messages name the package's own file.
+ * @param {string} text
+ */
 export function asRuntimePaths(text) {
   if (!standIn) return text;
   return text.split(pathToFileURL(standIn).href).join(pathToFileURL(RUNTIME_DIR).href).split(standIn).join(RUNTIME_DIR);

@@ -1,3 +1,4 @@
+// @ts-check
 // Framed JSON messages on the engine's channel (fd 3). Mirrors src/contract/protocol/messages.ts and
 // the Python harness's protocol.py: a 4-byte big-endian length, then UTF-8 JSON.
 //
@@ -5,11 +6,13 @@
 // runs: a node that then blocks the event loop (a busy loop) has still been reported as started.
 import { readSync, writeSync } from "node:fs";
 
+/** @typedef {import("./types.js").JobMessage | import("./types.js").ResponseMessage} EngineMessage */
+
 export const PROTOCOL_VERSION = 1;
 const CHANNEL_FD = 3;
 const HEADER_BYTES = 4;
 const MAX_JOB_BYTES = 64 * 1024 * 1024;
-/** Made on first use: a startup snapshot is built where SharedArrayBuffer and Atomics do not exist yet. */
+/** Made on first use: a startup snapshot is built where SharedArrayBuffer and Atomics do not exist yet. @type {Int32Array | null} */
 let retry = null;
 
 /** Sleeps this thread briefly: the fd is blocking as the engine creates it, but a sandbox may hand over a non-blocking one. */
@@ -23,7 +26,11 @@ export class EngineRequestError extends Error {
   name = "EngineRequestError";
 }
 
+/** @param {unknown} err */
+const wouldBlock = (err) => /** @type {NodeJS.ErrnoException | null | undefined} */ (err)?.code === "EAGAIN";
+
 export class Channel {
+  /** @param {number} fd */
   constructor(fd = CHANNEL_FD) {
     this.fd = fd;
     this.nextRequest = 0;
@@ -33,6 +40,9 @@ export class Channel {
    * Sends a request and blocks until the engine answers it. The engine answers requests in order
    * and sends nothing else after the job, so the next frame is the answer; blocking keeps two
    * requests from interleaving (this thread is the only one that uses the channel).
+   * @param {string} type
+   * @param {Record<string, unknown>} fields
+   * @returns {unknown}
    */
   request(type, fields) {
     this.nextRequest += 1;
@@ -46,7 +56,11 @@ export class Channel {
     return answer.value;
   }
 
-  /** Sends one message; `fields` must be JSON-safe already (see serialize.mjs). */
+  /**
+   * Sends one message; `fields` must be JSON-safe already (see serialize.mjs).
+   * @param {string} type
+   * @param {Record<string, unknown>} fields
+   */
   send(type, fields = {}) {
     const payload = Buffer.from(JSON.stringify({ v: PROTOCOL_VERSION, type, ...fields }), "utf8");
     const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
@@ -57,13 +71,16 @@ export class Channel {
       try {
         offset += writeSync(this.fd, frame, offset, frame.length - offset);
       } catch (err) {
-        if (err?.code !== "EAGAIN") throw err;
+        if (!wouldBlock(err)) throw err;
         pause();
       }
     }
   }
 
-  /** Blocks until the engine's next message arrives. */
+  /**
+   * Blocks until the engine's next message arrives.
+   * @returns {EngineMessage}
+   */
   receive() {
     const size = this.readExactly(HEADER_BYTES).readUInt32BE(0);
     if (size > MAX_JOB_BYTES) throw new Error(`frame of ${size} bytes is over the limit`);
@@ -74,6 +91,7 @@ export class Channel {
     return message;
   }
 
+  /** @param {number} size */
   readExactly(size) {
     const buffer = Buffer.alloc(size);
     let offset = 0;
@@ -82,7 +100,7 @@ export class Channel {
       try {
         read = readSync(this.fd, buffer, offset, size - offset, null);
       } catch (err) {
-        if (err?.code !== "EAGAIN") throw err;
+        if (!wouldBlock(err)) throw err;
         pause();
         continue;
       }

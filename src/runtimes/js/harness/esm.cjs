@@ -1,3 +1,4 @@
+// @ts-check
 // The startup snapshot's way into Node's ES module loader.
 //
 // Functions restored from a snapshot were compiled before the loader existed, so their import()
@@ -6,4 +7,5 @@
 // load host.mjs.
 "use strict";
 
+/** @param {string} specifier */
 module.exports = (specifier) => import(specifier);

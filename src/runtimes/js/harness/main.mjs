@@ -1,3 +1,4 @@
+// @ts-check
 // Entry point without a startup snapshot: import the runtime from disk, then serve one job.
 // Started by the engine as `node <flags> harness/main.mjs` with the execution's work dir as cwd,
 // when no usable snapshot exists (see ../launch.ts and snapshot.mjs).

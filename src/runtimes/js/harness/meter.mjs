@@ -1,3 +1,4 @@
+// @ts-check
 // A LangChain callback handler that reports every LLM call's usage and streamed tokens to the engine.
 //
 // The engine's gateway counts tokens from what the provider returned; this count is the
@@ -5,8 +6,14 @@
 // trusts it alone). Mirrors the Python harness's meter.py.
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 
+/**
+ * @param {{ response_metadata?: Record<string, unknown> } | undefined} message
+ * @param {Record<string, unknown> | undefined} llmOutput
+ */
 function modelOf(message, llmOutput) {
-  for (const source of [message?.response_metadata ?? {}, llmOutput ?? {}]) {
+  /** @type {Record<string, unknown>[]} */
+  const sources = [message?.response_metadata ?? {}, llmOutput ?? {}];
+  for (const source of sources) {
     for (const key of ["model_name", "model"]) {
       if (source[key]) return String(source[key]);
     }
@@ -14,6 +21,7 @@ function modelOf(message, llmOutput) {
   return "unknown";
 }
 
+/** @param {unknown} value */
 const count = (value) => (Number.isFinite(Number(value)) && Number(value) > 0 ? Math.trunc(Number(value)) : 0);
 
 export class LlmMeter extends BaseCallbackHandler {
@@ -22,6 +30,7 @@ export class LlmMeter extends BaseCallbackHandler {
   /**
    * `input` is {channel, streamTokens}; LangChain copies handlers with `new this.constructor(this)`,
    * so a copy shares the channel and the run-to-node table.
+   * @param {{ channel: import("./channel.mjs").Channel, streamTokens: boolean, nodeOfRun?: Map<string, string | null> }} input
    */
   constructor(input) {
     // Awaited, not backgrounded: token events keep their order relative to the graph's own events.
@@ -31,30 +40,61 @@ export class LlmMeter extends BaseCallbackHandler {
     this.nodeOfRun = input.nodeOfRun ?? new Map();
   }
 
+  /**
+   * @param {string} runId
+   * @param {Record<string, unknown> | undefined} metadata
+   */
   rememberNode(runId, metadata) {
     this.nodeOfRun.set(runId, typeof metadata?.langgraph_node === "string" ? metadata.langgraph_node : null);
   }
 
+  /**
+   * @param {unknown} _llm
+   * @param {unknown} _messages
+   * @param {string} runId
+   * @param {unknown} _parentRunId
+   * @param {unknown} _extraParams
+   * @param {unknown} _tags
+   * @param {Record<string, unknown>} [metadata]
+   */
   handleChatModelStart(_llm, _messages, runId, _parentRunId, _extraParams, _tags, metadata) {
     this.rememberNode(runId, metadata);
   }
 
+  /**
+   * @param {unknown} _llm
+   * @param {unknown} _prompts
+   * @param {string} runId
+   * @param {unknown} _parentRunId
+   * @param {unknown} _extraParams
+   * @param {unknown} _tags
+   * @param {Record<string, unknown>} [metadata]
+   */
   handleLLMStart(_llm, _prompts, runId, _parentRunId, _extraParams, _tags, metadata) {
     this.rememberNode(runId, metadata);
   }
 
+  /**
+   * @param {unknown} token
+   * @param {unknown} _idx
+   * @param {string} runId
+   */
   handleLLMNewToken(token, _idx, runId) {
     if (this.streamTokens && typeof token === "string" && token) {
       this.channel.send("token", { node: this.nodeOfRun.get(runId) ?? null, content: token });
     }
   }
 
+  /**
+   * @param {import("@langchain/core/outputs").LLMResult} output
+   * @param {string} runId
+   */
   handleLLMEnd(output, runId) {
     const node = this.nodeOfRun.get(runId) ?? null;
     this.nodeOfRun.delete(runId);
     for (const generations of output?.generations ?? []) {
       for (const generation of generations ?? []) {
-        const message = generation?.message;
+        const message = /** @type {{ message?: import("@langchain/core/messages").AIMessage } | undefined} */ (generation)?.message;
         const usage = message?.usage_metadata;
         if (!usage) continue;
         this.channel.send("usage", {
@@ -68,6 +108,10 @@ export class LlmMeter extends BaseCallbackHandler {
     }
   }
 
+  /**
+   * @param {unknown} _err
+   * @param {string} runId
+   */
   handleLLMError(_err, runId) {
     this.nodeOfRun.delete(runId);
   }

@@ -1,9 +1,10 @@
+// @ts-check
 // How the harness loads, resolves and transpiles (Node's module loader, see host.mjs, and esbuild):
 // set once at start, before the job, by main.mjs or snapshot.mjs, and read by the modules that do.
 
 /**
  * @typedef {object} ModuleHost
- * @property {(specifier: string) => Promise<object>} importModule Node's import(), from the harness folder.
+ * @property {(specifier: string) => Promise<Record<string, unknown>>} importModule Node's import(), from the harness folder.
  * @property {(specifier: string) => string} resolveModule import.meta.resolve(), from the harness folder.
  * @property {typeof import("esbuild")} esbuild
  * @property {Map<string, object | (() => Promise<object>)>} [bundled] In a snapshot: the packages it

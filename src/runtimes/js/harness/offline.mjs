@@ -1,3 +1,4 @@
+// @ts-check
 // Keeps LangChain.js from reaching the internet on its own.
 //
 // @langchain/core counts tokens with tiktoken and fetches the encodings from
@@ -10,6 +11,7 @@ import { moduleHost } from "./modules.mjs";
 const TIKTOKEN_URL = /^https:\/\/tiktoken\.pages\.dev\/js\/([a-z0-9_]+)\.json$/;
 const ENCODINGS = new Set(["cl100k_base", "gpt2", "o200k_base", "p50k_base", "p50k_edit", "r50k_base"]);
 
+/** @param {string | URL | Request} input */
 function urlOf(input) {
   if (typeof input === "string") return input;
   if (input instanceof URL) return input.href;
@@ -18,12 +20,14 @@ function urlOf(input) {
 
 export function serveTiktokenRanksLocally() {
   const networkFetch = globalThis.fetch;
-  globalThis.fetch = async function fetch(input, init) {
+  /** @type {typeof globalThis.fetch} */
+  const localFetch = async function fetch(input, init) {
     const match = TIKTOKEN_URL.exec(urlOf(input));
-    if (match && ENCODINGS.has(match[1])) {
-      const { default: ranks } = await moduleHost().importModule(`js-tiktoken/ranks/${match[1]}`);
+    if (match?.[1] && ENCODINGS.has(match[1])) {
+      const { default: ranks } = /** @type {{ default: unknown }} */ (await moduleHost().importModule(`js-tiktoken/ranks/${match[1]}`));
       return new Response(JSON.stringify(ranks), { status: 200, headers: { "content-type": "application/json" } });
     }
     return networkFetch(input, init);
   };
+  globalThis.fetch = localFetch;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Runs one job: transpile and load the program, find its graph, stream it, report events and the
 // result. Mirrors the Python harness's runner.py step for step.
 import { Command } from "@langchain/langgraph";
@@ -10,14 +11,28 @@ import { toJson } from "./serialize.mjs";
 import { NodeTracker } from "./tracker.mjs";
 import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } from "./transpile.mjs";
 
-/** Python's repr of a list of names, so both runtimes word this error the same way. */
+/**
+ * @typedef {import("./types.js").JobMessage} JobMessage
+ * @typedef {import("./channel.mjs").Channel} Channel
+ * @typedef {import("./loader.mjs").Graph} Graph
+ */
+
+/**
+ * Python's repr of a list of names, so both runtimes word this error the same way.
+ * @param {string[]} names
+ */
 const listOf = (names) => `[${names.map((name) => `'${name}'`).join(", ")}]`;
 
+/** @param {JobMessage} job */
 function graphInput(job) {
   if (job.resume !== null && job.resume !== undefined) return new Command({ resume: job.resume });
   return job.inputs ?? null;
 }
 
+/**
+ * @param {Graph} graph
+ * @param {JobMessage} job
+ */
 function checkBreakpoints(graph, job) {
   const known = nodeNames(graph);
   const asked = [...job.config.interrupt_before, ...job.config.interrupt_after];
@@ -26,8 +41,14 @@ function checkBreakpoints(graph, job) {
   return `config.breakpoints names unknown node(s) ${listOf(unknown)}; the graph's nodes are ${listOf(known)}`;
 }
 
+/** @type {(channel: Channel, errorType: string, error: string, node: string | null, traceback: string) => void} */
 const fail = (channel, errorType, error, node, traceback) => channel.send("error", { error_type: errorType, error, node, traceback });
 
+/**
+ * @param {JobMessage} job
+ * @param {Channel} channel
+ * @param {EngineCheckpointSaver} checkpointer
+ */
 async function loadGraph(job, channel, checkpointer) {
   let compiled;
   try {
@@ -64,6 +85,9 @@ async function loadGraph(job, channel, checkpointer) {
 /**
  * Runs the job to exactly one `result` or `error` message. `progress.tracker` lets the caller
  * name the running node if the process has to end the run from outside (see main.mjs).
+ * @param {JobMessage} job
+ * @param {Channel} channel
+ * @param {{ tracker?: NodeTracker }} progress
  */
 export async function run(job, channel, progress = {}) {
   // The engine's checkpointer replaces any the program set, so threads live in the engine's store.
@@ -77,6 +101,7 @@ export async function run(job, channel, progress = {}) {
     return;
   }
 
+  /** @type {Record<string, unknown>} */
   const configurable = { ...job.config.configurable, thread_id: job.thread_id };
   if (job.config.checkpoint_id) configurable.checkpoint_id = job.config.checkpoint_id;
   const tracker = new NodeTracker(channel, Boolean(job.debug));
@@ -96,7 +121,7 @@ export async function run(job, channel, progress = {}) {
 
   try {
     for await (const [mode, chunk] of await graph.stream(graphInput(job), options)) {
-      if (mode === "tasks") tracker.observe(chunk);
+      if (mode === "tasks") tracker.observe(/** @type {import("./tracker.mjs").TaskChunk} */ (chunk));
       else if (mode === "updates") {
         if (!(typeof chunk === "object" && chunk !== null && "__interrupt__" in chunk)) channel.send("update", { data: toJson(chunk) });
       } else if (mode === "custom") channel.send("custom", { data: toJson(chunk) });

@@ -1,3 +1,4 @@
+// @ts-check
 // The serializer of the harness's checkpoints.
 //
 // LangGraph.js's JsonPlusSerializer goes through JSON.stringify: a BigInt makes it write a broken
@@ -10,15 +11,25 @@ import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
 const PREFIX = "graphbox.";
 
+/**
+ * @param {string} kind
+ * @param {unknown[]} args
+ */
 function record(kind, args) {
   return { lc: 2, type: "constructor", id: [PREFIX + kind], method: null, args, kwargs: {} };
 }
 
+/** @param {object} value */
 function isPlainObject(value) {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * @param {unknown} value
+ * @param {Set<object>} seen
+ * @returns {unknown}
+ */
 function encode(value, seen) {
   if (typeof value === "bigint") return record("BigInt", [value.toString()]);
   if (typeof value === "number") return Number.isFinite(value) ? value : record("Number", [String(value)]);
@@ -43,15 +54,20 @@ function encode(value, seen) {
   }
 }
 
+/** @type {Record<string, { new (buffer: ArrayBuffer): ArrayBufferView, BYTES_PER_ELEMENT: number }>} */
 const TYPED_ARRAYS = {
   Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
   Float32Array, Float64Array, BigInt64Array, BigUint64Array,
 };
 
+/**
+ * @param {string} kind
+ * @param {unknown[]} args
+ */
 function revive(kind, args) {
   switch (kind) {
     case "BigInt":
-      return BigInt(args[0]);
+      return BigInt(/** @type {string} */ (args[0]));
     case "Number":
       return Number(args[0]);
     case "Date":
@@ -59,7 +75,8 @@ function revive(kind, args) {
     case "Buffer":
       return Buffer.from(String(args[0]), "base64");
     case "TypedArray": {
-      const Ctor = Object.hasOwn(TYPED_ARRAYS, args[0]) ? TYPED_ARRAYS[args[0]] : null;
+      const name = /** @type {string} */ (args[0]);
+      const Ctor = Object.hasOwn(TYPED_ARRAYS, name) ? TYPED_ARRAYS[name] : null;
       const bytes = Buffer.from(String(args[1]), "base64");
       if (!Ctor || bytes.length % Ctor.BYTES_PER_ELEMENT !== 0) return undefined;
       return new Ctor(new Uint8Array(bytes).buffer);
@@ -69,6 +86,10 @@ function revive(kind, args) {
   }
 }
 
+/**
+ * @param {any} value What the library loaded: JSON's shapes and its own revived classes.
+ * @returns {unknown}
+ */
 function decode(value) {
   if (typeof value !== "object" || value === null) return value;
   if (value.lc === 2 && value.type === "constructor" && Array.isArray(value.id) && typeof value.id[0] === "string" && value.id[0].startsWith(PREFIX)) {
@@ -90,10 +111,12 @@ function decode(value) {
 }
 
 export class GraphboxSerializer extends JsonPlusSerializer {
+  /** @param {unknown} obj */
   _dumps(obj) {
     return super._dumps(encode(obj, new Set()));
   }
 
+  /** @param {string} data */
   async _loads(data) {
     return decode(await super._loads(data));
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // One harness process's life: load the runtime, say ready, run exactly one job, exit. Shared by
 // both ways the engine starts the harness: main.mjs (imports the packages from disk) and
 // snapshot.mjs (restores them from a startup snapshot).
@@ -9,6 +10,11 @@ import { describe, programTraceback } from "./errors.mjs";
 import { serveTiktokenRanksLocally } from "./offline.mjs";
 import { warmTranspiler } from "./transpile.mjs";
 
+/**
+ * @typedef {{ tracker?: import("./tracker.mjs").NodeTracker }} Progress
+ * @typedef {() => Promise<typeof import("./runner.mjs")>} LoadRuntime
+ */
+
 const PACKAGES = ["@langchain/langgraph", "@langchain/core", "@langchain/openai", "@langchain/anthropic", "esbuild", "zod"];
 
 const realExit = process.exit.bind(process);
@@ -19,6 +25,7 @@ class ProcessExit extends Error {
 }
 
 function versions() {
+  /** @type {Record<string, string>} */
   const out = { node: process.versions.node };
   for (const name of PACKAGES) {
     const file = new URL(`../node_modules/${name}/package.json`, import.meta.url);
@@ -37,9 +44,15 @@ function versions() {
  * memory. Files are written synchronously already; other handles have no `setBlocking`.
  */
 function blockingPrints() {
-  for (const stream of [process.stdout, process.stderr]) stream._handle?.setBlocking?.(true);
+  for (const stream of [process.stdout, process.stderr]) {
+    /** @type {{ _handle?: { setBlocking?: (blocking: boolean) => void } }} */ (/** @type {unknown} */ (stream))._handle?.setBlocking?.(true);
+  }
 }
 
+/**
+ * @param {Channel} channel
+ * @param {Progress} progress
+ */
 function guardProcess(channel, progress) {
   process.exit = function exit(code) {
     throw new ProcessExit(`process.exit(${code ?? ""}) was called`);
@@ -62,6 +75,7 @@ function guardProcess(channel, progress) {
   });
 }
 
+/** @param {LoadRuntime} loadRuntime */
 async function session(loadRuntime) {
   blockingPrints();
   const channel = new Channel();
@@ -76,10 +90,12 @@ async function session(loadRuntime) {
     await startBridge(gatewaySocket, Number(gatewayPort));
   }
   channel.send("ready", { runtime: "js", versions: versions() });
-  const job = channel.receive();
+  // After `ready` the engine's one message is the job.
+  const job = /** @type {import("./types.js").JobMessage} */ (channel.receive());
   // The execution's own variables (its gateway credential) arrive with the job: a sandbox started
   // ahead of its request never held them while it waited.
   for (const [name, value] of Object.entries(job.env ?? {})) process.env[name] = String(value);
+  /** @type {Progress} */
   const progress = {};
   guardProcess(channel, progress);
   await run(job, channel, progress);
@@ -90,6 +106,7 @@ async function session(loadRuntime) {
 /**
  * Runs this process's one session. `loadRuntime` sets the module host (modules.mjs), loads
  * LangGraph and the LLM clients, and resolves to runner.mjs's exports.
+ * @param {LoadRuntime} loadRuntime
  */
 export function serve(loadRuntime) {
   // Deep enough to reach the program's frame under LangGraph's own when a node throws.

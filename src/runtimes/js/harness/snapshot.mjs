@@ -1,3 +1,4 @@
+// @ts-check
 // Entry point from a V8 startup snapshot: the process starts with LangGraph.js, the LLM clients and
 // this harness already evaluated: ~0.07 s of CPU to `ready` instead of ~0.45 s of importing.
 //
@@ -32,17 +33,21 @@ import { serve } from "./serve.mjs";
  *   resolved them when the snapshot was built: the same answer, without reading package.json files;
  * - `bundle` is the bundle's path and the spans of the harness's own code in it, so that tracebacks
  *   leave out the harness's frames as they do without a snapshot.
+ * @param {Map<string, Record<string, unknown> | (() => Promise<Record<string, unknown>>)>} packages
+ * @param {Map<string, string>} resolved
+ * @param {{ file: string, harnessSpans: [number, number, number, number][] }} bundle
  */
 export function startFromSnapshot(packages, resolved, bundle) {
   setBundledHarness(bundle.file, bundle.harnessSpans);
   startupSnapshot.setDeserializeMainFunction(() =>
     serve(async () => {
       const importFromDisk = createRequire(import.meta.url)("./esm.cjs");
-      const host = await importFromDisk("./host.mjs");
+      const host = /** @type {typeof import("./host.mjs")} */ (await importFromDisk("./host.mjs"));
       // The lazy ones are evaluated when a program first imports them (bundled.mjs), not before `ready`.
       const bundled = new Map(packages);
       // The program's imports of these packages read them here (bundled.mjs).
-      Object.defineProperty(globalThis, BUNDLED_PACKAGES, { value: (url) => bundled.get(url) });
+      Object.defineProperty(globalThis, BUNDLED_PACKAGES, { value: (/** @type {string} */ url) => bundled.get(url) });
+      /** @param {string} specifier */
       const resolveModule = (specifier) => resolved.get(specifier) ?? host.resolveModule(specifier);
       useModuleHost({ importModule: host.importModule, resolveModule, esbuild, bundled });
       return runner;

@@ -1,3 +1,4 @@
+// @ts-check
 // Turns LangGraph's `tasks` stream into node_start / node_end events with steps and timings, and
 // with config.debug its `checkpoints` stream into one `debug` message per step. The same rules as
 // the Python harness's NodeTracker: a super-step's tasks all start before any of them finishes,
@@ -5,19 +6,33 @@
 import { describe } from "./errors.mjs";
 import { toJson } from "./serialize.mjs";
 
+/** @type {(value: any) => boolean} */
 const isErrorLike = (value) => typeof value === "object" && value !== null && typeof value.message === "string";
 
+/**
+ * One chunk of LangGraph's `tasks` stream: a task starting (with `input`) or ending (with `result`, `error`, `interrupts`).
+ * @typedef {{ id: string, name?: unknown, input?: unknown, result?: unknown, error?: unknown, interrupts?: unknown[] }} TaskChunk
+ */
+
 export class NodeTracker {
+  /**
+   * @param {import("./channel.mjs").Channel} channel
+   * @param {boolean} debug
+   */
   constructor(channel, debug) {
     this.channel = channel;
+    /** @type {Map<string, { name: string, startedAt: number, step: number, input: unknown }>} */
     this.running = new Map();
     this.step = 0;
+    /** @type {string | null} */
     this.failedNode = null;
     // With config.debug: the tasks of the current step, sent with the checkpoint that ends it.
     this.debug = debug;
+    /** @type {Record<string, unknown>[]} */
     this.debugTasks = [];
   }
 
+  /** @param {TaskChunk} chunk */
   observe(chunk) {
     const name = typeof chunk?.name === "string" ? chunk.name : "";
     if (name.startsWith("__")) return;
@@ -48,7 +63,10 @@ export class NodeTracker {
     }
   }
 
-  /** A step ended (or the run began): with config.debug, report the step and the state after it. */
+  /**
+   * A step ended (or the run began): with config.debug, report the step and the state after it.
+   * @param {any} chunk One chunk of LangGraph's `checkpoints` stream, read defensively.
+   */
   checkpoint(chunk) {
     if (!this.debug) return;
     const metadata = chunk?.metadata ?? {};
@@ -69,6 +87,6 @@ export class NodeTracker {
   blame() {
     if (this.failedNode) return this.failedNode;
     const running = [...this.running.values()];
-    return running.length === 1 ? running[0].name : null;
+    return running.length === 1 ? (running[0]?.name ?? null) : null;
   }
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Turns the program's source (TypeScript or JavaScript) into one ES module the harness can import.
 //
 // esbuild strips the types (no type checking, like `tsc --noCheck`), writes an inline source map
@@ -12,6 +13,8 @@ import { isBuiltin } from "node:module";
 import { bundledModuleUrl } from "./bundled.mjs";
 import { moduleHost } from "./modules.mjs";
 
+/** @typedef {import("./types.js").SourceLocation} SourceLocation */
+
 export const PROGRAM_NAME = "<workflow>";
 const RUNTIME_MODULES_URL = new URL("../node_modules/", import.meta.url).href;
 const POLICY_PLUGIN = "graphbox-imports";
@@ -24,6 +27,10 @@ const ALLOWED =
 /** The source does not parse. `location` is 1-based line and column in the program. */
 export class ProgramSyntaxError extends Error {
   name = "SyntaxError";
+  /**
+   * @param {string} message
+   * @param {SourceLocation | null} location
+   */
   constructor(message, location) {
     super(message);
     this.location = location;
@@ -33,17 +40,22 @@ export class ProgramSyntaxError extends Error {
 /** The program imports something it may not (a file, the engine's packages, a package not installed). */
 export class ProgramImportError extends Error {
   name = "ImportError";
+  /**
+   * @param {string} message
+   * @param {SourceLocation | null} location
+   */
   constructor(message, location) {
     super(message);
     this.location = location;
   }
 }
 
+/** @param {string} text */
 function policyError(text) {
   return { errors: [{ text }] };
 }
 
-/** Resolves each import as the runtime would, and refuses what is not the runtime's. */
+/** Resolves each import as the runtime would, and refuses what is not the runtime's. @type {import("esbuild").Plugin} */
 const importPolicy = {
   name: POLICY_PLUGIN,
   setup(build) {
@@ -71,11 +83,19 @@ const importPolicy = {
   },
 };
 
+/**
+ * @param {import("esbuild").Message} message
+ * @returns {SourceLocation | null}
+ */
 function locationOf(message) {
   const loc = message.location;
   return loc ? { line: loc.line, column: loc.column + 1, lineText: loc.lineText } : null;
 }
 
+/**
+ * @param {string} source
+ * @param {import("esbuild").Loader} loader
+ */
 async function build(source, loader) {
   return moduleHost().esbuild.build({
     stdin: { contents: source, loader, sourcefile: PROGRAM_NAME },
@@ -94,6 +114,7 @@ async function build(source, loader) {
   });
 }
 
+/** @type {(err: any) => boolean} An esbuild failure (its `errors`), or anything thrown. */
 const isSyntaxFailure = (err) => Array.isArray(err?.errors) && err.errors.length > 0 && err.errors[0].pluginName !== POLICY_PLUGIN;
 
 /**
@@ -103,6 +124,9 @@ const isSyntaxFailure = (err) => Array.isArray(err?.errors) && err.errors.length
  * JavaScript that does not parse is tried once more as TypeScript (a superset): a request whose
  * language was detected from the source may call TypeScript "javascript" when it shows no type
  * annotation the detector knows (`Annotation<number>()`); the JavaScript error stands otherwise.
+ * @param {string} source
+ * @param {string} language
+ * @returns {Promise<{ code: string, sourceMap: import("node:module").SourceMapPayload | null }>}
  */
 export async function transpile(source, language) {
   let result;
@@ -120,12 +144,13 @@ export async function transpile(source, language) {
       throw programError(err);
     }
   }
-  const code = result.outputFiles[0].text;
+  const code = /** @type {import("esbuild").OutputFile} */ (result.outputFiles[0]).text;
   const inline = INLINE_MAP.exec(code);
-  const sourceMap = inline ? JSON.parse(Buffer.from(inline[1], "base64").toString("utf8")) : null;
+  const sourceMap = inline ? JSON.parse(Buffer.from(/** @type {string} */ (inline[1]), "base64").toString("utf8")) : null;
   return { code, sourceMap };
 }
 
+/** @param {any} err An esbuild failure (its `errors`), or anything thrown. */
 function programError(err) {
   const first = err?.errors?.[0];
   if (!first) return err;

@@ -18,12 +18,13 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // The runtime's own esbuild (../node_modules), the one the harness transpiles with.
 import * as esbuild from "esbuild";
 
+import { SOURCE_ROOT } from "../../../contract/paths.ts";
 import { checkSnapshot } from "./check.ts";
 import { inLayout, inRuntimeLayout } from "./layout.ts";
 import { harnessSpans } from "./spans.ts";
 import { currentStamp, SNAPSHOT_ROOT, snapshotFiles, snapshotNodeFlags, snapshotProblem, type SnapshotFiles } from "./stamp.ts";
 
-const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+const RUNTIME_DIR = join(SOURCE_ROOT, "runtimes/js");
 const HARNESS_DIR = join(RUNTIME_DIR, "harness");
 
 /**

@@ -9,11 +9,11 @@
  */
 import { readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 
+import { SOURCE_ROOT } from "../../../contract/paths.ts";
 import { SANDBOX_RUNTIME_ROOT } from "../../../sandbox/bwrap.ts";
 
-const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+const RUNTIME_DIR = join(SOURCE_ROOT, "runtimes/js");
 /** Where sandboxes see the runtime's folder (js/launch.ts SANDBOX_JS_RUNTIME). */
 export const LAYOUT_RUNTIME_DIR = `${SANDBOX_RUNTIME_ROOT}/js`;
 const BWRAP = "/usr/bin/bwrap";

@@ -9,10 +9,11 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 
-const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+import { SOURCE_ROOT } from "../../../contract/paths.ts";
+
+const RUNTIME_DIR = join(SOURCE_ROOT, "runtimes/js");
 
 /** The folder of generated files in the runtime's (ignored by git through its own .gitignore). */
 export const SNAPSHOT_DIR_NAME = ".snapshot";

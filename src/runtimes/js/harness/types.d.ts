@@ -1,0 +1,23 @@
+// Types only, for the harness's JSDoc (`tsc -p src/runtimes/js/harness`); nothing here runs.
+// The messages are the engine's own definitions: one protocol, checked on both sides.
+export type { CheckpointOp, JobMessage, ResponseMessage } from "../../../contract/protocol/messages.ts";
+
+/** One checkpoint as the engine answers `get_tuple` and `list` (src/engine/checkpoints.ts toWire). */
+export interface CheckpointRow {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id: string | null;
+  type: string;
+  /** base64 */
+  checkpoint: string;
+  metadata: Record<string, unknown> | null;
+  writes: { task_id: string; channel: string; type: string; value: string }[];
+}
+
+/** Where a syntax or import error is in the program (1-based). */
+export interface SourceLocation {
+  line: number;
+  column: number;
+  lineText?: string;
+}
