@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 
+import { SOURCE_ROOT } from "../src/contract/paths.ts";
+
 import { encodeFrame, FrameDecoder, FrameTooLargeError } from "../src/contract/protocol/framing.ts";
-import { parseHarnessMessage, ProtocolError } from "../src/contract/protocol/messages.ts";
+import { parseHarnessMessage, PROTOCOL_VERSION, ProtocolError } from "../src/contract/protocol/messages.ts";
 
 test("frames split across and within chunks come out whole", () => {
   const bytes = Buffer.concat([encodeFrame({ a: 1 }), encodeFrame({ b: "ü".repeat(10) }), encodeFrame({ c: [] })]);
@@ -31,4 +35,13 @@ test("harness messages are checked field by field", () => {
     JSON.stringify({ v: 1, type: "result", status: "success", messages: [], state: [], next: [], interrupts: [], checkpoint_id: null }),
   ];
   for (const text of bad) assert.throws(() => parseHarnessMessage(Buffer.from(text)), ProtocolError, text);
+});
+
+test("the harnesses speak the engine's one protocol version", () => {
+  // The version is declared once, in src/contract/protocol/messages.ts. The JavaScript harness's
+  // constant is typed as it (tsc fails when they differ); Python has no such check, so it is read here.
+  const python = readFileSync(join(SOURCE_ROOT, "runtimes/python/harness/graphbox_harness/protocol.py"), "utf8");
+  const js = readFileSync(join(SOURCE_ROOT, "runtimes/js/harness/channel.mjs"), "utf8");
+  assert.equal(Number(/^VERSION = (\d+)$/m.exec(python)?.[1]), PROTOCOL_VERSION);
+  assert.equal(Number(/^export const PROTOCOL_VERSION = (\d+);$/m.exec(js)?.[1]), PROTOCOL_VERSION);
 });

@@ -8,6 +8,7 @@ import { readSync, writeSync } from "node:fs";
 
 /** @typedef {import("./types.js").JobMessage | import("./types.js").ResponseMessage} EngineMessage */
 
+/** @type {import("./types.d.ts").ProtocolVersion} */
 export const PROTOCOL_VERSION = 1;
 const CHANNEL_FD = 3;
 const HEADER_BYTES = 4;
