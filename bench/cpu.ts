@@ -12,7 +12,9 @@ export class CpuMeter {
   private readonly home: string;
 
   constructor() {
-    const line = readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(l));
+    const line = readFileSync("/proc/self/cgroup", "utf8")
+      .split("\n")
+      .find((l) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(l));
     this.home = line ? join("/sys/fs/cgroup/cpuacct", line.split(":")[2] ?? "/") : "";
     let dir: string | null = join(this.home, `graphbox-bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
     try {

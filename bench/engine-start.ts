@@ -26,7 +26,9 @@ import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../src/contract/paths.ts";
 import { compiledServer, randomPort } from "../test/support/process.ts";
 
-const { values: args } = parseArgs({ options: { runs: { type: "string", default: "5" }, "idle-ms": { type: "string", default: "5000" } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: "string", default: "5" }, "idle-ms": { type: "string", default: "5000" } },
+});
 const RUNS = Number(args.runs);
 const IDLE_MS = Number(args["idle-ms"]);
 
@@ -65,7 +67,9 @@ function transpilerPids(parent: number): number[] {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
         const ppid = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1];
-        return ppid === String(parent) && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "esbuild" ? [Number(pid)] : [];
+        return ppid === String(parent) && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "esbuild"
+          ? [Number(pid)]
+          : [];
       } catch {
         return []; // exited while we looked
       }
@@ -91,7 +95,12 @@ const answers = async (url: string): Promise<Response | null> => {
 /** Each pool holds a sandbox and the fork server is warm (or has said why it is off). */
 async function warm(url: string): Promise<true | null> {
   const body = (await (await answers(`${url}/ready`))?.json()) as
-    | { warm_start: { python_fork_server: { state: string; reason?: string }; pools: Record<string, { waiting: number }> } }
+    | {
+        warm_start: {
+          python_fork_server: { state: string; reason?: string };
+          pools: Record<string, { waiting: number }>;
+        };
+      }
     | undefined;
   if (!body) return null;
   const { python_fork_server: fork, pools } = body.warm_start;
@@ -107,7 +116,14 @@ async function measure(variant: Variant, env: Record<string, string>, waitWarm: 
   const started = performance.now();
   const child: ChildProcess = spawn(command!, argv, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...VARIANTS[variant].env, ...env, GRAPHBOX_PORT: String(port), GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      ...VARIANTS[variant].env,
+      ...env,
+      GRAPHBOX_PORT: String(port),
+      GRAPHBOX_DATA_DIR: dataDir,
+      GRAPHBOX_LOG_LEVEL: "warn",
+    },
     stdio: "ignore",
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -123,7 +139,13 @@ async function measure(variant: Variant, env: Record<string, string>, waitWarm: 
     }
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
     const pid = child.pid!;
-    return { healthMs, readyMs, warmMs, engineRssMb: rssMb(pid), transpilerRssMb: transpilerPids(pid).reduce((sum, p) => sum + rssMb(p), 0) };
+    return {
+      healthMs,
+      readyMs,
+      warmMs,
+      engineRssMb: rssMb(pid),
+      transpilerRssMb: transpilerPids(pid).reduce((sum, p) => sum + rssMb(p), 0),
+    };
   } finally {
     child.kill("SIGTERM");
     await exited;
@@ -143,9 +165,13 @@ const METRICS: [string, (s: Sample) => number | null, string][] = [
   ["engine + transpiler RSS", (s) => s.engineRssMb + s.transpilerRssMb, "MiB"],
 ];
 
-console.log(`node ${process.version}; ${RUNS} runs per variant and configuration, interleaved; idle ${IDLE_MS} ms before RSS is read\n`);
-const cell = (values: number[], unit: string): string => `${median(values).toFixed(unit === "ms" ? 0 : 1)} ${unit} (${spread(values)})`;
-const ratio = (after: number[], before: number[]): string => (median(before) === 0 ? "–" : (median(after) / median(before)).toFixed(2));
+console.log(
+  `node ${process.version}; ${RUNS} runs per variant and configuration, interleaved; idle ${IDLE_MS} ms before RSS is read\n`,
+);
+const cell = (values: number[], unit: string): string =>
+  `${median(values).toFixed(unit === "ms" ? 0 : 1)} ${unit} (${spread(values)})`;
+const ratio = (after: number[], before: number[]): string =>
+  median(before) === 0 ? "–" : (median(after) / median(before)).toFixed(2);
 for (const [name, env] of Object.entries(CONFIGURATIONS)) {
   const waitWarm = name === "defaults";
   const samples = Object.fromEntries(ORDER.map((variant) => [variant, [] as Sample[]])) as Record<Variant, Sample[]>;
@@ -153,15 +179,20 @@ for (const [name, env] of Object.entries(CONFIGURATIONS)) {
   for (const variant of ORDER) await measure(variant, env, waitWarm);
   for (let run = 0; run < RUNS; run++) {
     // Rotated, so that no variant always follows the same one.
-    for (const variant of ORDER.map((_, i) => ORDER[(i + run) % ORDER.length]!)) samples[variant].push(await measure(variant, env, waitWarm));
+    for (const variant of ORDER.map((_, i) => ORDER[(i + run) % ORDER.length]!))
+      samples[variant].push(await measure(variant, env, waitWarm));
   }
   console.log(`### ${name}\n`);
-  console.log(`| | ${ORDER.map((v) => `${v} (median, range)`).join(" | ")} | compiled / tsx | compiled / tsx, no cache |`);
+  console.log(
+    `| | ${ORDER.map((v) => `${v} (median, range)`).join(" | ")} | compiled / tsx | compiled / tsx, no cache |`,
+  );
   console.log(`|---|${ORDER.map(() => "---|").join("")}---|---|`);
   for (const [label, pick, unit] of METRICS) {
     const values = (variant: Variant): number[] => samples[variant].map(pick).filter((v): v is number => v !== null);
     if (values("tsx").length === 0) continue;
-    console.log(`| ${label} | ${ORDER.map((v) => cell(values(v), unit)).join(" | ")} | ${ratio(values("compiled"), values("tsx"))} | ${ratio(values("compiled"), values("tsx, no cache"))} |`);
+    console.log(
+      `| ${label} | ${ORDER.map((v) => cell(values(v), unit)).join(" | ")} | ${ratio(values("compiled"), values("tsx"))} | ${ratio(values("compiled"), values("tsx, no cache"))} |`,
+    );
   }
   console.log("");
 }

@@ -22,13 +22,25 @@ function call(url: string, key: string, body: string): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let firstByte = 0;
-    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", authorization: `Bearer ${key}`, "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.on("data", () => {
-        if (firstByte === 0) firstByte = Number(process.hrtime.bigint() - started) / 1e6;
-      });
-      res.on("end", () => resolve({ total: Number(process.hrtime.bigint() - started) / 1e6, firstByte }));
-      res.on("error", reject);
-    });
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${key}`,
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        res.on("data", () => {
+          if (firstByte === 0) firstByte = Number(process.hrtime.bigint() - started) / 1e6;
+        });
+        res.on("end", () => resolve({ total: Number(process.hrtime.bigint() - started) / 1e6, firstByte }));
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -58,10 +70,18 @@ await gateway.listen();
 const account = gateway.open("bench", { budget: null });
 
 const plain = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "benchmark me" }] });
-const streamed = JSON.stringify({ model: "gpt-4o-mini", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "benchmark me please now" }] });
+const streamed = JSON.stringify({
+  model: "gpt-4o-mini",
+  stream: true,
+  stream_options: { include_usage: true },
+  messages: [{ role: "user", content: "benchmark me please now" }],
+});
 
 const rows: string[] = [];
-for (const [name, body, field] of [["non-streaming call", plain, "total"], ["streaming: time to first token", streamed, "firstByte"]] as const) {
+for (const [name, body, field] of [
+  ["non-streaming call", plain, "total"],
+  ["streaming: time to first token", streamed, "firstByte"],
+] as const) {
   // Interleave the two so drift on a shared machine hits both alike.
   const direct = await measure(`${llm.openaiBaseUrl}/chat/completions`, "sk-bench", body);
   const via = await measure(`${gateway.url}/openai/v1/chat/completions`, account.credential, body);
@@ -70,7 +90,9 @@ for (const [name, body, field] of [["non-streaming call", plain, "total"], ["str
   for (const p of [50, 99]) {
     const d = percentile(base, p);
     const g = percentile(via[field], p);
-    rows.push(`| ${name} | p${p} | ${d.toFixed(3)} ms | ${g.toFixed(3)} ms | +${(g - d).toFixed(3)} ms | ${(g / d).toFixed(2)}x |`);
+    rows.push(
+      `| ${name} | p${p} | ${d.toFixed(3)} ms | ${g.toFixed(3)} ms | +${(g - d).toFixed(3)} ms | ${(g / d).toFixed(2)}x |`,
+    );
   }
 }
 console.log(`gateway benchmark: ${CALLS} sequential calls each way, keep-alive, loopback\n`);

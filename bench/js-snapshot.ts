@@ -133,7 +133,9 @@ async function run(start: Start, confinement: Confinement, measure = true): Prom
   const workDir = mkdtempSync(join(tmpdir(), "graphbox-bench-js-"));
   const threadId = `bench-${process.pid}-${++counter}`;
   const thread = { owner: "bench", threadId };
-  const spec = jsLaunchSpec(workDir, harnessEnvironment(workDir, "http://127.0.0.1:9", PENDING_CREDENTIAL), HEAP_MB, { snapshot: start === "snapshot" });
+  const spec = jsLaunchSpec(workDir, harnessEnvironment(workDir, "http://127.0.0.1:9", PENDING_CREDENTIAL), HEAP_MB, {
+    snapshot: start === "snapshot",
+  });
   const job: JobMessage = {
     v: 1,
     type: "job",
@@ -175,16 +177,23 @@ async function run(start: Start, confinement: Confinement, measure = true): Prom
     },
     onFault: () => settle(null),
   });
-  sandbox.exited.then(() => settle(null), () => settle(null));
+  sandbox.exited.then(
+    () => settle(null),
+    () => settle(null),
+  );
   const answer = (await answered) as { type?: string; state?: { count?: number } } | null;
   const doneAt = performance.now();
   await sandbox.destroy();
   rmSync(workDir, { recursive: true, force: true });
-  if (answer?.type !== "result" || answer.state?.count !== 2) throw new Error(`${start} ${confinement}: unexpected answer ${JSON.stringify(answer)}; logs: ${sandbox.logs()}`);
+  if (answer?.type !== "result" || answer.state?.count !== 2)
+    throw new Error(`${start} ${confinement}: unexpected answer ${JSON.stringify(answer)}; logs: ${sandbox.logs()}`);
   return { readyMs: readyAt - started, ...atReady, jobMs: doneAt - jobSentAt, treeCpuMs: treeCpu.totalMs() - tree0 };
 }
 
-const percentile = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))] ?? NaN;
+const percentile = (values: number[], p: number): number =>
+  [...values].sort((a, b) => a - b)[
+    Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))
+  ] ?? NaN;
 const median = (values: number[]): number => percentile(values, 50);
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 const fixed = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
@@ -204,17 +213,24 @@ async function saturate(start: Start, durationMs: number): Promise<{ perSecond: 
 }
 
 /** The engine as `npm start` runs it (pool on), driven over HTTP with the echo program. */
-async function engineRuns(durationMs: number): Promise<{ sequentialP50: number; sequentialP90: number; perSecond: number; p50: number }> {
+async function engineRuns(
+  durationMs: number,
+): Promise<{ sequentialP50: number; sequentialP90: number; perSecond: number; p50: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), "graphbox-bench-engine-"));
-  const app = await buildApp(loadConfig({ GRAPHBOX_PORT: "0", GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "warn" }));
+  const app = await buildApp(
+    loadConfig({ GRAPHBOX_PORT: "0", GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "warn" }),
+  );
   try {
     await app.server.listen({ host: "127.0.0.1", port: 0 });
     const url = `http://127.0.0.1:${(app.server.server.address() as AddressInfo).port}/execute-langgraph`;
     const body = JSON.stringify({ code: CODE, language: "typescript", inputs: INPUTS });
     const request = async (): Promise<number> => {
       const started = performance.now();
-      const answer = (await (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body })).json()) as { status?: string };
-      if (answer.status !== "success") throw new Error(`engine: unexpected answer ${JSON.stringify(answer).slice(0, 1000)}`);
+      const answer = (await (
+        await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body })
+      ).json()) as { status?: string };
+      if (answer.status !== "success")
+        throw new Error(`engine: unexpected answer ${JSON.stringify(answer).slice(0, 1000)}`);
       return performance.now() - started;
     };
     for (let i = 0; i < 3; i++) await request();
@@ -226,10 +242,17 @@ async function engineRuns(durationMs: number): Promise<{ sequentialP50: number; 
     }
     const latency: number[] = [];
     const began = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() - began < durationMs) latency.push(await request());
-    }));
-    return { sequentialP50: median(sequential), sequentialP90: percentile(sequential, 90), perSecond: latency.length / ((performance.now() - began) / 1000), p50: median(latency) };
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() - began < durationMs) latency.push(await request());
+      }),
+    );
+    return {
+      sequentialP50: median(sequential),
+      sequentialP90: percentile(sequential, 90),
+      perSecond: latency.length / ((performance.now() - began) / 1000),
+      p50: median(latency),
+    };
   } finally {
     await app.server.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -238,11 +261,15 @@ async function engineRuns(durationMs: number): Promise<{ sequentialP50: number; 
 
 const problem = snapshotProblem(HEAP_MB);
 if (problem) {
-  console.error(`no usable snapshot for a ${HEAP_MB} MiB heap (${problem}): run \`node --import tsx scripts/js-snapshot.ts\` first`);
+  console.error(
+    `no usable snapshot for a ${HEAP_MB} MiB heap (${problem}): run \`node --import tsx scripts/js-snapshot.ts\` first`,
+  );
   process.exit(1);
 }
 const report = await launchers.sandboxed.ensureUsable();
-console.log(`sandbox: ${report.checks.map((c) => `${c.name} ${c.ok ? "ok" : "FAIL"}`).join(", ")}; heap ${HEAP_MB} MiB; ${RUNS} runs per arm, interleaved`);
+console.log(
+  `sandbox: ${report.checks.map((c) => `${c.name} ${c.ok ? "ok" : "FAIL"}`).join(", ")}; heap ${HEAP_MB} MiB; ${RUNS} runs per arm, interleaved`,
+);
 
 // No unsandboxed snapshot arm: the blob holds the runtime's paths as sandboxes see them
 // (src/runtimes/js/snapshot/layout.ts), so an unsandboxed start runs main.mjs.
@@ -266,10 +293,15 @@ try {
       rss: median(r.map((x) => x.rssMb)),
       helper: median(r.map((x) => x.helperRssMb)),
       job: median(r.map((x) => x.jobMs)),
-      jobP90: percentile(r.map((x) => x.jobMs), 90),
+      jobP90: percentile(
+        r.map((x) => x.jobMs),
+        90,
+      ),
       tree: mean(r.map((x) => x.treeCpuMs)),
     };
-    console.log(`${name.padEnd(22)} ${fixed(out.ready).padStart(8)} ${fixed(out.cpu).padStart(8)} ${fixed(out.rss).padStart(8)} (+${fixed(out.helper)}) ${fixed(out.job).padStart(12)} (${fixed(out.jobP90)}) ${fixed(out.tree).padStart(12)}`);
+    console.log(
+      `${name.padEnd(22)} ${fixed(out.ready).padStart(8)} ${fixed(out.cpu).padStart(8)} ${fixed(out.rss).padStart(8)} (+${fixed(out.helper)}) ${fixed(out.job).padStart(12)} (${fixed(out.jobP90)}) ${fixed(out.tree).padStart(12)}`,
+    );
     return out;
   };
   const rows = Object.fromEntries(ARMS.map(([s, c]) => [`${s} ${c}`, row(`${s} ${c}`)]));
@@ -277,20 +309,30 @@ try {
   for (const c of ["sandboxed"] as const) {
     const [p, s] = [rows[`plain ${c}`]!, rows[`snapshot ${c}`]!];
     const ratio = (key: string): string => fixed(s[key]! / p[key]!, 2);
-    console.log(`  ${c.padEnd(12)} ready ${ratio("ready")}x, cpu ${ratio("cpu")}x, rss ${ratio("rss")}x, echo job ${ratio("job")}x, tree cpu ${ratio("tree")}x`);
+    console.log(
+      `  ${c.padEnd(12)} ready ${ratio("ready")}x, cpu ${ratio("cpu")}x, rss ${ratio("rss")}x, echo job ${ratio("job")}x, tree cpu ${ratio("tree")}x`,
+    );
   }
 
   if (SATURATION_MS > 0) {
-    console.log(`\nfresh sandboxed starts at saturation (${CONCURRENCY} at a time, ${SATURATION_MS / 1000} s each; start + echo job + teardown, no pool):`);
+    console.log(
+      `\nfresh sandboxed starts at saturation (${CONCURRENCY} at a time, ${SATURATION_MS / 1000} s each; start + echo job + teardown, no pool):`,
+    );
     const plain = await saturate("plain", SATURATION_MS);
     const snapshot = await saturate("snapshot", SATURATION_MS);
     console.log(`  plain    ${fixed(plain.perSecond, 2)} runs/s, p50 ${fixed(plain.p50)} ms`);
-    console.log(`  snapshot ${fixed(snapshot.perSecond, 2)} runs/s, p50 ${fixed(snapshot.p50)} ms (${fixed(snapshot.perSecond / plain.perSecond, 2)}x the runs/s)`);
+    console.log(
+      `  snapshot ${fixed(snapshot.perSecond, 2)} runs/s, p50 ${fixed(snapshot.p50)} ms (${fixed(snapshot.perSecond / plain.perSecond, 2)}x the runs/s)`,
+    );
   }
   if (ENGINE_MS > 0) {
     const engine = await engineRuns(ENGINE_MS);
-    console.log(`\nengine, echo over HTTP, default launch (${usableSnapshot(HEAP_MB) ? "snapshot" : "plain"}), warm pool:`);
-    console.log(`  one at a time p50 ${fixed(engine.sequentialP50)} ms (p90 ${fixed(engine.sequentialP90)}); ${CONCURRENCY} at a time ${fixed(engine.perSecond, 2)} runs/s, p50 ${fixed(engine.p50)} ms`);
+    console.log(
+      `\nengine, echo over HTTP, default launch (${usableSnapshot(HEAP_MB) ? "snapshot" : "plain"}), warm pool:`,
+    );
+    console.log(
+      `  one at a time p50 ${fixed(engine.sequentialP50)} ms (p90 ${fixed(engine.sequentialP90)}); ${CONCURRENCY} at a time ${fixed(engine.perSecond, 2)} runs/s, p50 ${fixed(engine.p50)} ms`,
+    );
   }
 } finally {
   treeCpu.close();

@@ -70,14 +70,25 @@ function fail(message: string): never {
 }
 
 // The peer must be installed: the venv, its CLI, and the in-memory server the CLI imports for `dev`.
-if (!existsSync(PYTHON)) fail(`no virtualenv at ${VENV} (no ${PYTHON}); make one: /usr/bin/python3 -m venv ${VENV} && ${VENV}/bin/pip install "langgraph-cli[inmem]"`);
-if (!existsSync(CLI)) fail(`${CLI} is missing; install the CLI into the venv: ${VENV}/bin/pip install "langgraph-cli[inmem]"`);
+if (!existsSync(PYTHON))
+  fail(
+    `no virtualenv at ${VENV} (no ${PYTHON}); make one: /usr/bin/python3 -m venv ${VENV} && ${VENV}/bin/pip install "langgraph-cli[inmem]"`,
+  );
+if (!existsSync(CLI))
+  fail(`${CLI} is missing; install the CLI into the venv: ${VENV}/bin/pip install "langgraph-cli[inmem]"`);
 let versions: Record<string, string>;
 try {
   const script = `import json, importlib.metadata as m, platform\nimport langgraph_api, langgraph_runtime_inmem\nprint(json.dumps({**{d: m.version(d) for d in ["langgraph", "langgraph-api", "langgraph-cli", "langgraph-runtime-inmem", "langchain-core"]}, "python": platform.python_version()}))`;
-  versions = JSON.parse(execFileSync(PYTHON, ["-c", script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })) as Record<string, string>;
+  versions = JSON.parse(
+    execFileSync(PYTHON, ["-c", script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+  ) as Record<string, string>;
 } catch (err: unknown) {
-  fail(`${VENV} lacks the in-memory server \`langgraph dev\` needs (${String((err as { stderr?: unknown }).stderr ?? err).trim().split("\n").pop()}); install it: ${VENV}/bin/pip install "langgraph-cli[inmem]"`);
+  fail(
+    `${VENV} lacks the in-memory server \`langgraph dev\` needs (${String((err as { stderr?: unknown }).stderr ?? err)
+      .trim()
+      .split("\n")
+      .pop()}); install it: ${VENV}/bin/pip install "langgraph-cli[inmem]"`,
+  );
 }
 
 /** The floor: the same graph invoked in one warm interpreter of the peer's venv; every timing in ms after the warm-up. */
@@ -98,7 +109,9 @@ function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -106,7 +119,11 @@ function freePort(): Promise<number> {
 async function call(url: string, body: unknown): Promise<{ ms: number; ok: boolean; answer: unknown }> {
   const t = performance.now();
   try {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     const answer = (await response.json()) as unknown;
     const ms = performance.now() - t;
     // The echo graph answers the user's message, "echo: Hello", then "ECHO: HELLO".
@@ -120,7 +137,10 @@ async function call(url: string, body: unknown): Promise<{ ms: number; ok: boole
 const loadAtStart = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const project = mkdtempSync(join(tmpdir(), "graphbox-langgraph-dev-"));
 writeFileSync(join(project, "echo.py"), ECHO);
-writeFileSync(join(project, "langgraph.json"), JSON.stringify({ dependencies: ["."], graphs: { echo: "./echo.py:app" } }));
+writeFileSync(
+  join(project, "langgraph.json"),
+  JSON.stringify({ dependencies: ["."], graphs: { echo: "./echo.py:app" } }),
+);
 const logFile = join(project, "server.log");
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -129,20 +149,32 @@ const base = `http://127.0.0.1:${port}`;
 const log = openSync(logFile, "a");
 const env: NodeJS.ProcessEnv = { ...process.env };
 for (const key of Object.keys(env)) if (/^(LANGSMITH_|LANGCHAIN_|LANGGRAPH_)/.test(key)) delete env[key];
-const server = spawn(CLI, ["dev", "--no-browser", "--host", "127.0.0.1", "--port", String(port), ...(args.jobs ? ["--n-jobs-per-worker", args.jobs] : [])], {
-  cwd: project,
-  detached: true,
-  stdio: ["ignore", log, log],
-  env: {
-    ...env,
-    LANGGRAPH_CLI_NO_ANALYTICS: "1",
-    LANGGRAPH_NO_VERSION_CHECK: "true",
-    LANGSMITH_TRACING: "false",
-    LANGCHAIN_TRACING_V2: "false",
-    LOG_LEVEL: "WARNING",
-    PYTHONUNBUFFERED: "1",
+const server = spawn(
+  CLI,
+  [
+    "dev",
+    "--no-browser",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    ...(args.jobs ? ["--n-jobs-per-worker", args.jobs] : []),
+  ],
+  {
+    cwd: project,
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: {
+      ...env,
+      LANGGRAPH_CLI_NO_ANALYTICS: "1",
+      LANGGRAPH_NO_VERSION_CHECK: "true",
+      LANGSMITH_TRACING: "false",
+      LANGCHAIN_TRACING_V2: "false",
+      LOG_LEVEL: "WARNING",
+      PYTHONUNBUFFERED: "1",
+    },
   },
-});
+);
 let exited = false;
 const serverExited = new Promise<void>((resolve) => server.once("exit", () => ((exited = true), resolve())));
 
@@ -177,14 +209,21 @@ async function stop(): Promise<void> {
   closeSync(log);
   rmSync(project, { recursive: true, force: true });
 }
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop().then(() => process.exit(130), () => process.exit(130)));
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () =>
+    stop().then(
+      () => process.exit(130),
+      () => process.exit(130),
+    ),
+  );
 
 try {
   // Ready when GET /ok answers and the graph runs.
   const started = performance.now();
   for (;;) {
     if (exited) throw new Error(`langgraph dev exited before it was ready; its log:\n${readFileSync(logFile, "utf8")}`);
-    if (performance.now() - started > 90_000) throw new Error(`langgraph dev not ready after 90 s; its log:\n${readFileSync(logFile, "utf8")}`);
+    if (performance.now() - started > 90_000)
+      throw new Error(`langgraph dev not ready after 90 s; its log:\n${readFileSync(logFile, "utf8")}`);
     try {
       if ((await fetch(`${base}/ok`)).ok) break;
     } catch {
@@ -194,12 +233,17 @@ try {
   }
   const readyMs = performance.now() - started;
   const probe = await call(`${base}/runs/wait`, { assistant_id: "echo", input: hello });
-  if (!probe.ok) throw new Error(`POST /runs/wait did not run the echo graph: ${JSON.stringify(probe.answer)}\nits log:\n${readFileSync(logFile, "utf8")}`);
+  if (!probe.ok)
+    throw new Error(
+      `POST /runs/wait did not run the echo graph: ${JSON.stringify(probe.answer)}\nits log:\n${readFileSync(logFile, "utf8")}`,
+    );
 
   const floorTimes = floor();
 
   const stateless = { assistant_id: "echo", input: hello };
-  const sequential = async (one: () => Promise<{ ms: number; ok: boolean }>): Promise<{ times: number[]; failed: number }> => {
+  const sequential = async (
+    one: () => Promise<{ ms: number; ok: boolean }>,
+  ): Promise<{ times: number[]; failed: number }> => {
     for (let i = 0; i < WARMUP; i++) await one();
     const times: number[] = [];
     let failed = 0;
@@ -212,7 +256,9 @@ try {
   };
   const statelessRuns = await sequential(() => call(`${base}/runs/wait`, stateless));
   const threadedRuns = await sequential(async () => {
-    const thread = (await (await fetch(`${base}/threads`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { thread_id: string };
+    const thread = (await (
+      await fetch(`${base}/threads`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })
+    ).json()) as { thread_id: string };
     return call(`${base}/threads/${thread.thread_id}/runs/wait`, stateless);
   });
 
@@ -237,12 +283,28 @@ try {
     return `| ${name} | ${p50.toFixed(1)} ms | ${percentile(r.times, 99).toFixed(1)} ms | ${(p50 / f50).toFixed(0)}x | ${r.times.length}/${r.times.length + r.failed} | ${runsPerSecond} |`;
   };
   console.log(`# langgraph dev (peer) on the echo graph\n`);
-  console.log(`machine: ${execFileSync("nproc").toString().trim()} cores; node ${process.version}; load average at start ${loadAtStart}`);
-  console.log(`peer: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}; venv ${VENV}; ready in ${(readyMs / 1000).toFixed(1)} s; n-jobs-per-worker ${args.jobs ?? "default"}`);
+  console.log(
+    `machine: ${execFileSync("nproc").toString().trim()} cores; node ${process.version}; load average at start ${loadAtStart}`,
+  );
+  console.log(
+    `peer: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(
+        ", ",
+      )}; venv ${VENV}; ready in ${(readyMs / 1000).toFixed(1)} s; n-jobs-per-worker ${args.jobs ?? "default"}`,
+  );
   console.log(`runs: ${RUNS} sequential after ${WARMUP} warm-up; saturation ${CLIENTS} clients x ${SECONDS} s\n`);
   console.log("| what | p50 | p99 | p50 ratio to floor | ok | runs/s at saturation |\n|---|---|---|---|---|---|");
-  console.log(`| floor (in-process invoke, peer venv) | ${f50.toFixed(2)} ms | ${f99.toFixed(2)} ms | 1x | ${floorTimes.length}/${floorTimes.length} | |`);
-  console.log(row("langgraph dev, POST /runs/wait (stateless)", statelessRuns, `${rate.toFixed(1)} (${done} ok, ${failedSaturation} failed)`));
+  console.log(
+    `| floor (in-process invoke, peer venv) | ${f50.toFixed(2)} ms | ${f99.toFixed(2)} ms | 1x | ${floorTimes.length}/${floorTimes.length} | |`,
+  );
+  console.log(
+    row(
+      "langgraph dev, POST /runs/wait (stateless)",
+      statelessRuns,
+      `${rate.toFixed(1)} (${done} ok, ${failedSaturation} failed)`,
+    ),
+  );
   console.log(row("langgraph dev, POST /threads/{id}/runs/wait (fresh thread)", threadedRuns, ""));
   console.log(`\nload average at end ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
 } catch (err: unknown) {

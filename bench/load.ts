@@ -45,9 +45,18 @@ for (const language of languages) {
   const program = (name: string) => programSource(`${dir}/${name}.${ext}`);
   JOBS.push(
     { name: `${language}:echo`, body: { code: program("01_echo"), language, inputs: hello } },
-    { name: `${language}:map-reduce`, body: { code: program("06_map_reduce"), language, inputs: { topics: ["b", "a", "c"] } } },
-    { name: `${language}:chat (LLM)`, body: { code: program("02_chat"), language, inputs: { messages: [{ role: "user", content: "Say hello!" }] } } },
-    { name: `${language}:anthropic (LLM)`, body: { code: program("11_anthropic"), language, inputs: { messages: [{ role: "user", content: "Hi" }] } } },
+    {
+      name: `${language}:map-reduce`,
+      body: { code: program("06_map_reduce"), language, inputs: { topics: ["b", "a", "c"] } },
+    },
+    {
+      name: `${language}:chat (LLM)`,
+      body: { code: program("02_chat"), language, inputs: { messages: [{ role: "user", content: "Say hello!" }] } },
+    },
+    {
+      name: `${language}:anthropic (LLM)`,
+      body: { code: program("11_anthropic"), language, inputs: { messages: [{ role: "user", content: "Hi" }] } },
+    },
   );
 }
 
@@ -118,7 +127,8 @@ class Witness {
         this.processes.set(id, readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 100));
         for (const line of readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n")) {
           const [, controller, path] = line.split(":");
-          if (path && path.includes("graphbox")) this.cgroups.add(`/sys/fs/cgroup/${controller === "" ? "unified" : controller!.split(",")[0]}${path}`);
+          if (path && path.includes("graphbox"))
+            this.cgroups.add(`/sys/fs/cgroup/${controller === "" ? "unified" : controller!.split(",")[0]}${path}`);
         }
       } catch {
         // gone
@@ -127,9 +137,13 @@ class Witness {
   }
   leftovers(tmp: string): Record<string, string[]> {
     return {
-      processes: [...this.processes].filter(([id]) => identity(Number(id.split(":")[0])) === id).map(([id, cmd]) => `${id} ${cmd}`),
+      processes: [...this.processes]
+        .filter(([id]) => identity(Number(id.split(":")[0])) === id)
+        .map(([id, cmd]) => `${id} ${cmd}`),
       cgroups: [...this.cgroups].filter((path) => existsSync(path)),
-      mounts: readFileSync("/proc/mounts", "utf8").split("\n").filter((l) => l.includes(tmp)),
+      mounts: readFileSync("/proc/mounts", "utf8")
+        .split("\n")
+        .filter((l) => l.includes(tmp)),
       temporary_dirs: readdirSync(tmp),
     };
   }
@@ -165,7 +179,10 @@ const samples: Sample[] = [];
 const rss: { minute: number; mib: number }[] = [];
 const started = performance.now();
 let next = 0;
-const rssTimer = setInterval(() => rss.push({ minute: (performance.now() - started) / 60_000, mib: treeRssMiB(enginePid) }), soakMinutes > 0 ? 30_000 : 5_000);
+const rssTimer = setInterval(
+  () => rss.push({ minute: (performance.now() - started) / 60_000, mib: treeRssMiB(enginePid) }),
+  soakMinutes > 0 ? 30_000 : 5_000,
+);
 const witnessTimer = setInterval(() => witness.sample(enginePid), 500);
 
 async function worker(): Promise<void> {
@@ -175,11 +192,16 @@ async function worker(): Promise<void> {
     let http = 0;
     let outcome = "network_error";
     try {
-      const response = await fetch(`${engine.url}/execute-langgraph`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(job.body) });
+      const response = await fetch(`${engine.url}/execute-langgraph`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(job.body),
+      });
       http = response.status;
       const body = (await response.json()) as Record<string, unknown>;
       outcome = body["status"] === "error" ? String(body["error_type"] ?? body["code"]) : String(body["status"]);
-      if (http === 429 || http === 503) await new Promise((r) => setTimeout(r, Number(response.headers.get("retry-after") ?? 1) * 1000));
+      if (http === 429 || http === 503)
+        await new Promise((r) => setTimeout(r, Number(response.headers.get("retry-after") ?? 1) * 1000));
     } catch {
       // counted as network_error
     }
@@ -204,22 +226,41 @@ rmSync(dataDir, { recursive: true, force: true });
 // ---- report
 const ok = samples.filter((s) => s.outcome === "success");
 console.log(`# Graphbox load test\n`);
-console.log(`machine: ${execFileSync("nproc").toString().trim()} cores, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024 / 1024)} GiB; node ${process.version}`);
-console.log(`duration ${elapsedS.toFixed(0)} s, ${concurrency} concurrent clients, LLM stand-in delay ${args["llm-delay-ms"]} ms, languages ${languages.join(", ")}\n`);
-console.log(`throughput: ${(samples.length / elapsedS).toFixed(2)} requests/s, ${(ok.length / elapsedS).toFixed(2)} successes/s (${samples.length} requests)\n`);
+console.log(
+  `machine: ${execFileSync("nproc").toString().trim()} cores, ${Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync("/proc/meminfo", "utf8"))?.[1]) / 1024 / 1024)} GiB; node ${process.version}`,
+);
+console.log(
+  `duration ${elapsedS.toFixed(0)} s, ${concurrency} concurrent clients, LLM stand-in delay ${args["llm-delay-ms"]} ms, languages ${languages.join(", ")}\n`,
+);
+console.log(
+  `throughput: ${(samples.length / elapsedS).toFixed(2)} requests/s, ${(ok.length / elapsedS).toFixed(2)} successes/s (${samples.length} requests)\n`,
+);
 console.log("| program | requests | success | p50 ms | p90 ms | p99 ms |\n|---|---|---|---|---|---|");
 for (const job of JOBS) {
   const mine = samples.filter((s) => s.job === job.name);
   const times = mine.filter((s) => s.outcome === "success").map((s) => s.ms);
-  console.log(`| ${job.name} | ${mine.length} | ${times.length} | ${percentile(times, 50).toFixed(0)} | ${percentile(times, 90).toFixed(0)} | ${percentile(times, 99).toFixed(0)} |`);
+  console.log(
+    `| ${job.name} | ${mine.length} | ${times.length} | ${percentile(times, 50).toFixed(0)} | ${percentile(times, 90).toFixed(0)} | ${percentile(times, 99).toFixed(0)} |`,
+  );
 }
 const outcomes: Record<string, number> = {};
 for (const s of samples) outcomes[`${s.http} ${s.outcome}`] = (outcomes[`${s.http} ${s.outcome}`] ?? 0) + 1;
 console.log(`\noutcomes (HTTP status, status or error_type): ${JSON.stringify(outcomes)}`);
 const qSum = Number(/graphbox_queue_wait_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/.exec(metrics)?.[1] ?? NaN);
 const qCount = Number(/graphbox_queue_wait_seconds_count(?:\{[^}]*\})? ([\d.e+-]+)/.exec(metrics)?.[1] ?? NaN);
-if (!Number.isNaN(qSum) && qCount > 0) console.log(`queue wait (from /metrics): mean ${((qSum / qCount) * 1000).toFixed(1)} ms over ${qCount} admitted executions`);
-console.log(`\nengine + sandboxes RSS (MiB) over time: ${rss.map((r) => `${r.minute.toFixed(1)}m=${r.mib.toFixed(0)}`).join(", ")}`);
-console.log(`after the engine stopped (SIGTERM): ${witness.processes.size} sandbox processes and ${witness.cgroups.size} cgroups were seen during the run`);
-console.log(`leftovers: ${Object.entries(left).map(([k, v]) => `${k}=${v.length}`).join(", ")}`);
+if (!Number.isNaN(qSum) && qCount > 0)
+  console.log(
+    `queue wait (from /metrics): mean ${((qSum / qCount) * 1000).toFixed(1)} ms over ${qCount} admitted executions`,
+  );
+console.log(
+  `\nengine + sandboxes RSS (MiB) over time: ${rss.map((r) => `${r.minute.toFixed(1)}m=${r.mib.toFixed(0)}`).join(", ")}`,
+);
+console.log(
+  `after the engine stopped (SIGTERM): ${witness.processes.size} sandbox processes and ${witness.cgroups.size} cgroups were seen during the run`,
+);
+console.log(
+  `leftovers: ${Object.entries(left)
+    .map(([k, v]) => `${k}=${v.length}`)
+    .join(", ")}`,
+);
 for (const [kind, items] of Object.entries(left)) for (const item of items) console.log(`  ${kind}: ${item}`);

@@ -19,7 +19,9 @@ import { pythonLaunchSpec } from "../src/runtimes/python/launch.ts";
 import { SandboxLauncher } from "../src/sandbox/launcher.ts";
 import type { LaunchSpec, SandboxHandlers } from "../src/sandbox/process.ts";
 
-const { values: args } = parseArgs({ options: { runs: { type: "string", default: "40" }, "runtime-runs": { type: "string", default: "6" } } });
+const { values: args } = parseArgs({
+  options: { runs: { type: "string", default: "40" }, "runtime-runs": { type: "string", default: "6" } },
+});
 const RUNS = Number(args.runs);
 const RUNTIME_RUNS = Number(args["runtime-runs"]);
 
@@ -30,7 +32,8 @@ const sandboxes = new SandboxLauncher(config.sandbox);
 const plain = new SandboxLauncher({ ...config.sandbox, unsafeNoSandbox: true });
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-const p90 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * 0.9) - 1)] ?? NaN;
+const p90 = (values: number[]): number =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * 0.9) - 1)] ?? NaN;
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 
 /** Spawn to gone (the tree exited, its cgroup removed). */
@@ -54,8 +57,17 @@ async function runtimeRun(launcher: SandboxLauncher, workDir: string): Promise<n
     },
     onFault: () => undefined,
   };
-  const sandbox = await launcher.start(pythonLaunchSpec(config.pythonPath, workDir, { PATH: "/usr/bin:/bin", HOME: workDir, LANG: "C.UTF-8" }), LIMITS, handlers);
-  await Promise.race([isReady, sandbox.exited.then((exit) => Promise.reject(new Error(`harness exited: ${JSON.stringify(exit)} ${sandbox.logs()}`)))]);
+  const sandbox = await launcher.start(
+    pythonLaunchSpec(config.pythonPath, workDir, { PATH: "/usr/bin:/bin", HOME: workDir, LANG: "C.UTF-8" }),
+    LIMITS,
+    handlers,
+  );
+  await Promise.race([
+    isReady,
+    sandbox.exited.then((exit) =>
+      Promise.reject(new Error(`harness exited: ${JSON.stringify(exit)} ${sandbox.logs()}`)),
+    ),
+  ]);
   const elapsed = performance.now() - started;
   await sandbox.destroy();
   return elapsed;
@@ -63,11 +75,15 @@ async function runtimeRun(launcher: SandboxLauncher, workDir: string): Promise<n
 
 function report(name: string, unsandboxed: number[], sandboxed: number[]): void {
   const [u, s] = [median(unsandboxed), median(sandboxed)];
-  console.log(`${name.padEnd(8)} unsandboxed median ${ms(u)} (p90 ${ms(p90(unsandboxed))}), sandboxed median ${ms(s)} (p90 ${ms(p90(sandboxed))}): +${ms(s - u)}, ratio ${(s / u).toFixed(2)}x`);
+  console.log(
+    `${name.padEnd(8)} unsandboxed median ${ms(u)} (p90 ${ms(p90(unsandboxed))}), sandboxed median ${ms(s)} (p90 ${ms(p90(sandboxed))}): +${ms(s - u)}, ratio ${(s / u).toFixed(2)}x`,
+  );
 }
 
 const report0 = await sandboxes.ensureUsable();
-console.log(`sandbox: ${report0.checks.map((c) => `${c.name} ${c.ok ? "ok" : "FAIL"}`).join(", ")}; ${RUNS} process runs, ${RUNTIME_RUNS} runtime runs each`);
+console.log(
+  `sandbox: ${report0.checks.map((c) => `${c.name} ${c.ok ? "ok" : "FAIL"}`).join(", ")}; ${RUNS} process runs, ${RUNTIME_RUNS} runtime runs each`,
+);
 
 const workDir = mkdtempSync(join(tmpdir(), "graphbox-bench-"));
 try {

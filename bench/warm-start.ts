@@ -46,19 +46,39 @@ const INPUTS = { messages: [{ role: "user", content: "Hello" }] };
 const LIMITS = { maxLogBytes: config.maxLogBytes, maxFrameBytes: config.maxOutputBytes };
 const MIB = 1024 * 1024;
 
-const spec = () => pythonLaunchSpec(config.pythonPath, `/tmp/graphbox-exec-${crypto.randomUUID()}`, { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: "/tmp/work", OPENAI_API_KEY: "bench" });
+const spec = () =>
+  pythonLaunchSpec(config.pythonPath, `/tmp/graphbox-exec-${crypto.randomUUID()}`, {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    LANG: "C.UTF-8",
+    HOME: "/tmp/work",
+    OPENAI_API_KEY: "bench",
+  });
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 };
-const summary = (values: number[]) => ({ n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), mean: values.reduce((a, b) => a + b, 0) / values.length });
+const summary = (values: number[]) => ({
+  n: values.length,
+  p50: percentile(values, 50),
+  p99: percentile(values, 99),
+  mean: values.reduce((a, b) => a + b, 0) / values.length,
+});
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
 /** Busy CPU time of the whole machine so far, ms (/proc/stat: user nice system irq softirq steal). */
 function machineCpuMs(): number {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
+  const [user, nice, system, , , irq, softirq, steal] = fields as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return ((user + nice + system + irq + softirq + steal) * 1000) / 100; // USER_HZ = 100
 }
 
@@ -113,17 +133,22 @@ function cpuWindow(): () => (runs: number) => CpuSplit {
     kworkers: (kworkerCpuMs() - kworkers) / runs,
   });
 }
-const cpuText = (c: CpuSplit): string => `tree ${ms(c.tree)} (engine ${ms(c.engine)}, sandbox side ${ms(c.tree - c.engine)}) + kernel workers ≈${ms(c.kworkers)}; machine ${ms(c.machine)}`;
+const cpuText = (c: CpuSplit): string =>
+  `tree ${ms(c.tree)} (engine ${ms(c.engine)}, sandbox side ${ms(c.tree - c.engine)}) + kernel workers ≈${ms(c.kworkers)}; machine ${ms(c.machine)}`;
 
 function check(run: JobRun): JobRun {
   const state = run.answer?.type === "result" ? run.answer.state : null;
-  if (state?.["count"] !== 2) throw new Error(`unexpected answer: ${JSON.stringify(run.answer)} ${JSON.stringify(run.exit)} ${run.logs}`);
+  if (state?.["count"] !== 2)
+    throw new Error(`unexpected answer: ${JSON.stringify(run.answer)} ${JSON.stringify(run.exit)} ${run.logs}`);
   return run;
 }
 
 const { store, close: closeStore } = temporaryStore();
 
-async function sequential(start: StartSandbox, runs: number): Promise<{ total: number[]; ready: number[]; cpu: CpuSplit }> {
+async function sequential(
+  start: StartSandbox,
+  runs: number,
+): Promise<{ total: number[]; ready: number[]; cpu: CpuSplit }> {
   const total: number[] = [];
   const ready: number[] = [];
   const window = cpuWindow();
@@ -135,7 +160,12 @@ async function sequential(start: StartSandbox, runs: number): Promise<{ total: n
   return { total, ready, cpu: window()(runs) };
 }
 
-async function saturate(start: StartSandbox, concurrency: number, durationMs: number, maxRuns = Infinity): Promise<{ runs: number; perSecond: number; latency: number[]; cpu: CpuSplit }> {
+async function saturate(
+  start: StartSandbox,
+  concurrency: number,
+  durationMs: number,
+  maxRuns = Infinity,
+): Promise<{ runs: number; perSecond: number; latency: number[]; cpu: CpuSplit }> {
   const latency: number[] = [];
   const began = performance.now();
   const window = cpuWindow();
@@ -170,14 +200,20 @@ for i in range(${runs + 5}):
         total.append((time.perf_counter() - t0) * 1000); invoke.append((time.perf_counter() - t1) * 1000); cpu.append((time.process_time() - c0) * 1000)
 print(json.dumps({"total": total, "invoke": invoke, "cpu": cpu}))
 `;
-  return JSON.parse(execFileSync(config.pythonPath, ["-I", "-B", "-c", script], { input: CODE, encoding: "utf8", maxBuffer: 64 * MIB })) as { total: number[]; invoke: number[]; cpu: number[] };
+  return JSON.parse(
+    execFileSync(config.pythonPath, ["-I", "-B", "-c", script], { input: CODE, encoding: "utf8", maxBuffer: 64 * MIB }),
+  ) as { total: number[]; invoke: number[]; cpu: number[] };
 }
 
 /**
  * Memory of one sandbox running 01_echo.py: the largest RSS/PSS/private of its Python process seen
  * while it ran (sampled every 2 ms: it exits right after its answer), and the peak its cgroup was charged.
  */
-async function sandboxMemory(start: (handlers: Parameters<StartSandbox>[0]) => Promise<{ sandbox: ForkedSandbox | SandboxProcess; findPython: () => number | undefined }>): Promise<Record<string, number>> {
+async function sandboxMemory(
+  start: (
+    handlers: Parameters<StartSandbox>[0],
+  ) => Promise<{ sandbox: ForkedSandbox | SandboxProcess; findPython: () => number | undefined }>,
+): Promise<Record<string, number>> {
   let best: Record<string, number> = { rssMiB: 0, pssMiB: 0, privateMiB: 0 };
   let cgroupPeakMiB = 0;
   let found: { sandbox: ForkedSandbox | SandboxProcess; findPython: () => number | undefined } | null = null;
@@ -214,7 +250,9 @@ async function sandboxMemory(start: (handlers: Parameters<StartSandbox>[0]) => P
 
 /** The sandbox's Python: pid 2 of its PID namespace (the forked job process; the runtime under bwrap's init). */
 const pythonIn = (sandbox: ForkedSandbox | SandboxProcess) => (): number | undefined =>
-  cgroupMembers(`${sandbox.cgroupDirs[0]}/cgroup.procs`).find((pid) => procStatus(pid)?.nspid.at(-1) === 2 && readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("python"));
+  cgroupMembers(`${sandbox.cgroupDirs[0]}/cgroup.procs`).find(
+    (pid) => procStatus(pid)?.nspid.at(-1) === 2 && readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("python"),
+  );
 
 function smaps(pid: number): Record<string, number> {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
@@ -222,7 +260,10 @@ function smaps(pid: number): Record<string, number> {
   return { rssMiB: kb("Rss"), pssMiB: kb("Pss"), privateMiB: kb("Private_Clean") + kb("Private_Dirty") };
 }
 
-const fmt = (o: Record<string, number>): string => Object.entries(o).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(", ");
+const fmt = (o: Record<string, number>): string =>
+  Object.entries(o)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(", ");
 
 console.log(`warm start of 01_echo.py on ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
 
@@ -249,11 +290,21 @@ const forkS = summary(fork.total);
 const freshS = summary(fresh.total);
 const floorS = summary(f.total);
 console.log("request → result, sequential (one at a time)");
-console.log(`  floor  in-process   n=${floorS.n}  p50 ${ms(floorS.p50)}  p99 ${ms(floorS.p99)}   (load+compile ${ms(floorS.p50 - summary(f.invoke).p50)}, invoke ${ms(summary(f.invoke).p50)}; CPU p50 ${ms(percentile(f.cpu, 50))})`);
-console.log(`  fork   fork server  n=${forkS.n}  p50 ${ms(forkS.p50)}  p99 ${ms(forkS.p99)}   (to ready p50 ${ms(percentile(fork.ready, 50))})`);
-console.log(`  fresh  new sandbox  n=${freshS.n}  p50 ${ms(freshS.p50)}  p99 ${ms(freshS.p99)}   (to ready p50 ${ms(percentile(fresh.ready, 50))})`);
-console.log(`  ratios p50: fresh/fork ${(freshS.p50 / forkS.p50).toFixed(1)}x, fork/floor ${(forkS.p50 / floorS.p50).toFixed(1)}x, fresh/floor ${(freshS.p50 / floorS.p50).toFixed(1)}x`);
-console.log(`  ratios p99: fresh/fork ${(freshS.p99 / forkS.p99).toFixed(1)}x, fork/floor ${(forkS.p99 / floorS.p99).toFixed(1)}x`);
+console.log(
+  `  floor  in-process   n=${floorS.n}  p50 ${ms(floorS.p50)}  p99 ${ms(floorS.p99)}   (load+compile ${ms(floorS.p50 - summary(f.invoke).p50)}, invoke ${ms(summary(f.invoke).p50)}; CPU p50 ${ms(percentile(f.cpu, 50))})`,
+);
+console.log(
+  `  fork   fork server  n=${forkS.n}  p50 ${ms(forkS.p50)}  p99 ${ms(forkS.p99)}   (to ready p50 ${ms(percentile(fork.ready, 50))})`,
+);
+console.log(
+  `  fresh  new sandbox  n=${freshS.n}  p50 ${ms(freshS.p50)}  p99 ${ms(freshS.p99)}   (to ready p50 ${ms(percentile(fresh.ready, 50))})`,
+);
+console.log(
+  `  ratios p50: fresh/fork ${(freshS.p50 / forkS.p50).toFixed(1)}x, fork/floor ${(forkS.p50 / floorS.p50).toFixed(1)}x, fresh/floor ${(freshS.p50 / floorS.p50).toFixed(1)}x`,
+);
+console.log(
+  `  ratios p99: fresh/fork ${(freshS.p99 / forkS.p99).toFixed(1)}x, fork/floor ${(forkS.p99 / floorS.p99).toFixed(1)}x`,
+);
 console.log("  CPU per execution:");
 console.log(`    fork   ${cpuText(fork.cpu)}`);
 console.log(`    fresh  ${cpuText(fresh.cpu)}`);
@@ -262,17 +313,39 @@ console.log(`    floor  ${ms(percentile(f.cpu, 50))} (the Python process only, p
 console.log(`saturation (${cpus().length} cores)`);
 for (const concurrency of [2, 4]) {
   const s = await saturate(forkStart, concurrency, SATURATION_MS);
-  console.log(`  fork   concurrency ${concurrency}: ${s.perSecond.toFixed(1)} runs/s (${s.runs} runs), latency p50 ${ms(percentile(s.latency, 50))} p99 ${ms(percentile(s.latency, 99))}, CPU/run ${cpuText(s.cpu)}`);
+  console.log(
+    `  fork   concurrency ${concurrency}: ${s.perSecond.toFixed(1)} runs/s (${s.runs} runs), latency p50 ${ms(percentile(s.latency, 50))} p99 ${ms(percentile(s.latency, 99))}, CPU/run ${cpuText(s.cpu)}`,
+  );
 }
 const s = await saturate(freshStart, 2, SATURATION_MS, Math.max(4, FRESH_RUNS));
-console.log(`  fresh  concurrency 2: ${s.perSecond.toFixed(2)} runs/s (${s.runs} runs), latency p50 ${ms(percentile(s.latency, 50))} p99 ${ms(percentile(s.latency, 99))}, CPU/run ${cpuText(s.cpu)}\n`);
+console.log(
+  `  fresh  concurrency 2: ${s.perSecond.toFixed(2)} runs/s (${s.runs} runs), latency p50 ${ms(percentile(s.latency, 50))} p99 ${ms(percentile(s.latency, 99))}, CPU/run ${cpuText(s.cpu)}\n`,
+);
 
 console.log("memory");
 const zygote = server.zygoteInfo();
-console.log(`  idle zygote: RSS ${((zygote?.rssBytes ?? 0) / MIB).toFixed(1)} MiB, PSS ${((zygote?.pssBytes ?? 0) / MIB).toFixed(1)} MiB (forks so far ${zygote?.forks ?? 0})`);
-console.log(`  one forked child (job process, max while running): ${fmt(await sandboxMemory(async (h) => { const sandbox = await server.spawn(spec(), LIMITS, h); return { sandbox, findPython: pythonIn(sandbox) }; }))}`);
-console.log(`  one fresh sandbox (python, max while running):   ${fmt(await sandboxMemory(async (h) => { const sandbox = await launcher.start(spec(), LIMITS, h); return { sandbox, findPython: pythonIn(sandbox) }; }))}`);
-console.log("  (cgroupPeak is what each execution is charged: a forked child's shared pages stay charged to the zygote's cgroup)");
+console.log(
+  `  idle zygote: RSS ${((zygote?.rssBytes ?? 0) / MIB).toFixed(1)} MiB, PSS ${((zygote?.pssBytes ?? 0) / MIB).toFixed(1)} MiB (forks so far ${zygote?.forks ?? 0})`,
+);
+console.log(
+  `  one forked child (job process, max while running): ${fmt(
+    await sandboxMemory(async (h) => {
+      const sandbox = await server.spawn(spec(), LIMITS, h);
+      return { sandbox, findPython: pythonIn(sandbox) };
+    }),
+  )}`,
+);
+console.log(
+  `  one fresh sandbox (python, max while running):   ${fmt(
+    await sandboxMemory(async (h) => {
+      const sandbox = await launcher.start(spec(), LIMITS, h);
+      return { sandbox, findPython: pythonIn(sandbox) };
+    }),
+  )}`,
+);
+console.log(
+  "  (cgroupPeak is what each execution is charged: a forked child's shared pages stay charged to the zygote's cgroup)",
+);
 
 await server.close();
 closeStore();

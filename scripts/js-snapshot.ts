@@ -17,7 +17,12 @@ import { buildSnapshot } from "../src/runtimes/js/snapshot/build.ts";
 import { snapshotProblem } from "../src/runtimes/js/snapshot/stamp.ts";
 
 const { values: args } = parseArgs({
-  options: { "heap-mb": { type: "string" }, force: { type: "boolean", default: false }, quiet: { type: "boolean", default: false }, strict: { type: "boolean", default: false } },
+  options: {
+    "heap-mb": { type: "string" },
+    force: { type: "boolean", default: false },
+    quiet: { type: "boolean", default: false },
+    strict: { type: "boolean", default: false },
+  },
 });
 
 function engineHeapMb(): number {
@@ -50,8 +55,12 @@ say(`building the snapshot for a ${heapMb} MiB heap (${problem ?? "forced"})`);
 try {
   const report = await buildSnapshot(heapMb);
   const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-  say(`built in ${(report.buildMs / 1000).toFixed(1)} s: ${report.packages} entry points, bundle ${mb(report.bundleBytes)}, blob ${mb(report.blobBytes)}`);
+  say(
+    `built in ${(report.buildMs / 1000).toFixed(1)} s: ${report.packages} entry points, bundle ${mb(report.bundleBytes)}, blob ${mb(report.blobBytes)}`,
+  );
 } catch (err: unknown) {
-  console.error(`js-snapshot: no snapshot (JavaScript executions will start without one): ${err instanceof Error ? err.message : String(err)}`);
+  console.error(
+    `js-snapshot: no snapshot (JavaScript executions will start without one): ${err instanceof Error ? err.message : String(err)}`,
+  );
   process.exit(args.strict ? 1 : 0);
 }

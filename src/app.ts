@@ -49,9 +49,18 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     supply.report().pools.map(({ runtime, waiting, hits, misses }) => ({ runtime, waiting, hits, misses })),
   );
   observers.add(metrics);
-  const tracing = config.tracing ? new Tracing({ ...config.tracing, onExportError: (err) => options.logger?.warn({ err }, "could not export traces") }) : null;
+  const tracing = config.tracing
+    ? new Tracing({
+        ...config.tracing,
+        onExportError: (err) => options.logger?.warn({ err }, "could not export traces"),
+      })
+    : null;
   if (tracing) observers.add(tracing);
-  const gateway = new Gateway(config, { modelAllowlist: config.modelAllowlist, upstreamTimeoutMs: config.upstreamTimeoutMs, onCall: (call) => observers.llmCall(call) });
+  const gateway = new Gateway(config, {
+    modelAllowlist: config.modelAllowlist,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    onCall: (call) => observers.llmCall(call),
+  });
   const supply = createSandboxSupply({ config, gateway });
   const engine = new Engine({ config, store, gateway, supply, admission, observers });
   const api = await buildApi({ config, engine, store, metrics, ...(options.logger ? { logger: options.logger } : {}) });
@@ -67,7 +76,10 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   const shutdown = async (graceMs: number): Promise<void> => {
     api.drain();
     admission.close();
-    const finished = await Promise.race([engine.close().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref())]);
+    const finished = await Promise.race([
+      engine.close().then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), graceMs).unref()),
+    ]);
     if (!finished) await engine.destroy("the engine is shutting down");
     await observers.flush();
     await server.close();

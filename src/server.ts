@@ -35,7 +35,10 @@ const stop = (signal: string): void => {
     process.exit(1);
   }
   stopping = true;
-  logger.info({ signal, grace_ms: config.shutdownGraceMs }, "stopping: new requests get 503, running executions may finish");
+  logger.info(
+    { signal, grace_ms: config.shutdownGraceMs },
+    "stopping: new requests get 503, running executions may finish",
+  );
   void app.shutdown(config.shutdownGraceMs).then(
     () => process.exit(0),
     (err: unknown) => {
@@ -55,9 +58,23 @@ try {
   process.exit(2);
 }
 const sandbox = await app.engine.supply.protections();
-if (sandbox.mode === "none") logger.warn({ problems: sandbox.problems }, "GRAPHBOX_UNSAFE_NO_SANDBOX=1: programs run with NO ISOLATION (plain child processes); for local development only");
-else if (!sandbox.limits.enforced_by_cgroup) logger.warn({ cgroups: sandbox.checks.find((c) => c.name === "cgroups")?.detail }, "no usable cgroup: memory and process limits are NOT enforced (see `npm run doctor`)");
+if (sandbox.mode === "none")
+  logger.warn(
+    { problems: sandbox.problems },
+    "GRAPHBOX_UNSAFE_NO_SANDBOX=1: programs run with NO ISOLATION (plain child processes); for local development only",
+  );
+else if (!sandbox.limits.enforced_by_cgroup)
+  logger.warn(
+    { cgroups: sandbox.checks.find((c) => c.name === "cgroups")?.detail },
+    "no usable cgroup: memory and process limits are NOT enforced (see `npm run doctor`)",
+  );
 if (Object.keys(config.apiKeys).length === 0) {
-  logger.warn({ host: config.host }, "no API keys configured (GRAPHBOX_API_KEYS): every request is accepted without authentication; the engine stays on loopback unless GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC=1");
+  logger.warn(
+    { host: config.host },
+    "no API keys configured (GRAPHBOX_API_KEYS): every request is accepted without authentication; the engine stays on loopback unless GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC=1",
+  );
 }
-logger.info({ host: config.host, port: config.port, api_keys: Object.keys(config.apiKeys).length }, "graphbox engine listening");
+logger.info(
+  { host: config.host, port: config.port, api_keys: Object.keys(config.apiKeys).length },
+  "graphbox engine listening",
+);

@@ -27,13 +27,31 @@ interface Answer {
   body: Json;
 }
 
-async function post(engine: RunningEngine, code: string, headers: Record<string, string> = {}, path = "/execute-langgraph"): Promise<Answer> {
-  const response = await fetch(engine.url + path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ code, inputs: {} }) });
-  return { status: response.status, retryAfter: response.headers.get("retry-after"), contentType: response.headers.get("content-type") ?? "", body: (await response.json()) as Json };
+async function post(
+  engine: RunningEngine,
+  code: string,
+  headers: Record<string, string> = {},
+  path = "/execute-langgraph",
+): Promise<Answer> {
+  const response = await fetch(engine.url + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ code, inputs: {} }),
+  });
+  return {
+    status: response.status,
+    retryAfter: response.headers.get("retry-after"),
+    contentType: response.headers.get("content-type") ?? "",
+    body: (await response.json()) as Json,
+  };
 }
 
 /** An execution that holds a slot: `started` resolves once its first node runs; `cancel()` frees the slot. */
-function holdSlot(engine: RunningEngine, code: string, headers: Record<string, string> = {}): { started: Promise<void>; done: Promise<unknown>; cancel(): Promise<void> } {
+function holdSlot(
+  engine: RunningEngine,
+  code: string,
+  headers: Record<string, string> = {},
+): { started: Promise<void>; done: Promise<unknown>; cancel(): Promise<void> } {
   let executionId = "";
   let started!: () => void;
   const startedPromise = new Promise<void>((resolve) => (started = resolve));
@@ -51,7 +69,12 @@ function holdSlot(engine: RunningEngine, code: string, headers: Record<string, s
     started: startedPromise,
     done,
     async cancel() {
-      if (executionId) await fetch(`${engine.url}/executions/${executionId}/cancel`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
+      if (executionId)
+        await fetch(`${engine.url}/executions/${executionId}/cancel`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: "{}",
+        });
       await done;
     },
   };
@@ -72,14 +95,20 @@ test("40 concurrent requests from one client without API keys, on the default co
     const answers = await Promise.all(Array.from({ length: 40 }, () => post(engine, SLOW)));
     const refused = answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${String(a.body["error"])}`);
     assert.deepEqual(refused, [], `${refused.length} of 40 refused`);
-    for (const answer of answers) assert.equal(answer.body["status"], "success", JSON.stringify(answer.body).slice(0, 1000));
+    for (const answer of answers)
+      assert.equal(answer.body["status"], "success", JSON.stringify(answer.body).slice(0, 1000));
     // On a host with fewer than 40 slots (2 cores: 16) the rest waited in the queue for a slot to
     // free, which takes a SLOW run (over a second): the queue was used, not bypassed.
     const metrics = await (await fetch(`${engine.url}/metrics`)).text();
-    const sample = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? Number.NaN);
-    const waitedLong = sample("graphbox_queue_wait_seconds_count") - sample('graphbox_queue_wait_seconds_bucket\\{le="0.25"\\}');
+    const sample = (name: string): number =>
+      Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1] ?? Number.NaN);
+    const waitedLong =
+      sample("graphbox_queue_wait_seconds_count") - sample('graphbox_queue_wait_seconds_bucket\\{le="0.25"\\}');
     assert.equal(sample("graphbox_queue_wait_seconds_count"), 40);
-    assert.ok(waitedLong >= Math.max(0, 40 - defaults.maxConcurrent), `${waitedLong} waited for a slot with ${defaults.maxConcurrent} slots`);
+    assert.ok(
+      waitedLong >= Math.max(0, 40 - defaults.maxConcurrent),
+      `${waitedLong} waited for a slot with ${defaults.maxConcurrent} slots`,
+    );
     assert.equal(defaults.keyMaxConcurrent, 0, "no per-key limit by default");
   } finally {
     await engine.close();
@@ -92,13 +121,29 @@ test("a key over its configured GRAPHBOX_KEY_MAX_CONCURRENT gets 429 with Retry-
   const engine = await startEngine(undefined, { apiKeys: { alice, bob }, keyMaxConcurrent: 2 });
   try {
     const as = (key: string) => ({ authorization: `Bearer ${key}` });
-    const answers = await Promise.all([post(engine, SLOW, as(alice)), post(engine, SLOW, as(alice)), post(engine, SLOW, as(alice)), post(engine, SLOW, as(bob)), post(engine, SLOW, as(bob))]);
-    const aliceStatuses = answers.slice(0, 3).map((a) => a.status).sort();
+    const answers = await Promise.all([
+      post(engine, SLOW, as(alice)),
+      post(engine, SLOW, as(alice)),
+      post(engine, SLOW, as(alice)),
+      post(engine, SLOW, as(bob)),
+      post(engine, SLOW, as(bob)),
+    ]);
+    const aliceStatuses = answers
+      .slice(0, 3)
+      .map((a) => a.status)
+      .sort();
     assert.deepEqual(aliceStatuses, [200, 200, 429]);
-    assert.deepEqual(answers.slice(3).map((a) => a.status), [200, 200], "bob has his own two");
+    assert.deepEqual(
+      answers.slice(3).map((a) => a.status),
+      [200, 200],
+      "bob has his own two",
+    );
     const limited = answers.find((a) => a.status === 429)!;
     assert.equal(limited.body["code"], "GBX_ERR_RATE_LIMITED");
-    assert.match(String(limited.body["error"]), /already has 2 executions running or queued .*GRAPHBOX_KEY_MAX_CONCURRENT.* 2/);
+    assert.match(
+      String(limited.body["error"]),
+      /already has 2 executions running or queued .*GRAPHBOX_KEY_MAX_CONCURRENT.* 2/,
+    );
     assert.match(limited.retryAfter ?? "", /^[1-9]\d*$/);
     // Once hers have ended, alice is admitted again.
     assert.equal((await post(engine, PYTHON_OK, as(alice))).body["status"], "success");
@@ -174,23 +219,39 @@ test("admission is the engine's: a caller of Engine.execute other than HTTP is q
   const { engine: core, admission, server } = engine.app;
   const config = core.config;
   const direct = (code: string, threadId?: string) =>
-    core.execute({ request: toExecutionRequest({ code, inputs: {}, ...(threadId ? { config: { thread_id: threadId } } : {}) }, config, false), owner: ANONYMOUS_OWNER });
+    core.execute({
+      request: toExecutionRequest(
+        { code, inputs: {}, ...(threadId ? { config: { thread_id: threadId } } : {}) },
+        config,
+        false,
+      ),
+      owner: ANONYMOUS_OWNER,
+    });
   try {
     const first = holdSlot(engine, HOLD);
     await first.started;
     // One slot taken over HTTP: a direct call waits in the engine's queue, and a second one finds it full.
     const queued = direct(PYTHON_OK);
     await waitFor(async () => (admission.queued === 1 ? true : null));
-    await assert.rejects(direct(PYTHON_OK), (err: unknown) => err instanceof GraphboxError && err.code === "GBX_ERR_OVERLOADED");
+    await assert.rejects(
+      direct(PYTHON_OK),
+      (err: unknown) => err instanceof GraphboxError && err.code === "GBX_ERR_OVERLOADED",
+    );
     await first.cancel();
     const outcome = await queued;
     assert.equal(outcome.status, "success", JSON.stringify(outcome).slice(0, 1000));
     // Its wait was measured where it was admitted, in the engine.
     const metrics = (await server.inject({ method: "GET", url: "/metrics" })).body;
-    assert.ok(Number(/^graphbox_queue_wait_seconds_sum (\S+)$/m.exec(metrics)?.[1]) > 0, "the queued call's wait was recorded");
+    assert.ok(
+      Number(/^graphbox_queue_wait_seconds_sum (\S+)$/m.exec(metrics)?.[1]) > 0,
+      "the queued call's wait was recorded",
+    );
     // A call refused after it was admitted (a thread of the other runtime) gives its slot back.
     await direct(PYTHON_OK, "admitted-python");
-    await assert.rejects(direct(TYPESCRIPT_OK, "admitted-python"), (err: unknown) => err instanceof GraphboxError && err.code === "GBX_ERR_THREAD_RUNTIME");
+    await assert.rejects(
+      direct(TYPESCRIPT_OK, "admitted-python"),
+      (err: unknown) => err instanceof GraphboxError && err.code === "GBX_ERR_THREAD_RUNTIME",
+    );
     assert.deepEqual([admission.inFlight, admission.queued], [0, 0]);
   } finally {
     await engine.close();

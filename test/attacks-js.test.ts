@@ -23,14 +23,20 @@ type Json = Record<string, unknown>;
 const ENGINE_KEY = `sk-engine-${crypto.randomUUID()}`;
 const ARCH = nativeSeccompArch() ?? "x64";
 /** A variable of the engine's own environment: nothing of it may reach a sandbox. */
-const HOST_CANARY = { name: `GRAPHBOX_TEST_CANARY_${crypto.randomUUID().slice(0, 8)}`, value: `canary-${crypto.randomUUID()}` };
+const HOST_CANARY = {
+  name: `GRAPHBOX_TEST_CANARY_${crypto.randomUUID().slice(0, 8)}`,
+  value: `canary-${crypto.randomUUID()}`,
+};
 process.env[HOST_CANARY.name] = HOST_CANARY.value;
 
 let llm: LlmStandIn;
 let engine: RunningEngine;
 before(async () => {
   llm = await startLlmStandIn();
-  engine = await startEngine(undefined, { openai: { baseUrl: llm.openaiBaseUrl, apiKey: ENGINE_KEY }, anthropic: { baseUrl: llm.anthropicBaseUrl, apiKey: ENGINE_KEY } });
+  engine = await startEngine(undefined, {
+    openai: { baseUrl: llm.openaiBaseUrl, apiKey: ENGINE_KEY },
+    anthropic: { baseUrl: llm.anthropicBaseUrl, apiKey: ENGINE_KEY },
+  });
 });
 after(async () => {
   await engine.close();
@@ -38,7 +44,12 @@ after(async () => {
 });
 
 async function run(code: string, config: Json = {}, on: RunningEngine = engine): Promise<Json> {
-  const { status, body } = await on.post("/execute-langgraph", { code, language: "typescript", inputs: { value: 1 }, config });
+  const { status, body } = await on.post("/execute-langgraph", {
+    code,
+    language: "typescript",
+    inputs: { value: 1 },
+    config,
+  });
   assert.equal(status, 200, JSON.stringify(body).slice(0, 2000));
   assert.ok(["success", "error", "interrupted"].includes(String(body["status"])));
   return body;
@@ -51,7 +62,10 @@ async function expectHealthy(): Promise<void> {
 
 /** A node that fills `r` and returns it as JSON in state.out. */
 function probe(body: string, imports = ""): string {
-  return typescriptGraph(`const r: Record<string, unknown> = {};\n${body}\nreturn { out: JSON.stringify(r) };`, imports);
+  return typescriptGraph(
+    `const r: Record<string, unknown> = {};\n${body}\nreturn { out: JSON.stringify(r) };`,
+    imports,
+  );
 }
 
 function findings(body: Json): Json {
@@ -63,16 +77,28 @@ function findings(body: Json): Json {
  * Runs a node body that first starts a marked child (`sleep 30; : <marker>`), so the test finds
  * the sandbox's processes and cgroup from outside; asserts that none of them outlives the answer.
  */
-async function runTraced(name: string, nodeBody: string, imports: string, config: Json, on: RunningEngine = engine): Promise<Json> {
+async function runTraced(
+  name: string,
+  nodeBody: string,
+  imports: string,
+  config: Json,
+  on: RunningEngine = engine,
+): Promise<Json> {
   const marker = `graphbox-${name}-${crypto.randomUUID()}`;
   const trail = followSandbox(marker);
   const body = await run(
-    typescriptGraph(`spawn("/bin/sh", ["-c", "sleep 30; : ${marker}"], { stdio: "ignore" });\n${nodeBody}`, `import { spawn } from "node:child_process";\n${imports}`),
+    typescriptGraph(
+      `spawn("/bin/sh", ["-c", "sleep 30; : ${marker}"], { stdio: "ignore" });\n${nodeBody}`,
+      `import { spawn } from "node:child_process";\n${imports}`,
+    ),
     config,
     on,
   );
   const seen = trail.stop();
-  assert.ok(seen.pids.length > 0 && seen.cgroups.length > 0, `the sandbox's processes were not seen: ${JSON.stringify(seen)}`);
+  assert.ok(
+    seen.pids.length > 0 && seen.cgroups.length > 0,
+    `the sandbox's processes were not seen: ${JSON.stringify(seen)}`,
+  );
   assert.deepEqual(await leftBehind(marker, seen), [], "left behind by the run");
   return body;
 }
@@ -143,14 +169,21 @@ r.read = read;`,
   const env = r["env"] as Record<string, string>;
   const dump = JSON.stringify(env);
   assert.ok(!dump.includes(ENGINE_KEY), "the provider key is in the environment");
-  assert.ok(!dump.includes(HOST_CANARY.value) && !(HOST_CANARY.name in env), "the engine's environment reached the sandbox");
-  assert.ok(!Object.keys(env).some((name) => /^(GRAPHBOX_(?!GATEWAY)|npm_|SUDO|SSH|HOSTNAME$|USER$)/.test(name)), `host variables leaked: ${Object.keys(env).join(" ")}`);
+  assert.ok(
+    !dump.includes(HOST_CANARY.value) && !(HOST_CANARY.name in env),
+    "the engine's environment reached the sandbox",
+  );
+  assert.ok(
+    !Object.keys(env).some((name) => /^(GRAPHBOX_(?!GATEWAY)|npm_|SUDO|SSH|HOSTNAME$|USER$)/.test(name)),
+    `host variables leaked: ${Object.keys(env).join(" ")}`,
+  );
   // The gateway credential of this execution stands in for the provider keys.
   assert.match(env["OPENAI_API_KEY"] ?? "", /^gbx-/);
   assert.equal(env["ANTHROPIC_API_KEY"], env["OPENAI_API_KEY"]);
   const procs = r["procs"] as Record<string, string[]>;
   assert.ok(Object.keys(procs).length >= 2, "the program sees its own /proc entries");
-  for (const [path, seen] of Object.entries(procs)) assert.ok(!seen.includes(ENGINE_KEY) && !seen.includes(HOST_CANARY.value), `${path} holds ${seen.join(", ")}`);
+  for (const [path, seen] of Object.entries(procs))
+    assert.ok(!seen.includes(ENGINE_KEY) && !seen.includes(HOST_CANARY.value), `${path} holds ${seen.join(", ")}`);
   assert.ok(Number(r["read"]) > 0, "the walk read files");
   assert.deepEqual(r["hits"], [], "files holding a secret");
   await expectHealthy();
@@ -176,7 +209,12 @@ r.dns = await lookup("example.com").then(() => "RESOLVED", (e: any) => e.code);`
 });
 
 test("a fork bomb through child_process ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
-  const body = await runTraced("forkbomb", `for (;;) { try { spawn("/bin/sh", ["-c", "sleep 30"], { stdio: "ignore" }); } catch {} await new Promise((r) => setImmediate(r)); }`, "", { timeout_ms: 20_000 });
+  const body = await runTraced(
+    "forkbomb",
+    `for (;;) { try { spawn("/bin/sh", ["-c", "sleep 30"], { stdio: "ignore" }); } catch {} await new Promise((r) => setImmediate(r)); }`,
+    "",
+    { timeout_ms: 20_000 },
+  );
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "resource_limit", JSON.stringify(body).slice(0, 1000));
   assert.match(String(body["error"]), /more than 64 processes and threads at once/);
@@ -184,7 +222,12 @@ test("a fork bomb through child_process ends as resource_limit at the process li
 });
 
 test("a memory bomb ends as memory_limit, and nothing of it outlives the run", async () => {
-  const body = await runTraced("memory", `const hoard: Buffer[] = [];\nfor (;;) hoard.push(Buffer.alloc(32 * 1024 * 1024, 1));`, "", { timeout_ms: 30_000 });
+  const body = await runTraced(
+    "memory",
+    `const hoard: Buffer[] = [];\nfor (;;) hoard.push(Buffer.alloc(32 * 1024 * 1024, 1));`,
+    "",
+    { timeout_ms: 30_000 },
+  );
   assert.equal(body["status"], "error");
   assert.equal(body["error_type"], "memory_limit", JSON.stringify(body).slice(0, 1000));
   assert.match(String(body["error"]), /512 MiB/);
@@ -222,7 +265,11 @@ test("process.kill(process.ppid), kill(1) and kill(-1) reach only the sandbox: t
     let bystanderRunning!: () => void;
     const running = new Promise<void>((resolve) => (bystanderRunning = resolve));
     const bystander = readSse(`${engine.url}/execute-langgraph/stream`, {
-      body: { code: typescriptGraph(`await new Promise((r) => setTimeout(r, 3000));\nreturn { out: "alive" };`), language: "typescript", inputs: { value: 1 } },
+      body: {
+        code: typescriptGraph(`await new Promise((r) => setTimeout(r, 3000));\nreturn { out: "alive" };`),
+        language: "typescript",
+        inputs: { value: 1 },
+      },
       onEvent: (event) => {
         if (event.event === "node_start") bystanderRunning();
       },
@@ -231,16 +278,22 @@ test("process.kill(process.ppid), kill(1) and kill(-1) reach only the sandbox: t
     await running;
     const r = findings(
       await run(
-        probe(`const attempt = (fn: () => unknown) => { try { return ["DONE", String(fn())]; } catch (e: any) { return [String(e?.code ?? e)]; } };
+        probe(
+          `const attempt = (fn: () => unknown) => { try { return ["DONE", String(fn())]; } catch (e: any) { return [String(e?.code ?? e)]; } };
 r.ppid = process.ppid;
 r.killParent = attempt(() => process.kill(process.ppid, "SIGKILL"));
 r.killInit = attempt(() => process.kill(1, "SIGKILL"));
 r.killAll = attempt(() => process.kill(-1, "SIGKILL"));
-r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`, FS),
+r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`,
+          FS,
+        ),
       ),
     );
     // Inside its own PID namespace the program sees only its sandbox's few processes.
-    assert.ok((r["visible"] as number[]).every((pid) => pid < 100), JSON.stringify(r["visible"]));
+    assert.ok(
+      (r["visible"] as number[]).every((pid) => pid < 100),
+      JSON.stringify(r["visible"]),
+    );
     const answer = await bystander;
     const last = answer.events.at(-1)!;
     assert.equal(last.event, "complete", JSON.stringify(last.data).slice(0, 1000));
@@ -259,7 +312,9 @@ r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`, 
 // race: this test runs on an engine whose sandboxes have memory to spare, so the process limit is
 // what stops the flood.
 test("a worker_threads flood ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
-  const roomy = await startEngine(undefined, { sandbox: { ...engine.app.engine.config.sandbox, memoryBytes: 4096 * 1024 * 1024 } });
+  const roomy = await startEngine(undefined, {
+    sandbox: { ...engine.app.engine.config.sandbox, memoryBytes: 4096 * 1024 * 1024 },
+  });
   let body: Json;
   try {
     body = await runTraced(
@@ -299,7 +354,11 @@ r.cmdlines = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map((p) => { t
       ),
     ),
   );
-  const failed = await run(typescriptGraph(`new StateGraph(State).addEdge(START, "missing" as any).compile();\nreturn { out: "unreachable" };`));
+  const failed = await run(
+    typescriptGraph(
+      `new StateGraph(State).addEdge(START, "missing" as any).compile();\nreturn { out: "unreachable" };`,
+    ),
+  );
   assert.equal(failed["status"], "error", JSON.stringify(failed).slice(0, 2000));
   const gatewaySocket = engine.app.engine.gateway.socketPath ?? "/nonexistent";
   // One line of mountinfo names a host path, and only the gateway socket's (a socket can be shown through a bind only: src/sandbox/mounts.ts).
@@ -308,16 +367,27 @@ r.cmdlines = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map((p) => { t
   assert.equal(socketLines.length, 1, String(r["mountinfo"]));
   assert.equal(socketLines[0]!.split(" ")[3], gatewaySocket);
   const seen = JSON.stringify({ ...r, mountinfo: mountinfo.filter((line) => !socketLines.includes(line)), failed });
-  for (const hostPath of [PROJECT_ROOT, `${tmpdir()}/graphbox-`, dirname(gatewaySocket)]) assert.ok(!seen.includes(hostPath), `${hostPath} is visible inside: ${seen.slice(Math.max(0, seen.indexOf(hostPath) - 300), seen.indexOf(hostPath) + 300)}`);
+  for (const hostPath of [PROJECT_ROOT, `${tmpdir()}/graphbox-`, dirname(gatewaySocket)])
+    assert.ok(
+      !seen.includes(hostPath),
+      `${hostPath} is visible inside: ${seen.slice(Math.max(0, seen.indexOf(hostPath) - 300), seen.indexOf(hostPath) + 300)}`,
+    );
   // LangGraph's own frames, from the snapshot's bundle, name the runtime's place inside.
   assert.match(String(r["libraryStack"]), /\(\/opt\/graphbox\/js\/\S+:\d+:\d+\)/);
   assert.equal(r["cwd"], "/tmp/work");
   // Of the runtime's folder only the harness, its packages and the snapshot are shown (not launch.ts, snapshot/, the manifests), each through an overlay.
   const runtimeMounts = mountinfo.filter((line) => line.split(" ")[4]?.startsWith("/opt/graphbox/js"));
-  assert.deepEqual(runtimeMounts.map((line) => line.split(" ")[4]), ["/opt/graphbox/js/harness", "/opt/graphbox/js/node_modules", "/opt/graphbox/js/.snapshot"]);
-  for (const line of runtimeMounts) assert.match(line, / ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
+  assert.deepEqual(
+    runtimeMounts.map((line) => line.split(" ")[4]),
+    ["/opt/graphbox/js/harness", "/opt/graphbox/js/node_modules", "/opt/graphbox/js/.snapshot"],
+  );
+  for (const line of runtimeMounts)
+    assert.match(line, / ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/);
   // Started from the startup snapshot, built for the runtime's place inside.
-  assert.ok((r["execArgv"] as string[]).some((arg) => arg.startsWith("/opt/graphbox/js/.snapshot/")), JSON.stringify(r["execArgv"]));
+  assert.ok(
+    (r["execArgv"] as string[]).some((arg) => arg.startsWith("/opt/graphbox/js/.snapshot/")),
+    JSON.stringify(r["execArgv"]),
+  );
   await expectHealthy();
 });
 
@@ -332,9 +402,11 @@ r.abi = JSON.parse(execFileSync("/usr/bin/python3", ["-I", "-c", ${JSON.stringif
       ),
     ),
   );
-  for (const name of Object.keys(numbers)) assert.equal(r[name], "EPERM", `${name}(${REFUSED_CALLS[name]!.join(", ")})`);
+  for (const name of Object.keys(numbers))
+    assert.equal(r[name], "EPERM", `${name}(${REFUSED_CALLS[name]!.join(", ")})`);
   assert.equal(r["clone3"], "ENOSYS");
   assert.equal(r["getpid"], "OK");
-  if (ARCH === "x64") assert.deepEqual(r["abi"], { "i386 getpid": "SIGSYS", "x32 getpid": "SIGSYS", "native getpid": "exit 0" });
+  if (ARCH === "x64")
+    assert.deepEqual(r["abi"], { "i386 getpid": "SIGSYS", "x32 getpid": "SIGSYS", "native getpid": "exit 0" });
   await expectHealthy();
 });

@@ -19,7 +19,8 @@ import { PYTHON_OK, TYPESCRIPT_OK } from "./support/programs.ts";
 type Json = Record<string, unknown>;
 
 /** A module of the compiled build, loaded as plain JavaScript. */
-const compiled = async <T>(path: string): Promise<T> => (await import(pathToFileURL(join(PROJECT_ROOT, "dist", path)).href)) as T;
+const compiled = async <T>(path: string): Promise<T> =>
+  (await import(pathToFileURL(join(PROJECT_ROOT, "dist", path)).href)) as T;
 
 let engine: EngineProcess;
 let dataDir: string;
@@ -50,9 +51,14 @@ test("the engine process runs dist/server.js with no transpiler: none on its com
   assert.ok(pid !== undefined);
   const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
   assert.deepEqual(argv, [process.execPath, compiledServer()]);
-  const nodeOptions = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").find((v) => v.startsWith("NODE_OPTIONS=")) ?? "";
+  const nodeOptions =
+    readFileSync(`/proc/${pid}/environ`, "utf8")
+      .split("\0")
+      .find((v) => v.startsWith("NODE_OPTIONS=")) ?? "";
   assert.doesNotMatch(nodeOptions, /--(import|loader|experimental-loader|require)\b|\btsx\b/);
-  const compiledFiles = readdirSync(join(PROJECT_ROOT, "dist"), { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".js"));
+  const compiledFiles = readdirSync(join(PROJECT_ROOT, "dist"), { recursive: true, encoding: "utf8" }).filter((file) =>
+    file.endsWith(".js"),
+  );
   assert.ok(compiledFiles.includes("server.js"), compiledFiles.join(", "));
   for (const file of compiledFiles) {
     const source = readFileSync(join(PROJECT_ROOT, "dist", file), "utf8");
@@ -73,6 +79,10 @@ test("the compiled engine runs a Python and a TypeScript program (harnesses, san
     });
     const answer = (await response.json()) as Json;
     assert.equal(answer["status"], "success", `${language}: ${JSON.stringify(answer)}`);
-    assert.deepEqual((answer["result"] as { state?: Json } | undefined)?.state?.["out"], "fine", `${language}: ${JSON.stringify(answer)}`);
+    assert.deepEqual(
+      (answer["result"] as { state?: Json } | undefined)?.state?.["out"],
+      "fine",
+      `${language}: ${JSON.stringify(answer)}`,
+    );
   }
 });

@@ -98,7 +98,8 @@ app = workflow.compile()
 `;
 
 const result = (body: Body): Body => body["result"] as Body;
-const metadataOf = (body: Body): Body => ((body["status"] === "error" ? body["metadata"] : result(body)["metadata"]) ?? {}) as Body;
+const metadataOf = (body: Body): Body =>
+  ((body["status"] === "error" ? body["metadata"] : result(body)["metadata"]) ?? {}) as Body;
 
 describe("checkpoints a program forges", () => {
   let engine: RunningEngine;
@@ -107,7 +108,10 @@ describe("checkpoints a program forges", () => {
   const run = async (thread: string, inputs: Body | null): Promise<Body> => {
     const answer = await engine.post("/execute-langgraph", { code, inputs, config: { thread_id: thread } });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assert.ok(!JSON.stringify(answer.body).includes(mark), `the payload ran: ${JSON.stringify(answer.body).slice(0, 2000)}`);
+    assert.ok(
+      !JSON.stringify(answer.body).includes(mark),
+      `the payload ran: ${JSON.stringify(answer.body).slice(0, 2000)}`,
+    );
     return answer.body;
   };
   /** A thread with one honest run behind it. */
@@ -137,13 +141,19 @@ describe("checkpoints a program forges", () => {
 
   test("a pickle checkpoint ends its run, is not stored, and the next run does not load it", async () => {
     const thread = await honestThread();
-    assertForged(await run(thread, { attack: "pickle" }), /serializer type "pickle", which the python harness never writes/);
+    assertForged(
+      await run(thread, { attack: "pickle" }),
+      /serializer type "pickle", which the python harness never writes/,
+    );
     await assertThreadIntact(thread, 2);
   });
 
   test("a checkpoint id not in LangGraph's format (the old greatest id) ends its run", async () => {
     const thread = await honestThread();
-    assertForged(await run(thread, { attack: "greatest-id" }), /"zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz" is not a LangGraph checkpoint id/);
+    assertForged(
+      await run(thread, { attack: "greatest-id" }),
+      /"zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz" is not a LangGraph checkpoint id/,
+    );
     await assertThreadIntact(thread, 2);
   });
 
@@ -164,7 +174,9 @@ describe("checkpoints a program forges", () => {
     const planting = await run(thread, { attack: "msgpack-call" });
     assert.equal(planting["status"], "error", JSON.stringify(planting));
     const state = (await (await fetch(`${engine.url}/threads/${thread}/state`)).json()) as Body;
-    const history = (await (await fetch(`${engine.url}/threads/${thread}/history`)).json()) as { checkpoints: { checkpoint_id: string }[] };
+    const history = (await (await fetch(`${engine.url}/threads/${thread}/history`)).json()) as {
+      checkpoints: { checkpoint_id: string }[];
+    };
     assert.equal(state["checkpoint_id"], history.checkpoints[0]?.checkpoint_id, "the planted checkpoint is the head");
     // Loading it rebuilds no callable (run() asserts the payload's text never appears); what the
     // hand-made checkpoint does to LangGraph after that is the program's own business.
@@ -176,7 +188,10 @@ describe("checkpoints a program forges", () => {
     const thread = await honestThread();
     // The engine's store itself, without the engine's checkpoint rules in front: as old data would be.
     const payload = await pythonPickle(`(exec, ("print('${mark.slice(0, 4)}' + '${mark.slice(4)}')",))`);
-    await engine.app.store.checkpoints.put({ owner: ANONYMOUS_OWNER, threadId: thread }, { checkpointId: uuid6(), checkpoint: { type: "pickle", bytes: payload }, metadata: {} });
+    await engine.app.store.checkpoints.put(
+      { owner: ANONYMOUS_OWNER, threadId: thread },
+      { checkpointId: uuid6(), checkpoint: { type: "pickle", bytes: payload }, metadata: {} },
+    );
     const next = await run(thread, { attack: "" });
     assert.equal(next["status"], "error", JSON.stringify(next));
     assert.match(String(next["error"]), /refusing a checkpoint value of serializer type 'pickle'/);
@@ -221,7 +236,11 @@ app = workflow.compile()
 
   test("one checkpoint write over GRAPHBOX_MAX_CHECKPOINT_WRITE_BYTES ends the run with output_limit", async () => {
     const thread = `quota-write-${randomUUID()}`;
-    const answer = await engine.post("/execute-langgraph", { code: GROWER(100, 1), inputs: {}, config: { thread_id: thread } });
+    const answer = await engine.post("/execute-langgraph", {
+      code: GROWER(100, 1),
+      inputs: {},
+      config: { thread_id: thread },
+    });
     assert.equal(answer.body["status"], "error", JSON.stringify(answer.body));
     assert.equal(answer.body["error_type"], "output_limit");
     assert.match(String(answer.body["error"]), /GRAPHBOX_MAX_CHECKPOINT_WRITE_BYTES \(65536 bytes\)/);
@@ -229,12 +248,23 @@ app = workflow.compile()
 
   test("a thread's checkpoints over GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES end the run with output_limit", async () => {
     const thread = `quota-thread-${randomUUID()}`;
-    const answer = await engine.post("/execute-langgraph", { code: GROWER(16, 20), inputs: {}, config: { thread_id: thread, recursion_limit: 100 } });
+    const answer = await engine.post("/execute-langgraph", {
+      code: GROWER(16, 20),
+      inputs: {},
+      config: { thread_id: thread, recursion_limit: 100 },
+    });
     assert.equal(answer.body["status"], "error", JSON.stringify(answer.body));
     assert.equal(answer.body["error_type"], "output_limit");
-    assert.match(String(answer.body["error"]), /GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES: .*over its quota of 262144 bytes/);
+    assert.match(
+      String(answer.body["error"]),
+      /GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES: .*over its quota of 262144 bytes/,
+    );
     // Under the quota, the same program runs: the engine answers the next request normally.
-    const small = await engine.post("/execute-langgraph", { code: GROWER(1, 3), inputs: {}, config: { thread_id: `quota-ok-${randomUUID()}` } });
+    const small = await engine.post("/execute-langgraph", {
+      code: GROWER(1, 3),
+      inputs: {},
+      config: { thread_id: `quota-ok-${randomUUID()}` },
+    });
     assert.equal(small.body["status"], "success", JSON.stringify(small.body));
   });
 });
@@ -272,30 +302,59 @@ workflow.add_edge("first", "ask")
 workflow.add_edge("ask", END)
 app = workflow.compile()
 `;
-  const state = async (thread: string): Promise<Body> => (await (await fetch(`${engine.url}/threads/${thread}/state`)).json()) as Body;
+  const state = async (thread: string): Promise<Body> =>
+    (await (await fetch(`${engine.url}/threads/${thread}/state`)).json()) as Body;
 
   test("an interrupted thread's state is its head's values with the result's next and interrupts", async () => {
     const thread = `state-${randomUUID()}`;
-    const answer = await engine.post("/execute-langgraph", { code: INTERRUPTING, inputs: { n: 1 }, config: { thread_id: thread } });
+    const answer = await engine.post("/execute-langgraph", {
+      code: INTERRUPTING,
+      inputs: { n: 1 },
+      config: { thread_id: thread },
+    });
     assert.equal(answer.body["status"], "interrupted", JSON.stringify(answer.body));
     const r = result(answer.body);
     const meta = r["metadata"] as Body;
     const current = await state(thread);
     assert.deepEqual(
-      { values: current["values"], next: current["next"], interrupts: current["interrupts"], checkpoint_id: current["checkpoint_id"], status: current["status"], runtime: current["runtime"] },
-      { values: r["state"], next: meta["next"], interrupts: meta["interrupts"], checkpoint_id: meta["checkpoint_id"], status: "interrupted", runtime: "python" },
+      {
+        values: current["values"],
+        next: current["next"],
+        interrupts: current["interrupts"],
+        checkpoint_id: current["checkpoint_id"],
+        status: current["status"],
+        runtime: current["runtime"],
+      },
+      {
+        values: r["state"],
+        next: meta["next"],
+        interrupts: meta["interrupts"],
+        checkpoint_id: meta["checkpoint_id"],
+        status: "interrupted",
+        runtime: "python",
+      },
     );
     assert.deepEqual(current["next"], ["ask"]);
   });
 
   test("after a failed run wrote checkpoints, the state is the new head's, not the last result's", async () => {
     const thread = `state-moved-${randomUUID()}`;
-    const ok = await engine.post("/execute-langgraph", { code: INTERRUPTING, inputs: { n: 1 }, config: { thread_id: thread } });
+    const ok = await engine.post("/execute-langgraph", {
+      code: INTERRUPTING,
+      inputs: { n: 1 },
+      config: { thread_id: thread },
+    });
     assert.equal(ok.body["status"], "interrupted");
-    const failed = await engine.post("/execute-langgraph", { code: INTERRUPTING, inputs: { n: 5, fail: true }, config: { thread_id: thread } });
+    const failed = await engine.post("/execute-langgraph", {
+      code: INTERRUPTING,
+      inputs: { n: 5, fail: true },
+      config: { thread_id: thread },
+    });
     assert.equal(failed.body["status"], "error", JSON.stringify(failed.body));
     const current = await state(thread);
-    const history = (await (await fetch(`${engine.url}/threads/${thread}/history`)).json()) as { checkpoints: { checkpoint_id: string; values: Body }[] };
+    const history = (await (await fetch(`${engine.url}/threads/${thread}/history`)).json()) as {
+      checkpoints: { checkpoint_id: string; values: Body }[];
+    };
     assert.equal(current["checkpoint_id"], history.checkpoints[0]?.checkpoint_id);
     assert.notEqual(current["checkpoint_id"], (result(ok.body)["metadata"] as Body)["checkpoint_id"]);
     assert.equal((current["values"] as Body)["n"], 5, "the failed run's input checkpoint is the head");

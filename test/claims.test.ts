@@ -39,7 +39,12 @@ function findings(body: Json): Json {
   return JSON.parse(String((body["result"] as { state: { out: string } }).state.out)) as Json;
 }
 
-async function run(code: string, language: "python" | "typescript", config: Json = {}, on: RunningEngine = engine): Promise<Json> {
+async function run(
+  code: string,
+  language: "python" | "typescript",
+  config: Json = {},
+  on: RunningEngine = engine,
+): Promise<Json> {
   const { status, body } = await on.post("/execute-langgraph", { code, language, inputs: { value: 1 }, config });
   assert.equal(status, 200, JSON.stringify(body).slice(0, 2000));
   return body;
@@ -88,12 +93,15 @@ return {"out": json.dumps(r)}`,
   assert.ok(!threads.includes(victim) && threads.includes(own), threads);
   assert.deepEqual(r["own thread"], ["DONE", "True"]);
   // And the victim's thread is as its owner left it.
-  const state = await (await fetch(`${engine.url}/threads/${victim}/state`)).json() as { values?: Json };
+  const state = (await (await fetch(`${engine.url}/threads/${victim}/state`)).json()) as { values?: Json };
   assert.equal(state.values?.["out"], secret);
 });
 
 describe("a thread belongs to the runtime that wrote it (GBX_ERR_THREAD_RUNTIME)", () => {
-  for (const [first, second] of [["python", "typescript"], ["typescript", "python"]] as const) {
+  for (const [first, second] of [
+    ["python", "typescript"],
+    ["typescript", "python"],
+  ] as const) {
     test(`a ${second} program on a ${first} thread: 409, on the stream as plain JSON too`, async () => {
       const thread = `runtime-${crypto.randomUUID()}`;
       const program = { python: PYTHON_OK, typescript: TYPESCRIPT_OK };
@@ -102,7 +110,10 @@ describe("a thread belongs to the runtime that wrote it (GBX_ERR_THREAD_RUNTIME)
       const refused = await engine.post("/execute-langgraph", body);
       assert.equal(refused.status, 409);
       assert.equal(refused.body["code"], "GBX_ERR_THREAD_RUNTIME");
-      assert.match(String(refused.body["error"]), new RegExp(`was written by the ${first === "python" ? "python" : "js"} runtime`));
+      assert.match(
+        String(refused.body["error"]),
+        new RegExp(`was written by the ${first === "python" ? "python" : "js"} runtime`),
+      );
       const streamed = await readSse(`${engine.url}/execute-langgraph/stream`, { body });
       assert.equal(streamed.status, 409);
       assert.match(streamed.contentType, /^application\/json/);
@@ -114,7 +125,9 @@ describe("a thread belongs to the runtime that wrote it (GBX_ERR_THREAD_RUNTIME)
 });
 
 test("a stream refused before it starts (400, 409 busy) is a plain JSON answer, not a stream", async () => {
-  const invalid = await readSse(`${engine.url}/execute-langgraph/stream`, { body: { code: PYTHON_OK, inputs: {}, config: { "thread-id": "typo" } } });
+  const invalid = await readSse(`${engine.url}/execute-langgraph/stream`, {
+    body: { code: PYTHON_OK, inputs: {}, config: { "thread-id": "typo" } },
+  });
   assert.equal(invalid.status, 400);
   assert.match(invalid.contentType, /^application\/json/);
   assert.equal(invalid.events[0]!.data["code"], "GBX_ERR_INVALID_REQUEST");
@@ -125,7 +138,11 @@ test("a stream refused before it starts (400, 409 busy) is a plain JSON answer, 
   let running!: () => void;
   const started = new Promise<void>((resolve) => (running = resolve));
   const holder = readSse(`${engine.url}/execute-langgraph/stream`, {
-    body: { code: pythonGraph(`import time\ntime.sleep(30)\nreturn {"out": "late"}`), inputs: {}, config: { thread_id: thread } },
+    body: {
+      code: pythonGraph(`import time\ntime.sleep(30)\nreturn {"out": "late"}`),
+      inputs: {},
+      config: { thread_id: thread },
+    },
     onEvent: (event) => {
       if (event.event === "metadata") executionId = String(event.data["execution_id"]);
       if (event.event === "node_start") running();
@@ -133,7 +150,9 @@ test("a stream refused before it starts (400, 409 busy) is a plain JSON answer, 
   });
   void holder.then(running, running);
   await started;
-  const busy = await readSse(`${engine.url}/execute-langgraph/stream`, { body: { code: PYTHON_OK, inputs: {}, config: { thread_id: thread } } });
+  const busy = await readSse(`${engine.url}/execute-langgraph/stream`, {
+    body: { code: PYTHON_OK, inputs: {}, config: { thread_id: thread } },
+  });
   assert.equal(busy.status, 409);
   assert.match(busy.contentType, /^application\/json/);
   assert.equal(busy.events[0]!.data["code"], "GBX_ERR_THREAD_BUSY");
@@ -187,14 +206,22 @@ workflow.add_edge("last", END)
   // Still running while the second reader connects: what it reads after slowAt is partly live.
   const status = (await (await fetch(`${engine.url}/executions/${executionId}`)).json()) as Json;
   assert.equal(status["status"], "running");
-  const follower = await readSse(`${engine.url}/executions/${executionId}/stream`, { method: "GET", headers: { "last-event-id": String(slowAt) } });
+  const follower = await readSse(`${engine.url}/executions/${executionId}/stream`, {
+    method: "GET",
+    headers: { "last-event-id": String(slowAt) },
+  });
   const originEvents = (await origin).events;
   assert.equal(follower.status, 200);
   assert.match(follower.contentType, /^text\/event-stream/);
   const view = (events: SseEvent[]) => events.map((e) => [e.id, e.event, e.data["node"] ?? null]);
   assert.deepEqual(view(follower.events), view(originEvents.filter((e) => e.id > slowAt)));
-  assert.deepEqual(follower.events.map((e) => e.event), ["update", "node_end", "node_start", "update", "node_end", "complete"]);
-  assert.deepEqual((follower.events.at(-1)!.data["result"] as { state: Json }).state, { log: ["first", "slow", "last"] });
+  assert.deepEqual(
+    follower.events.map((e) => e.event),
+    ["update", "node_end", "node_start", "update", "node_end", "complete"],
+  );
+  assert.deepEqual((follower.events.at(-1)!.data["result"] as { state: Json }).state, {
+    log: ["first", "slow", "last"],
+  });
 });
 
 test("GRAPHBOX_SANDBOX_OPEN_FILES (RLIMIT_NOFILE): a program opening more files gets EMFILE, in both runtimes", async () => {
@@ -219,7 +246,8 @@ return {"out": json.dumps(r)}`),
   );
   const typescript = findings(
     await run(
-      typescriptGraph(`const fds: number[] = [];
+      typescriptGraph(
+        `const fds: number[] = [];
 const r: Record<string, unknown> = {};
 try {
   while (fds.length < ${limit + 100}) fds.push(openSync("/dev/null", "r"));
@@ -229,11 +257,16 @@ try {
 r.opened = fds.length;
 r.highest = Math.max(...fds);
 for (const fd of fds) closeSync(fd);
-return { out: JSON.stringify(r) };`, `import { closeSync, openSync } from "node:fs";`),
+return { out: JSON.stringify(r) };`,
+        `import { closeSync, openSync } from "node:fs";`,
+      ),
       "typescript",
     ),
   );
-  for (const [runtime, r] of [["python", python], ["typescript", typescript]] as const) {
+  for (const [runtime, r] of [
+    ["python", python],
+    ["typescript", typescript],
+  ] as const) {
     assert.equal(r["error"], "EMFILE", `${runtime}: ${JSON.stringify(r)}`);
     assert.equal(r["highest"], limit - 1, `${runtime}: descriptors stop just below the limit of ${limit}`);
     assert.ok(Number(r["opened"]) > limit - 64, `${runtime}: ${JSON.stringify(r)}`);
@@ -261,7 +294,10 @@ return {"out": json.dumps(r)}`),
   );
   assert.equal(r["status"], 504, JSON.stringify(r));
   assert.match(String(r["message"]), /upstream openai did not answer in time/);
-  assert.ok(Number(r["seconds"]) >= UPSTREAM_TIMEOUT_MS / 1000 && Number(r["seconds"]) < 5, `the call took ${String(r["seconds"])} s`);
+  assert.ok(
+    Number(r["seconds"]) >= UPSTREAM_TIMEOUT_MS / 1000 && Number(r["seconds"]) < 5,
+    `the call took ${String(r["seconds"])} s`,
+  );
 });
 
 describe("the engine refuses to start without a sandbox, unless GRAPHBOX_UNSAFE_NO_SANDBOX=1", () => {
@@ -269,31 +305,69 @@ describe("the engine refuses to start without a sandbox, unless GRAPHBOX_UNSAFE_
    * Starts the compiled engine in a mount namespace of its own where /usr/bin/bwrap cannot run (masked
    * by /dev/null, as systemd masks a unit): a host without a working bubblewrap.
    */
-  function startWithoutBwrap(env: Record<string, string>): { exited: Promise<number | null>; output: () => string; url: string; stop: () => void } {
+  function startWithoutBwrap(env: Record<string, string>): {
+    exited: Promise<number | null>;
+    output: () => string;
+    url: string;
+    stop: () => void;
+  } {
     const dataDir = mkdtempSync(join(tmpdir(), "graphbox-nobwrap-"));
     const port = randomPort();
-    const unshare = process.getuid?.() === 0 ? ["--mount", "--propagation", "private"] : ["--user", "--map-root-user", "--mount", "--propagation", "private"];
-    const child = spawn("unshare", [...unshare, "/bin/sh", "-c", 'mount --bind /dev/null /usr/bin/bwrap && exec "$@"', "sh", process.execPath, compiledServer()], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, GRAPHBOX_PORT: String(port), GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const unshare =
+      process.getuid?.() === 0
+        ? ["--mount", "--propagation", "private"]
+        : ["--user", "--map-root-user", "--mount", "--propagation", "private"];
+    const child = spawn(
+      "unshare",
+      [
+        ...unshare,
+        "/bin/sh",
+        "-c",
+        'mount --bind /dev/null /usr/bin/bwrap && exec "$@"',
+        "sh",
+        process.execPath,
+        compiledServer(),
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          GRAPHBOX_PORT: String(port),
+          GRAPHBOX_DATA_DIR: dataDir,
+          GRAPHBOX_LOG_LEVEL: "info",
+          ...env,
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    exited.then(() => rmSync(dataDir, { recursive: true, force: true }), () => undefined);
+    exited.then(
+      () => rmSync(dataDir, { recursive: true, force: true }),
+      () => undefined,
+    );
     return { exited, output: () => output, url: `http://127.0.0.1:${port}`, stop: () => child.kill("SIGKILL") };
   }
 
   test("without a working bubblewrap the engine exits 2, naming the problem", async () => {
     const engineProcess = startWithoutBwrap({});
     try {
-      const code = await Promise.race([engineProcess.exited, new Promise<"running">((r) => setTimeout(() => r("running"), 60_000).unref())]);
+      const code = await Promise.race([
+        engineProcess.exited,
+        new Promise<"running">((r) => setTimeout(() => r("running"), 60_000).unref()),
+      ]);
       assert.equal(code, 2, engineProcess.output());
       assert.match(engineProcess.output(), /this host cannot sandbox programs: bubblewrap: /);
       assert.match(engineProcess.output(), /GRAPHBOX_UNSAFE_NO_SANDBOX=1/);
-      assert.equal(await fetch(`${engineProcess.url}/health`).then(() => "answered", () => "refused"), "refused");
+      assert.equal(
+        await fetch(`${engineProcess.url}/health`).then(
+          () => "answered",
+          () => "refused",
+        ),
+        "refused",
+      );
     } finally {
       engineProcess.stop();
     }
@@ -302,11 +376,20 @@ describe("the engine refuses to start without a sandbox, unless GRAPHBOX_UNSAFE_
   test("with GRAPHBOX_UNSAFE_NO_SANDBOX=1 it starts, says so, and runs programs", async () => {
     const engineProcess = startWithoutBwrap({ GRAPHBOX_UNSAFE_NO_SANDBOX: "1" });
     try {
-      await waitFor(async () => ((await fetch(`${engineProcess.url}/health`).catch(() => null))?.ok ? true : null), 60_000);
-      const ready = (await (await fetch(`${engineProcess.url}/ready`)).json()) as { sandbox: { mode: string; sandboxed: boolean } };
+      await waitFor(
+        async () => ((await fetch(`${engineProcess.url}/health`).catch(() => null))?.ok ? true : null),
+        60_000,
+      );
+      const ready = (await (await fetch(`${engineProcess.url}/ready`)).json()) as {
+        sandbox: { mode: string; sandboxed: boolean };
+      };
       assert.equal(ready.sandbox.mode, "none");
       assert.equal(ready.sandbox.sandboxed, false);
-      const answer = await fetch(`${engineProcess.url}/execute-langgraph`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ code: PYTHON_OK, inputs: {} }) });
+      const answer = await fetch(`${engineProcess.url}/execute-langgraph`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ code: PYTHON_OK, inputs: {} }),
+      });
       assert.equal(((await answer.json()) as Json)["status"], "success");
       assert.match(engineProcess.output(), /programs run with NO ISOLATION/);
     } finally {

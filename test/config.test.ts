@@ -32,18 +32,41 @@ test("defaults bind loopback port 8000", () => {
 });
 
 test("the whole configuration is frozen, nested objects too", () => {
-  const config = loadConfig({ GRAPHBOX_MODEL_ALLOWLIST: "gpt-*", OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318" });
-  for (const part of [config.sandbox, config.gatewayLimits, config.openai, config.apiKeys, config.modelAllowlist, config.tracing]) assert.ok(Object.isFrozen(part));
+  const config = loadConfig({
+    GRAPHBOX_MODEL_ALLOWLIST: "gpt-*",
+    OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318",
+  });
+  for (const part of [
+    config.sandbox,
+    config.gatewayLimits,
+    config.openai,
+    config.apiKeys,
+    config.modelAllowlist,
+    config.tracing,
+  ])
+    assert.ok(Object.isFrozen(part));
 });
 
 test("every problem is reported at once, by variable name", () => {
   try {
-    loadConfig({ GRAPHBOX_PORT: "eighty", GRAPHBOX_MAX_TIMEOUT_MS: "-5", OPENAI_BASE_URL: "ftp://x", GRAPHBOX_LOG_LEVEL: "loud", GRAPHBOX_PYTHON: "/nowhere/python" });
+    loadConfig({
+      GRAPHBOX_PORT: "eighty",
+      GRAPHBOX_MAX_TIMEOUT_MS: "-5",
+      OPENAI_BASE_URL: "ftp://x",
+      GRAPHBOX_LOG_LEVEL: "loud",
+      GRAPHBOX_PYTHON: "/nowhere/python",
+    });
     assert.fail("expected a ConfigError");
   } catch (err: unknown) {
     assert.ok(err instanceof ConfigError);
     const text = err.problems.join("\n");
-    for (const name of ["GRAPHBOX_PORT", "GRAPHBOX_MAX_TIMEOUT_MS", "OPENAI_BASE_URL", "GRAPHBOX_LOG_LEVEL", "GRAPHBOX_PYTHON"]) {
+    for (const name of [
+      "GRAPHBOX_PORT",
+      "GRAPHBOX_MAX_TIMEOUT_MS",
+      "OPENAI_BASE_URL",
+      "GRAPHBOX_LOG_LEVEL",
+      "GRAPHBOX_PYTHON",
+    ]) {
       assert.match(text, new RegExp(name), `${name} missing from: ${text}`);
     }
     assert.match(text, /npm run setup/);
@@ -70,12 +93,18 @@ test("a setting its kind refuses is reported for every variable at once, saying 
 });
 
 test("a default timeout above the maximum is refused", () => {
-  assert.throws(() => loadConfig({ GRAPHBOX_DEFAULT_TIMEOUT_MS: "90000", GRAPHBOX_MAX_TIMEOUT_MS: "60000" }), /GRAPHBOX_DEFAULT_TIMEOUT_MS \(90000\) is above/);
+  assert.throws(
+    () => loadConfig({ GRAPHBOX_DEFAULT_TIMEOUT_MS: "90000", GRAPHBOX_MAX_TIMEOUT_MS: "60000" }),
+    /GRAPHBOX_DEFAULT_TIMEOUT_MS \(90000\) is above/,
+  );
 });
 
 test("every variable is declared once", () => {
   const names = optionsOf(OPTIONS).map((option) => option.env);
-  assert.deepEqual(names.filter((name, i) => names.indexOf(name) !== i), []);
+  assert.deepEqual(
+    names.filter((name, i) => names.indexOf(name) !== i),
+    [],
+  );
 });
 
 test("every default is a value its variable could be set to, within its bounds", () => {
@@ -90,22 +119,54 @@ test("config.sandbox is exactly what the sandbox launcher takes, sizes set in Mi
   type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
   const same: Same<Config["sandbox"], Omit<SandboxOptions, "gatewaySocket">> = true;
   assert.ok(same);
-  const { sandbox } = loadConfig({ GRAPHBOX_SANDBOX_MEMORY_MB: "256", GRAPHBOX_SANDBOX_FILE_SIZE_MB: "8", GRAPHBOX_SANDBOX_TMP_MB: "100", GRAPHBOX_UNSAFE_NO_SANDBOX: "yes" });
-  assert.deepEqual(sandbox, { memoryBytes: 256 * MIB, maxProcesses: 64, cpuSeconds: 60, fileSizeBytes: 8 * MIB, tmpSizeBytes: 100 * MIB, openFiles: 1024, unsafeNoSandbox: true });
-  assert.deepEqual(problemsOf({ GRAPHBOX_SANDBOX_MEMORY_MB: "63" }), ['GRAPHBOX_SANDBOX_MEMORY_MB="63": expected a whole number from 64 to 1048576']);
+  const { sandbox } = loadConfig({
+    GRAPHBOX_SANDBOX_MEMORY_MB: "256",
+    GRAPHBOX_SANDBOX_FILE_SIZE_MB: "8",
+    GRAPHBOX_SANDBOX_TMP_MB: "100",
+    GRAPHBOX_UNSAFE_NO_SANDBOX: "yes",
+  });
+  assert.deepEqual(sandbox, {
+    memoryBytes: 256 * MIB,
+    maxProcesses: 64,
+    cpuSeconds: 60,
+    fileSizeBytes: 8 * MIB,
+    tmpSizeBytes: 100 * MIB,
+    openFiles: 1024,
+    unsafeNoSandbox: true,
+  });
+  assert.deepEqual(problemsOf({ GRAPHBOX_SANDBOX_MEMORY_MB: "63" }), [
+    'GRAPHBOX_SANDBOX_MEMORY_MB="63": expected a whole number from 64 to 1048576',
+  ]);
 });
 
 test("tracing is off without an endpoint; a traces setting wins over the general one, and both are checked", () => {
   assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" }).tracing, null);
-  assert.deepEqual(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318/" }).tracing, { endpoint: "http://localhost:4318/v1/traces", protocol: "http/protobuf", serviceName: "graphbox" });
+  assert.deepEqual(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318/" }).tracing, {
+    endpoint: "http://localhost:4318/v1/traces",
+    protocol: "http/protobuf",
+    serviceName: "graphbox",
+  });
   assert.deepEqual(
-    loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://general:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4318/t", OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf", OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json", OTEL_SERVICE_NAME: "svc" }).tracing,
+    loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://general:4318",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4318/t",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json",
+      OTEL_SERVICE_NAME: "svc",
+    }).tracing,
     { endpoint: "http://traces:4318/t", protocol: "http/json", serviceName: "svc" },
   );
-  assert.deepEqual(problemsOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4318/t", OTEL_EXPORTER_OTLP_ENDPOINT: "nope", OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }), [
-    'OTEL_EXPORTER_OTLP_ENDPOINT="nope": expected an http(s) URL such as http://localhost:4318',
-    "OTEL_EXPORTER_OTLP_PROTOCOL=\"grpc\": grpc is not supported; use http/protobuf (the collector's OTLP/HTTP port, 4318)",
-  ]);
+  assert.deepEqual(
+    problemsOf({
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4318/t",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "nope",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "grpc",
+    }),
+    [
+      'OTEL_EXPORTER_OTLP_ENDPOINT="nope": expected an http(s) URL such as http://localhost:4318',
+      'OTEL_EXPORTER_OTLP_PROTOCOL="grpc": grpc is not supported; use http/protobuf (the collector\'s OTLP/HTTP port, 4318)',
+    ],
+  );
 });
 
 test("API keys come from the list and the file together; the list wins on a name in both", () => {
@@ -113,9 +174,14 @@ test("API keys come from the list and the file together; the list wins on a name
   try {
     const file = join(dir, "keys");
     writeFileSync(file, `# operators\nalice ${"a".repeat(20)}\nbob   ${"b".repeat(20)}\n`);
-    const { apiKeys } = loadConfig({ GRAPHBOX_API_KEYS_FILE: file, GRAPHBOX_API_KEYS: `alice=${"x".repeat(20)},${"y".repeat(20)}` });
+    const { apiKeys } = loadConfig({
+      GRAPHBOX_API_KEYS_FILE: file,
+      GRAPHBOX_API_KEYS: `alice=${"x".repeat(20)},${"y".repeat(20)}`,
+    });
     assert.deepEqual(apiKeys, { alice: "x".repeat(20), bob: "b".repeat(20), key2: "y".repeat(20) });
-    assert.deepEqual(problemsOf({ GRAPHBOX_API_KEYS_FILE: join(dir, "missing") }), [`GRAPHBOX_API_KEYS_FILE=${JSON.stringify(join(dir, "missing"))}: cannot read the file`]);
+    assert.deepEqual(problemsOf({ GRAPHBOX_API_KEYS_FILE: join(dir, "missing") }), [
+      `GRAPHBOX_API_KEYS_FILE=${JSON.stringify(join(dir, "missing"))}: cannot read the file`,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

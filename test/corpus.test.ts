@@ -9,7 +9,13 @@ import { readSse, type SseEvent } from "./support/sse.ts";
 const context = engineWithLlm();
 
 /** Runs one request (streamed through a real SSE client when the case says so) and checks it. */
-async function runStep(code: string, language: string, step: CaseStep, threadId: string, stream: boolean): Promise<void> {
+async function runStep(
+  code: string,
+  language: string,
+  step: CaseStep,
+  threadId: string,
+  stream: boolean,
+): Promise<void> {
   const before = context.llm.totalTokens();
   const config = { ...(step.config ?? {}), thread_id: threadId };
   const request = { code, language, inputs: step.inputs ?? null, resume: step.resume ?? null, config };

@@ -58,7 +58,10 @@ test("no_app when the program defines no graph", async () => {
 });
 
 test("create_app() is used when no graph variable exists", async () => {
-  const code = PYTHON_OK.replace("app = workflow.compile()", "def create_app():\n    return workflow\n").replace(/^workflow = /m, "flow = ").replace(/workflow\./g, "flow.").replace("return workflow", "return flow");
+  const code = PYTHON_OK.replace("app = workflow.compile()", "def create_app():\n    return workflow\n")
+    .replace(/^workflow = /m, "flow = ")
+    .replace(/workflow\./g, "flow.")
+    .replace("return workflow", "return flow");
   const { body } = await run(code);
   assert.equal(body["status"], "success", JSON.stringify(body));
 });
@@ -100,7 +103,11 @@ test("invalid_request: a breakpoint on a node the graph lacks names both", async
 test("output_limit when the result is over the configured size", async () => {
   const small = await startEngine(undefined, { maxOutputBytes: 64 * 1024 });
   try {
-    const { body } = await small.post("/execute-langgraph", { code: pythonGraph(`return {"out": "x" * 1_000_000}`), language: "python", inputs: {} });
+    const { body } = await small.post("/execute-langgraph", {
+      code: pythonGraph(`return {"out": "x" * 1_000_000}`),
+      language: "python",
+      inputs: {},
+    });
     assert.equal(body["error_type"], "output_limit");
   } finally {
     await small.close();
@@ -111,7 +118,11 @@ test("output_limit when the result is over the configured size", async () => {
 test("the program's prints are bounded", async () => {
   const small = await startEngine(undefined, { maxLogBytes: 1000 });
   try {
-    const { body } = await small.post("/execute-langgraph", { code: pythonGraph(`for i in range(10000):\n    print("line", i)\nreturn {}`), language: "python", inputs: {} });
+    const { body } = await small.post("/execute-langgraph", {
+      code: pythonGraph(`for i in range(10000):\n    print("line", i)\nreturn {}`),
+      language: "python",
+      inputs: {},
+    });
     assert.equal(body["status"], "success");
     const logs = (body["result"] as { metadata: { logs: string } }).metadata.logs;
     assert.ok(logs.length < 1200, `logs are ${logs.length} characters`);

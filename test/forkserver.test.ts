@@ -61,7 +61,12 @@ function launchSpec(extraEnv: Record<string, string> = {}): LaunchSpec {
 
 let lastSandbox: ForkedSandbox | null = null;
 
-function forked(code: string, options: JobOptions = {}, on: ForkServer = server, env: Record<string, string> = {}): Promise<JobRun> {
+function forked(
+  code: string,
+  options: JobOptions = {},
+  on: ForkServer = server,
+  env: Record<string, string> = {},
+): Promise<JobRun> {
   return runJob(
     async (handlers) => {
       const sandbox = await on.spawn(launchSpec(env), LIMITS, handlers);
@@ -77,7 +82,9 @@ function forked(code: string, options: JobOptions = {}, on: ForkServer = server,
 /** The zygote's children on the host (C processes), by PPid. */
 function zygoteChildren(on: ForkServer = server): number[] {
   const zygote = on.zygoteInfo()?.hostPid;
-  return hostProcesses().filter((p) => procStatus(p.pid)?.ppid === zygote).map((p) => p.pid);
+  return hostProcesses()
+    .filter((p) => procStatus(p.pid)?.ppid === zygote)
+    .map((p) => p.pid);
 }
 
 /** Nothing of a finished job is left: no process under the zygote, no cgroup, no socket. */
@@ -182,7 +189,10 @@ function assertSeesNothing(report: Record<string, unknown>): void {
   assert.deepEqual(report["shm"], []);
   const [jobsMounted, fds] = report["jobs"] as [boolean, string[]];
   assert.equal(jobsMounted, false, "the jobs directory is not mounted");
-  assert.ok(!fds.some((target) => target.includes("graphbox-jobs-")), `the jobs directory is not open: ${fds.join(", ")}`);
+  assert.ok(
+    !fds.some((target) => target.includes("graphbox-jobs-")),
+    `the jobs directory is not open: ${fds.join(", ")}`,
+  );
   const cmdlines = (report["cmdlines"] as string[]).join("\n");
   assert.doesNotMatch(cmdlines, /sleep/, cmdlines);
   assert.doesNotMatch(report["ps"] as string, /sleep/, report["ps"] as string);
@@ -232,8 +242,11 @@ test("01_echo.py through the fork server answers what a fresh sandbox answers", 
 
   // Today's path, same program, same inputs: a fresh interpreter in its own bubblewrap sandbox.
   const launcher = new SandboxLauncher(config.sandbox);
-  const fresh = await runJob((handlers) => launcher.start(launchSpec(), LIMITS, handlers), store, code, { inputs: ECHO_INPUTS });
-  const withoutIds = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === "id" || key === "checkpoint_id" ? "<id>" : v)));
+  const fresh = await runJob((handlers) => launcher.start(launchSpec(), LIMITS, handlers), store, code, {
+    inputs: ECHO_INPUTS,
+  });
+  const withoutIds = (value: unknown): unknown =>
+    JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === "id" || key === "checkpoint_id" ? "<id>" : v)));
   assert.deepEqual(withoutIds(run.answer), withoutIds(fresh.answer));
   assert.deepEqual(
     run.messages.map((m) => m.type),
@@ -271,7 +284,8 @@ def report():
   );
   const report = reportOf(run);
   const status = report["status"] as Record<string, string>;
-  for (const key of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) assert.equal(status[key], "0000000000000000", `${key} ${JSON.stringify(status)}`);
+  for (const key of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"])
+    assert.equal(status[key], "0000000000000000", `${key} ${JSON.stringify(status)}`);
   assert.equal(status["NoNewPrivs"], "1");
   assert.equal(status["Seccomp"], "2");
   assert.equal(report["uid"], 65534);
@@ -323,7 +337,8 @@ test("two children running at once see nothing of each other: files, processes, 
     onStarted: (sandbox) => (leaker = sandbox as ForkedSandbox),
   });
   // Wait until the leaker has done everything and sits in its node.
-  for (let i = 0; i < 500 && !(leaker as ForkedSandbox | null)?.logs().includes("LEAKER-READY"); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && !(leaker as ForkedSandbox | null)?.logs().includes("LEAKER-READY"); i++)
+    await new Promise((r) => setTimeout(r, 20));
   const held = leaker as ForkedSandbox | null;
   assert.ok(held !== null && held.logs().includes("LEAKER-READY"), held?.logs());
   const probe = await forked(PROBE);
@@ -400,7 +415,8 @@ def report():
 `),
     { onStarted: (s) => (sandbox = s as ForkedSandbox) },
   );
-  for (let i = 0; i < 500 && !(sandbox as ForkedSandbox | null)?.logs().includes("STARTED"); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && !(sandbox as ForkedSandbox | null)?.logs().includes("STARTED"); i++)
+    await new Promise((r) => setTimeout(r, 20));
   const started = sandbox as ForkedSandbox | null;
   assert.ok(started !== null && started.logs().includes("STARTED"));
   started.kill();
@@ -441,13 +457,21 @@ test("the zygote is replaced after N forks and after it dies; jobs go on", async
 
 test("a zygote that cannot start says why, and leaves nothing behind", async () => {
   const broken = new ForkServer({ ...SERVER_OPTIONS, pythonPath: "/nonexistent/bin/python", startupTimeoutMs: 10_000 });
-  await assert.rejects(broken.start(), (err: Error) => err.name === "SandboxUnavailableError" && /zygote could not start/.test(err.message) && /nonexistent/.test(err.message));
+  await assert.rejects(
+    broken.start(),
+    (err: Error) =>
+      err.name === "SandboxUnavailableError" &&
+      /zygote could not start/.test(err.message) &&
+      /nonexistent/.test(err.message),
+  );
   await broken.close();
   assert.equal(existsSync(broken.jobsDir), false);
 });
 
 test("zygote reports are checked field by field", () => {
-  const ok = parseZygoteReport(Buffer.from(JSON.stringify({ v: 1, type: "reaped", job_id: "j", code: null, signal: 9 })));
+  const ok = parseZygoteReport(
+    Buffer.from(JSON.stringify({ v: 1, type: "reaped", job_id: "j", code: null, signal: 9 })),
+  );
   assert.equal(ok.type, "reaped");
   for (const bad of [
     "not json",

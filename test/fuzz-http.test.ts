@@ -48,7 +48,12 @@ let url: string;
 const logLines: string[] = [];
 
 async function post(path: string, body: unknown): Promise<Answer> {
-  const response = await fetch(url + path, { method: "POST", headers: { "content-type": "application/json", ...AUTH }, body: JSON.stringify(body), signal: AbortSignal.timeout(60_000) });
+  const response = await fetch(url + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...AUTH },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -78,13 +83,19 @@ const toml = (value: string): string => JSON.stringify(value);
 /** Runs the installer; resolves to the fuzzer's path. */
 function installFuzzer(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("bash", [join(PROJECT_ROOT, "scripts/setup-fuzz-tools.sh")], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("bash", [join(PROJECT_ROOT, "scripts/setup-fuzz-tools.sh")], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out.trim().split("\n").at(-1)!) : reject(new Error(`setup-fuzz-tools.sh exited ${code}: ${err}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve(out.trim().split("\n").at(-1)!)
+        : reject(new Error(`setup-fuzz-tools.sh exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -99,7 +110,11 @@ function runFuzzer(fuzzer: string, args: string[], cwd: string): Promise<FuzzRun
   return new Promise((resolve, reject) => {
     // `cwd` keeps its replay files (.schemathesis/) out of the work tree. A fixed hash seed:
     // Python's set order must not vary the run either.
-    const child = spawn(fuzzer, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONHASHSEED: "0", NO_COLOR: "1", COLUMNS: "120" } });
+    const child = spawn(fuzzer, args, {
+      cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PYTHONHASHSEED: "0", NO_COLOR: "1", COLUMNS: "120" },
+    });
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -127,7 +142,14 @@ before(async () => {
       ANTHROPIC_BASE_URL: llm.anthropicBaseUrl,
       ANTHROPIC_API_KEY: "sk-ant-test-engine-anthropic-key",
     },
-    { apiKeys: { fuzz: KEY }, defaultTimeoutMs: 3_000, maxTimeoutMs: 5_000, queueSize: 8, queueTimeoutMs: 20_000, sseKeepAliveMs: 200 },
+    {
+      apiKeys: { fuzz: KEY },
+      defaultTimeoutMs: 3_000,
+      maxTimeoutMs: 5_000,
+      queueSize: 8,
+      queueTimeoutMs: 20_000,
+      sseKeepAliveMs: 200,
+    },
   );
   const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logLines.push(chunk.toString()), done()) });
   app = await buildApp(config, { logger: createLogger(config, sink) });
@@ -144,12 +166,31 @@ after(async () => {
 /** Records for the fuzzer to find: a finished thread in each runtime, an interrupted one, a streamed execution. */
 async function seedRecords(): Promise<{ executions: string[]; threads: string[] }> {
   const seeded = [
-    await post("/execute-langgraph", { code: programSource("python/01_echo.py"), inputs: HELLO, config: { thread_id: "fuzz-python" } }),
-    await post("/execute-langgraph", { code: programSource("python/05_interrupt.py"), inputs: HELLO, config: { thread_id: "fuzz-interrupted" } }),
-    await post("/execute-langgraph", { code: programSource("typescript/01_echo.ts"), inputs: HELLO, config: { thread_id: "fuzz-typescript" } }),
+    await post("/execute-langgraph", {
+      code: programSource("python/01_echo.py"),
+      inputs: HELLO,
+      config: { thread_id: "fuzz-python" },
+    }),
+    await post("/execute-langgraph", {
+      code: programSource("python/05_interrupt.py"),
+      inputs: HELLO,
+      config: { thread_id: "fuzz-interrupted" },
+    }),
+    await post("/execute-langgraph", {
+      code: programSource("typescript/01_echo.ts"),
+      inputs: HELLO,
+      config: { thread_id: "fuzz-typescript" },
+    }),
   ];
-  assert.deepEqual(seeded.map((a) => a.body["status"]), ["success", "interrupted", "success"], JSON.stringify(seeded.map((a) => a.body)));
-  const streamed = await readSse(`${url}/execute-langgraph/stream`, { body: { code: programSource("python/04_loop.py"), inputs: { n: 0 }, config: { thread_id: "fuzz-streamed" } }, headers: AUTH });
+  assert.deepEqual(
+    seeded.map((a) => a.body["status"]),
+    ["success", "interrupted", "success"],
+    JSON.stringify(seeded.map((a) => a.body)),
+  );
+  const streamed = await readSse(`${url}/execute-langgraph/stream`, {
+    body: { code: programSource("python/04_loop.py"), inputs: { n: 0 }, config: { thread_id: "fuzz-streamed" } },
+    headers: AUTH,
+  });
   assert.equal(streamed.events.at(-1)?.event, "complete", JSON.stringify(streamed.events.at(-1)));
   return {
     executions: [...seeded.map(executionIdOf), String(streamed.events[0]?.data["execution_id"])],
@@ -189,44 +230,79 @@ async function expectHealthy(): Promise<void> {
   assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: "ok" });
   const answer = await post("/execute-langgraph", { code: PYTHON_OK, inputs: {} });
   assert.equal(answer.body["status"], "success", JSON.stringify(answer.body));
-  const stream = await readSse(`${url}/api/execute-langgraph/stream`, { body: { code: programSource("typescript/01_echo.ts"), inputs: HELLO }, headers: AUTH });
-  assert.deepEqual([stream.events[0]?.event, stream.events.at(-1)?.event], ["metadata", "complete"], JSON.stringify(stream.events));
-  for (const deadline = Date.now() + 30_000; app.engine.inFlight > 0 || app.admission.queued > 0; ) {
-    assert.ok(Date.now() < deadline, `executions still running 30 s after the run: ${app.engine.inFlight} running, ${app.admission.queued} queued`);
+  const stream = await readSse(`${url}/api/execute-langgraph/stream`, {
+    body: { code: programSource("typescript/01_echo.ts"), inputs: HELLO },
+    headers: AUTH,
+  });
+  assert.deepEqual(
+    [stream.events[0]?.event, stream.events.at(-1)?.event],
+    ["metadata", "complete"],
+    JSON.stringify(stream.events),
+  );
+  for (const deadline = Date.now() + 30_000; app.engine.inFlight > 0 || app.admission.queued > 0;) {
+    assert.ok(
+      Date.now() < deadline,
+      `executions still running 30 s after the run: ${app.engine.inFlight} running, ${app.admission.queued} queued`,
+    );
     await new Promise((r) => setTimeout(r, 100));
   }
   const errors = logLines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
   assert.deepEqual(errors, [], "the engine logged errors during the fuzz run");
 }
 
-test("the OpenAPI fuzz run finds no 5xx and no answer off the schema; the engine stays healthy", { timeout: RUN_DEADLINE_MS + 5 * 60_000 }, async (t) => {
-  assert.ok(Number.isSafeInteger(SEED), `GRAPHBOX_FUZZ_SEED must be a whole number, not ${process.env["GRAPHBOX_FUZZ_SEED"]}`);
-  const fuzzer = await installFuzzer();
-  const configFile = writeFuzzConfig(await seedRecords());
-  const before = await executionsByOutcome();
-  const started = Date.now();
-  const run = await runFuzzer(fuzzer, ["--config-file", configFile, "--no-color", "run", `${url}/openapi.json`, "--header", `Authorization: Bearer ${KEY}`, "--seed", String(SEED)], dir);
-  const seconds = (Date.now() - started) / 1000;
-  const log = join(tmpdir(), "graphbox-fuzz-last.log");
-  writeFileSync(log, run.output);
-  t.diagnostic(`the fuzzer's report: ${log}`);
-  const failures = run.output.slice(Math.max(0, run.output.indexOf("=== FAILURES ===") - 200));
-  assert.equal(run.signal, null, `the fuzz run was killed after ${seconds} s:\n${run.output.slice(-6000)}`);
-  assert.equal(run.code, 0, `schemathesis (seed ${SEED}) found failures:\n${failures.slice(0, 20_000)}`);
+test(
+  "the OpenAPI fuzz run finds no 5xx and no answer off the schema; the engine stays healthy",
+  { timeout: RUN_DEADLINE_MS + 5 * 60_000 },
+  async (t) => {
+    assert.ok(
+      Number.isSafeInteger(SEED),
+      `GRAPHBOX_FUZZ_SEED must be a whole number, not ${process.env["GRAPHBOX_FUZZ_SEED"]}`,
+    );
+    const fuzzer = await installFuzzer();
+    const configFile = writeFuzzConfig(await seedRecords());
+    const before = await executionsByOutcome();
+    const started = Date.now();
+    const run = await runFuzzer(
+      fuzzer,
+      [
+        "--config-file",
+        configFile,
+        "--no-color",
+        "run",
+        `${url}/openapi.json`,
+        "--header",
+        `Authorization: Bearer ${KEY}`,
+        "--seed",
+        String(SEED),
+      ],
+      dir,
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const log = join(tmpdir(), "graphbox-fuzz-last.log");
+    writeFileSync(log, run.output);
+    t.diagnostic(`the fuzzer's report: ${log}`);
+    const failures = run.output.slice(Math.max(0, run.output.indexOf("=== FAILURES ===") - 200));
+    assert.equal(run.signal, null, `the fuzz run was killed after ${seconds} s:\n${run.output.slice(-6000)}`);
+    assert.equal(run.code, 0, `schemathesis (seed ${SEED}) found failures:\n${failures.slice(0, 20_000)}`);
 
-  // It really ran: every operation, as many cases as asked, and programs that ran to an end.
-  const doc = (await (await fetch(`${url}/openapi.json`, { headers: AUTH })).json()) as { paths: Record<string, object> };
-  const operations = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
-  assert.match(run.output, new RegExp(`Tested: ${operations}\\b`), run.output.slice(-3000));
-  const generated = Number(/(\d+) generated/.exec(run.output)?.[1] ?? 0);
-  const perOperation = Number(/^max-examples = (\d+)$/m.exec(readFileSync(SETTINGS, "utf8"))?.[1]);
-  assert.ok(generated >= perOperation * operations, `only ${generated} cases generated for ${operations} operations`);
-  const outcomes = await executionsByOutcome();
-  const ran = (key: string): number => (outcomes.get(key) ?? 0) - (before.get(key) ?? 0);
-  const tally = JSON.stringify(Object.fromEntries([...outcomes.keys()].map((k) => [k, ran(k)]).filter(([, n]) => n !== 0)));
-  t.diagnostic(`seed ${SEED}: ${generated} cases in ${seconds.toFixed(0)} s; executions ${tally}`);
-  assert.ok(ran("success/none") >= 5, `too few programs ran to success: ${tally}`);
-  assert.equal(ran("error/internal_error"), 0, `executions failed inside the engine: ${tally}`);
+    // It really ran: every operation, as many cases as asked, and programs that ran to an end.
+    const doc = (await (await fetch(`${url}/openapi.json`, { headers: AUTH })).json()) as {
+      paths: Record<string, object>;
+    };
+    const operations = Object.values(doc.paths).reduce((n, methods) => n + Object.keys(methods).length, 0);
+    assert.match(run.output, new RegExp(`Tested: ${operations}\\b`), run.output.slice(-3000));
+    const generated = Number(/(\d+) generated/.exec(run.output)?.[1] ?? 0);
+    const perOperation = Number(/^max-examples = (\d+)$/m.exec(readFileSync(SETTINGS, "utf8"))?.[1]);
+    assert.ok(generated >= perOperation * operations, `only ${generated} cases generated for ${operations} operations`);
+    const outcomes = await executionsByOutcome();
+    const ran = (key: string): number => (outcomes.get(key) ?? 0) - (before.get(key) ?? 0);
+    const tally = JSON.stringify(
+      Object.fromEntries([...outcomes.keys()].map((k) => [k, ran(k)]).filter(([, n]) => n !== 0)),
+    );
+    t.diagnostic(`seed ${SEED}: ${generated} cases in ${seconds.toFixed(0)} s; executions ${tally}`);
+    assert.ok(ran("success/none") >= 5, `too few programs ran to success: ${tally}`);
+    assert.equal(ran("error/internal_error"), 0, `executions failed inside the engine: ${tally}`);
 
-  await expectHealthy();
-});
+    await expectHealthy();
+  },
+);

@@ -44,7 +44,8 @@ function account(budget: number | null = 1_000_000): ExecutionAccount {
 
 const gatewayUrl = (): string => engine.app.engine.gateway.url;
 const auth = (a: ExecutionAccount): Record<string, string> => ({ authorization: `Bearer ${a.credential}` });
-const chat = (model: string, text: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ model, messages: [{ role: "user", content: text }], ...extra });
+const chat = (model: string, text: string, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ model, messages: [{ role: "user", content: text }], ...extra });
 
 test("only the allowlisted method and path pairs are forwarded; every other call is refused by the gateway itself", async () => {
   const caller = account();
@@ -94,15 +95,27 @@ test("only the allowlisted method and path pairs are forwarded; every other call
   ];
   for (const [method, path, status] of refused) {
     const body = method === "GET" || method === "HEAD" || method === "TRACE" ? undefined : chat("gpt-4o-mini", "hi");
-    const answer = await rawRequest(gatewayUrl(), method, path, { headers: { ...auth(caller), "content-type": "application/json" }, body });
+    const answer = await rawRequest(gatewayUrl(), method, path, {
+      headers: { ...auth(caller), "content-type": "application/json" },
+      body,
+    });
     assert.equal(answer.status, status, `${method} ${path}: ${answer.text}`);
-    if (method !== "HEAD") assert.match(errorMessage(answer), /graphbox gateway: .*not forwarded|no provider at this path/, `${method} ${path}`);
+    if (method !== "HEAD")
+      assert.match(
+        errorMessage(answer),
+        /graphbox gateway: .*not forwarded|no provider at this path/,
+        `${method} ${path}`,
+      );
     if (status === 405) assert.ok(answer.headers["allow"], `${method} ${path} names the methods it allows`);
   }
   assert.equal(llm.calls.length, 0, "the provider saw none of them");
 
   // And the allowlisted ones do reach it, at the same path below the base URL.
-  const anthropic = { "x-api-key": caller.credential, "anthropic-version": "2023-06-01", "content-type": "application/json" };
+  const anthropic = {
+    "x-api-key": caller.credential,
+    "anthropic-version": "2023-06-01",
+    "content-type": "application/json",
+  };
   const passed: [string, string, Record<string, string>, string | undefined][] = [
     ["POST", "/openai/v1/chat/completions", auth(caller), chat("gpt-4o-mini", "hi")],
     ["POST", "/openai/v1/completions", auth(caller), JSON.stringify({ model: "gpt-3.5-turbo-instruct", prompt: "hi" })],
@@ -110,18 +123,42 @@ test("only the allowlisted method and path pairs are forwarded; every other call
     ["POST", "/openai/v1/embeddings", auth(caller), JSON.stringify({ model: "text-embedding-3-small", input: "hi" })],
     ["GET", "/openai/v1/models", auth(caller), undefined],
     ["GET", "/openai/v1/models/gpt-4o-mini", auth(caller), undefined],
-    ["POST", "/anthropic/v1/messages?beta=true", anthropic, JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] })],
-    ["POST", "/anthropic/v1/messages/count_tokens", anthropic, JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "hi" }] })],
+    [
+      "POST",
+      "/anthropic/v1/messages?beta=true",
+      anthropic,
+      JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+    ],
+    [
+      "POST",
+      "/anthropic/v1/messages/count_tokens",
+      anthropic,
+      JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "hi" }] }),
+    ],
     ["GET", "/anthropic/v1/models?limit=5", anthropic, undefined],
     ["GET", "/anthropic/v1/models/claude-sonnet-4-5", anthropic, undefined],
   ];
   for (const [method, path, headers, body] of passed) {
-    const answer = await rawRequest(gatewayUrl(), method, path, { headers: { "content-type": "application/json", ...headers }, body });
+    const answer = await rawRequest(gatewayUrl(), method, path, {
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
     assert.doesNotMatch(answer.text, /graphbox gateway/, `${method} ${path}`);
   }
   assert.deepEqual(
     llm.calls.map((c) => c.path),
-    ["/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/embeddings", "/v1/models", "/v1/models/gpt-4o-mini", "/v1/messages", "/v1/messages/count_tokens", "/v1/models", "/v1/models/claude-sonnet-4-5"],
+    [
+      "/v1/chat/completions",
+      "/v1/completions",
+      "/v1/responses",
+      "/v1/embeddings",
+      "/v1/models",
+      "/v1/models/gpt-4o-mini",
+      "/v1/messages",
+      "/v1/messages/count_tokens",
+      "/v1/models",
+      "/v1/models/claude-sonnet-4-5",
+    ],
   );
 });
 
@@ -150,7 +187,10 @@ test("dot, empty, percent-encoded and backslash path segments are refused before
   ];
   for (const path of paths) {
     const method = path.includes("completions") || path.includes("messages") ? "POST" : "GET";
-    const answer = await rawRequest(gatewayUrl(), method, path, { headers: { ...auth(caller), "content-type": "application/json" }, body: method === "POST" ? chat("gpt-4o-mini", "hi") : undefined });
+    const answer = await rawRequest(gatewayUrl(), method, path, {
+      headers: { ...auth(caller), "content-type": "application/json" },
+      body: method === "POST" ? chat("gpt-4o-mini", "hi") : undefined,
+    });
     assert.equal(answer.status, 400, `${path}: ${answer.text}`);
     assert.match(errorMessage(answer), /graphbox gateway: refused/, path);
   }
@@ -173,7 +213,10 @@ test("a JSON body sent as text/plain is parsed, forwarded as JSON, metered and b
   assert.ok(used > 20, `the stand-in reported ${used} tokens`);
   assert.equal(caller.usage.totalTokens, used, "charged what the provider reported");
   assert.equal(caller.exceeded, true, "the call took the execution over its budget of 20");
-  const next = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(caller), "content-type": "text/plain" }, body: chat("gpt-4o-mini", "again") });
+  const next = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
+    headers: { ...auth(caller), "content-type": "text/plain" },
+    body: chat("gpt-4o-mini", "again"),
+  });
   assert.equal(next.status, 403);
   assert.match(errorMessage(next), /token budget of 20 tokens is used up/);
 
@@ -184,10 +227,16 @@ test("a JSON body sent as text/plain is parsed, forwarded as JSON, metered and b
     ["application/json", "[1, 2, 3]", 400],
     ["application/json", "", 400],
   ] as const) {
-    const refused = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(other), "content-type": contentType }, body });
+    const refused = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
+      headers: { ...auth(other), "content-type": contentType },
+      body,
+    });
     assert.equal(refused.status, status, `${contentType} ${body}: ${refused.text}`);
   }
-  const gzipped = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(other), "content-type": "application/json", "content-encoding": "gzip" }, body: chat("gpt-4o-mini", "hi") });
+  const gzipped = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
+    headers: { ...auth(other), "content-type": "application/json", "content-encoding": "gzip" },
+    body: chat("gpt-4o-mini", "hi"),
+  });
   assert.equal(gzipped.status, 415);
   assert.equal(llm.calls.length, 1, "none of the refused bodies was forwarded");
 });
@@ -196,7 +245,14 @@ test("what is forwarded is what was checked: one model key, the engine's headers
   const caller = account();
   const body = `{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "model": "gpt-4o"}`;
   const answer = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
-    headers: { ...auth(caller), "content-type": "application/json", "openai-organization": "org-someone-else", "openai-project": "proj_x", cookie: "a=b", "x-stainless-lang": "python" },
+    headers: {
+      ...auth(caller),
+      "content-type": "application/json",
+      "openai-organization": "org-someone-else",
+      "openai-project": "proj_x",
+      cookie: "a=b",
+      "x-stainless-lang": "python",
+    },
     body,
   });
   assert.equal(answer.status, 200, answer.text);
@@ -214,15 +270,26 @@ test("parallel calls reserve their share of the budget: together they never spen
   const caller = account(budget);
   const text = "please answer this short question";
   const results = await Promise.all(
-    Array.from({ length: 12 }, () => rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(caller), "content-type": "application/json" }, body: chat("gpt-4o-mini", text, { max_tokens: 40 }) })),
+    Array.from({ length: 12 }, () =>
+      rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
+        headers: { ...auth(caller), "content-type": "application/json" },
+        body: chat("gpt-4o-mini", text, { max_tokens: 40 }),
+      }),
+    ),
   );
   const statuses = results.map((r) => r.status);
   const admitted = statuses.filter((s) => s === 200).length;
   const waited = results.filter((r) => r.status === 429);
   assert.equal(admitted + waited.length, 12, JSON.stringify(statuses));
-  assert.ok(admitted >= 1 && waited.length >= 1, `some calls run, the others are told to wait: ${JSON.stringify(statuses)}`);
+  assert.ok(
+    admitted >= 1 && waited.length >= 1,
+    `some calls run, the others are told to wait: ${JSON.stringify(statuses)}`,
+  );
   for (const refusal of waited) {
-    assert.match(errorMessage(refusal), /does not fit in what the execution's budget of 150 tokens has left besides its calls in flight/);
+    assert.match(
+      errorMessage(refusal),
+      /does not fit in what the execution's budget of 150 tokens has left besides its calls in flight/,
+    );
     assert.equal(refusal.headers["retry-after"], "1");
   }
   assert.equal(llm.calls.length, admitted, "the provider saw only the admitted calls");
@@ -235,14 +302,30 @@ test("parallel calls reserve their share of the budget: together they never spen
   assert.equal(caller.exceeded, false);
 
   // Once they are over, the budget left is there again for the next call.
-  const later = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(caller), "content-type": "application/json" }, body: chat("gpt-4o-mini", text, { max_tokens: 40 }) });
+  const later = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
+    headers: { ...auth(caller), "content-type": "application/json" },
+    body: chat("gpt-4o-mini", text, { max_tokens: 40 }),
+  });
   assert.equal(later.status, 200, later.text);
 });
 
 test("a call whose estimate exceeds the budget still runs when it runs alone; the one that takes the execution over ends it", async () => {
   const caller = account(30);
-  const body = JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 1024, messages: [{ role: "user", content: "hello there, this message has enough words in it to cost more than thirty tokens once answered" }] });
-  const headers = { "x-api-key": caller.credential, "anthropic-version": "2023-06-01", "content-type": "application/json" };
+  const body = JSON.stringify({
+    model: "claude-sonnet-4-5",
+    max_tokens: 1024,
+    messages: [
+      {
+        role: "user",
+        content: "hello there, this message has enough words in it to cost more than thirty tokens once answered",
+      },
+    ],
+  });
+  const headers = {
+    "x-api-key": caller.credential,
+    "anthropic-version": "2023-06-01",
+    "content-type": "application/json",
+  };
   const first = await rawRequest(gatewayUrl(), "POST", "/anthropic/v1/messages", { headers, body });
   assert.equal(first.status, 200, first.text);
   assert.equal(caller.usage.totalTokens, llm.totalTokens());
@@ -255,7 +338,10 @@ test("a call whose estimate exceeds the budget still runs when it runs alone; th
 test("a model named __proto__ is one more model: no prototype is polluted and the next executions are served", async () => {
   const caller = account();
   for (const model of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
-    const answer = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(caller), "content-type": "application/json" }, body: chat(model, "hi") });
+    const answer = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
+      headers: { ...auth(caller), "content-type": "application/json" },
+      body: chat(model, "hi"),
+    });
     assert.equal(answer.status, 200, answer.text);
   }
   assert.equal(({} as Record<string, unknown>)["input_tokens"], undefined);
@@ -278,16 +364,25 @@ return {"out": ChatOpenAI(model="__proto__", max_retries=0).invoke("hi").content
   const polluting = await engine.post("/execute-langgraph", { code: program, language: "python", inputs: {} });
   assert.equal(polluting.status, 200);
   assert.equal(polluting.body["status"], "success", JSON.stringify(polluting.body));
-  const metadata = (polluting.body["result"] as { metadata: { token_usage: { by_model: Record<string, { calls: number }> } } }).metadata;
+  const metadata = (
+    polluting.body["result"] as { metadata: { token_usage: { by_model: Record<string, { calls: number }> } } }
+  ).metadata;
   assert.ok(Object.hasOwn(metadata.token_usage.by_model, "__proto__"));
   assert.equal(metadata.token_usage.by_model["__proto__"]?.calls, 1);
   assert.equal(({} as Record<string, unknown>)["input_tokens"], undefined);
-  const ordinary = await engine.post("/execute-langgraph", { code: pythonGraph(`return {"out": "fine"}`), language: "python", inputs: {} });
+  const ordinary = await engine.post("/execute-langgraph", {
+    code: pythonGraph(`return {"out": "fine"}`),
+    language: "python",
+    inputs: {},
+  });
   assert.equal(ordinary.status, 200, JSON.stringify(ordinary.body));
   assert.equal(ordinary.body["status"], "success");
   const metrics = await fetch(`${engine.url}/metrics`);
   assert.equal(metrics.status, 200);
-  assert.match(await metrics.text(), /graphbox_llm_calls_total\{provider="openai",model="__proto__",status="200"\} [1-9]/);
+  assert.match(
+    await metrics.text(),
+    /graphbox_llm_calls_total\{provider="openai",model="__proto__",status="200"\} [1-9]/,
+  );
 });
 
 test("an execution's usage keeps at most 64 models apart; later ones share `other`", () => {
@@ -323,28 +418,61 @@ body = json.dumps({"model": "gpt-4o-mini", "max_tokens": 20, "messages": [{"role
 statuses["text_plain"] = call("POST", "/chat/completions", body, "text/plain")
 statuses["after"] = call("POST", "/chat/completions", body, "text/plain")
 return {"out": json.dumps(statuses)}`);
-  const { status, body } = await engine.post("/execute-langgraph", { code, language: "python", inputs: {}, config: { max_tokens: 20 } });
+  const { status, body } = await engine.post("/execute-langgraph", {
+    code,
+    language: "python",
+    inputs: {},
+    config: { max_tokens: 20 },
+  });
   assert.equal(status, 200);
   // The first text/plain call takes the execution over its budget of 20 and ends it.
   assert.equal(body["status"], "error", JSON.stringify(body));
   assert.equal(body["error_type"], "token_budget");
   const metadata = body["metadata"] as { tokens_used: number };
-  assert.equal(llm.calls.length, 1, `only the one POST reached the provider: ${JSON.stringify(llm.calls.map((c) => c.path))}`);
+  assert.equal(
+    llm.calls.length,
+    1,
+    `only the one POST reached the provider: ${JSON.stringify(llm.calls.map((c) => c.path))}`,
+  );
   assert.equal(metadata.tokens_used, llm.totalTokens());
   assert.ok(metadata.tokens_used > 20);
 
   // The same program's refusals, read from its own answer, with a budget it stays within.
   llm.reset();
-  const within = await engine.post("/execute-langgraph", { code, language: "python", inputs: {}, config: { max_tokens: 100_000 } });
+  const within = await engine.post("/execute-langgraph", {
+    code,
+    language: "python",
+    inputs: {},
+    config: { max_tokens: 100_000 },
+  });
   assert.equal(within.body["status"], "success", JSON.stringify(within.body));
-  const statuses = JSON.parse((within.body["result"] as { state: { out: string } }).state.out) as Record<string, number>;
-  assert.deepEqual(statuses, { list_stored: 405, delete_model: 405, read_response: 404, files: 404, dot_dot: 400, encoded: 400, text_plain: 200, after: 200 });
-  assert.deepEqual(llm.calls.map((c) => c.path), ["/v1/chat/completions", "/v1/chat/completions"]);
-  assert.equal((within.body["result"] as { metadata: { tokens_used: number } }).metadata.tokens_used, llm.totalTokens());
+  const statuses = JSON.parse((within.body["result"] as { state: { out: string } }).state.out) as Record<
+    string,
+    number
+  >;
+  assert.deepEqual(statuses, {
+    list_stored: 405,
+    delete_model: 405,
+    read_response: 404,
+    files: 404,
+    dot_dot: 400,
+    encoded: 400,
+    text_plain: 200,
+    after: 200,
+  });
+  assert.deepEqual(
+    llm.calls.map((c) => c.path),
+    ["/v1/chat/completions", "/v1/chat/completions"],
+  );
+  assert.equal(
+    (within.body["result"] as { metadata: { tokens_used: number } }).metadata.tokens_used,
+    llm.totalTokens(),
+  );
 });
 
 test("a TypeScript program's fetch and ChatOpenAI: refused calls stay refused, a __proto__ model is counted as data", async () => {
-  const code = typescriptGraph(`const base = process.env.OPENAI_BASE_URL!;
+  const code = typescriptGraph(
+    `const base = process.env.OPENAI_BASE_URL!;
 const headers = { authorization: "Bearer " + process.env.OPENAI_API_KEY, "content-type": "text/plain" };
 const statuses: Record<string, number> = {};
 statuses.list_stored = (await fetch(base + "/chat/completions", { headers })).status;
@@ -353,12 +481,23 @@ statuses.batches = (await fetch(base + "/batches", { method: "POST", headers, bo
 // fetch resolves the dot segment itself: what arrives is /openai/v1/, an empty segment.
 statuses.dot_dot = (await fetch(base + "/models/..", { headers })).status;
 const reply = await new ChatOpenAI({ model: "__proto__", maxRetries: 0 }).invoke("hi");
-return { out: JSON.stringify({ statuses, reply: String(reply.content).slice(0, 5) }) };`, `import { ChatOpenAI } from "@langchain/openai";`);
+return { out: JSON.stringify({ statuses, reply: String(reply.content).slice(0, 5) }) };`,
+    `import { ChatOpenAI } from "@langchain/openai";`,
+  );
   const { body } = await engine.post("/execute-langgraph", { code, language: "typescript", inputs: {} });
   assert.equal(body["status"], "success", JSON.stringify(body));
-  const result = body["result"] as { state: { out: string }; metadata: { tokens_used: number; token_usage: { by_model: Record<string, { calls: number }> } } };
-  assert.deepEqual(JSON.parse(result.state.out), { statuses: { list_stored: 405, delete_response: 404, batches: 404, dot_dot: 400 }, reply: "Hello" });
-  assert.deepEqual(llm.calls.map((c) => [c.path, c.model]), [["/v1/chat/completions", "__proto__"]]);
+  const result = body["result"] as {
+    state: { out: string };
+    metadata: { tokens_used: number; token_usage: { by_model: Record<string, { calls: number }> } };
+  };
+  assert.deepEqual(JSON.parse(result.state.out), {
+    statuses: { list_stored: 405, delete_response: 404, batches: 404, dot_dot: 400 },
+    reply: "Hello",
+  });
+  assert.deepEqual(
+    llm.calls.map((c) => [c.path, c.model]),
+    [["/v1/chat/completions", "__proto__"]],
+  );
   assert.equal(result.metadata.token_usage.by_model["__proto__"]?.calls, 1);
   assert.equal(result.metadata.tokens_used, llm.totalTokens());
   assert.equal(({} as Record<string, unknown>)["calls"], undefined);
@@ -374,7 +513,10 @@ test("model names are matched against the allowlist without a regex, and an over
   assert.equal(wildcardMatch("**", ""), true);
   assert.equal(wildcardMatch("a.b", "aXb"), false, "a dot is a dot, not any character");
   const caller = account();
-  const answer = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", { headers: { ...auth(caller), "content-type": "application/json" }, body: chat("m".repeat(257), "hi") });
+  const answer = await rawRequest(gatewayUrl(), "POST", "/openai/v1/chat/completions", {
+    headers: { ...auth(caller), "content-type": "application/json" },
+    body: chat("m".repeat(257), "hi"),
+  });
   assert.equal(answer.status, 400);
   assert.match(errorMessage(answer), /model name is longer than 256 characters/);
   assert.equal(llm.calls.length, 0);

@@ -53,7 +53,8 @@ function account(budget: number | null = 1_000_000): ExecutionAccount {
   opened.push(created);
   return created;
 }
-const chat = (text: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: text }], ...extra });
+const chat = (text: string, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: text }], ...extra });
 const head = (a: ExecutionAccount, length: number | "chunked", path = "/openai/v1/chat/completions"): string =>
   `POST ${path} HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${a.credential}\r\nContent-Type: application/json\r\n${length === "chunked" ? "Transfer-Encoding: chunked" : `Content-Length: ${length}`}\r\n\r\n`;
 
@@ -67,7 +68,10 @@ async function until(what: string, condition: () => boolean, timeoutMs = 10_000)
 
 /** A normal call still works for this credential: the gateway kept serving. */
 async function stillServed(a: ExecutionAccount): Promise<void> {
-  const answer = await rawRequest(gateway().url, "POST", "/openai/v1/chat/completions", { headers: { authorization: `Bearer ${a.credential}`, "content-type": "application/json" }, body: chat("still there?") });
+  const answer = await rawRequest(gateway().url, "POST", "/openai/v1/chat/completions", {
+    headers: { authorization: `Bearer ${a.credential}`, "content-type": "application/json" },
+    body: chat("still there?"),
+  });
   assert.equal(answer.status, 200, answer.text);
 }
 
@@ -80,7 +84,11 @@ test("a body larger than GRAPHBOX_GATEWAY_MAX_BODY_BYTES is refused with 413 bef
   big.socket.destroy();
   // Chunked, no length announced: cut off once it passes the limit.
   const chunked = await rawRequest(gateway().url, "POST", "/openai/v1/embeddings", {
-    headers: { authorization: `Bearer ${caller.credential}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+    headers: {
+      authorization: `Bearer ${caller.credential}`,
+      "content-type": "application/json",
+      "transfer-encoding": "chunked",
+    },
     body: Buffer.alloc(LIMITS.maxBodyBytes + MiB, 0x20),
   });
   assert.equal(chunked.status, 413);
@@ -119,7 +127,10 @@ test("calls in flight and connections per execution are capped with 429; the exe
   // Calls: each holds a body it never finishes sending.
   const held = Array.from({ length: LIMITS.executionCalls }, () => heldConnection(gateway().url, head(caller, 100)));
   await until("every held call to be in flight", () => caller.callsInFlight === LIMITS.executionCalls);
-  const over = await rawRequest(gateway().url, "POST", "/openai/v1/chat/completions", { headers: { authorization: `Bearer ${caller.credential}`, "content-type": "application/json" }, body: chat("one more") });
+  const over = await rawRequest(gateway().url, "POST", "/openai/v1/chat/completions", {
+    headers: { authorization: `Bearer ${caller.credential}`, "content-type": "application/json" },
+    body: chat("one more"),
+  });
   assert.equal(over.status, 429);
   assert.equal(over.headers["retry-after"], "1");
   assert.match(errorMessage(over), /already has 16 calls in flight \(GRAPHBOX_GATEWAY_EXECUTION_CALLS\)/);
@@ -128,12 +139,18 @@ test("calls in flight and connections per execution are capped with 429; the exe
 
   // Connections: idle keep-alive ones still count.
   const idle = Array.from({ length: LIMITS.executionConnections }, () =>
-    heldConnection(gateway().url, `GET /openai/v1/models HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${caller.credential}\r\n\r\n`),
+    heldConnection(
+      gateway().url,
+      `GET /openai/v1/models HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${caller.credential}\r\n\r\n`,
+    ),
   );
   const answers = await Promise.all(idle.map((c) => c.answer));
   assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
   assert.equal(caller.connections.size, LIMITS.executionConnections);
-  const extra = heldConnection(gateway().url, `GET /openai/v1/models HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${caller.credential}\r\n\r\n`);
+  const extra = heldConnection(
+    gateway().url,
+    `GET /openai/v1/models HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer ${caller.credential}\r\n\r\n`,
+  );
   const refused = await extra.answer;
   assert.equal(refused.status, 429);
   assert.match(refused.text, /already holds 32 connections to the gateway \(GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS\)/);
@@ -157,7 +174,8 @@ test("many huge, slow uploads from one credential hold at most GRAPHBOX_GATEWAY_
   const chunked = Array.from({ length: 8 }, () => heldConnection(gateway().url, head(caller, "chunked")));
   const frame = Buffer.concat([Buffer.from("100000\r\n"), chunk, Buffer.from("\r\n")]);
   const pump = setInterval(() => {
-    for (const connection of chunked) if (!connection.socket.destroyed && connection.socket.writableLength < 4 * MiB) connection.socket.write(frame);
+    for (const connection of chunked)
+      if (!connection.socket.destroyed && connection.socket.writableLength < 4 * MiB) connection.socket.write(frame);
   }, 20);
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 25);
@@ -165,7 +183,10 @@ test("many huge, slow uploads from one credential hold at most GRAPHBOX_GATEWAY_
     const statuses = (await Promise.all([...announced, ...chunked].map((c) => c.answer))).map((a) => a.status);
     // Four 8 MiB bodies fill the 32 MiB; the rest are told to wait (or to use fewer connections), then the held
     // ones time out; a chunked upload that got room once others were given back is cut at 8 MiB.
-    assert.ok(statuses.every((s) => s === 429 || s === 408 || s === 413), JSON.stringify(statuses));
+    assert.ok(
+      statuses.every((s) => s === 429 || s === 408 || s === 413),
+      JSON.stringify(statuses),
+    );
     assert.ok(statuses.filter((s) => s === 408).length >= 1, JSON.stringify(statuses));
     // Meanwhile another execution is served.
     await stillServed(neighbour);
@@ -174,15 +195,29 @@ test("many huge, slow uploads from one credential hold at most GRAPHBOX_GATEWAY_
     clearInterval(sampler);
     for (const connection of [...announced, ...chunked]) connection.socket.destroy();
   }
-  assert.ok(caller.buffered.peak <= LIMITS.executionBufferBytes, `the execution held ${caller.buffered.peak} bytes at most`);
-  assert.ok(caller.buffered.peak >= 3 * LIMITS.maxBodyBytes, `the bound was reached (${caller.buffered.peak}), so the test measured it`);
-  assert.ok(gateway().bufferedBytes.peak <= LIMITS.executionBufferBytes + MiB, `the gateway held ${gateway().bufferedBytes.peak} bytes at most`);
+  assert.ok(
+    caller.buffered.peak <= LIMITS.executionBufferBytes,
+    `the execution held ${caller.buffered.peak} bytes at most`,
+  );
+  assert.ok(
+    caller.buffered.peak >= 3 * LIMITS.maxBodyBytes,
+    `the bound was reached (${caller.buffered.peak}), so the test measured it`,
+  );
+  assert.ok(
+    gateway().bufferedBytes.peak <= LIMITS.executionBufferBytes + MiB,
+    `the gateway held ${gateway().bufferedBytes.peak} bytes at most`,
+  );
   const grownMb = (rssPeak - rssBefore) / MiB;
   // 48 uploads of 7+ MiB each were sent: unbounded, that is over 330 MiB buffered. The bound is 32 MiB, plus the
   // transient copies and allocator slack of a process doing this (19-71 MiB measured); 128 MiB leaves a wide margin on both sides.
   assert.ok(grownMb < 128, `engine RSS grew by ${grownMb.toFixed(0)} MiB`);
-  console.log(`# engine RSS grew by ${grownMb.toFixed(0)} MiB; gateway peak held ${(caller.buffered.peak / MiB).toFixed(1)} MiB`);
-  await until("everything held to be given back", () => gateway().bufferedBytes.held === 0 && caller.callsInFlight === 0);
+  console.log(
+    `# engine RSS grew by ${grownMb.toFixed(0)} MiB; gateway peak held ${(caller.buffered.peak / MiB).toFixed(1)} MiB`,
+  );
+  await until(
+    "everything held to be given back",
+    () => gateway().bufferedBytes.held === 0 && caller.callsInFlight === 0,
+  );
   assert.equal(llm.calls.length, 1, "only the neighbour's call reached the provider");
   await stillServed(caller);
 });
@@ -190,7 +225,8 @@ test("many huge, slow uploads from one credential hold at most GRAPHBOX_GATEWAY_
 test("when every execution's buffers together reach GRAPHBOX_GATEWAY_BUFFER_BYTES, the next body gets 503", async () => {
   const first = account();
   const second = account();
-  const fill = (a: ExecutionAccount, n: number) => Array.from({ length: n }, () => heldConnection(gateway().url, head(a, LIMITS.maxBodyBytes)));
+  const fill = (a: ExecutionAccount, n: number) =>
+    Array.from({ length: n }, () => heldConnection(gateway().url, head(a, LIMITS.maxBodyBytes)));
   const held = [...fill(first, 4), ...fill(second, 2)];
   await until("48 MiB to be held", () => gateway().bufferedBytes.held === 6 * LIMITS.maxBodyBytes);
   const over = heldConnection(gateway().url, head(second, 1000));
@@ -236,7 +272,12 @@ for i in range(12):
     held.append(s)
 return {"out": "held"}`);
   const before = process.memoryUsage().rss;
-  const { body } = await engine.post("/execute-langgraph", { code: program, language: "python", inputs: {}, config: { timeout_ms: 60_000 } });
+  const { body } = await engine.post("/execute-langgraph", {
+    code: program,
+    language: "python",
+    inputs: {},
+    config: { timeout_ms: 60_000 },
+  });
   assert.equal(body["status"], "success", JSON.stringify(body));
   await until("the gateway to give back what the execution held", () => gateway().bufferedBytes.held === 0);
   const grownMb = (process.memoryUsage().rss - before) / MiB;

@@ -43,7 +43,11 @@ after(async () => {
 async function gatewayTo(baseUrl: string) {
   const config = loadConfig({ OPENAI_BASE_URL: baseUrl, OPENAI_API_KEY: "sk-upstream-test" });
   const calls: LlmCallInfo[] = [];
-  const gateway = new Gateway(config, { modelAllowlist: [], upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS, onCall: (call) => calls.push(call) });
+  const gateway = new Gateway(config, {
+    modelAllowlist: [],
+    upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS,
+    onCall: (call) => calls.push(call),
+  });
   await gateway.listen();
   const account = gateway.open(`upstream-${crypto.randomUUID()}`, { budget: 100_000 });
   const call = () =>
@@ -61,9 +65,15 @@ test("an upstream nobody listens on is a 502 that names the reason, not a timeou
     const answer = await call();
     assert.equal(answer.status, 502, answer.text);
     assert.match(errorMessage(answer), /^graphbox gateway: upstream openai unreachable \(.*ECONNREFUSED.*\)$/);
-    assert.ok(performance.now() - started < UPSTREAM_TIMEOUT_MS, "a refused connection is answered at once, not after the timeout");
+    assert.ok(
+      performance.now() - started < UPSTREAM_TIMEOUT_MS,
+      "a refused connection is answered at once, not after the timeout",
+    );
     assert.equal(account.reserved, 0, "the call's reservation was given back");
-    assert.deepEqual(calls.map((c) => [c.status, c.inputTokens, c.outputTokens]), [[0, 0, 0]]);
+    assert.deepEqual(
+      calls.map((c) => [c.status, c.inputTokens, c.outputTokens]),
+      [[0, 0, 0]],
+    );
   } finally {
     await gateway.close();
   }
@@ -78,9 +88,15 @@ test("an upstream that does not start answering in time is a 504", async () => {
     const ms = performance.now() - started;
     assert.equal(answer.status, 504, answer.text);
     assert.equal(errorMessage(answer), "graphbox gateway: upstream openai did not answer in time");
-    assert.ok(ms >= UPSTREAM_TIMEOUT_MS - 10 && ms < UPSTREAM_TIMEOUT_MS + 5_000, `answered after ${Math.round(ms)} ms`);
+    assert.ok(
+      ms >= UPSTREAM_TIMEOUT_MS - 10 && ms < UPSTREAM_TIMEOUT_MS + 5_000,
+      `answered after ${Math.round(ms)} ms`,
+    );
     assert.equal(account.reserved, 0, "the call's reservation was given back");
-    assert.deepEqual(calls.map((c) => c.status), [0]);
+    assert.deepEqual(
+      calls.map((c) => c.status),
+      [0],
+    );
   } finally {
     await gateway.close();
   }

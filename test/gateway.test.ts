@@ -27,10 +27,20 @@ after(async () => {
 });
 beforeEach(() => llm.reset());
 
-type Answer = Record<string, unknown> & { result?: { messages: { role: string; content: string }[]; metadata: Record<string, unknown> & { token_usage: Record<string, unknown> } } };
+type Answer = Record<string, unknown> & {
+  result?: {
+    messages: { role: string; content: string }[];
+    metadata: Record<string, unknown> & { token_usage: Record<string, unknown> };
+  };
+};
 
 async function run(nodeBody: string, config: Record<string, unknown> = {}, preamble = ""): Promise<Answer> {
-  const { status, body } = await engine.post("/execute-langgraph", { code: pythonGraph(nodeBody, preamble), language: "python", inputs: {}, config });
+  const { status, body } = await engine.post("/execute-langgraph", {
+    code: pythonGraph(nodeBody, preamble),
+    language: "python",
+    inputs: {},
+    config,
+  });
   assert.equal(status, 200, JSON.stringify(body));
   return body as Answer;
 }
@@ -50,7 +60,15 @@ test("four calls (both providers, streamed and not) are charged exactly as the s
   );
   assert.equal(answer["status"], "success", JSON.stringify(answer));
   assert.equal(llm.calls.length, 4);
-  assert.deepEqual(llm.calls.map((c) => [c.provider, c.stream]), [["openai", false], ["openai", true], ["anthropic", false], ["anthropic", true]]);
+  assert.deepEqual(
+    llm.calls.map((c) => [c.provider, c.stream]),
+    [
+      ["openai", false],
+      ["openai", true],
+      ["anthropic", false],
+      ["anthropic", true],
+    ],
+  );
   assert.deepEqual(llm.calls.map(apiKeyOf), [OPENAI_KEY, OPENAI_KEY, ANTHROPIC_KEY, ANTHROPIC_KEY]);
   const metadata = answer.result!.metadata;
   assert.equal(metadata["tokens_used"], llm.totalTokens());
@@ -59,7 +77,10 @@ test("four calls (both providers, streamed and not) are charged exactly as the s
   assert.equal(byModel["claude-sonnet-4-5"]?.calls, 2);
   // The harness's own count agrees (the cross-check), and the node carries its tokens.
   assert.equal(metadata.token_usage["reported_by_program_total"], llm.totalTokens());
-  assert.deepEqual((metadata["node_timings"] as { tokens: number }[]).map((t) => t.tokens), [llm.totalTokens()]);
+  assert.deepEqual(
+    (metadata["node_timings"] as { tokens: number }[]).map((t) => t.tokens),
+    [llm.totalTokens()],
+  );
 });
 
 test("no key is in the program's environment or in any file it can read", async () => {
@@ -105,7 +126,11 @@ return {"out": reply.content}`;
 });
 
 test("a call over the token budget ends the execution with token_budget", async () => {
-  const answer = await run(`for i in range(5):\n    gpt.invoke("count me " * 20)\nreturn {}`, { max_tokens: 30 }, LLM_CALLS);
+  const answer = await run(
+    `for i in range(5):\n    gpt.invoke("count me " * 20)\nreturn {}`,
+    { max_tokens: 30 },
+    LLM_CALLS,
+  );
   assert.equal(answer["status"], "error");
   assert.equal(answer["error_type"], "token_budget");
   assert.match(String(answer["error"]), /token budget of 30 tokens/);
@@ -114,9 +139,16 @@ test("a call over the token budget ends the execution with token_budget", async 
 
 test("upstream 500 then 429 reach the program in the provider's shape; LangChain's retries then succeed", async () => {
   llm.failNext(500, 429);
-  const retried = await run(`return {"out": ChatOpenAI(model="gpt-4o-mini", max_retries=2).invoke("hi").content}`, {}, LLM_CALLS);
+  const retried = await run(
+    `return {"out": ChatOpenAI(model="gpt-4o-mini", max_retries=2).invoke("hi").content}`,
+    {},
+    LLM_CALLS,
+  );
   assert.equal(retried["status"], "success", JSON.stringify(retried));
-  assert.deepEqual(llm.calls.map((c) => c.status), [500, 429, 200]);
+  assert.deepEqual(
+    llm.calls.map((c) => c.status),
+    [500, 429, 200],
+  );
   assert.equal(retried.result!.metadata["tokens_used"], llm.totalTokens());
 
   llm.reset();
@@ -130,9 +162,17 @@ test("upstream 500 then 429 reach the program in the provider's shape; LangChain
 test("calls without a live execution credential are refused", async () => {
   const url = `${engine.app.engine.gateway.url}/openai/v1/chat/completions`;
   const body = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
-  const attempts: Record<string, string>[] = [{}, { authorization: "Bearer gbx-made-up" }, { authorization: `Bearer ${OPENAI_KEY}` }];
+  const attempts: Record<string, string>[] = [
+    {},
+    { authorization: "Bearer gbx-made-up" },
+    { authorization: `Bearer ${OPENAI_KEY}` },
+  ];
   for (const headers of attempts) {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
     assert.equal(response.status, 401);
     const error = (await response.json()) as { error: { message: string } };
     assert.match(error.error.message, /no live execution credential/);
@@ -141,21 +181,33 @@ test("calls without a live execution credential are refused", async () => {
   // An execution's credential dies with it.
   const leak = await run(`import os\nreturn {"out": os.environ["OPENAI_API_KEY"]}`);
   const credential = (leak.result as unknown as { state: { out: string } }).state.out;
-  const late = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${credential}` }, body });
+  const late = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${credential}` },
+    body,
+  });
   assert.equal(late.status, 401);
 });
 
 test("a provider without a key and a model off the allowlist get clear errors", async () => {
-  const strict = await startEngine(undefined, { openai: { baseUrl: llm.openaiBaseUrl, apiKey: null }, anthropic: { baseUrl: llm.anthropicBaseUrl, apiKey: ANTHROPIC_KEY }, modelAllowlist: ["claude-*"] });
+  const strict = await startEngine(undefined, {
+    openai: { baseUrl: llm.openaiBaseUrl, apiKey: null },
+    anthropic: { baseUrl: llm.anthropicBaseUrl, apiKey: ANTHROPIC_KEY },
+    modelAllowlist: ["claude-*"],
+  });
   try {
-    const post = (code: string) => strict.post("/execute-langgraph", { code: pythonGraph(code, LLM_CALLS), language: "python", inputs: {} });
+    const post = (code: string) =>
+      strict.post("/execute-langgraph", { code: pythonGraph(code, LLM_CALLS), language: "python", inputs: {} });
     const noKey = (await post(`return {"out": gpt.invoke("hi").content}`)).body;
     assert.equal(noKey["error_type"], "program_error");
     assert.match(String(noKey["error"]), /no OPENAI_API_KEY configured/);
     const onList = (await post(`return {"out": claude.invoke("hi").content}`)).body;
     assert.equal(onList["status"], "success", JSON.stringify(onList));
     const blocked = await strict.post("/execute-langgraph", {
-      code: pythonGraph(`return {"out": ChatAnthropic(model="gpt-4o", max_tokens=10, max_retries=0).invoke("hi").content}`, LLM_CALLS),
+      code: pythonGraph(
+        `return {"out": ChatAnthropic(model="gpt-4o", max_tokens=10, max_retries=0).invoke("hi").content}`,
+        LLM_CALLS,
+      ),
       language: "python",
       inputs: {},
     });

@@ -22,12 +22,23 @@ const frameOf = (text: string): Buffer => {
 };
 
 /** Feeds bytes straight into a reader over an in-process socket stand-in: the decoding and parsing paths, fast. */
-async function readAll(chunks: Buffer[], maxFrameBytes = 1 << 20): Promise<{ messages: HarnessMessage[]; faults: ChannelFault[] }> {
+async function readAll(
+  chunks: Buffer[],
+  maxFrameBytes = 1 << 20,
+): Promise<{ messages: HarnessMessage[]; faults: ChannelFault[] }> {
   const { Duplex } = await import("node:stream");
   const messages: HarnessMessage[] = [];
   const faults: ChannelFault[] = [];
-  const socket = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
-  new ChannelReader(socket, maxFrameBytes, { onMessage: (m) => void messages.push(m), onFault: (f) => void faults.push(f) });
+  const socket = new Duplex({
+    read() {},
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
+  new ChannelReader(socket, maxFrameBytes, {
+    onMessage: (m) => void messages.push(m),
+    onFault: (f) => void faults.push(f),
+  });
   for (const chunk of chunks) socket.push(chunk);
   await new Promise((r) => setImmediate(r));
   return { messages, faults };
@@ -49,16 +60,20 @@ const VALID: unknown[] = [
 
 /** Any JSON value, and the valid messages with one field replaced by one. */
 const jsonValue = fc.jsonValue({ maxDepth: 4 });
-const mutated = fc.tuple(fc.constantFrom(...VALID), fc.string({ maxLength: 12 }), jsonValue).map(([base, field, value]) => {
-  const copy = { ...(base as Record<string, unknown>) };
-  const keys = Object.keys(copy);
-  copy[keys.length > 0 && field.length % 2 === 0 ? keys[field.length % keys.length]! : field] = value;
-  return copy;
-});
+const mutated = fc
+  .tuple(fc.constantFrom(...VALID), fc.string({ maxLength: 12 }), jsonValue)
+  .map(([base, field, value]) => {
+    const copy = { ...(base as Record<string, unknown>) };
+    const keys = Object.keys(copy);
+    copy[keys.length > 0 && field.length % 2 === 0 ? keys[field.length % keys.length]! : field] = value;
+    return copy;
+  });
 
 test("every valid message of each type is accepted, and comes back rebuilt from its declared fields only", () => {
   for (const message of VALID) {
-    const parsed = parseHarnessMessage(Buffer.from(JSON.stringify({ ...(message as object), extra: "dropped", __proto__: { polluted: true } })));
+    const parsed = parseHarnessMessage(
+      Buffer.from(JSON.stringify({ ...(message as object), extra: "dropped", __proto__: { polluted: true } })),
+    );
     assert.equal(parsed.type, (message as { type: string }).type);
     assert.equal(Object.hasOwn(parsed, "extra"), false);
     assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
@@ -81,7 +96,8 @@ test("property: a frame of any JSON either parses into a message of its schema o
             assert.ok(message.data instanceof Map);
             break;
           case "usage":
-            for (const n of [message.input_tokens, message.output_tokens, message.total_tokens]) assert.ok(Number.isSafeInteger(n) && n >= 0);
+            for (const n of [message.input_tokens, message.output_tokens, message.total_tokens])
+              assert.ok(Number.isSafeInteger(n) && n >= 0);
             break;
           case "result":
             assert.ok(Array.isArray(message.next) && message.next.every((n) => typeof n === "string"));
@@ -98,12 +114,15 @@ test("property: a frame of any JSON either parses into a message of its schema o
 });
 
 test("property: random bytes, cut anywhere, give valid messages or one fault, and the reader never throws", async () => {
-  const frames = fc.array(fc.oneof(
-    fc.constantFrom(...VALID).map((m) => encodeFrame(m)),
-    mutated.map((m) => encodeFrame(m)),
-    fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
-    fc.string({ maxLength: 40 }).map(frameOf),
-  ), { maxLength: 12 });
+  const frames = fc.array(
+    fc.oneof(
+      fc.constantFrom(...VALID).map((m) => encodeFrame(m)),
+      mutated.map((m) => encodeFrame(m)),
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+      fc.string({ maxLength: 40 }).map(frameOf),
+    ),
+    { maxLength: 12 },
+  );
   await fc.assert(
     fc.asyncProperty(frames, fc.array(fc.nat(200), { maxLength: 6 }), async (parts, cuts) => {
       const bytes = Buffer.concat(parts);
@@ -112,7 +131,10 @@ test("property: random bytes, cut anywhere, give valid messages or one fault, an
       let last = 0;
       for (const p of points) (chunks.push(bytes.subarray(last, p)), (last = p));
       chunks.push(bytes.subarray(last));
-      const { messages, faults } = await readAll(chunks.filter((c) => c.length > 0), 4096);
+      const { messages, faults } = await readAll(
+        chunks.filter((c) => c.length > 0),
+        4096,
+      );
       assert.ok(faults.length <= 1, "at most one fault: the channel is broken after it");
       for (const m of messages) assert.ok(typeof m.type === "string");
     }),
@@ -125,26 +147,46 @@ test("a frame nested deeper than the limit is refused before it is parsed, 200,0
     const deep = `{"v":1,"type":"custom","data":${"[".repeat(depth)}${"]".repeat(depth)}}`;
     assert.throws(() => parseHarnessMessage(Buffer.from(deep)), /nested deeper than 256 levels/);
   }
-  const { messages, faults } = await readAll([frameOf(`{"v":1,"type":"custom","data":${"[".repeat(200_000)}${"]".repeat(200_000)}}`)], 1 << 20);
+  const { messages, faults } = await readAll(
+    [frameOf(`{"v":1,"type":"custom","data":${"[".repeat(200_000)}${"]".repeat(200_000)}}`)],
+    1 << 20,
+  );
   assert.deepEqual(messages, []);
   assert.equal(faults[0]?.kind, "protocol");
   // Brackets inside strings are text, not nesting.
-  const text = parseHarnessMessage(Buffer.from(JSON.stringify({ v: 1, type: "token", node: null, content: "[".repeat(10_000) + '\\"{' })));
+  const text = parseHarnessMessage(
+    Buffer.from(JSON.stringify({ v: 1, type: "token", node: null, content: "[".repeat(10_000) + '\\"{' })),
+  );
   assert.equal(text.type, "token");
   const ok = `{"v":1,"type":"custom","data":${"[".repeat(MAX_JSON_DEPTH - 1)}${"]".repeat(MAX_JSON_DEPTH - 1)}}`;
   assert.equal(parseHarnessMessage(Buffer.from(ok)).type, "custom");
 });
 
 test("program-chosen names stay data: __proto__, constructor and type as node and model names", () => {
-  const update = parseHarnessMessage(Buffer.from('{"v":1,"type":"update","data":{"__proto__":{"input_tokens":1},"constructor":2,"type":3}}'));
+  const update = parseHarnessMessage(
+    Buffer.from('{"v":1,"type":"update","data":{"__proto__":{"input_tokens":1},"constructor":2,"type":3}}'),
+  );
   assert.ok(update.type === "update");
   assert.deepEqual([...update.data.keys()], ["__proto__", "constructor", "type"]);
   assert.equal(({} as Record<string, unknown>)["input_tokens"], undefined);
-  const usage = parseHarnessMessage(Buffer.from('{"v":1,"type":"usage","model":"__proto__","node":"constructor","input_tokens":1,"output_tokens":1,"total_tokens":2}'));
+  const usage = parseHarnessMessage(
+    Buffer.from(
+      '{"v":1,"type":"usage","model":"__proto__","node":"constructor","input_tokens":1,"output_tokens":1,"total_tokens":2}',
+    ),
+  );
   assert.ok(usage.type === "usage" && usage.model === "__proto__");
-  assert.throws(() => parseHarnessMessage(Buffer.from(JSON.stringify({ v: 1, type: "node_start", node: "n".repeat(MAX_NAME_CHARS + 1), step: 1 }))), /longer than 1024/);
+  assert.throws(
+    () =>
+      parseHarnessMessage(
+        Buffer.from(JSON.stringify({ v: 1, type: "node_start", node: "n".repeat(MAX_NAME_CHARS + 1), step: 1 })),
+      ),
+    /longer than 1024/,
+  );
   for (const bad of [{ step: -1 }, { step: 1.5 }, { step: "1" }, { step: 2 ** 60 }]) {
-    assert.throws(() => parseHarnessMessage(Buffer.from(JSON.stringify({ v: 1, type: "node_start", node: "a", ...bad }))), ProtocolError);
+    assert.throws(
+      () => parseHarnessMessage(Buffer.from(JSON.stringify({ v: 1, type: "node_start", node: "a", ...bad }))),
+      ProtocolError,
+    );
   }
 });
 
@@ -157,7 +199,12 @@ test("an oversized frame is an output_limit fault from its header alone", async 
 
 test("backpressure: a request being answered holds the channel: one in flight, in order, whatever the harness pipelines", async () => {
   const { Duplex } = await import("node:stream");
-  const socket = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+  const socket = new Duplex({
+    read() {},
+    write(_c, _e, cb) {
+      cb();
+    },
+  });
   let inFlight = 0;
   let most = 0;
   const seen: number[] = [];
@@ -170,11 +217,20 @@ test("backpressure: a request being answered holds the channel: one in flight, i
     },
     onFault: (fault) => assert.fail(fault.message),
   });
-  socket.push(Buffer.concat(Array.from({ length: 64 }, (_, i) => encodeFrame({ v: 1, type: "checkpoint", request_id: i + 1, op: "get_tuple", args: {} }))));
+  socket.push(
+    Buffer.concat(
+      Array.from({ length: 64 }, (_, i) =>
+        encodeFrame({ v: 1, type: "checkpoint", request_id: i + 1, op: "get_tuple", args: {} }),
+      ),
+    ),
+  );
   const deadline = Date.now() + 10_000;
   while (seen.length < 64 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   assert.equal(most, 1, "never more than one request in flight");
-  assert.deepEqual(seen, Array.from({ length: 64 }, (_, i) => i + 1));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 64 }, (_, i) => i + 1),
+  );
 });
 
 test("backpressure: a harness that never reads its answers gets one answer buffered, and the rest of its requests wait unread", async () => {
@@ -196,11 +252,14 @@ test("backpressure: a harness that never reads its answers gets one answer buffe
     onMessage: (message) => {
       if (message.type !== "checkpoint") return;
       handled += 1;
-      socket.write(encodeFrame({ v: 1, type: "response", request_id: message.request_id, ok: true, value: "y".repeat(15 << 20) }));
+      socket.write(
+        encodeFrame({ v: 1, type: "response", request_id: message.request_id, ok: true, value: "y".repeat(15 << 20) }),
+      );
     },
     onFault: (fault) => assert.fail(fault.message),
   });
-  for (let i = 1; i <= 64; i++) socket.push(encodeFrame({ v: 1, type: "checkpoint", request_id: i, op: "get_tuple", args: {} }));
+  for (let i = 1; i <= 64; i++)
+    socket.push(encodeFrame({ v: 1, type: "checkpoint", request_id: i, op: "get_tuple", args: {} }));
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   assert.equal(handled, 1, "the second request is not read while the first answer is unread");
   assert.ok(pendingWrite !== null);

@@ -32,7 +32,12 @@ test("64 checkpoint reads a program never takes: the engine holds one answer, no
   const thread = `big-${Date.now()}`;
   const fields = ["blob: str", "n: int"];
   const big = pythonOneNode({ fields, body: `return {"blob": "z" * (3500 * 1024), "n": state.get("n", 0) + 1}` });
-  const first = await ctx.engine.post("/execute-langgraph", { code: big, language: "python", inputs: {}, config: { thread_id: thread } });
+  const first = await ctx.engine.post("/execute-langgraph", {
+    code: big,
+    language: "python",
+    inputs: {},
+    config: { thread_id: thread },
+  });
   assert.equal(first.body["status"], "success", JSON.stringify(first.body).slice(0, 400));
 
   const flood = pythonOneNode({
@@ -46,13 +51,23 @@ time.sleep(30)
 return {}`,
   });
   const { value: answer, growthMb } = await peakGrowth(() =>
-    ctx.engine.post("/execute-langgraph", { code: flood, language: "python", inputs: {}, config: { thread_id: thread, timeout_ms: 4000 } }),
+    ctx.engine.post("/execute-langgraph", {
+      code: flood,
+      language: "python",
+      inputs: {},
+      config: { thread_id: thread, timeout_ms: 4000 },
+    }),
   );
   assert.equal(answer.body["error_type"], "timeout", JSON.stringify(answer.body).slice(0, 400));
   // Each answer is ~5 MB of base64 (and a few transient copies while it is built): 64 of them held at once would be over 300 MB (with a 15 MB checkpoint, +1.1 GB before the channel had backpressure).
   assert.ok(growthMb < 150, `engine RSS grew by ${growthMb.toFixed(0)} MB`);
   process.stdout.write(`# engine RSS growth during the flood: ${growthMb.toFixed(0)} MB\n`);
-  const next = await ctx.engine.post("/execute-langgraph", { code: big, language: "python", inputs: {}, config: { thread_id: thread } });
+  const next = await ctx.engine.post("/execute-langgraph", {
+    code: big,
+    language: "python",
+    inputs: {},
+    config: { thread_id: thread },
+  });
   assert.equal(next.body["status"], "success");
 });
 
@@ -71,17 +86,31 @@ test("40 custom events of 8 MiB: the run ends at GRAPHBOX_MAX_EVENT_BYTES, the e
     () =>
       new Promise<string>((resolve, reject) => {
         const body = JSON.stringify({ code, language: "python", inputs: {} });
-        const reader = spawn(process.execPath, ["--input-type=module", "-e", client, `${ctx.engine.url}/execute-langgraph/stream`, body]);
+        const reader = spawn(process.execPath, [
+          "--input-type=module",
+          "-e",
+          client,
+          `${ctx.engine.url}/execute-langgraph/stream`,
+          body,
+        ]);
         let out = "";
         reader.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("latin1")));
         reader.on("error", reject);
         reader.on("close", () => resolve(out));
       }),
   );
-  const terminal = JSON.parse(tail.trim().split("\n").at(-1)!.replace(/^data: /, "")) as Record<string, unknown>;
+  const terminal = JSON.parse(
+    tail
+      .trim()
+      .split("\n")
+      .at(-1)!
+      .replace(/^data: /, ""),
+  ) as Record<string, unknown>;
   assert.equal(terminal["error_type"], "output_limit");
   assert.match(String(terminal["error"]), /GRAPHBOX_MAX_EVENT_BYTES \(67108864 bytes\)/);
-  const replay = await readSse(`${ctx.engine.url}/executions/${String(terminal["execution_id"])}/stream`, { method: "GET" });
+  const replay = await readSse(`${ctx.engine.url}/executions/${String(terminal["execution_id"])}/stream`, {
+    method: "GET",
+  });
   assert.ok(replay.events.filter((e) => e.event === "custom").length <= 8, "no more than the quota is stored");
   process.stdout.write(`# engine RSS growth during 40 x 8 MiB events: ${growthMb.toFixed(0)} MB\n`);
   // Each 8 MiB event is held a few times over while it is parsed, stored and written (frame, text, JSON,

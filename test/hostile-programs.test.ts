@@ -16,7 +16,12 @@ const MAX_EVENTS = 300;
 const MAX_EVENT_BYTES = 4 * 1024 * 1024;
 const MAX_OUTPUT_BYTES = 3 * 1024 * 1024;
 const MAX_LOG_TOTAL_BYTES = 8 * 1024 * 1024;
-const ctx = engineWithLlm({ maxEvents: MAX_EVENTS, maxEventBytes: MAX_EVENT_BYTES, maxOutputBytes: MAX_OUTPUT_BYTES, maxLogTotalBytes: MAX_LOG_TOTAL_BYTES });
+const ctx = engineWithLlm({
+  maxEvents: MAX_EVENTS,
+  maxEventBytes: MAX_EVENT_BYTES,
+  maxOutputBytes: MAX_OUTPUT_BYTES,
+  maxLogTotalBytes: MAX_LOG_TOTAL_BYTES,
+});
 
 /** Python: the harness's channel (an fd the harness holds), and a raw frame writer on it. */
 const PY_RAW = `
@@ -55,7 +60,10 @@ function tsOneNode(name: string, body: string, preamble = TS_RAW): string {
 ${preamble}
 const State = Annotation.Root({ out: Annotation<string>() });
 async function work(state: typeof State.State, config: any): Promise<Partial<typeof State.State>> {
-${body.split("\n").map((l) => `  ${l}`).join("\n")}
+${body
+  .split("\n")
+  .map((l) => `  ${l}`)
+  .join("\n")}
 }
 export const app = new StateGraph(State).addNode(${JSON.stringify(name)}, work).addEdge(START, ${JSON.stringify(name)}).addEdge(${JSON.stringify(name)}, END).compile();
 `;
@@ -71,7 +79,10 @@ async function stream(body: Record<string, unknown>): Promise<{ events: SseEvent
     assert.ok(NAMES.has(event.event), `event name ${JSON.stringify(event.event)} is the engine's`);
     assert.equal(event.data["type"], event.event);
   }
-  assert.deepEqual(read.events.map((e) => e.id), [...read.events.map((e) => e.id)].sort((a, b) => a - b));
+  assert.deepEqual(
+    read.events.map((e) => e.id),
+    [...read.events.map((e) => e.id)].sort((a, b) => a - b),
+  );
   const terminals = read.events.filter((e) => e.event === "complete" || e.event === "error");
   assert.equal(terminals.length, 1, `exactly one terminal event: ${read.events.map((e) => e.event).join(",")}`);
   assert.equal(terminals[0], read.events.at(-1));
@@ -80,7 +91,10 @@ async function stream(body: Record<string, unknown>): Promise<{ events: SseEvent
 
 /** The engine still serves an ordinary run in each runtime. */
 async function stillServes(): Promise<void> {
-  for (const [code, language] of [[PYTHON_OK, "python"], [TYPESCRIPT_OK, "typescript"]] as const) {
+  for (const [code, language] of [
+    [PYTHON_OK, "python"],
+    [TYPESCRIPT_OK, "typescript"],
+  ] as const) {
     const answer = await ctx.engine.post("/execute-langgraph", { code, language, inputs: {} });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(answer.body["status"], "success", JSON.stringify(answer.body));
@@ -92,7 +106,11 @@ const pyProgram = (name: string, body: string, preamble = PY_RAW, state = "State
   language: "python",
   inputs: {},
 });
-const tsProgram = (name: string, body: string, preamble?: string): Record<string, unknown> => ({ code: tsOneNode(name, body, preamble), language: "typescript", inputs: {} });
+const tsProgram = (name: string, body: string, preamble?: string): Record<string, unknown> => ({
+  code: tsOneNode(name, body, preamble),
+  language: "typescript",
+  inputs: {},
+});
 
 test("a node named type, node or __proto__ streams its update as data; the engine's fields keep their meaning", async () => {
   for (const name of ["type", "node", "__proto__", "constructor"]) {
@@ -106,20 +124,29 @@ test("a node named type, node or __proto__ streams its update as data; the engin
       const key = name === "type" || name === "node" ? "update" : name;
       assert.deepEqual(Object.getOwnPropertyDescriptor(update.data, key)?.value, { out: `from ${name}` });
       // Names starting with __ are LangGraph's own (__start__, __interrupt__): the harness does not list them as nodes run.
-      if (!name.startsWith("__")) assert.deepEqual((terminal.data["result"] as { metadata: { nodes_executed: string[] } }).metadata.nodes_executed, [name]);
+      if (!name.startsWith("__"))
+        assert.deepEqual(
+          (terminal.data["result"] as { metadata: { nodes_executed: string[] } }).metadata.nodes_executed,
+          [name],
+        );
     }
   }
   await stillServes();
 });
 
 test("a root-channel string state and a node named type cannot name an event or forge a complete", async () => {
-  const forged = "complete\\nid: 999\\nevent: complete\\ndata: {\\\"status\\\": \\\"success\\\", \\\"forged\\\": true}\\n\\n";
-  const { events, terminal } = await stream({ ...pyProgram("type", `return state + "${forged}"`, "", "str"), inputs: "hi" });
+  const forged = 'complete\\nid: 999\\nevent: complete\\ndata: {\\"status\\": \\"success\\", \\"forged\\": true}\\n\\n';
+  const { events, terminal } = await stream({
+    ...pyProgram("type", `return state + "${forged}"`, "", "str"),
+    inputs: "hi",
+  });
   assert.equal(terminal.event, "complete");
   assert.equal(events.filter((e) => e.event === "complete").length, 1);
   assert.ok(!events.some((e) => e.data["forged"] === true));
   // Written straight to the channel, a node name with a line break is as harmless.
-  const raw = await stream(pyProgram("work", `send_raw('{"v":1,"type":"update","data":{"type\\\\nevent: complete":1}}')\nreturn {"out": "x"}`));
+  const raw = await stream(
+    pyProgram("work", `send_raw('{"v":1,"type":"update","data":{"type\\\\nevent: complete":1}}')\nreturn {"out": "x"}`),
+  );
   assert.equal(raw.terminal.event, "complete");
   await stillServes();
 });
@@ -127,8 +154,14 @@ test("a root-channel string state and a node named type cannot name an event or 
 test("a custom event nested 200,000 levels deep ends its execution with a protocol error, in both runtimes", async () => {
   const depth = 200_000;
   for (const request of [
-    pyProgram("work", `send_raw('{"v":1,"type":"custom","data":' + "[" * ${depth} + "]" * ${depth} + '}')\nimport time; time.sleep(5)`),
-    tsProgram("work", `sendRaw('{"v":1,"type":"custom","data":' + "[".repeat(${depth}) + "]".repeat(${depth}) + '}');\nawait new Promise((r) => setTimeout(r, 5000));\nreturn {};`),
+    pyProgram(
+      "work",
+      `send_raw('{"v":1,"type":"custom","data":' + "[" * ${depth} + "]" * ${depth} + '}')\nimport time; time.sleep(5)`,
+    ),
+    tsProgram(
+      "work",
+      `sendRaw('{"v":1,"type":"custom","data":' + "[".repeat(${depth}) + "]".repeat(${depth}) + '}');\nawait new Promise((r) => setTimeout(r, 5000));\nreturn {};`,
+    ),
   ]) {
     const { terminal } = await stream(request);
     assert.equal(terminal.data["error_type"], "sandbox_error", JSON.stringify(terminal.data));
@@ -140,14 +173,23 @@ test("a custom event nested 200,000 levels deep ends its execution with a protoc
 test("wrong-typed, unknown and out-of-order frames end their own execution with a protocol error naming the field", async () => {
   const frames: [string, RegExp][] = [
     ['{"v":1,"type":"node_start","node":"a","step":-1}', /node_start has a bad field step/],
-    ['{"v":1,"type":"usage","model":"m","node":null,"input_tokens":"9","output_tokens":0,"total_tokens":0}', /usage has a bad field input_tokens/],
+    [
+      '{"v":1,"type":"usage","model":"m","node":null,"input_tokens":"9","output_tokens":0,"total_tokens":0}',
+      /usage has a bad field input_tokens/,
+    ],
     ['{"v":1,"type":"launch","x":1}', /unknown message type/],
     ['{"v":2,"type":"ready"}', /protocol version 2/],
-    ['[1,2,3]', /not an object/],
-    ['{"v":1,"type":"result","status":"success","messages":[],"state":[],"next":[],"interrupts":[],"checkpoint_id":null}', /result has a bad field state/],
+    ["[1,2,3]", /not an object/],
+    [
+      '{"v":1,"type":"result","status":"success","messages":[],"state":[],"next":[],"interrupts":[],"checkpoint_id":null}',
+      /result has a bad field state/,
+    ],
   ];
   for (const [frame, error] of frames) {
-    const answer = await ctx.engine.post("/execute-langgraph", pyProgram("work", `send_raw(${JSON.stringify(frame)})\nimport time; time.sleep(5)`));
+    const answer = await ctx.engine.post(
+      "/execute-langgraph",
+      pyProgram("work", `send_raw(${JSON.stringify(frame)})\nimport time; time.sleep(5)`),
+    );
     assert.equal(answer.body["error_type"], "sandbox_error", JSON.stringify(answer.body));
     assert.match(String(answer.body["error"]), error);
   }
@@ -155,8 +197,12 @@ test("wrong-typed, unknown and out-of-order frames end their own execution with 
 });
 
 test("a usage report for a model named __proto__ does not reach Object.prototype", async () => {
-  const frame = '{"v":1,"type":"usage","model":"__proto__","node":null,"input_tokens":5,"output_tokens":5,"total_tokens":10}';
-  for (const request of [pyProgram("work", `send_raw(${JSON.stringify(frame)})\nreturn {"out": "x"}`), tsProgram("work", `sendRaw(${JSON.stringify(frame)});\nreturn { out: "x" };`)]) {
+  const frame =
+    '{"v":1,"type":"usage","model":"__proto__","node":null,"input_tokens":5,"output_tokens":5,"total_tokens":10}';
+  for (const request of [
+    pyProgram("work", `send_raw(${JSON.stringify(frame)})\nreturn {"out": "x"}`),
+    tsProgram("work", `sendRaw(${JSON.stringify(frame)});\nreturn { out: "x" };`),
+  ]) {
     const answer = await ctx.engine.post("/execute-langgraph", request);
     assert.equal(answer.body["status"], "success", JSON.stringify(answer.body));
   }
@@ -169,14 +215,18 @@ test("a usage report for a model named __proto__ does not reach Object.prototype
 
 test("an event flood ends the execution at GRAPHBOX_MAX_EVENTS, and no more than that is stored", async () => {
   for (const request of [
-    pyProgram("work", `from langgraph.config import get_stream_writer\nw = get_stream_writer()\nfor i in range(100000):\n    w({"i": i})\nreturn {}`, ""),
+    pyProgram(
+      "work",
+      `from langgraph.config import get_stream_writer\nw = get_stream_writer()\nfor i in range(100000):\n    w({"i": i})\nreturn {}`,
+      "",
+    ),
     tsProgram("work", `for (let i = 0; i < 100000; i++) config.writer({ i });\nreturn {};`, ""),
   ]) {
     const { events, terminal } = await stream(request);
     assert.equal(terminal.data["error_type"], "output_limit", JSON.stringify(terminal.data).slice(0, 500));
     assert.match(String(terminal.data["error"]), /GRAPHBOX_MAX_EVENTS \(300\)/);
     assert.ok(events.length <= MAX_EVENTS + 2, `${events.length} events streamed`);
-    const id = String((events[0]!.data)["execution_id"]);
+    const id = String(events[0]!.data["execution_id"]);
     const replay = await readSse(`${ctx.engine.url}/executions/${id}/stream`, { method: "GET" });
     assert.ok(replay.events.length <= MAX_EVENTS + 2, `${replay.events.length} events stored`);
   }
@@ -185,7 +235,11 @@ test("an event flood ends the execution at GRAPHBOX_MAX_EVENTS, and no more than
 
 test("events over GRAPHBOX_MAX_EVENT_BYTES end the execution; the store holds no more than the quota", async () => {
   for (const request of [
-    pyProgram("work", `from langgraph.config import get_stream_writer\nw = get_stream_writer()\nfor i in range(40):\n    w("x" * (1024 * 1024))\nreturn {}`, ""),
+    pyProgram(
+      "work",
+      `from langgraph.config import get_stream_writer\nw = get_stream_writer()\nfor i in range(40):\n    w("x" * (1024 * 1024))\nreturn {}`,
+      "",
+    ),
     tsProgram("work", `for (let i = 0; i < 40; i++) config.writer("x".repeat(1024 * 1024));\nreturn {};`, ""),
   ]) {
     const { events, terminal } = await stream(request);
@@ -216,9 +270,17 @@ g.add_edge(START, "grow")
 g.add_conditional_edges("grow", lambda s: END if s["n"] >= 6 else "grow")
 app = g.compile()
 `;
-  const answer = await ctx.engine.post("/execute-langgraph", { code, language: "python", inputs: {}, config: { debug: true } });
+  const answer = await ctx.engine.post("/execute-langgraph", {
+    code,
+    language: "python",
+    inputs: {},
+    config: { debug: true },
+  });
   assert.equal(answer.body["error_type"], "output_limit", JSON.stringify(answer.body).slice(0, 300));
-  assert.match(String(answer.body["error"]), /config\.debug's trace is over GRAPHBOX_MAX_OUTPUT_BYTES|the answer \(result and debug trace/);
+  assert.match(
+    String(answer.body["error"]),
+    /config\.debug's trace is over GRAPHBOX_MAX_OUTPUT_BYTES|the answer \(result and debug trace/,
+  );
   // Without debug, the same program fits.
   const plain = await ctx.engine.post("/execute-langgraph", { code, language: "python", inputs: {} });
   assert.equal(plain.body["status"], "success");
@@ -240,8 +302,14 @@ test("printing without end ends the execution at GRAPHBOX_MAX_LOG_TOTAL_BYTES, w
 });
 
 test("an update frame naming many nodes counts one event per node against GRAPHBOX_MAX_EVENTS", async () => {
-  const frame = JSON.stringify({ v: 1, type: "update", data: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`n${i}`, i])) });
-  const { events, terminal } = await stream(pyProgram("work", `send_raw(${JSON.stringify(frame)})\nreturn {"out": "x"}`));
+  const frame = JSON.stringify({
+    v: 1,
+    type: "update",
+    data: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`n${i}`, i])),
+  });
+  const { events, terminal } = await stream(
+    pyProgram("work", `send_raw(${JSON.stringify(frame)})\nreturn {"out": "x"}`),
+  );
   assert.equal(terminal.data["error_type"], "output_limit", JSON.stringify(terminal.data).slice(0, 300));
   assert.match(String(terminal.data["error"]), /GRAPHBOX_MAX_EVENTS \(300\)/);
   assert.ok(events.length <= MAX_EVENTS + 2, `${events.length} events streamed`);

@@ -27,11 +27,14 @@ async function expectHealthy(): Promise<void> {
 }
 
 function assertNoEnginePaths(body: Json): void {
-  for (const field of ["error", "traceback"]) assert.doesNotMatch(String(body[field] ?? ""), ENGINE_PATHS, `${field}: ${String(body[field])}`);
+  for (const field of ["error", "traceback"])
+    assert.doesNotMatch(String(body[field] ?? ""), ENGINE_PATHS, `${field}: ${String(body[field])}`);
 }
 
 test("syntax_error names the program's line and column", async () => {
-  const { status, body } = await run(`import { StateGraph } from "@langchain/langgraph";\n\nconst broken: number = ;\n`);
+  const { status, body } = await run(
+    `import { StateGraph } from "@langchain/langgraph";\n\nconst broken: number = ;\n`,
+  );
   assert.equal(status, 200);
   assert.equal(body["error_type"], "syntax_error");
   assert.equal(body["node"], null);
@@ -41,7 +44,9 @@ test("syntax_error names the program's line and column", async () => {
 });
 
 test("program_error in a node names the node and the TypeScript line, through the source map", async () => {
-  const code = typescriptGraph(`console.log("about to fail");\nconst notes: Note[] = [];\nreturn { out: notes[0]!.text };`);
+  const code = typescriptGraph(
+    `console.log("about to fail");\nconst notes: Note[] = [];\nreturn { out: notes[0]!.text };`,
+  );
   const line = lineOf(code, "return { out: notes[0]!.text }");
   const { status, body } = await run(code);
   assert.equal(status, 200);
@@ -49,7 +54,11 @@ test("program_error in a node names the node and the TypeScript line, through th
   assert.equal(body["node"], "work");
   assert.equal(body["error"], "TypeError: Cannot read properties of undefined (reading 'text')");
   const traceback = String(body["traceback"]);
-  assert.match(traceback, new RegExp(`^TypeError: .*\\n    at \\S*work\\S*(?: \\[as func\\])? \\(<workflow>:${line}:\\d+\\)`), traceback);
+  assert.match(
+    traceback,
+    new RegExp(`^TypeError: .*\\n    at \\S*work\\S*(?: \\[as func\\])? \\(<workflow>:${line}:\\d+\\)`),
+    traceback,
+  );
   assert.match(traceback, /\.\.\. \d+ frame\(s\) in LangGraph, libraries and Node/);
   assertNoEnginePaths(body);
   assert.equal((body["metadata"] as { logs: string }).logs, "about to fail\n");
@@ -75,7 +84,10 @@ test("no_app when the program exports no graph", async () => {
 });
 
 test("an uncompiled StateGraph from createApp() is compiled by the engine", async () => {
-  const code = TYPESCRIPT_OK.replace("export const app = new StateGraph", "export function createApp() {\n  return new StateGraph").replace(".compile();", ";\n}");
+  const code = TYPESCRIPT_OK.replace(
+    "export const app = new StateGraph",
+    "export function createApp() {\n  return new StateGraph",
+  ).replace(".compile();", ";\n}");
   const { body } = await run(code);
   assert.equal(body["status"], "success", JSON.stringify(body));
   assert.deepEqual((body["result"] as { state: unknown }).state, { value: 1, out: "fine" });
@@ -83,7 +95,10 @@ test("an uncompiled StateGraph from createApp() is compiled by the engine", asyn
 
 test("timeout kills a busy program and its children at config.timeout_ms", async () => {
   const seconds = String(900_000 + Math.floor(Math.random() * 99_999));
-  const code = typescriptGraph(`spawn("sleep", ["${seconds}"], { stdio: "ignore" });\nwhile (true) {}`, `import { spawn } from "node:child_process";`);
+  const code = typescriptGraph(
+    `spawn("sleep", ["${seconds}"], { stdio: "ignore" });\nwhile (true) {}`,
+    `import { spawn } from "node:child_process";`,
+  );
   const started = Date.now();
   const { status, body } = await run(code, { timeout_ms: 1500 });
   assert.equal(status, 200);
@@ -98,22 +113,33 @@ test("a program cannot import the engine's packages", async () => {
   const { body } = await run(`import Fastify from "fastify";\nexport const server = Fastify();\n`);
   assert.equal(body["error_type"], "program_error");
   assert.equal(body["node"], null);
-  assert.match(String(body["error"]), /^ImportError: cannot import "fastify": (it is not one of the runtime's packages|no such package in this runtime); a program may import .*\(<workflow>:1:21\)$/);
+  assert.match(
+    String(body["error"]),
+    /^ImportError: cannot import "fastify": (it is not one of the runtime's packages|no such package in this runtime); a program may import .*\(<workflow>:1:21\)$/,
+  );
   assert.match(String(body["traceback"]), /^<workflow>:1:21\nimport Fastify from "fastify";/);
   assertNoEnginePaths(body);
   await expectHealthy();
 });
 
 test("a program cannot import the engine's files", async () => {
-  const { body } = await run(`import { ERRORS } from "../../src/errors.ts";\nexport const codes = Object.keys(ERRORS);\n`);
+  const { body } = await run(
+    `import { ERRORS } from "../../src/errors.ts";\nexport const codes = Object.keys(ERRORS);\n`,
+  );
   assert.equal(body["error_type"], "program_error");
-  assert.match(String(body["error"]), /^ImportError: cannot import "\.\.\/\.\.\/src\/errors\.ts": a program is a single module and cannot import files or URLs/);
+  assert.match(
+    String(body["error"]),
+    /^ImportError: cannot import "\.\.\/\.\.\/src\/errors\.ts": a program is a single module and cannot import files or URLs/,
+  );
   assertNoEnginePaths(body);
   await expectHealthy();
 });
 
 test("nor reach the engine's packages by a computed import() or require()", async () => {
-  for (const load of [`await import(["fast", "ify"].join(""))`, `createRequire(import.meta.url)(["fast", "ify"].join(""))`]) {
+  for (const load of [
+    `await import(["fast", "ify"].join(""))`,
+    `createRequire(import.meta.url)(["fast", "ify"].join(""))`,
+  ]) {
     const code = `import { createRequire } from "node:module";\nexport const server = ${load};\n`;
     const { body } = await run(code);
     assert.equal(body["error_type"], "program_error", JSON.stringify(body));
@@ -132,7 +158,11 @@ test("process.exit() in a node is a program_error, not a lost result", async () 
 });
 
 test("an exception thrown from a timer ends the execution as the program's error", async () => {
-  const { body } = await run(typescriptGraph(`setTimeout(() => {\n  throw new Error("late boom");\n}, 0);\nawait new Promise((resolve) => setTimeout(resolve, 1000));\nreturn {};`));
+  const { body } = await run(
+    typescriptGraph(
+      `setTimeout(() => {\n  throw new Error("late boom");\n}, 0);\nawait new Promise((resolve) => setTimeout(resolve, 1000));\nreturn {};`,
+    ),
+  );
   assert.equal(body["error_type"], "program_error");
   assert.equal(body["node"], "work");
   assert.equal(body["error"], "Error: late boom");
@@ -149,9 +179,16 @@ test("a node awaiting a promise that can never settle fails at once instead of h
 });
 
 test("a rejected promise nobody awaits is reported in the logs, not fatal", async () => {
-  const { body } = await run(typescriptGraph(`void Promise.reject(new RangeError("ignored"));\nawait new Promise((resolve) => setTimeout(resolve, 20));\nreturn { out: "fine" };`));
+  const { body } = await run(
+    typescriptGraph(
+      `void Promise.reject(new RangeError("ignored"));\nawait new Promise((resolve) => setTimeout(resolve, 20));\nreturn { out: "fine" };`,
+    ),
+  );
   assert.equal(body["status"], "success", JSON.stringify(body));
-  assert.match((body["result"] as { metadata: { logs: string } }).metadata.logs, /Unhandled promise rejection: RangeError: ignored/);
+  assert.match(
+    (body["result"] as { metadata: { logs: string } }).metadata.logs,
+    /Unhandled promise rejection: RangeError: ignored/,
+  );
 });
 
 test("invalid_request: a breakpoint on a node the graph lacks names both, worded as for Python", async () => {

@@ -32,7 +32,9 @@ test("ready, then events, checkpoint requests and one result, every frame valid"
   const types = messages.map((m) => m.type);
   assert.equal(types.at(-1), "result");
   assert.equal(types.filter((t) => t === "result" || t === "error").length, 1);
-  const nodeEvents = messages.flatMap((m) => (m.type === "node_start" || m.type === "node_end" ? [`${m.type} ${m.node} ${m.step}`] : []));
+  const nodeEvents = messages.flatMap((m) =>
+    m.type === "node_start" || m.type === "node_end" ? [`${m.type} ${m.node} ${m.step}`] : [],
+  );
   assert.deepEqual(nodeEvents, ["node_start one 1", "node_end one 1", "node_start two 2", "node_end two 2"]);
   assert.ok(types.includes("custom") && types.includes("update") && types.includes("debug"), types.join(","));
   const ops = new Set(messages.flatMap((m) => (m.type === "checkpoint" ? [m.op] : [])));
@@ -58,7 +60,10 @@ test("a checkpoint request the engine refuses fails the run as the program's err
 test("an engine that closes the channel before the job ends the harness, without a hang", async () => {
   const started = Date.now();
   const { messages, exitCode, logs } = await session(null);
-  assert.deepEqual(messages.map((m) => m.type), ["ready"]);
+  assert.deepEqual(
+    messages.map((m) => m.type),
+    ["ready"],
+  );
   assert.notEqual(exitCode, 0);
   assert.match(logs, /engine closed the channel/);
   assert.ok(Date.now() - started < 10_000);

@@ -17,7 +17,10 @@ const HEAP_MB = 512;
 
 /** One program run one way; checkpoint requests left out (their order and contents are LangGraph's, not the harness's). */
 async function session(snapshot: boolean, job: Partial<JobMessage>): Promise<Session> {
-  const run = await harnessSession({ inputs: { value: 1 }, stream: true, debug: true, ...job }, { snapshot, heapMb: HEAP_MB });
+  const run = await harnessSession(
+    { inputs: { value: 1 }, stream: true, debug: true, ...job },
+    { snapshot, heapMb: HEAP_MB },
+  );
   return { ...run, messages: run.messages.filter((m) => m.type !== "checkpoint") };
 }
 
@@ -27,7 +30,9 @@ test("setup built a usable startup snapshot for the default heap size", () => {
 
 /** What legitimately differs between two runs: generated ids, timings, and how many library frames a traceback counts. */
 function masked(value: unknown): string {
-  return JSON.stringify(value, (key, v: unknown) => (key === "duration_ms" ? "<ms>" : key === "versions" ? "<versions>" : v))
+  return JSON.stringify(value, (key, v: unknown) =>
+    key === "duration_ms" ? "<ms>" : key === "versions" ? "<versions>" : v,
+  )
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>")
     .replace(/"id":"[0-9a-f]{32}"/g, '"id":"<interrupt id>"');
 }
@@ -43,17 +48,34 @@ ${body}
 `;
 
 const PROGRAMS: Record<string, Partial<JobMessage>> = {
-  "the corpus echo graph": { code: programSource("typescript/01_echo.ts"), inputs: { messages: [{ role: "user", content: "hi" }] } },
-  "an interrupt (AsyncLocalStorage carries the config)": { code: programSource("typescript/05_interrupt.ts"), inputs: { messages: [{ role: "user", content: "hi" }] } },
-  "a node's error, mapped to the program's line": { code: graph(`const notes: { text: string }[] = [];\n    return { out: notes[0]!.text };`) },
+  "the corpus echo graph": {
+    code: programSource("typescript/01_echo.ts"),
+    inputs: { messages: [{ role: "user", content: "hi" }] },
+  },
+  "an interrupt (AsyncLocalStorage carries the config)": {
+    code: programSource("typescript/05_interrupt.ts"),
+    inputs: { messages: [{ role: "user", content: "hi" }] },
+  },
+  "a node's error, mapped to the program's line": {
+    code: graph(`const notes: { text: string }[] = [];\n    return { out: notes[0]!.text };`),
+  },
   "process.exit() (the harness's own frame left out)": { code: graph("process.exit(3);") },
-  "a name the package does not export": { code: `import { StateGraph, NoSuchThing } from "@langchain/langgraph";\nexport const app = NoSuchThing;\n`, language: "javascript" },
+  "a name the package does not export": {
+    code: `import { StateGraph, NoSuchThing } from "@langchain/langgraph";\nexport const app = NoSuchThing;\n`,
+    language: "javascript",
+  },
   "an import the policy refuses": { code: `import Fastify from "fastify";\nexport const app = Fastify();\n` },
   "packages held lazily, and not held at all": {
-    code: graph(`return { out: [typeof ChatOpenAI, typeof OpenAI, typeof encodingForModel, Object.keys(langgraph).length > 50].join(",") };`, `import { ChatOpenAI } from "@langchain/openai";\nimport OpenAI from "openai";\nimport { encodingForModel } from "js-tiktoken";\nimport * as langgraph from "@langchain/langgraph";`),
+    code: graph(
+      `return { out: [typeof ChatOpenAI, typeof OpenAI, typeof encodingForModel, Object.keys(langgraph).length > 50].join(",") };`,
+      `import { ChatOpenAI } from "@langchain/openai";\nimport OpenAI from "openai";\nimport { encodingForModel } from "js-tiktoken";\nimport * as langgraph from "@langchain/langgraph";`,
+    ),
   },
   "the same classes as the harness": {
-    code: graph(`const again = await import("@langchain/core/messages");\n    return { out: String(again.AIMessage === AIMessage && isBaseMessage(new AIMessage("x"))) };`, `import { AIMessage, isBaseMessage } from "@langchain/core/messages";`),
+    code: graph(
+      `const again = await import("@langchain/core/messages");\n    return { out: String(again.AIMessage === AIMessage && isBaseMessage(new AIMessage("x"))) };`,
+      `import { AIMessage, isBaseMessage } from "@langchain/core/messages";`,
+    ),
   },
 };
 
@@ -62,7 +84,10 @@ for (const [name, job] of Object.entries(PROGRAMS)) {
     const [plain, restored] = await Promise.all([session(false, job), session(true, job)]);
     assert.equal(restored.exitCode, plain.exitCode, restored.logs);
     assert.equal(restored.logs, plain.logs);
-    assert.ok(["result", "error"].includes(String(restored.messages.at(-1)?.type)), JSON.stringify(restored.messages.at(-1)));
+    assert.ok(
+      ["result", "error"].includes(String(restored.messages.at(-1)?.type)),
+      JSON.stringify(restored.messages.at(-1)),
+    );
     assert.equal(masked(restored.messages), masked(plain.messages));
   });
 }

@@ -30,7 +30,12 @@ export const app = new StateGraph(State)
 `;
   const thread = `js-thread-${crypto.randomUUID()}`;
   for (const expected of ["2", "3"]) {
-    const { body } = await engine.post("/execute-langgraph", { code, language: "typescript", inputs: {}, config: { thread_id: thread } });
+    const { body } = await engine.post("/execute-langgraph", {
+      code,
+      language: "typescript",
+      inputs: {},
+      config: { thread_id: thread },
+    });
     assert.equal(body["status"], "success", JSON.stringify(body));
     assert.deepEqual(resultOf(body).state["big"], { __type: "BigInt", repr: expected });
   }
@@ -45,16 +50,31 @@ export const app = new StateGraph(State)
 test("time travel: a run from an earlier checkpoint of a TypeScript thread forks it", async () => {
   const code = programSource("typescript/01_echo.ts");
   const thread = `js-fork-${crypto.randomUUID()}`;
-  const first = await engine.post("/execute-langgraph", { code, language: "typescript", inputs: { messages: [{ role: "user", content: "Hello" }] }, config: { thread_id: thread } });
+  const first = await engine.post("/execute-langgraph", {
+    code,
+    language: "typescript",
+    inputs: { messages: [{ role: "user", content: "Hello" }] },
+    config: { thread_id: thread },
+  });
   assert.deepEqual(resultOf(first.body).metadata["nodes_executed"], ["greet", "shout"]);
-  const history = (await (await fetch(`${engine.url}/threads/${thread}/history`)).json()) as { checkpoints: { checkpoint_id: string; step: number }[] };
+  const history = (await (await fetch(`${engine.url}/threads/${thread}/history`)).json()) as {
+    checkpoints: { checkpoint_id: string; step: number }[];
+  };
   const afterGreet = history.checkpoints.find((c) => c.step === 1);
   assert.ok(afterGreet, JSON.stringify(history));
-  const fork = await engine.post("/execute-langgraph", { code, language: "typescript", inputs: null, config: { thread_id: thread, checkpoint_id: afterGreet.checkpoint_id } });
+  const fork = await engine.post("/execute-langgraph", {
+    code,
+    language: "typescript",
+    inputs: null,
+    config: { thread_id: thread, checkpoint_id: afterGreet.checkpoint_id },
+  });
   assert.equal(fork.body["status"], "success", JSON.stringify(fork.body));
   const result = resultOf(fork.body);
   assert.deepEqual(result.metadata["nodes_executed"], ["shout"]);
-  assert.deepEqual(result.messages.map((m) => m["content"]), ["Hello", "echo: Hello", "ECHO: HELLO"]);
+  assert.deepEqual(
+    result.messages.map((m) => m["content"]),
+    ["Hello", "echo: Hello", "ECHO: HELLO"],
+  );
   assert.equal(result.state["count"], 2);
   assert.notEqual(result.metadata["checkpoint_id"], afterGreet.checkpoint_id);
 });

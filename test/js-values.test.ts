@@ -52,7 +52,11 @@ export const app = new StateGraph(State)
   assert.deepEqual(state["keyed"], { "1": "a", b: 2 });
   assert.deepEqual(state["objectKeys"], [[{ x: 1 }, "v"]]);
   assert.deepEqual(state["tags"], ["a", "b"]);
-  assert.deepEqual(state["floats"], { __type: "Float64Array", repr: Buffer.from(new Float64Array([1.5, -2]).buffer).toString("base64"), encoding: "base64" });
+  assert.deepEqual(state["floats"], {
+    __type: "Float64Array",
+    repr: Buffer.from(new Float64Array([1.5, -2]).buffer).toString("base64"),
+    encoding: "base64",
+  });
   assert.deepEqual((state["bytes"] as Json)["repr"], "aGk=");
   assert.deepEqual(state["point"], { x: 1, y: 2 });
 });
@@ -72,9 +76,15 @@ export const app = new StateGraph(State)
   .addEdge(START, "emit").addEdge("emit", END)
   .compile();
 `;
-  const read = await readSse(`${engine.url}/execute-langgraph/stream`, { body: { code, language: "typescript", inputs: {} } });
+  const read = await readSse(`${engine.url}/execute-langgraph/stream`, {
+    body: { code, language: "typescript", inputs: {} },
+  });
   const types = read.events.map((e) => e.event);
-  assert.deepEqual(types, ["metadata", "node_start", "custom", "update", "node_end", "complete"], JSON.stringify(read.events));
+  assert.deepEqual(
+    types,
+    ["metadata", "node_start", "custom", "update", "node_end", "complete"],
+    JSON.stringify(read.events),
+  );
   const custom = read.events.find((e) => e.event === "custom")!.data["data"] as Json;
   assert.deepEqual(custom["fn"], { __type: "Function", repr: "[Function: named]" });
   assert.deepEqual(custom["sym"], { __type: "Symbol", repr: "Symbol(tag)" });
@@ -120,6 +130,9 @@ export default new StateGraph(State)
   assert.deepEqual(state, { n: 2 });
   const steps = metadata["debug"] as Json[];
   const ran = steps.flatMap((s) => s["tasks"] as Json[]);
-  assert.deepEqual(ran.map((t) => [t["node"], t["status"], t["input"], t["writes"]]), [["inc", "ok", { n: 1 }, { n: 2 }]]);
+  assert.deepEqual(
+    ran.map((t) => [t["node"], t["status"], t["input"], t["writes"]]),
+    [["inc", "ok", { n: 1 }, { n: 2 }]],
+  );
   assert.deepEqual(steps.at(-1)!["state"], { n: 2 });
 });

@@ -27,5 +27,9 @@ test("a megabyte of blank lines or of near-signs is read line by line: each such
   assert.equal(detectLanguage("\n".repeat(1_000_000) + "x"), null);
   assert.equal(detectLanguage(" \n".repeat(500_000) + "def work(state):\n    return state\n"), "python");
   assert.equal(detectLanguage(("def f(" + "->)".repeat(130) + "\n").repeat(2500)), null);
-  assert.equal(detectLanguage(`const s = "${"x".repeat(500)}";\nexport const app = 1;\n`), "javascript", "a line longer than 400 characters is skipped, not the source");
+  assert.equal(
+    detectLanguage(`const s = "${"x".repeat(500)}";\nexport const app = 1;\n`),
+    "javascript",
+    "a line longer than 400 characters is skipped, not the source",
+  );
 });

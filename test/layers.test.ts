@@ -49,7 +49,10 @@ function sourceFiles(dir: string): string[] {
 /** The files under src/ that `file` imports (type-only imports too: they tie the layers as tightly). */
 function importsOf(file: string): string[] {
   const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
-  return importedFiles.map((i) => i.fileName).filter((name) => name.startsWith(".")).map((name) => resolve(dirname(file), name));
+  return importedFiles
+    .map((i) => i.fileName)
+    .filter((name) => name.startsWith("."))
+    .map((name) => resolve(dirname(file), name));
 }
 
 function layerOf(file: string): string {
@@ -59,7 +62,10 @@ function layerOf(file: string): string {
 
 const rankOf = (layer: string): number => {
   const found = LAYERS.find((l) => l.layer === layer);
-  assert.ok(found, `src/${layer}/ is not in the layer table of test/layers.test.ts (and STRUCTURE.md): say where it belongs`);
+  assert.ok(
+    found,
+    `src/${layer}/ is not in the layer table of test/layers.test.ts (and STRUCTURE.md): say where it belongs`,
+  );
   return found.rank;
 };
 
@@ -80,7 +86,8 @@ test("imports only look down: to the same folder or to a lower layer", () => {
         continue;
       }
       const to = layerOf(target);
-      if (from !== to && rankOf(to) >= rankOf(from)) upward.push(`${name(file)} (${from}) imports ${name(target)} (${to})`);
+      if (from !== to && rankOf(to) >= rankOf(from))
+        upward.push(`${name(file)} (${from}) imports ${name(target)} (${to})`);
     }
   }
   assert.deepEqual(upward, []);
@@ -91,7 +98,8 @@ test("the harnesses import nothing of the engine", () => {
   for (const [file, imports] of graph) {
     const harness = HARNESSES.find((h) => file.startsWith(join(SRC, h) + "/"));
     if (!harness) continue;
-    for (const target of imports) if (!target.startsWith(join(SRC, harness) + "/")) escapes.push(`${name(file)} imports ${name(target)}`);
+    for (const target of imports)
+      if (!target.startsWith(join(SRC, harness) + "/")) escapes.push(`${name(file)} imports ${name(target)}`);
   }
   assert.deepEqual(escapes, []);
 });
@@ -103,7 +111,8 @@ test("no circle of imports", () => {
   const visit = (file: string, path: string[]): void => {
     state.set(file, "open");
     for (const target of graph.get(file) ?? []) {
-      if (state.get(target) === "open") circles.push([...path.slice(path.indexOf(target)), target].map(name).join(" → "));
+      if (state.get(target) === "open")
+        circles.push([...path.slice(path.indexOf(target)), target].map(name).join(" → "));
       else if (!state.has(target) && graph.has(target)) visit(target, [...path, target]);
     }
     state.set(file, "done");
@@ -115,5 +124,8 @@ test("no circle of imports", () => {
 test("the scan finds the imports it judges", () => {
   // The rules above pass only if the scan finds imports at all: a known downward import must be seen.
   const engine = join(SRC, "engine/engine.ts");
-  assert.ok(graph.get(engine)?.some((target) => layerOf(target) === "contract"), "engine/engine.ts's imports of src/contract/ were not found");
+  assert.ok(
+    graph.get(engine)?.some((target) => layerOf(target) === "contract"),
+    "engine/engine.ts's imports of src/contract/ were not found",
+  );
 });

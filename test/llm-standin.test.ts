@@ -249,7 +249,10 @@ test("real Python LangChain clients and SDKs work against the stand-in", { timeo
 
     // Injected failures reach the client as the provider's own error.
     const [openaiFail, anthropicFail, rateLimited, retry] = standIn.calls;
-    assert.deepEqual([openaiFail?.status, anthropicFail?.status, rateLimited?.status, retry?.status], [500, 500, 429, 200]);
+    assert.deepEqual(
+      [openaiFail?.status, anthropicFail?.status, rateLimited?.status, retry?.status],
+      [500, 500, 429, 200],
+    );
     // langchain-openai/-anthropic re-raise SDK errors as their own classes
     // (OpenAIAPIError, AnthropicAPIError) but keep the SDK's message, body included.
     assert.match(report.errors.openai?.type ?? "", /Error$/);
@@ -265,7 +268,10 @@ test("real Python LangChain clients and SDKs work against the stand-in", { timeo
       param: null,
       code: null,
     });
-    const { request_id: requestId, ...anthropicBody } = (report.errors.anthropic?.body ?? {}) as Record<string, unknown>;
+    const { request_id: requestId, ...anthropicBody } = (report.errors.anthropic?.body ?? {}) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(anthropicBody, { type: "error", error: { type: "api_error", message: "Internal server error" } });
     assert.match(String(requestId), /^req_\d+$/);
     // The 429 was retried by the SDK itself, which says so in a header.
@@ -280,7 +286,11 @@ test("real Python LangChain clients and SDKs work against the stand-in", { timeo
       // 25 chars -> ceil(25/4) = 7, + 3 for one message = 10 in; 11 words out.
       assert.equal(r.invoke.text, said("Say hello to the stand-in"), `${provider} invoke text`);
       assert.deepEqual(
-        { input: r.invoke.usage.input_tokens, output: r.invoke.usage.output_tokens, total: r.invoke.usage.total_tokens },
+        {
+          input: r.invoke.usage.input_tokens,
+          output: r.invoke.usage.output_tokens,
+          total: r.invoke.usage.total_tokens,
+        },
         { input: 10, output: 11, total: 21 },
         `${provider} invoke usage follows the formula`,
       );
@@ -301,7 +311,10 @@ test("real Python LangChain clients and SDKs work against the stand-in", { timeo
       assert.equal(r.tool_call.tool_calls.length, 1);
       assert.equal(r.tool_call.tool_calls[0]?.name, "multiply");
       assert.deepEqual(r.tool_call.tool_calls[0]?.args, { a: 6, b: 7 });
-      assert.ok(r.tool_call.tool_calls[0]?.id.startsWith(idPrefix), `${provider} tool call id ${r.tool_call.tool_calls[0]?.id}`);
+      assert.ok(
+        r.tool_call.tool_calls[0]?.id.startsWith(idPrefix),
+        `${provider} tool call id ${r.tool_call.tool_calls[0]?.id}`,
+      );
       assert.equal(r.tool_call.usage.output_tokens, 5, "5 output tokens per tool call");
       assertSameUsage(r.tool_call.usage, toolCallCall, `${provider} tool call`);
       assert.equal(r.tool_answer.text, "The answer is 42.");
@@ -319,7 +332,11 @@ test("real Python LangChain clients and SDKs work against the stand-in", { timeo
 
     // LangChain over the Responses API, non-streaming and streaming.
     assert.equal(report.lc_responses.invoke.text, said("Hello through the Responses API"));
-    assertSameUsage(report.lc_responses.invoke.usage, onlyCall(standIn, "openai", "Hello through the Responses API"), "responses invoke");
+    assertSameUsage(
+      report.lc_responses.invoke.usage,
+      onlyCall(standIn, "openai", "Hello through the Responses API"),
+      "responses invoke",
+    );
     assert.equal(report.lc_responses.stream.text, said("Stream through the Responses API"));
     const responsesStreamCall = onlyCall(standIn, "openai", "Stream through the Responses API");
     assert.equal(responsesStreamCall.path, "/v1/responses");
@@ -334,7 +351,10 @@ test("real Python LangChain clients and SDKs work against the stand-in", { timeo
     assert.equal(report.embeddings.different_text_differs, true);
     assert.deepEqual(report.embeddings.usage, { prompt_tokens: 5, total_tokens: 5 }); // ceil(5/4) × 2 ("alpha") + ceil(4/4) ("beta")
     assert.equal(report.responses.text, said("Hello bare SDK"));
-    assert.equal(report.responses.usage.total_tokens, onlyCall(standIn, "openai", "Hello bare SDK").usage?.total_tokens);
+    assert.equal(
+      report.responses.usage.total_tokens,
+      onlyCall(standIn, "openai", "Hello bare SDK").usage?.total_tokens,
+    );
     assert.ok(report.models.includes("gpt-4o-mini"));
     assert.equal(report.anthropic_sdk_stream.text, said("Stream through the SDK"));
     assert.equal(report.anthropic_sdk_stream.stop_reason, "end_turn");
@@ -386,7 +406,11 @@ function parseSse(text: string): SseFrame[] {
 }
 
 function post(url: string, body: unknown, headers: Record<string, string>): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 const openaiAuth = { authorization: `Bearer ${OPENAI_KEY}` };
@@ -401,12 +425,20 @@ test("wire details: stream usage opt-in, event order, errors, recording", async 
     const plain = parseSse(await (await post(`${standIn.openaiBaseUrl}/chat/completions`, chat, openaiAuth)).text());
     assert.equal(plain.at(-1)?.data, "[DONE]");
     const plainChunks = plain.slice(0, -1).map((f) => JSON.parse(f.data) as Record<string, unknown>);
-    assert.ok(plainChunks.every((c) => !("usage" in c)), "no usage key when not requested");
+    assert.ok(
+      plainChunks.every((c) => !("usage" in c)),
+      "no usage key when not requested",
+    );
 
     // With it, the last chunk before [DONE] has empty choices and the usage.
     const withUsage = { ...chat, stream_options: { include_usage: true } };
-    const frames = parseSse(await (await post(`${standIn.openaiBaseUrl}/chat/completions`, withUsage, openaiAuth)).text());
-    const usageChunk = JSON.parse(frames.at(-2)?.data ?? "null") as { choices: unknown[]; usage: Record<string, number> };
+    const frames = parseSse(
+      await (await post(`${standIn.openaiBaseUrl}/chat/completions`, withUsage, openaiAuth)).text(),
+    );
+    const usageChunk = JSON.parse(frames.at(-2)?.data ?? "null") as {
+      choices: unknown[];
+      usage: Record<string, number>;
+    };
     assert.deepEqual(usageChunk.choices, []);
     // "hi there": ceil(8/4) + 3 = 5 in; the reply has 8 words.
     assert.deepEqual(
@@ -415,21 +447,45 @@ test("wire details: stream usage opt-in, event order, errors, recording", async 
     );
 
     // Anthropic's stream has a fixed event order, each frame named.
-    const messages = { model: "claude-sonnet-4-5", max_tokens: 64, stream: true, messages: [{ role: "user", content: "hi there" }] };
-    const events = parseSse(await (await post(`${standIn.anthropicBaseUrl}/v1/messages`, messages, anthropicAuth)).text());
+    const messages = {
+      model: "claude-sonnet-4-5",
+      max_tokens: 64,
+      stream: true,
+      messages: [{ role: "user", content: "hi there" }],
+    };
+    const events = parseSse(
+      await (await post(`${standIn.anthropicBaseUrl}/v1/messages`, messages, anthropicAuth)).text(),
+    );
     const names = events.map((e) => e.event);
     assert.deepEqual(names.slice(0, 3), ["message_start", "content_block_start", "ping"]);
     assert.deepEqual(names.slice(-3), ["content_block_stop", "message_delta", "message_stop"]);
     assert.ok(names.slice(3, -3).every((n) => n === "content_block_delta"));
-    const delta = JSON.parse(events.at(-2)?.data ?? "null") as { delta: { stop_reason: string }; usage: Record<string, number> };
+    const delta = JSON.parse(events.at(-2)?.data ?? "null") as {
+      delta: { stop_reason: string };
+      usage: Record<string, number>;
+    };
     assert.equal(delta.delta.stop_reason, "end_turn");
     assert.equal(delta.usage.output_tokens, 8);
     assert.equal(delta.usage.input_tokens, 5);
 
     // A system prompt costs the same on both providers (3 per message + its characters).
     const system = "Be brief.";
-    const openaiSys = await post(`${standIn.openaiBaseUrl}/chat/completions`, { model: "m", messages: [{ role: "system", content: system }, { role: "user", content: "hi there" }] }, openaiAuth);
-    const anthropicSys = await post(`${standIn.anthropicBaseUrl}/v1/messages`, { model: "m", max_tokens: 9, system, messages: [{ role: "user", content: "hi there" }] }, anthropicAuth);
+    const openaiSys = await post(
+      `${standIn.openaiBaseUrl}/chat/completions`,
+      {
+        model: "m",
+        messages: [
+          { role: "system", content: system },
+          { role: "user", content: "hi there" },
+        ],
+      },
+      openaiAuth,
+    );
+    const anthropicSys = await post(
+      `${standIn.anthropicBaseUrl}/v1/messages`,
+      { model: "m", max_tokens: 9, system, messages: [{ role: "user", content: "hi there" }] },
+      anthropicAuth,
+    );
     const openaiSysUsage = ((await openaiSys.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens;
     const anthropicSysUsage = ((await anthropicSys.json()) as { usage: { input_tokens: number } }).usage.input_tokens;
     assert.equal(openaiSysUsage, Math.ceil(17 / 4) + 6);
@@ -442,9 +498,14 @@ test("wire details: stream usage opt-in, event order, errors, recording", async 
     assert.deepEqual(Object.keys(noKeyBody.error).sort(), ["code", "message", "param", "type"]);
     assert.equal(noKeyBody.error.param, null);
 
-    const noAnthropicKey = await post(`${standIn.anthropicBaseUrl}/v1/messages`, messages, { "anthropic-version": "2023-06-01" });
+    const noAnthropicKey = await post(`${standIn.anthropicBaseUrl}/v1/messages`, messages, {
+      "anthropic-version": "2023-06-01",
+    });
     assert.equal(noAnthropicKey.status, 401);
-    assert.deepEqual(((await noAnthropicKey.json()) as { type: string; error: { type: string } }).error.type, "authentication_error");
+    assert.deepEqual(
+      ((await noAnthropicKey.json()) as { type: string; error: { type: string } }).error.type,
+      "authentication_error",
+    );
 
     const unknown = await post(`${standIn.openaiBaseUrl}/nope`, {}, openaiAuth);
     assert.equal(unknown.status, 404);
@@ -454,7 +515,10 @@ test("wire details: stream usage opt-in, event order, errors, recording", async 
     const limited = await post(`${standIn.anthropicBaseUrl}/v1/messages`, messages, anthropicAuth);
     assert.equal(limited.status, 429);
     assert.equal(limited.headers.get("retry-after"), "0");
-    assert.deepEqual(((await limited.json()) as { type: string; error: { type: string } }).error.type, "rate_limit_error");
+    assert.deepEqual(
+      ((await limited.json()) as { type: string; error: { type: string } }).error.type,
+      "rate_limit_error",
+    );
     const invalid = await post(`${standIn.openaiBaseUrl}/chat/completions`, chat, openaiAuth);
     assert.equal(invalid.status, 400);
     assert.equal(((await invalid.json()) as { error: { type: string } }).error.type, "invalid_request_error");

@@ -32,12 +32,15 @@ async function run(language: Language, code: string): Promise<Json> {
 }
 
 function logsOf(body: Json): string {
-  const metadata = (body["status"] === "error" ? body["metadata"] : (body["result"] as Json | undefined)?.["metadata"]) as Json | undefined;
+  const metadata = (
+    body["status"] === "error" ? body["metadata"] : (body["result"] as Json | undefined)?.["metadata"]
+  ) as Json | undefined;
   assert.ok(metadata, `no metadata: ${JSON.stringify(body).slice(0, 2000)}`);
   return String(metadata["logs"]);
 }
 
-const numbered = (count: number): string => Array.from({ length: count }, (_, i) => `line ${String(i).padStart(6, "0")}\n`).join("");
+const numbered = (count: number): string =>
+  Array.from({ length: count }, (_, i) => `line ${String(i).padStart(6, "0")}\n`).join("");
 
 /** What the engine must answer for `printed`: its first GRAPHBOX_MAX_LOG_BYTES, then the exact count of the rest. */
 function expectedLogs(printed: string): string {
@@ -50,7 +53,10 @@ function expectedLogs(printed: string): string {
 function assertLogs(logs: string, printed: string, what = ""): void {
   const expected = expectedLogs(printed);
   const tail = (text: string): string => JSON.stringify(text.slice(-90));
-  assert.ok(logs === expected, `${what}logs of ${logs.length} characters ending ${tail(logs)}; expected ${expected.length} ending ${tail(expected)}`);
+  assert.ok(
+    logs === expected,
+    `${what}logs of ${logs.length} characters ending ${tail(logs)}; expected ${expected.length} ending ${tail(expected)}`,
+  );
 }
 
 /**
@@ -69,7 +75,11 @@ async function expectWhole(language: Language, code: string, printed: string): P
 }
 
 /** Prints `count` numbered lines to stdout (or stderr), then returns, or throws when `fail`. */
-function printing(language: Language, count: number, options: { stream?: "stdout" | "stderr"; fail?: boolean } = {}): string {
+function printing(
+  language: Language,
+  count: number,
+  options: { stream?: "stdout" | "stderr"; fail?: boolean } = {},
+): string {
   const stderr = options.stream === "stderr";
   if (language === "python") {
     const print = stderr ? `print(f"line {i:06d}", file=sys.stderr)` : `print(f"line {i:06d}")`;
@@ -101,6 +111,9 @@ for (const language of ["python", "typescript"] as const) {
 }
 
 test("python: a program that puts a buffered stream in place of sys.stdout still has its last prints kept", async () => {
-  const code = pythonGraph(`sys.stdout = open(1, "w", closefd=False)\nfor i in range(10):\n    print(f"line {i:06d}")\nreturn {"out": "printed"}`, "import sys");
+  const code = pythonGraph(
+    `sys.stdout = open(1, "w", closefd=False)\nfor i in range(10):\n    print(f"line {i:06d}")\nreturn {"out": "printed"}`,
+    "import sys",
+  );
   await expectWhole("python", code, numbered(10));
 });

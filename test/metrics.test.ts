@@ -19,7 +19,9 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   for (const line of text.split("\n")) {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const have = Object.fromEntries([...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const have = Object.fromEntries(
+      [...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
     const wanted = Object.entries(labels);
     if (wanted.length === Object.keys(have).length && wanted.every(([k, v]) => have[k] === v)) return Number(match[3]);
   }
@@ -27,7 +29,12 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 async function run(code: string, config: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-  const { status, body } = await context.engine.post("/execute-langgraph", { code, language: "python", inputs: {}, config });
+  const { status, body } = await context.engine.post("/execute-langgraph", {
+    code,
+    language: "python",
+    inputs: {},
+    config,
+  });
   assert.equal(status, 200, JSON.stringify(body));
   return body;
 }
@@ -35,12 +42,24 @@ async function run(code: string, config: Record<string, unknown> = {}): Promise<
 test("one success, one program error and one timeout are counted by status and error_type", async () => {
   assert.equal((await run(PYTHON_OK))["status"], "success");
   assert.equal((await run(pythonGraph(`raise ValueError("boom")`)))["error_type"], "program_error");
-  assert.equal((await run(pythonGraph(`import time\ntime.sleep(1000)\nreturn {}`), { timeout_ms: 1500 }))["error_type"], "timeout");
+  assert.equal(
+    (await run(pythonGraph(`import time\ntime.sleep(1000)\nreturn {}`), { timeout_ms: 1500 }))["error_type"],
+    "timeout",
+  );
 
   const text = await scrape();
-  assert.equal(sample(text, "graphbox_executions_total", { status: "success", runtime: "python", error_type: "none" }), 1);
-  assert.equal(sample(text, "graphbox_executions_total", { status: "error", runtime: "python", error_type: "program_error" }), 1);
-  assert.equal(sample(text, "graphbox_executions_total", { status: "error", runtime: "python", error_type: "timeout" }), 1);
+  assert.equal(
+    sample(text, "graphbox_executions_total", { status: "success", runtime: "python", error_type: "none" }),
+    1,
+  );
+  assert.equal(
+    sample(text, "graphbox_executions_total", { status: "error", runtime: "python", error_type: "program_error" }),
+    1,
+  );
+  assert.equal(
+    sample(text, "graphbox_executions_total", { status: "error", runtime: "python", error_type: "timeout" }),
+    1,
+  );
   assert.equal(sample(text, "graphbox_execution_duration_seconds_count", { runtime: "python", status: "success" }), 1);
   assert.equal(sample(text, "graphbox_execution_duration_seconds_count", { runtime: "python", status: "error" }), 2);
   // The timed-out execution ran at least its 1.5 s.
@@ -71,16 +90,31 @@ return {"out": reply.content}`,
   );
   const body = await run(code);
   assert.equal(body["status"], "success", JSON.stringify(body));
-  assert.deepEqual(context.llm.calls.map((c) => c.status), [500, 200]);
+  assert.deepEqual(
+    context.llm.calls.map((c) => c.status),
+    [500, 200],
+  );
   const usage = context.llm.calls[1]!.usage!;
   assert.ok(usage.input_tokens > 0 && usage.output_tokens > 0);
 
   const text = await scrape();
-  assert.equal(sample(text, "graphbox_llm_calls_total", { provider: "openai", model: "gpt-4o-mini", status: "200" }), 1);
-  assert.equal(sample(text, "graphbox_llm_calls_total", { provider: "openai", model: "gpt-4o-mini", status: "500" }), 1);
+  assert.equal(
+    sample(text, "graphbox_llm_calls_total", { provider: "openai", model: "gpt-4o-mini", status: "200" }),
+    1,
+  );
+  assert.equal(
+    sample(text, "graphbox_llm_calls_total", { provider: "openai", model: "gpt-4o-mini", status: "500" }),
+    1,
+  );
   assert.equal(sample(text, "graphbox_gateway_upstream_errors_total", { provider: "openai", status: "500" }), 1);
-  assert.equal(sample(text, "graphbox_llm_tokens_total", { model: "gpt-4o-mini", direction: "input" }), usage.input_tokens);
-  assert.equal(sample(text, "graphbox_llm_tokens_total", { model: "gpt-4o-mini", direction: "output" }), usage.output_tokens);
+  assert.equal(
+    sample(text, "graphbox_llm_tokens_total", { model: "gpt-4o-mini", direction: "input" }),
+    usage.input_tokens,
+  );
+  assert.equal(
+    sample(text, "graphbox_llm_tokens_total", { model: "gpt-4o-mini", direction: "output" }),
+    usage.output_tokens,
+  );
 });
 
 test("each app has a registry of its own", async () => {
@@ -88,10 +122,19 @@ test("each app has a registry of its own", async () => {
   try {
     const text = await scrape(other);
     assert.match(text, /^# HELP graphbox_executions_total /m);
-    assert.equal(sample(text, "graphbox_executions_total", { status: "success", runtime: "python", error_type: "none" }), undefined);
+    assert.equal(
+      sample(text, "graphbox_executions_total", { status: "success", runtime: "python", error_type: "none" }),
+      undefined,
+    );
   } finally {
     await other.close();
   }
   // And this file's app kept its own counts.
-  assert.ok(sample(await scrape(), "graphbox_executions_total", { status: "success", runtime: "python", error_type: "none" })! >= 1);
+  assert.ok(
+    sample(await scrape(), "graphbox_executions_total", {
+      status: "success",
+      runtime: "python",
+      error_type: "none",
+    })! >= 1,
+  );
 });

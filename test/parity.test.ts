@@ -24,26 +24,47 @@ interface Mask {
 const placeholder = (name: string) => (value: unknown) => (value === null || value === undefined ? value : `<${name}>`);
 
 const MASKS: Mask[] = [
-  { key: "id", reason: "ids are generated per run (uuids, provider message ids, stand-in counters, interrupt ids)", with: placeholder("id") },
+  {
+    key: "id",
+    reason: "ids are generated per run (uuids, provider message ids, stand-in counters, interrupt ids)",
+    with: placeholder("id"),
+  },
   { key: "tool_call_id", reason: "points at a generated tool call id", with: placeholder("id") },
   { key: "execution_id", reason: "generated per run", with: placeholder("id") },
   { key: "thread_id", reason: "each run uses a thread of its own", with: placeholder("id") },
   { key: "checkpoint_id", reason: "generated per checkpoint", with: placeholder("id") },
   { key: "duration_ms", reason: "timings", with: placeholder("ms") },
-  { path: /^(result\.)?metadata\.runtime$/, reason: "names the language the program was written in", with: placeholder("runtime") },
+  {
+    path: /^(result\.)?metadata\.runtime$/,
+    reason: "names the language the program was written in",
+    with: placeholder("runtime"),
+  },
   {
     key: "response_metadata",
-    reason: "LangChain Python and LangChain.js each copy a different selection of the provider's response into it (token_usage vs tokenUsage, service_tier...); its presence still counts",
+    reason:
+      "LangChain Python and LangChain.js each copy a different selection of the provider's response into it (token_usage vs tokenUsage, service_tier...); its presence still counts",
     with: placeholder("provider response metadata"),
   },
-  { key: "traceback", reason: "each language's own traceback format (checked by the corpus: it names <workflow> lines)", with: (v) => (typeof v === "string" && v.includes("<workflow>") ? "<traceback naming <workflow>>" : v) },
+  {
+    key: "traceback",
+    reason: "each language's own traceback format (checked by the corpus: it names <workflow> lines)",
+    with: (v) => (typeof v === "string" && v.includes("<workflow>") ? "<traceback naming <workflow>>" : v),
+  },
   {
     path: /^error$/,
     reason: "the message names each program's own exception class (ValueError in Python, RangeError in TypeScript)",
     with: (v) => (typeof v === "string" ? v.replace(/^\w+: /, "<exception class>: ") : v),
   },
-  { path: /\.__type$/, reason: "a value JSON cannot hold is named by its own language's type (datetime / Date, bytes / Uint8Array)", with: placeholder("type") },
-  { path: /\.repr$/, reason: "each language's text of such a value (2026-01-02T03:04:05+00:00 / 2026-01-02T03:04:05.000Z)", with: placeholder("repr") },
+  {
+    path: /\.__type$/,
+    reason: "a value JSON cannot hold is named by its own language's type (datetime / Date, bytes / Uint8Array)",
+    with: placeholder("type"),
+  },
+  {
+    path: /\.repr$/,
+    reason: "each language's text of such a value (2026-01-02T03:04:05+00:00 / 2026-01-02T03:04:05.000Z)",
+    with: placeholder("repr"),
+  },
 ];
 
 /**
@@ -51,7 +72,8 @@ const MASKS: Mask[] = [
  * only they set; the keys both set must still agree.
  */
 const COMMON_STATE_KEYS_ONLY: Record<string, string> = {
-  "values JSON cannot hold": "each program puts its own language's awkward values in state (Decimal and object() in Python, Map and BigInt in TypeScript)",
+  "values JSON cannot hold":
+    "each program puts its own language's awkward values in state (Decimal and object() in Python, Map and BigInt in TypeScript)",
   "interrupt and resume":
     "the TypeScript program declares `approved` with a default (false), so it is in the state from the start; a Python TypedDict has no defaults, so the key appears once `review` sets it",
 };
@@ -98,13 +120,22 @@ async function runCase(item: CorpusCase, program: string): Promise<Run> {
   const code = programSource(program);
   const language = languageOf(program);
   const threadId = `parity-${crypto.randomUUID()}`;
-  const request = (step: CaseStep) => ({ code, language, inputs: step.inputs ?? null, resume: step.resume ?? null, config: { ...(step.config ?? {}), thread_id: threadId } });
+  const request = (step: CaseStep) => ({
+    code,
+    language,
+    inputs: step.inputs ?? null,
+    resume: step.resume ?? null,
+    config: { ...(step.config ?? {}), thread_id: threadId },
+  });
   const answers: Json[] = [];
   let events: Run["events"] = null;
   if (item.stream) {
     const read = await readSse(`${context.engine.url}/execute-langgraph/stream`, { body: request(item) });
     const types = read.events.map((e) => e.event).filter((type, i, all) => type !== "token" || all[i - 1] !== "token");
-    const tokens = read.events.filter((e) => e.event === "token").map((e) => String(e.data["content"])).join("");
+    const tokens = read.events
+      .filter((e) => e.event === "token")
+      .map((e) => String(e.data["content"]))
+      .join("");
     events = { types, tokens };
     const { type: _type, ...terminal } = read.events.at(-1)!.data;
     answers.push(terminal);
@@ -116,8 +147,15 @@ async function runCase(item: CorpusCase, program: string): Promise<Run> {
 }
 
 const pairs = corpus
-  .map((item) => ({ item, python: item.programs.find((p) => languageOf(p) === "python"), js: item.programs.find((p) => languageOf(p) !== "python") }))
-  .filter((pair): pair is { item: CorpusCase; python: string; js: string } => pair.python !== undefined && pair.js !== undefined);
+  .map((item) => ({
+    item,
+    python: item.programs.find((p) => languageOf(p) === "python"),
+    js: item.programs.find((p) => languageOf(p) !== "python"),
+  }))
+  .filter(
+    (pair): pair is { item: CorpusCase; python: string; js: string } =>
+      pair.python !== undefined && pair.js !== undefined,
+  );
 
 test("the corpus has cases in both languages to compare", () => {
   assert.ok(pairs.length >= 10, `only ${pairs.length} cases have both a Python and a JavaScript/TypeScript program`);
@@ -132,7 +170,11 @@ for (const { item, python, js } of pairs) {
       const tsAnswer = ts.answers[i]!;
       if (item.name in COMMON_STATE_KEYS_ONLY) keepCommonStateKeys(pyAnswer, tsAnswer);
       const step = i === 0 ? "first request" : "follow-up";
-      assert.deepEqual(normalize(tsAnswer), normalize(pyAnswer), `${item.name} (${step}): the JavaScript/TypeScript answer differs from the Python one`);
+      assert.deepEqual(
+        normalize(tsAnswer),
+        normalize(pyAnswer),
+        `${item.name} (${step}): the JavaScript/TypeScript answer differs from the Python one`,
+      );
     }
     assert.deepEqual(ts.events, py.events, `${item.name}: the streamed events differ`);
   });

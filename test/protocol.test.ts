@@ -12,7 +12,8 @@ test("frames split across and within chunks come out whole", () => {
   const bytes = Buffer.concat([encodeFrame({ a: 1 }), encodeFrame({ b: "ü".repeat(10) }), encodeFrame({ c: [] })]);
   const decoder = new FrameDecoder(1024);
   const frames: unknown[] = [];
-  for (let i = 0; i < bytes.length; i += 3) frames.push(...decoder.push(bytes.subarray(i, i + 3)).map((f) => JSON.parse(f.toString())));
+  for (let i = 0; i < bytes.length; i += 3)
+    frames.push(...decoder.push(bytes.subarray(i, i + 3)).map((f) => JSON.parse(f.toString())));
   assert.deepEqual(frames, [{ a: 1 }, { b: "ü".repeat(10) }, { c: [] }]);
 });
 
@@ -31,8 +32,25 @@ test("harness messages are checked field by field", () => {
     JSON.stringify([1]),
     JSON.stringify({ v: 2, type: "ready", runtime: "python", versions: {} }),
     JSON.stringify({ v: 1, type: "launch_missiles" }),
-    JSON.stringify({ v: 1, type: "usage", model: "m", node: null, input_tokens: -1, output_tokens: 0, total_tokens: 0 }),
-    JSON.stringify({ v: 1, type: "result", status: "success", messages: [], state: [], next: [], interrupts: [], checkpoint_id: null }),
+    JSON.stringify({
+      v: 1,
+      type: "usage",
+      model: "m",
+      node: null,
+      input_tokens: -1,
+      output_tokens: 0,
+      total_tokens: 0,
+    }),
+    JSON.stringify({
+      v: 1,
+      type: "result",
+      status: "success",
+      messages: [],
+      state: [],
+      next: [],
+      interrupts: [],
+      checkpoint_id: null,
+    }),
   ];
   for (const text of bad) assert.throws(() => parseHarnessMessage(Buffer.from(text)), ProtocolError, text);
 });

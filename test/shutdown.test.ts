@@ -12,20 +12,29 @@ import { readSse } from "./support/sse.ts";
 
 /** A node that leaves a marked background process behind, then sleeps. */
 function sleeper(seconds: number, marker: string): string {
-  return pythonGraph(`import subprocess, time\nsubprocess.Popen(["sleep", "${marker}"])\ntime.sleep(${seconds})\nreturn {"out": "finished"}`);
+  return pythonGraph(
+    `import subprocess, time\nsubprocess.Popen(["sleep", "${marker}"])\ntime.sleep(${seconds})\nreturn {"out": "finished"}`,
+  );
 }
 
 /** The sandbox's marked process is running: the runtime has started and the node is in its sleep. */
-const nodeRunning = (marker: string): Promise<true> => waitFor(async () => (processesWith(`sleep ${marker}`).length > 0 ? true : null), 30_000);
+const nodeRunning = (marker: string): Promise<true> =>
+  waitFor(async () => (processesWith(`sleep ${marker}`).length > 0 ? true : null), 30_000);
 
 /** The engine has taken the signal: it refuses new work (any route but /health, /ready, /metrics) with 503. */
 const draining = (url: string): Promise<true> =>
-  waitFor(async () => ((await fetch(`${url}/executions/${crypto.randomUUID()}`).catch(() => null))?.status === 503 ? true : null));
+  waitFor(async () =>
+    (await fetch(`${url}/executions/${crypto.randomUUID()}`).catch(() => null))?.status === 503 ? true : null,
+  );
 
 /** Processes of the marker still there a while after the engine exited (the kernel kills sandboxes with their parent). */
-const leftOver = async (marker: string): Promise<string[]> => (await survivors(`sleep ${marker}`, 5_000)).map((p) => `${p.pid}: ${p.cmdline}`);
+const leftOver = async (marker: string): Promise<string[]> =>
+  (await survivors(`sleep ${marker}`, 5_000)).map((p) => `${p.pid}: ${p.cmdline}`);
 
-async function withEngine(env: Record<string, string>, body: (url: string, engine: ReturnType<typeof startEngineProcess>) => Promise<void>): Promise<void> {
+async function withEngine(
+  env: Record<string, string>,
+  body: (url: string, engine: ReturnType<typeof startEngineProcess>) => Promise<void>,
+): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "graphbox-shutdown-"));
   const engine = startEngineProcess(dataDir, randomPort(), env);
   try {
@@ -37,7 +46,12 @@ async function withEngine(env: Record<string, string>, body: (url: string, engin
   }
 }
 
-const post = (url: string, body: unknown) => fetch(`${url}/execute-langgraph`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(`${url}/execute-langgraph`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 test("SIGTERM lets a running execution finish within the grace period and leaves no process behind", async () => {
   const marker = `1000.${Date.now()}1`;
@@ -92,7 +106,10 @@ test("a second signal stops at once: exit 1 without waiting for the grace period
     const secondAt = performance.now();
     engine.child.kill("SIGINT");
     assert.equal(await engine.exited, 1);
-    assert.ok(performance.now() - secondAt < 5_000, `exited ${Math.round(performance.now() - secondAt)} ms after the second signal`);
+    assert.ok(
+      performance.now() - secondAt < 5_000,
+      `exited ${Math.round(performance.now() - secondAt)} ms after the second signal`,
+    );
     assert.equal(await running, "connection lost");
   });
   assert.deepEqual(await leftOver(marker), [], "a sandbox process outlived the engine");

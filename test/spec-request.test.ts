@@ -16,7 +16,10 @@ test("the sample ChatOpenAI program answers success with the stand-in's tokens",
   assert.equal(status, 200);
   assert.equal(body["status"], "success", JSON.stringify(body));
   const result = body["result"] as { messages: { role: string; content: string }[]; metadata: Record<string, unknown> };
-  assert.deepEqual(result.messages.map((m) => m.role), ["user", "assistant"]);
+  assert.deepEqual(
+    result.messages.map((m) => m.role),
+    ["user", "assistant"],
+  );
   assert.equal(result.messages[1]!.content, "Hello from the stand-in! You said: Hello, world!");
   assert.equal(context.llm.calls.length, 1);
   assert.equal(result.metadata["tokens_used"], context.llm.totalTokens());

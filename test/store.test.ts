@@ -35,7 +35,16 @@ describe("sqlite store", () => {
       assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
       assert.deepEqual(db.prepare("SELECT version FROM schema_version").all(), [{ version: SCHEMA_VERSION }]);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-      assert.deepEqual(tables, ["checkpoint_threads", "checkpoint_writes", "checkpoints", "execution_events", "executions", "schema_version", "thread_locks", "threads"]);
+      assert.deepEqual(tables, [
+        "checkpoint_threads",
+        "checkpoint_writes",
+        "checkpoints",
+        "execution_events",
+        "executions",
+        "schema_version",
+        "thread_locks",
+        "threads",
+      ]);
     } finally {
       db.close();
     }
@@ -52,13 +61,17 @@ describe("sqlite store", () => {
     const db = new Database(file);
     db.exec(MIGRATIONS[0] as string);
     db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1)");
-    const insert = db.prepare("INSERT INTO checkpoints (owner, thread_id, checkpoint_ns, checkpoint_id, type, checkpoint, metadata, created_at) VALUES ('o', 't', '', ?, ?, ?, '{}', 0)");
+    const insert = db.prepare(
+      "INSERT INTO checkpoints (owner, thread_id, checkpoint_ns, checkpoint_id, type, checkpoint, metadata, created_at) VALUES ('o', 't', '', ?, ?, ?, '{}', 0)",
+    );
     const [c1, c2] = [uuid6(), uuid6()];
     insert.run(c1, "msgpack", Buffer.alloc(10));
     // What main before the fix let a program store: a pickle under the greatest id.
     insert.run("zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz", "pickle", Buffer.alloc(20));
     insert.run(c2, "msgpack", Buffer.alloc(30));
-    db.prepare("INSERT INTO checkpoint_writes (owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value) VALUES ('o', 't', '', ?, 'task', 0, 'c', 'msgpack', ?)").run(c2, Buffer.alloc(5));
+    db.prepare(
+      "INSERT INTO checkpoint_writes (owner, thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value) VALUES ('o', 't', '', ?, 'task', 0, 'c', 'msgpack', ?)",
+    ).run(c2, Buffer.alloc(5));
     db.close();
 
     const store = new SqliteStore({ dataDir });
@@ -67,7 +80,18 @@ describe("sqlite store", () => {
       assert.equal((await store.checkpoints.getTuple(ref))?.checkpointId, c2);
       assert.equal((await store.checkpoints.getHeadState(ref))?.checkpointId, c2);
       // Bytes so far: 10 + 20 + 30 blobs, 3 × "{}" metadata, a 5-byte write.
-      await assert.rejects(store.checkpoints.put(ref, { checkpointId: "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzzz", checkpoint: { type: "msgpack", bytes: new Uint8Array(1) }, metadata: {} }, { maxThreadBytes: 73 }), /quota of 73 bytes \(71 stored/);
+      await assert.rejects(
+        store.checkpoints.put(
+          ref,
+          {
+            checkpointId: "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzzz",
+            checkpoint: { type: "msgpack", bytes: new Uint8Array(1) },
+            metadata: {},
+          },
+          { maxThreadBytes: 73 },
+        ),
+        /quota of 73 bytes \(71 stored/,
+      );
     } finally {
       await store.close();
     }
@@ -95,7 +119,9 @@ describe("sqlite store", () => {
   });
 
   test("options that are not positive whole numbers are refused", () => {
-    assert.throws(() => new SqliteStore({ dataDir: join(root, "bad"), pollIntervalMs: 0 }), { code: "GBX_STORE_INVALID_ARGUMENT" });
+    assert.throws(() => new SqliteStore({ dataDir: join(root, "bad"), pollIntervalMs: 0 }), {
+      code: "GBX_STORE_INVALID_ARGUMENT",
+    });
   });
 
   test("two processes writing one database at once: nothing lost, nothing corrupt", { timeout: 60_000 }, async () => {
@@ -129,10 +155,25 @@ describe("sqlite store", () => {
     `;
     const run = (worker: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
       new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, "--", dataDir, executionId, worker, String(perProcess)], {
-          cwd: PROJECT_ROOT,
-          stdio: ["ignore", "pipe", "pipe"],
-        });
+        const child = spawn(
+          process.execPath,
+          [
+            "--import",
+            "tsx",
+            "--input-type=module",
+            "-e",
+            script,
+            "--",
+            dataDir,
+            executionId,
+            worker,
+            String(perProcess),
+          ],
+          {
+            cwd: PROJECT_ROOT,
+            stdio: ["ignore", "pipe", "pipe"],
+          },
+        );
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -146,10 +187,19 @@ describe("sqlite store", () => {
     const store = await openSqliteStore({ dataDir });
     try {
       const events = await store.events.read(owner, executionId, 0, { limit: 1000 });
-      assert.deepEqual(events.map((e) => e.seq), Array.from({ length: 2 * perProcess }, (_, i) => i + 1));
+      assert.deepEqual(
+        events.map((e) => e.seq),
+        Array.from({ length: 2 * perProcess }, (_, i) => i + 1),
+      );
       for (const worker of ["w1", "w2"]) {
-        const mine = events.filter((e) => (e.data as { worker: string }).worker === worker).map((e) => (e.data as { i: number }).i);
-        assert.deepEqual(mine, Array.from({ length: perProcess }, (_, i) => i), `${worker}'s events in its order`);
+        const mine = events
+          .filter((e) => (e.data as { worker: string }).worker === worker)
+          .map((e) => (e.data as { i: number }).i);
+        assert.deepEqual(
+          mine,
+          Array.from({ length: perProcess }, (_, i) => i),
+          `${worker}'s events in its order`,
+        );
       }
       const checkpoints = await store.checkpoints.list({ owner, threadId: "shared" });
       assert.equal(checkpoints.length, 2 * perProcess);

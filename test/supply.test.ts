@@ -25,7 +25,10 @@ before(async () => {
 after(async () => gateway.close());
 
 /** A supply of its own, closed when the test ends. */
-async function supplyWith(t: { after: (fn: () => Promise<void>) => void }, overrides: Partial<Config>): Promise<SandboxSupply> {
+async function supplyWith(
+  t: { after: (fn: () => Promise<void>) => void },
+  overrides: Partial<Config>,
+): Promise<SandboxSupply> {
   const supply = createSandboxSupply({ config: loadConfig({}, overrides), gateway });
   t.after(() => supply.destroy());
   await supply.start();
@@ -33,7 +36,10 @@ async function supplyWith(t: { after: (fn: () => Promise<void>) => void }, overr
 }
 
 /** Acquires a sandbox and resolves with it once its harness has said `ready`; the sandbox's first message is that `ready`. */
-async function acquireReady(supply: SandboxSupply, runtime: "python" | "js"): Promise<{ sandbox: Sandbox; messages: HarnessMessage[] }> {
+async function acquireReady(
+  supply: SandboxSupply,
+  runtime: "python" | "js",
+): Promise<{ sandbox: Sandbox; messages: HarnessMessage[] }> {
   const messages: HarnessMessage[] = [];
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
@@ -45,7 +51,12 @@ async function acquireReady(supply: SandboxSupply, runtime: "python" | "js"): Pr
     onFault: (fault) => assert.fail(`channel fault: ${fault.message}`),
   };
   const sandbox = await supply.acquire(runtime, { handlers });
-  await Promise.race([isReady, sandbox.exited.then((exit) => assert.fail(`the sandbox exited before ready: ${JSON.stringify(exit)} ${sandbox.logs()}`))]);
+  await Promise.race([
+    isReady,
+    sandbox.exited.then((exit) =>
+      assert.fail(`the sandbox exited before ready: ${JSON.stringify(exit)} ${sandbox.logs()}`),
+    ),
+  ]);
   return { sandbox, messages };
 }
 
@@ -73,16 +84,24 @@ test("a source that cannot start leaves its runtime to the next one, and the rep
 
 test("a pool hands out its pre-started sandbox, replaying its ready to the taker, and counts the hit", async (t) => {
   const supply = await supplyWith(t, { warmPoolMin: 1, warmPoolMax: 1, pythonForkServer: false });
-  const pool = (): { ready: number; hits: number; misses: number } => supply.report().pools.find((p) => p.runtime === "python")!;
+  const pool = (): { ready: number; hits: number; misses: number } =>
+    supply.report().pools.find((p) => p.runtime === "python")!;
   await waitFor(async () => (pool().ready === 1 ? true : null), 30_000);
   const { sandbox, messages } = await acquireReady(supply, "python");
-  assert.deepEqual(messages.map((m) => m.type), ["ready"]);
+  assert.deepEqual(
+    messages.map((m) => m.type),
+    ["ready"],
+  );
   assert.deepEqual({ hits: pool().hits, misses: pool().misses }, { hits: 1, misses: 0 });
   await sandbox.destroy();
 });
 
 test("unsandboxed, a run's working directory is a host directory of its own, gone with its sandbox", async (t) => {
-  const supply = await supplyWith(t, { warmPoolMax: 0, pythonForkServer: false, sandbox: { ...loadConfig({}).sandbox, unsafeNoSandbox: true } });
+  const supply = await supplyWith(t, {
+    warmPoolMax: 0,
+    pythonForkServer: false,
+    sandbox: { ...loadConfig({}).sandbox, unsafeNoSandbox: true },
+  });
   const { sandbox } = await acquireReady(supply, "python");
   assert.ok(sandbox instanceof SandboxProcess && sandbox.pid !== undefined);
   const cwd = readlinkSync(`/proc/${sandbox.pid}/cwd`);

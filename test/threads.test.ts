@@ -57,20 +57,38 @@ async function getJson(url: string): Promise<{ status: number; body: Body }> {
 
 test("the stream: metadata first, node events in order, increasing ids, keep-alives, one terminal event, replay", async () => {
   const code = THREE_STEPS;
-  const read = await readSse(`${engine.url}/execute-langgraph/stream`, { body: { code, inputs: { log: [], sleep: 0.8 } } });
+  const read = await readSse(`${engine.url}/execute-langgraph/stream`, {
+    body: { code, inputs: { log: [], sleep: 0.8 } },
+  });
   assert.equal(read.status, 200);
   assert.match(read.contentType, /^text\/event-stream/);
   const names = read.events.map((e) => e.event);
   assert.deepEqual(names, [
     "metadata",
-    "node_start", "update", "node_end",
-    "node_start", "update", "node_end",
-    "node_start", "update", "node_end",
+    "node_start",
+    "update",
+    "node_end",
+    "node_start",
+    "update",
+    "node_end",
+    "node_start",
+    "update",
+    "node_end",
     "complete",
   ]);
-  assert.deepEqual(read.events.map((e) => e.id), names.map((_, i) => i + 1));
+  assert.deepEqual(
+    read.events.map((e) => e.id),
+    names.map((_, i) => i + 1),
+  );
   for (const event of read.events) assert.equal(event.data["type"], event.event);
-  assert.deepEqual(read.events.filter((e) => e.event === "node_end").map((e) => [e.data["node"], e.data["step"]]), [["first", 1], ["slow", 2], ["last", 3]]);
+  assert.deepEqual(
+    read.events.filter((e) => e.event === "node_end").map((e) => [e.data["node"], e.data["step"]]),
+    [
+      ["first", 1],
+      ["slow", 2],
+      ["last", 3],
+    ],
+  );
   assert.deepEqual(read.events[2]!.data["first"], { log: ["first"] });
   assert.ok(read.comments.includes("keepalive"), "a quiet stream sends keep-alive comments");
   const complete = read.events.at(-1)!.data;
@@ -79,8 +97,14 @@ test("the stream: metadata first, node events in order, increasing ids, keep-ali
 
   // Reconnecting with Last-Event-ID replays what came after it.
   const executionId = String(read.events[0]!.data["execution_id"]);
-  const replay = await readSse(`${engine.url}/executions/${executionId}/stream`, { method: "GET", headers: { "last-event-id": "8" } });
-  assert.deepEqual(replay.events.map((e) => e.id), [9, 10, 11]);
+  const replay = await readSse(`${engine.url}/executions/${executionId}/stream`, {
+    method: "GET",
+    headers: { "last-event-id": "8" },
+  });
+  assert.deepEqual(
+    replay.events.map((e) => e.id),
+    [9, 10, 11],
+  );
   assert.equal(replay.events.at(-1)!.event, "complete");
 });
 
@@ -120,7 +144,11 @@ test("an execution killed mid-way resumes its thread from the last stored step",
   });
   await waitFor(async () => (executionId ? executionId : null));
   // Busy threads refuse a second execution rather than interleave.
-  const busy = await engine.post("/execute-langgraph", { code: THREE_STEPS, inputs: null, config: { thread_id: thread } });
+  const busy = await engine.post("/execute-langgraph", {
+    code: THREE_STEPS,
+    inputs: null,
+    config: { thread_id: thread },
+  });
   assert.equal(busy.status, 409);
   assert.match(String(busy.body["error"]), /is busy with execution/);
   // `first` has finished (its step stored) once `slow` has started.
@@ -143,7 +171,11 @@ test("an execution killed mid-way resumes its thread from the last stored step",
 
 test("breakpoints before and after, then continue with inputs: null", async () => {
   const thread = `bp-${crypto.randomUUID()}`;
-  const first = await engine.post("/execute-langgraph", { code: ECHO, inputs: hello, config: { thread_id: thread, breakpoints: [{ node: "greet", when: "after" }] } });
+  const first = await engine.post("/execute-langgraph", {
+    code: ECHO,
+    inputs: hello,
+    config: { thread_id: thread, breakpoints: [{ node: "greet", when: "after" }] },
+  });
   assert.equal(first.body["status"], "interrupted", JSON.stringify(first.body));
   assert.deepEqual(meta(first.body)["next"], ["shout"]);
   assert.deepEqual(meta(first.body)["nodes_executed"], ["greet"]);
@@ -154,7 +186,11 @@ test("breakpoints before and after, then continue with inputs: null", async () =
 });
 
 test("inputs: null on a thread with nothing stored is a 400", async () => {
-  const answer = await engine.post("/execute-langgraph", { code: ECHO, inputs: null, config: { thread_id: `new-${crypto.randomUUID()}` } });
+  const answer = await engine.post("/execute-langgraph", {
+    code: ECHO,
+    inputs: null,
+    config: { thread_id: `new-${crypto.randomUUID()}` },
+  });
   assert.equal(answer.status, 400);
   assert.match(String(answer.body["error"]), /has no checkpoint to continue from/);
 });
@@ -171,11 +207,21 @@ test("thread state, history, and time travel to an earlier checkpoint", async ()
 
   const history = await getJson(`${engine.url}/threads/${thread}/history`);
   const checkpoints = history.body["checkpoints"] as { checkpoint_id: string; step: number; values: Body }[];
-  assert.deepEqual(checkpoints.map((c) => c.step), [2, 1, 0, -1]);
-  assert.deepEqual(checkpoints.map((c) => c.values["count"] ?? null), [2, 1, null, null]);
+  assert.deepEqual(
+    checkpoints.map((c) => c.step),
+    [2, 1, 0, -1],
+  );
+  assert.deepEqual(
+    checkpoints.map((c) => c.values["count"] ?? null),
+    [2, 1, null, null],
+  );
   const afterGreet = checkpoints.find((c) => c.step === 1)!;
 
-  const fork = await engine.post("/execute-langgraph", { code: ECHO, inputs: null, config: { thread_id: thread, checkpoint_id: afterGreet.checkpoint_id } });
+  const fork = await engine.post("/execute-langgraph", {
+    code: ECHO,
+    inputs: null,
+    config: { thread_id: thread, checkpoint_id: afterGreet.checkpoint_id },
+  });
   assert.equal(fork.body["status"], "success", JSON.stringify(fork.body));
   assert.deepEqual(meta(fork.body)["nodes_executed"], ["shout"]);
   assert.equal(state(fork.body)["count"], 2);
@@ -186,9 +232,16 @@ test("thread state, history, and time travel to an earlier checkpoint", async ()
 
 test("debug: each step's tasks, their input and writes, and the state after it", async () => {
   const answer = await engine.post("/execute-langgraph", { code: ECHO, inputs: hello, config: { debug: true } });
-  const debug = meta(answer.body)["debug"] as { step: number; tasks: { node: string; input: Body; writes: Body; duration_ms: number }[]; state: Body }[];
+  const debug = meta(answer.body)["debug"] as {
+    step: number;
+    tasks: { node: string; input: Body; writes: Body; duration_ms: number }[];
+    state: Body;
+  }[];
   const steps = debug.filter((s) => s.tasks.length > 0);
-  assert.deepEqual(steps.map((s) => s.tasks.map((t) => t.node)), [["greet"], ["shout"]]);
+  assert.deepEqual(
+    steps.map((s) => s.tasks.map((t) => t.node)),
+    [["greet"], ["shout"]],
+  );
   assert.equal((steps[0]!.tasks[0]!.writes as { count: number }).count, 1);
   assert.equal(steps[1]!.state["count"], 2);
   assert.equal(typeof steps[0]!.tasks[0]!.duration_ms, "number");
@@ -212,8 +265,17 @@ test("restarting the engine keeps threads, and fails executions the dead engine 
   try {
     const a = startEngineProcess(dataDir, port);
     await a.ready;
-    const post = (url: string, body: unknown) => fetch(`${url}/execute-langgraph`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => (await r.json()) as Body);
-    const one = await post(a.url, { code: ECHO, inputs: { messages: [{ role: "user", content: "one" }] }, config: { thread_id: thread } });
+    const post = (url: string, body: unknown) =>
+      fetch(`${url}/execute-langgraph`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(async (r) => (await r.json()) as Body);
+    const one = await post(a.url, {
+      code: ECHO,
+      inputs: { messages: [{ role: "user", content: "one" }] },
+      config: { thread_id: thread },
+    });
     assert.equal(one["status"], "success");
     // A long execution, then the engine dies (SIGKILL: no clean-up of its own).
     let executionId = "";
@@ -230,7 +292,11 @@ test("restarting the engine keeps threads, and fails executions the dead engine 
     const b = startEngineProcess(dataDir, port);
     try {
       await b.ready;
-      const two = await post(b.url, { code: ECHO, inputs: { messages: [{ role: "user", content: "two" }] }, config: { thread_id: thread } });
+      const two = await post(b.url, {
+        code: ECHO,
+        inputs: { messages: [{ role: "user", content: "two" }] },
+        config: { thread_id: thread },
+      });
       assert.equal(two["status"], "success");
       assert.equal(state(two)["count"], 4);
       assert.equal((state(two)["messages"] as unknown[]).length, 6);

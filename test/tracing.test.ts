@@ -13,7 +13,9 @@ let engine: RunningEngine;
 before(async () => {
   llm = await startLlmStandIn();
   receiver = await startOtlpReceiver();
-  engine = await startEngine(llm, { tracing: { endpoint: receiver.tracesUrl, protocol: "http/json", serviceName: "graphbox-test" } });
+  engine = await startEngine(llm, {
+    tracing: { endpoint: receiver.tracesUrl, protocol: "http/json", serviceName: "graphbox-test" },
+  });
 });
 after(async () => {
   await engine.close();
@@ -38,7 +40,8 @@ const executionSpan = (): ReceivedSpan => {
   assert.equal(spans.length, 1, `execution spans: ${JSON.stringify(receiver.spans.map((s) => s.name))}`);
   return spans[0]!;
 };
-const childrenOf = (parent: ReceivedSpan): ReceivedSpan[] => receiver.spans.filter((s) => s.parentSpanId === parent.spanId);
+const childrenOf = (parent: ReceivedSpan): ReceivedSpan[] =>
+  receiver.spans.filter((s) => s.parentSpanId === parent.spanId);
 
 const TWO_NODES = `from typing import TypedDict
 from langchain_openai import ChatOpenAI

@@ -6,7 +6,9 @@ import type { Config } from "./options.ts";
 type Check = (config: Readonly<Config>) => string | null;
 
 const timeouts: Check = ({ defaultTimeoutMs, maxTimeoutMs }) =>
-  defaultTimeoutMs > maxTimeoutMs ? `GRAPHBOX_DEFAULT_TIMEOUT_MS (${defaultTimeoutMs}) is above GRAPHBOX_MAX_TIMEOUT_MS (${maxTimeoutMs}); lower it or raise the maximum` : null;
+  defaultTimeoutMs > maxTimeoutMs
+    ? `GRAPHBOX_DEFAULT_TIMEOUT_MS (${defaultTimeoutMs}) is above GRAPHBOX_MAX_TIMEOUT_MS (${maxTimeoutMs}); lower it or raise the maximum`
+    : null;
 
 const gatewayBody: Check = ({ gatewayLimits: { maxBodyBytes, executionBufferBytes } }) =>
   maxBodyBytes > executionBufferBytes
@@ -14,7 +16,9 @@ const gatewayBody: Check = ({ gatewayLimits: { maxBodyBytes, executionBufferByte
     : null;
 
 const gatewayBuffers: Check = ({ gatewayLimits: { executionBufferBytes, bufferBytes } }) =>
-  executionBufferBytes > bufferBytes ? `GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES (${executionBufferBytes}) is above GRAPHBOX_GATEWAY_BUFFER_BYTES (${bufferBytes}); lower it or raise the total` : null;
+  executionBufferBytes > bufferBytes
+    ? `GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES (${executionBufferBytes}) is above GRAPHBOX_GATEWAY_BUFFER_BYTES (${bufferBytes}); lower it or raise the total`
+    : null;
 
 const publicNeedsKeys: Check = ({ host, apiKeys, allowUnauthenticatedPublic }) => {
   const loopback = ["127.0.0.1", "::1", "localhost"].includes(host) || host.startsWith("127.");

@@ -79,12 +79,17 @@ class Combined<S extends Readonly<Record<string, Option<unknown>>>, T> implement
 
   read(env: Env, problems: string[]): T {
     // Every variable is read, so every one is checked, whichever wins.
-    const values = Object.fromEntries(Object.entries(this.from).map(([name, option]) => [name, option.read(env, problems)]));
+    const values = Object.fromEntries(
+      Object.entries(this.from).map(([name, option]) => [name, option.read(env, problems)]),
+    );
     return this.combine(values as ValuesOf<S>);
   }
 }
 
-export function combined<const S extends Readonly<Record<string, Option<unknown>>>, T>(spec: { from: S; combine: (values: ValuesOf<S>) => T }): Field<T> {
+export function combined<const S extends Readonly<Record<string, Option<unknown>>>, T>(spec: {
+  from: S;
+  combine: (values: ValuesOf<S>) => T;
+}): Field<T> {
   return new Combined(spec.from, spec.combine);
 }
 
@@ -98,11 +103,14 @@ export type ConfigOf<D extends Declarations> = {
   -readonly [K in keyof D]: D[K] extends Field<infer T> ? T : D[K] extends Declarations ? ConfigOf<D[K]> : never;
 };
 
-const isField = (node: Field<unknown> | Declarations): node is Field<unknown> => node instanceof Option || node instanceof Combined;
+const isField = (node: Field<unknown> | Declarations): node is Field<unknown> =>
+  node instanceof Option || node instanceof Combined;
 
 export function readDeclarations<D extends Declarations>(tree: D, env: Env, problems: string[]): ConfigOf<D> {
   const read = (node: Declarations): Record<string, unknown> =>
-    Object.fromEntries(Object.entries(node).map(([name, child]) => [name, isField(child) ? child.read(env, problems) : read(child)]));
+    Object.fromEntries(
+      Object.entries(node).map(([name, child]) => [name, isField(child) ? child.read(env, problems) : read(child)]),
+    );
   return read(tree) as ConfigOf<D>;
 }
 

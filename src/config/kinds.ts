@@ -70,7 +70,8 @@ export const flag = kind<boolean>({
 
 function wholeNumber(raw: string, min: number, max: number): number {
   const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new Error(`expected a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max)
+    throw new Error(`expected a whole number from ${min} to ${max}`);
   return value;
 }
 
@@ -105,13 +106,21 @@ const MIB = 2 ** 20;
 
 /** A size set in MiB and held in bytes (what the sandbox takes). */
 export function mebibytes(min: number, max: number): Kind<number> {
-  return kind({ accepts: `${min}–${max} MiB`, parse: (raw) => wholeNumber(raw, min, max) * MIB, format: (value) => String(value / MIB) });
+  return kind({
+    accepts: `${min}–${max} MiB`,
+    parse: (raw) => wholeNumber(raw, min, max) * MIB,
+    format: (value) => String(value / MIB),
+  });
 }
 
 /** `a, b,c`: the items, trimmed; empty ones dropped. */
 export const list = kind<string[]>({
   accepts: "comma-separated",
-  parse: (raw) => raw.split(",").map((item) => item.trim()).filter((item) => item !== ""),
+  parse: (raw) =>
+    raw
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== ""),
   format: (value) => (value.length === 0 ? null : value.join(",")),
 });
 
@@ -119,8 +128,12 @@ export const list = kind<string[]>({
  * One of `values`. `refused` names values that look right but are not supported, with what to use
  * instead.
  */
-export function oneOf<const V extends string>(values: readonly V[], refused: Readonly<Record<string, string>> = {}): Kind<V> {
-  const expected = values.length === 2 ? `expected ${values[0]} or ${values[1]}` : `expected one of ${values.join(", ")}`;
+export function oneOf<const V extends string>(
+  values: readonly V[],
+  refused: Readonly<Record<string, string>> = {},
+): Kind<V> {
+  const expected =
+    values.length === 2 ? `expected ${values[0]} or ${values[1]}` : `expected one of ${values.join(", ")}`;
   return kind({
     accepts: values.map((value) => `\`${value}\``).join(", "),
     parse(raw) {
@@ -144,7 +157,8 @@ export function httpUrl(example: string): Kind<string> {
       } catch {
         throw new Error(`expected an http(s) URL such as ${example}`);
       }
-      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`expected an http(s) URL such as ${example}`);
+      if (url.protocol !== "http:" && url.protocol !== "https:")
+        throw new Error(`expected an http(s) URL such as ${example}`);
       return raw.replace(/\/+$/, "");
     },
     format: (value) => value,

@@ -19,16 +19,43 @@ const DEFAULT_MAX_CONCURRENT = Math.max(2, Math.min(cpus().length * 8, Math.floo
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
-const otlpProtocol = oneOf(OTLP_PROTOCOLS, { grpc: "grpc is not supported; use http/protobuf (the collector's OTLP/HTTP port, 4318)" });
+const otlpProtocol = oneOf(OTLP_PROTOCOLS, {
+  grpc: "grpc is not supported; use http/protobuf (the collector's OTLP/HTTP port, 4318)",
+});
 const collectorUrl = httpUrl("http://localhost:4318");
 
 export const OPTIONS = {
   host: option({ env: "GRAPHBOX_HOST", kind: text, default: "127.0.0.1", doc: "address to bind" }),
-  port: option({ env: "GRAPHBOX_PORT", kind: integer(0, 65_535), default: 8000, doc: "port to bind (0: any free port)" }),
-  pythonPath: option({ env: "GRAPHBOX_PYTHON", kind: path, default: DEFAULT_PYTHON, doc: "Python of the runtime's virtual environment" }),
-  defaultTimeoutMs: option({ env: "GRAPHBOX_DEFAULT_TIMEOUT_MS", kind: integer(100, 86_400_000), default: 60_000, doc: "timeout when a request sets no `config.timeout_ms`" }),
-  maxTimeoutMs: option({ env: "GRAPHBOX_MAX_TIMEOUT_MS", kind: integer(100, 86_400_000), default: 300_000, doc: "cap on a request's `config.timeout_ms` (larger values are lowered to it)" }),
-  startupTimeoutMs: option({ env: "GRAPHBOX_STARTUP_TIMEOUT_MS", kind: integer(1000, 600_000), default: 30_000, doc: "time a runtime may take to start and import LangGraph before the execution fails" }),
+  port: option({
+    env: "GRAPHBOX_PORT",
+    kind: integer(0, 65_535),
+    default: 8000,
+    doc: "port to bind (0: any free port)",
+  }),
+  pythonPath: option({
+    env: "GRAPHBOX_PYTHON",
+    kind: path,
+    default: DEFAULT_PYTHON,
+    doc: "Python of the runtime's virtual environment",
+  }),
+  defaultTimeoutMs: option({
+    env: "GRAPHBOX_DEFAULT_TIMEOUT_MS",
+    kind: integer(100, 86_400_000),
+    default: 60_000,
+    doc: "timeout when a request sets no `config.timeout_ms`",
+  }),
+  maxTimeoutMs: option({
+    env: "GRAPHBOX_MAX_TIMEOUT_MS",
+    kind: integer(100, 86_400_000),
+    default: 300_000,
+    doc: "cap on a request's `config.timeout_ms` (larger values are lowered to it)",
+  }),
+  startupTimeoutMs: option({
+    env: "GRAPHBOX_STARTUP_TIMEOUT_MS",
+    kind: integer(1000, 600_000),
+    default: 30_000,
+    doc: "time a runtime may take to start and import LangGraph before the execution fails",
+  }),
   pythonForkServer: option({
     env: "GRAPHBOX_PYTHON_FORK_SERVER",
     kind: flag,
@@ -41,14 +68,24 @@ export const OPTIONS = {
     default: 1,
     doc: "pre-started sandboxes kept waiting per runtime (Python: children forked from the zygote; JavaScript/TypeScript: Node processes)",
   }),
-  warmPoolMax: option({ env: "GRAPHBOX_WARM_POOL_MAX", kind: integer(0, 256), default: 4, doc: "at most this many (the pool grows on misses, shrinks after a minute without); `0`: no pool" }),
+  warmPoolMax: option({
+    env: "GRAPHBOX_WARM_POOL_MAX",
+    kind: integer(0, 256),
+    default: 4,
+    doc: "at most this many (the pool grows on misses, shrinks after a minute without); `0`: no pool",
+  }),
   warmPoolMemoryMb: option({
     env: "GRAPHBOX_WARM_POOL_MEMORY_MB",
     kind: integer(0, 1_048_576),
     default: 1024,
     doc: "memory (charged to their cgroups) the waiting sandboxes of all pools may hold together, MiB; a pool does not grow past it (`0`: each keeps its minimum only)",
   }),
-  bodyLimitBytes: option({ env: "GRAPHBOX_BODY_LIMIT_BYTES", kind: bytes(1024, 1_073_741_824), default: 1_048_576, doc: "largest request body" }),
+  bodyLimitBytes: option({
+    env: "GRAPHBOX_BODY_LIMIT_BYTES",
+    kind: bytes(1024, 1_073_741_824),
+    default: 1_048_576,
+    doc: "largest request body",
+  }),
   /** Default 100: the engine's JSON encoder overflows its stack near 5,000 levels, Python's decoder near 1,000. */
   maxInputDepth: option({
     env: "GRAPHBOX_MAX_INPUT_DEPTH",
@@ -56,7 +93,12 @@ export const OPTIONS = {
     default: 100,
     doc: "deepest nesting of arrays and objects in a request's `inputs`, `resume` and `config.configurable`; deeper is a 400",
   }),
-  maxLogBytes: option({ env: "GRAPHBOX_MAX_LOG_BYTES", kind: bytes(0, 67_108_864), default: 65_536, doc: "program prints (stdout and stderr together) kept in `metadata.logs`; the rest is cut" }),
+  maxLogBytes: option({
+    env: "GRAPHBOX_MAX_LOG_BYTES",
+    kind: bytes(0, 67_108_864),
+    default: 65_536,
+    doc: "program prints (stdout and stderr together) kept in `metadata.logs`; the rest is cut",
+  }),
   maxLogTotalBytes: option({
     env: "GRAPHBOX_MAX_LOG_TOTAL_BYTES",
     kind: bytes(1024, 68_719_476_736),
@@ -69,9 +111,24 @@ export const OPTIONS = {
     default: 16_777_216,
     doc: "largest message a program may send, and largest answer (result and `config.debug`'s trace together); over it: `output_limit`",
   }),
-  maxEvents: option({ env: "GRAPHBOX_MAX_EVENTS", kind: integer(16, 100_000_000), default: 50_000, doc: "events one execution may send (stored and streamed); over it: `output_limit`" }),
-  maxEventBytes: option({ env: "GRAPHBOX_MAX_EVENT_BYTES", kind: bytes(1024, 68_719_476_736), default: 67_108_864, doc: "bytes of events one execution may send (their frames, summed); over it: `output_limit`" }),
-  recursionLimit: option({ env: "GRAPHBOX_RECURSION_LIMIT", kind: integer(1, 100_000), default: 25, doc: "default LangGraph recursion limit" }),
+  maxEvents: option({
+    env: "GRAPHBOX_MAX_EVENTS",
+    kind: integer(16, 100_000_000),
+    default: 50_000,
+    doc: "events one execution may send (stored and streamed); over it: `output_limit`",
+  }),
+  maxEventBytes: option({
+    env: "GRAPHBOX_MAX_EVENT_BYTES",
+    kind: bytes(1024, 68_719_476_736),
+    default: 67_108_864,
+    doc: "bytes of events one execution may send (their frames, summed); over it: `output_limit`",
+  }),
+  recursionLimit: option({
+    env: "GRAPHBOX_RECURSION_LIMIT",
+    kind: integer(1, 100_000),
+    default: 25,
+    doc: "default LangGraph recursion limit",
+  }),
   maxCheckpointWriteBytes: option({
     env: "GRAPHBOX_MAX_CHECKPOINT_WRITE_BYTES",
     kind: bytes(1024, 1_073_741_824),
@@ -91,10 +148,25 @@ export const OPTIONS = {
     default: 33_554_432,
     doc: "bytes one checkpoint read for a program may load (a checkpoint with its pending writes, or a page of a list); over it the run ends with `output_limit`",
   }),
-  checkpointListLimit: option({ env: "GRAPHBOX_CHECKPOINT_LIST_LIMIT", kind: integer(1, 10_000), default: 100, doc: "checkpoints one list answer to a program holds (the harness pages for more)" }),
+  checkpointListLimit: option({
+    env: "GRAPHBOX_CHECKPOINT_LIST_LIMIT",
+    kind: integer(1, 10_000),
+    default: 100,
+    doc: "checkpoints one list answer to a program holds (the harness pages for more)",
+  }),
   logLevel: option({ env: "GRAPHBOX_LOG_LEVEL", kind: oneOf(LOG_LEVELS), default: "info", doc: "pino log level" }),
-  dataDir: option({ env: "GRAPHBOX_DATA_DIR", kind: path, default: DEFAULT_DATA_DIR, doc: "directory of the embedded SQLite store" }),
-  sseKeepAliveMs: option({ env: "GRAPHBOX_SSE_KEEPALIVE_MS", kind: integer(100, 600_000), default: 15_000, doc: "quiet time before a stream's `: keepalive` comment" }),
+  dataDir: option({
+    env: "GRAPHBOX_DATA_DIR",
+    kind: path,
+    default: DEFAULT_DATA_DIR,
+    doc: "directory of the embedded SQLite store",
+  }),
+  sseKeepAliveMs: option({
+    env: "GRAPHBOX_SSE_KEEPALIVE_MS",
+    kind: integer(100, 600_000),
+    default: 15_000,
+    doc: "quiet time before a stream's `: keepalive` comment",
+  }),
   /** API keys by name. None: no auth, and the engine binds only a loopback address. */
   apiKeys: combined({
     from: {
@@ -104,11 +176,21 @@ export const OPTIONS = {
         default: {},
         doc: "API keys, `name=key,name2=key2` (at least 16 characters each; a bare key is named `key1`, `key2`… by position); none: no auth, loopback only",
       }),
-      file: option({ env: "GRAPHBOX_API_KEYS_FILE", kind: apiKeysFile, default: {}, doc: "file of API keys: `name key` lines (`#` comments), or a JSON object; `GRAPHBOX_API_KEYS` wins on a name in both" }),
+      file: option({
+        env: "GRAPHBOX_API_KEYS_FILE",
+        kind: apiKeysFile,
+        default: {},
+        doc: "file of API keys: `name key` lines (`#` comments), or a JSON object; `GRAPHBOX_API_KEYS` wins on a name in both",
+      }),
     },
     combine: ({ list, file }) => ({ ...file, ...list }),
   }),
-  allowUnauthenticatedPublic: option({ env: "GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC", kind: flag, default: false, doc: "`1` lets an engine without keys bind a non-loopback address" }),
+  allowUnauthenticatedPublic: option({
+    env: "GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC",
+    kind: flag,
+    default: false,
+    doc: "`1` lets an engine without keys bind a non-loopback address",
+  }),
   maxConcurrent: option({
     env: "GRAPHBOX_MAX_CONCURRENT",
     kind: integer(1, 10_000),
@@ -116,8 +198,18 @@ export const OPTIONS = {
     shownDefault: "8 × cores, at most memory / 256 MiB (at least 2)",
     doc: "executions running at once",
   }),
-  queueSize: option({ env: "GRAPHBOX_QUEUE_SIZE", kind: integer(0, 100_000), default: 64, doc: "requests waiting for a slot (more: 503)" }),
-  queueTimeoutMs: option({ env: "GRAPHBOX_QUEUE_TIMEOUT_MS", kind: integer(0, 3_600_000), default: 30_000, doc: "longest wait for a slot (then 503)" }),
+  queueSize: option({
+    env: "GRAPHBOX_QUEUE_SIZE",
+    kind: integer(0, 100_000),
+    default: 64,
+    doc: "requests waiting for a slot (more: 503)",
+  }),
+  queueTimeoutMs: option({
+    env: "GRAPHBOX_QUEUE_TIMEOUT_MS",
+    kind: integer(0, 3_600_000),
+    default: 30_000,
+    doc: "longest wait for a slot (then 503)",
+  }),
   keyMaxConcurrent: option({
     env: "GRAPHBOX_KEY_MAX_CONCURRENT",
     kind: integer(0, 10_000),
@@ -132,9 +224,25 @@ export const OPTIONS = {
     shownDefault: "`0` (unlimited)",
     doc: "executions one key may start per minute (more: 429)",
   }),
-  shutdownGraceMs: option({ env: "GRAPHBOX_SHUTDOWN_GRACE_MS", kind: integer(0, 3_600_000), default: 30_000, doc: "time running executions get to finish on SIGTERM (then they are cancelled)" }),
-  modelAllowlist: option({ env: "GRAPHBOX_MODEL_ALLOWLIST", kind: list, default: [], shownDefault: "any", doc: "models programs may call, comma-separated, `*` wildcards" }),
-  upstreamTimeoutMs: option({ env: "GRAPHBOX_UPSTREAM_TIMEOUT_MS", kind: integer(100, 3_600_000), default: 120_000, doc: "time an LLM provider may take to start answering" }),
+  shutdownGraceMs: option({
+    env: "GRAPHBOX_SHUTDOWN_GRACE_MS",
+    kind: integer(0, 3_600_000),
+    default: 30_000,
+    doc: "time running executions get to finish on SIGTERM (then they are cancelled)",
+  }),
+  modelAllowlist: option({
+    env: "GRAPHBOX_MODEL_ALLOWLIST",
+    kind: list,
+    default: [],
+    shownDefault: "any",
+    doc: "models programs may call, comma-separated, `*` wildcards",
+  }),
+  upstreamTimeoutMs: option({
+    env: "GRAPHBOX_UPSTREAM_TIMEOUT_MS",
+    kind: integer(100, 3_600_000),
+    default: 120_000,
+    doc: "time an LLM provider may take to start answering",
+  }),
   maxTokensPerExecution: option({
     env: "GRAPHBOX_MAX_TOKENS_PER_EXECUTION",
     kind: integer(1, 1_000_000_000_000),
@@ -143,24 +251,54 @@ export const OPTIONS = {
   }),
   /** What one execution (and all of them) may hold of the gateway: bytes, connections, calls, time. */
   gatewayLimits: {
-    maxBodyBytes: option({ env: "GRAPHBOX_GATEWAY_MAX_BODY_BYTES", kind: bytes(1024, 1_073_741_824), default: 8_388_608, doc: "largest request body a program may send to the gateway (413)" }),
+    maxBodyBytes: option({
+      env: "GRAPHBOX_GATEWAY_MAX_BODY_BYTES",
+      kind: bytes(1024, 1_073_741_824),
+      default: 8_388_608,
+      doc: "largest request body a program may send to the gateway (413)",
+    }),
     executionBufferBytes: option({
       env: "GRAPHBOX_GATEWAY_EXECUTION_BUFFER_BYTES",
       kind: bytes(1024, 17_179_869_184),
       default: 33_554_432,
       doc: "bytes the gateway may hold for one execution's calls at once: bodies, answers read for usage (429)",
     }),
-    bufferBytes: option({ env: "GRAPHBOX_GATEWAY_BUFFER_BYTES", kind: bytes(1024, 68_719_476_736), default: 268_435_456, doc: "bytes the gateway may hold for all executions together (503)" }),
-    executionConnections: option({ env: "GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS", kind: integer(1, 100_000), default: 32, doc: "connections one execution may hold open to the gateway (429)" }),
-    executionCalls: option({ env: "GRAPHBOX_GATEWAY_EXECUTION_CALLS", kind: integer(1, 100_000), default: 16, doc: "calls one execution may have in flight through the gateway (429)" }),
+    bufferBytes: option({
+      env: "GRAPHBOX_GATEWAY_BUFFER_BYTES",
+      kind: bytes(1024, 68_719_476_736),
+      default: 268_435_456,
+      doc: "bytes the gateway may hold for all executions together (503)",
+    }),
+    executionConnections: option({
+      env: "GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS",
+      kind: integer(1, 100_000),
+      default: 32,
+      doc: "connections one execution may hold open to the gateway (429)",
+    }),
+    executionCalls: option({
+      env: "GRAPHBOX_GATEWAY_EXECUTION_CALLS",
+      kind: integer(1, 100_000),
+      default: 16,
+      doc: "calls one execution may have in flight through the gateway (429)",
+    }),
     maxConnections: option({
       env: "GRAPHBOX_GATEWAY_MAX_CONNECTIONS",
       kind: integer(1, 1_000_000),
       default: 1024,
       doc: "connections to each of the gateway's listeners altogether, before any credential is known (more are dropped)",
     }),
-    headersTimeoutMs: option({ env: "GRAPHBOX_GATEWAY_HEADERS_TIMEOUT_MS", kind: integer(100, 600_000), default: 10_000, doc: "time a client may take to send a request's headers to the gateway (408)" }),
-    bodyTimeoutMs: option({ env: "GRAPHBOX_GATEWAY_BODY_TIMEOUT_MS", kind: integer(100, 3_600_000), default: 30_000, doc: "time a client may take to send a request's body to the gateway (408)" }),
+    headersTimeoutMs: option({
+      env: "GRAPHBOX_GATEWAY_HEADERS_TIMEOUT_MS",
+      kind: integer(100, 600_000),
+      default: 10_000,
+      doc: "time a client may take to send a request's headers to the gateway (408)",
+    }),
+    bodyTimeoutMs: option({
+      env: "GRAPHBOX_GATEWAY_BODY_TIMEOUT_MS",
+      kind: integer(100, 3_600_000),
+      default: 30_000,
+      doc: "time a client may take to send a request's body to the gateway (408)",
+    }),
     outputReserveTokens: option({
       env: "GRAPHBOX_GATEWAY_OUTPUT_RESERVE_TOKENS",
       kind: integer(0, 1_000_000_000),
@@ -168,30 +306,75 @@ export const OPTIONS = {
       doc: "output tokens reserved from the budget for a call that declares no `max_tokens`",
     }),
   },
-  prices: option({ env: "GRAPHBOX_PRICES", kind: prices, default: {}, doc: 'JSON `{"model": {"input": usd_per_mtok, "output": usd_per_mtok}}` for `metadata.cost`' }),
+  prices: option({
+    env: "GRAPHBOX_PRICES",
+    kind: prices,
+    default: {},
+    doc: 'JSON `{"model": {"input": usd_per_mtok, "output": usd_per_mtok}}` for `metadata.cost`',
+  }),
   /** Upstream LLM providers: the gateway forwards to these with the keys. */
   openai: {
-    baseUrl: option({ env: "OPENAI_BASE_URL", kind: httpUrl("https://api.openai.com/v1"), default: "https://api.openai.com/v1", doc: "OpenAI-compatible upstream" }),
+    baseUrl: option({
+      env: "OPENAI_BASE_URL",
+      kind: httpUrl("https://api.openai.com/v1"),
+      default: "https://api.openai.com/v1",
+      doc: "OpenAI-compatible upstream",
+    }),
     apiKey: option({ env: "OPENAI_API_KEY", kind: optional(text), default: null, doc: "key for the OpenAI upstream" }),
   },
   anthropic: {
-    baseUrl: option({ env: "ANTHROPIC_BASE_URL", kind: httpUrl("https://api.anthropic.com"), default: "https://api.anthropic.com", doc: "Anthropic upstream" }),
-    apiKey: option({ env: "ANTHROPIC_API_KEY", kind: optional(text), default: null, doc: "key for the Anthropic upstream" }),
+    baseUrl: option({
+      env: "ANTHROPIC_BASE_URL",
+      kind: httpUrl("https://api.anthropic.com"),
+      default: "https://api.anthropic.com",
+      doc: "Anthropic upstream",
+    }),
+    apiKey: option({
+      env: "ANTHROPIC_API_KEY",
+      kind: optional(text),
+      default: null,
+      doc: "key for the Anthropic upstream",
+    }),
   },
   /** Isolation and limits of every execution's sandbox: what the sandbox launcher takes. */
   sandbox: {
-    memoryBytes: option({ env: "GRAPHBOX_SANDBOX_MEMORY_MB", kind: mebibytes(64, 1_048_576), default: 512 * MIB, doc: "memory of one execution's process tree (cgroup); over it: `memory_limit`" }),
+    memoryBytes: option({
+      env: "GRAPHBOX_SANDBOX_MEMORY_MB",
+      kind: mebibytes(64, 1_048_576),
+      default: 512 * MIB,
+      doc: "memory of one execution's process tree (cgroup); over it: `memory_limit`",
+    }),
     maxProcesses: option({
       env: "GRAPHBOX_SANDBOX_MAX_PROCESSES",
       kind: integer(16, 100_000),
       default: 64,
       doc: "processes and threads one execution may run at once (cgroup pids); over it: `resource_limit`",
     }),
-    cpuSeconds: option({ env: "GRAPHBOX_SANDBOX_CPU_SECONDS", kind: integer(1, 86_400), default: 60, doc: "CPU seconds each process of an execution may use (RLIMIT_CPU)" }),
-    fileSizeBytes: option({ env: "GRAPHBOX_SANDBOX_FILE_SIZE_MB", kind: mebibytes(1, 1_048_576), default: 64 * MIB, doc: "largest file a program may write (RLIMIT_FSIZE)" }),
-    tmpSizeBytes: option({ env: "GRAPHBOX_SANDBOX_TMP_MB", kind: mebibytes(1, 1_048_576), default: 64 * MIB, doc: "size of the sandbox's `/tmp` (its HOME and working directory too)" }),
+    cpuSeconds: option({
+      env: "GRAPHBOX_SANDBOX_CPU_SECONDS",
+      kind: integer(1, 86_400),
+      default: 60,
+      doc: "CPU seconds each process of an execution may use (RLIMIT_CPU)",
+    }),
+    fileSizeBytes: option({
+      env: "GRAPHBOX_SANDBOX_FILE_SIZE_MB",
+      kind: mebibytes(1, 1_048_576),
+      default: 64 * MIB,
+      doc: "largest file a program may write (RLIMIT_FSIZE)",
+    }),
+    tmpSizeBytes: option({
+      env: "GRAPHBOX_SANDBOX_TMP_MB",
+      kind: mebibytes(1, 1_048_576),
+      default: 64 * MIB,
+      doc: "size of the sandbox's `/tmp` (its HOME and working directory too)",
+    }),
     /** Default 1024: at 256 the JS harness failed now and then with EMFILE while Node's ESM loader read @anthropic-ai/sdk's files in parallel. */
-    openFiles: option({ env: "GRAPHBOX_SANDBOX_OPEN_FILES", kind: integer(64, 1_048_576), default: 1024, doc: "files each process of an execution may hold open (RLIMIT_NOFILE)" }),
+    openFiles: option({
+      env: "GRAPHBOX_SANDBOX_OPEN_FILES",
+      kind: integer(64, 1_048_576),
+      default: 1024,
+      doc: "files each process of an execution may hold open (RLIMIT_NOFILE)",
+    }),
     unsafeNoSandbox: option({
       env: "GRAPHBOX_UNSAFE_NO_SANDBOX",
       kind: flag,
@@ -209,10 +392,30 @@ export const OPTIONS = {
         shownDefault: "none (no tracing)",
         doc: "OTLP/HTTP collector, e.g. `http://localhost:4318`; traces go to `<url>/v1/traces`",
       }),
-      tracesEndpoint: option({ env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", kind: optional(collectorUrl), default: null, doc: "full OTLP/HTTP traces URL; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`" }),
-      protocol: option({ env: "OTEL_EXPORTER_OTLP_PROTOCOL", kind: otlpProtocol, default: "http/protobuf", doc: "encoding of the export (OTLP's default is `http/protobuf`; `grpc` is refused)" }),
-      tracesProtocol: option({ env: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", kind: optional(otlpProtocol), default: null, doc: "the same for traces; wins over `OTEL_EXPORTER_OTLP_PROTOCOL`" }),
-      serviceName: option({ env: "OTEL_SERVICE_NAME", kind: text, default: "graphbox", doc: "`service.name` of the traces" }),
+      tracesEndpoint: option({
+        env: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        kind: optional(collectorUrl),
+        default: null,
+        doc: "full OTLP/HTTP traces URL; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`",
+      }),
+      protocol: option({
+        env: "OTEL_EXPORTER_OTLP_PROTOCOL",
+        kind: otlpProtocol,
+        default: "http/protobuf",
+        doc: "encoding of the export (OTLP's default is `http/protobuf`; `grpc` is refused)",
+      }),
+      tracesProtocol: option({
+        env: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+        kind: optional(otlpProtocol),
+        default: null,
+        doc: "the same for traces; wins over `OTEL_EXPORTER_OTLP_PROTOCOL`",
+      }),
+      serviceName: option({
+        env: "OTEL_SERVICE_NAME",
+        kind: text,
+        default: "graphbox",
+        doc: "`service.name` of the traces",
+      }),
     },
     // Per the OTLP exporter spec: a signal's endpoint is used as given, the general one gets /v1/traces.
     combine: ({ endpoint, tracesEndpoint, protocol, tracesProtocol, serviceName }) => {

@@ -13,10 +13,12 @@ export const prices = kind<Prices>({
     } catch {
       throw new Error('expected JSON such as {"gpt-4o-mini": {"input": 0.15, "output": 0.6}}');
     }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("expected a JSON object keyed by model");
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      throw new Error("expected a JSON object keyed by model");
     for (const [model, price] of Object.entries(value as Record<string, unknown>)) {
       const p = price as Record<string, unknown> | null;
-      if (typeof p?.["input"] !== "number" || typeof p["output"] !== "number") throw new Error(`price of ${model} needs numeric "input" and "output"`);
+      if (typeof p?.["input"] !== "number" || typeof p["output"] !== "number")
+        throw new Error(`price of ${model} needs numeric "input" and "output"`);
     }
     return value as Prices;
   },

@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 function findProjectRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     if (existsSync(join(dir, "package.json"))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${start}: the engine's files are not where it expects them`);
+    if (dirname(dir) === dir)
+      throw new Error(`no package.json above ${start}: the engine's files are not where it expects them`);
   }
 }
 

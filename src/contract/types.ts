@@ -94,10 +94,21 @@ export interface ExecutionSuccess {
   };
 }
 
-export type ExecutionOutcome = ExecutionSuccess | (ErrorEnvelope & { execution_id: string; metadata: ExecutionMetadata });
+export type ExecutionOutcome =
+  ExecutionSuccess | (ErrorEnvelope & { execution_id: string; metadata: ExecutionMetadata });
 
 /** Every event name a stream may carry: the engine's own, never a program's string. */
-export const EVENT_TYPES = ["metadata", "node_start", "update", "node_end", "token", "custom", "interrupt", "complete", "error"] as const;
+export const EVENT_TYPES = [
+  "metadata",
+  "node_start",
+  "update",
+  "node_end",
+  "token",
+  "custom",
+  "interrupt",
+  "complete",
+  "error",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** What a streaming caller sees as it happens (the contract's SSE events, without ids). */
@@ -112,4 +123,5 @@ export type ExecutionEvent =
   | { type: "interrupt"; next: string[]; interrupts: { id: string; value: unknown }[] };
 
 /** The event that ends every stream: `complete` with the result, or `error` with the envelope. */
-export type TerminalEvent = { type: "complete" } & ExecutionSuccess | ({ type: "error" } & Exclude<ExecutionOutcome, ExecutionSuccess>);
+export type TerminalEvent =
+  ({ type: "complete" } & ExecutionSuccess) | ({ type: "error" } & Exclude<ExecutionOutcome, ExecutionSuccess>);

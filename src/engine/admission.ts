@@ -77,11 +77,16 @@ export class Admission {
   }
 
   async acquire(owner: string): Promise<Ticket> {
-    if (this.closed) throw new GraphboxError("GBX_ERR_SHUTTING_DOWN", "the engine is shutting down", { retryAfterSeconds: 5 });
+    if (this.closed)
+      throw new GraphboxError("GBX_ERR_SHUTTING_DOWN", "the engine is shutting down", { retryAfterSeconds: 5 });
     const held = this.perKey.get(owner) ?? 0;
     const keyLimit = this.limits.keyMaxConcurrent;
     if (keyLimit > 0 && held >= keyLimit) {
-      throw new GraphboxError("GBX_ERR_RATE_LIMITED", `this API key already has ${held} executions running or queued (its limit, GRAPHBOX_KEY_MAX_CONCURRENT, is ${keyLimit})`, { retryAfterSeconds: 1 });
+      throw new GraphboxError(
+        "GBX_ERR_RATE_LIMITED",
+        `this API key already has ${held} executions running or queued (its limit, GRAPHBOX_KEY_MAX_CONCURRENT, is ${keyLimit})`,
+        { retryAfterSeconds: 1 },
+      );
     }
     let bucket: RateBucket | null = null;
     if (this.limits.keyRatePerMinute > 0) {
@@ -89,14 +94,22 @@ export class Admission {
       if (!bucket) this.buckets.set(owner, (bucket = new RateBucket(this.limits.keyRatePerMinute)));
       const wait = bucket.take();
       if (wait !== null) {
-        throw new GraphboxError("GBX_ERR_RATE_LIMITED", `this API key is over its rate of ${this.limits.keyRatePerMinute} executions per minute (GRAPHBOX_KEY_RATE_PER_MINUTE)`, { retryAfterSeconds: wait });
+        throw new GraphboxError(
+          "GBX_ERR_RATE_LIMITED",
+          `this API key is over its rate of ${this.limits.keyRatePerMinute} executions per minute (GRAPHBOX_KEY_RATE_PER_MINUTE)`,
+          { retryAfterSeconds: wait },
+        );
       }
     }
     const queuedAt = performance.now();
     if (this.running >= this.limits.maxConcurrent) {
       if (this.queue.length >= this.limits.queueSize) {
         bucket?.refund();
-        throw new GraphboxError("GBX_ERR_OVERLOADED", `the engine is full: ${this.running} executions running and ${this.queue.length} queued (GRAPHBOX_MAX_CONCURRENT, GRAPHBOX_QUEUE_SIZE)`, { retryAfterSeconds: this.retryAfter() });
+        throw new GraphboxError(
+          "GBX_ERR_OVERLOADED",
+          `the engine is full: ${this.running} executions running and ${this.queue.length} queued (GRAPHBOX_MAX_CONCURRENT, GRAPHBOX_QUEUE_SIZE)`,
+          { retryAfterSeconds: this.retryAfter() },
+        );
       }
       this.perKey.set(owner, held + 1);
       try {
@@ -134,7 +147,13 @@ export class Admission {
         },
         timer: setTimeout(() => {
           this.queue.splice(this.queue.indexOf(waiter), 1);
-          reject(new GraphboxError("GBX_ERR_OVERLOADED", `no execution slot freed within ${this.limits.queueTimeoutMs} ms (GRAPHBOX_QUEUE_TIMEOUT_MS)`, { retryAfterSeconds: this.retryAfter() }));
+          reject(
+            new GraphboxError(
+              "GBX_ERR_OVERLOADED",
+              `no execution slot freed within ${this.limits.queueTimeoutMs} ms (GRAPHBOX_QUEUE_TIMEOUT_MS)`,
+              { retryAfterSeconds: this.retryAfter() },
+            ),
+          );
         }, this.limits.queueTimeoutMs),
       };
       this.queue.push(waiter);

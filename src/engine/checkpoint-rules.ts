@@ -56,9 +56,13 @@ export function uuid6Time(id: string): number {
  * so one forged id could freeze the thread.
  */
 export function checkCheckpointId(what: string, id: string, now: number): void {
-  if (!UUID6.test(id)) throw new CheckpointRejected(`${what} ${JSON.stringify(id.slice(0, 64))} is not a LangGraph checkpoint id (a lower-case UUIDv6)`);
+  if (!UUID6.test(id))
+    throw new CheckpointRejected(
+      `${what} ${JSON.stringify(id.slice(0, 64))} is not a LangGraph checkpoint id (a lower-case UUIDv6)`,
+    );
   const at = uuid6Time(id);
-  if (at > now + FUTURE_TOLERANCE_MS) throw new CheckpointRejected(`${what} ${JSON.stringify(id)} is dated ${new Date(at).toISOString()}, in the future`);
+  if (at > now + FUTURE_TOLERANCE_MS)
+    throw new CheckpointRejected(`${what} ${JSON.stringify(id)} is dated ${new Date(at).toISOString()}, in the future`);
 }
 
 export function checkSerializerType(runtime: RuntimeName, what: string, type: string): void {

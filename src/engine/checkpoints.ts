@@ -35,21 +35,25 @@ const optionalStr = (args: Record<string, unknown>, name: string): string | null
 };
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const blob = (type: unknown, data: unknown): TypedBlob => {
-  if (typeof type !== "string" || typeof data !== "string") throw new CheckpointRejected("checkpoint blob needs a type and base64 data");
+  if (typeof type !== "string" || typeof data !== "string")
+    throw new CheckpointRejected("checkpoint blob needs a type and base64 data");
   // Buffer.from skips what is not base64; the harnesses send it whole, so anything else is not theirs.
   if (data.length % 4 !== 0 || !BASE64.test(data)) throw new CheckpointRejected("checkpoint blob data is not base64");
   return { type, bytes: Buffer.from(data, "base64") };
 };
 const plainObject = (value: unknown, what: string): Record<string, unknown> => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new CheckpointRejected(`checkpoint request's ${what} is not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new CheckpointRejected(`checkpoint request's ${what} is not an object`);
   return value as Record<string, unknown>;
 };
 const listLimit = (value: unknown): number | undefined => {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) throw new CheckpointRejected("list's limit must be a whole number ≥ 1");
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+    throw new CheckpointRejected("list's limit must be a whole number ≥ 1");
   return value;
 };
-const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+const b64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 
 function toWire(tuple: CheckpointTuple): Record<string, unknown> {
   return {
@@ -60,11 +64,20 @@ function toWire(tuple: CheckpointTuple): Record<string, unknown> {
     type: tuple.checkpoint.type,
     checkpoint: b64(tuple.checkpoint.bytes),
     metadata: tuple.metadata,
-    writes: tuple.pendingWrites.map((w) => ({ task_id: w.taskId, channel: w.channel, type: w.value.type, value: b64(w.value.bytes) })),
+    writes: tuple.pendingWrites.map((w) => ({
+      task_id: w.taskId,
+      channel: w.channel,
+      type: w.value.type,
+      value: b64(w.value.bytes),
+    })),
   };
 }
 
-export async function answerCheckpointRequest(store: CheckpointStore, thread: ThreadRef, request: CheckpointRequest): Promise<unknown> {
+export async function answerCheckpointRequest(
+  store: CheckpointStore,
+  thread: ThreadRef,
+  request: CheckpointRequest,
+): Promise<unknown> {
   const args = request.args;
   const asked = optionalStr(args, "thread_id");
   if (asked !== null && asked !== thread.threadId) {
@@ -72,7 +85,10 @@ export async function answerCheckpointRequest(store: CheckpointStore, thread: Th
   }
   switch (request.op) {
     case "get_tuple": {
-      const tuple = await store.getTuple(thread, { checkpointNs: str(args, "checkpoint_ns", ""), checkpointId: optionalStr(args, "checkpoint_id") });
+      const tuple = await store.getTuple(thread, {
+        checkpointNs: str(args, "checkpoint_ns", ""),
+        checkpointId: optionalStr(args, "checkpoint_id"),
+      });
       return tuple ? toWire(tuple) : null;
     }
     case "list": {
@@ -99,7 +115,8 @@ export async function answerCheckpointRequest(store: CheckpointStore, thread: Th
         checkpointId: str(args, "checkpoint_id"),
         parentCheckpointId: optionalStr(args, "parent_checkpoint_id"),
         checkpoint: blob(args["type"], args["checkpoint"]),
-        metadata: args["metadata"] === undefined || args["metadata"] === null ? {} : plainObject(args["metadata"], "metadata"),
+        metadata:
+          args["metadata"] === undefined || args["metadata"] === null ? {} : plainObject(args["metadata"], "metadata"),
         ...(args["values"] !== undefined ? { values: args["values"] } : {}),
       });
       return null;
@@ -109,11 +126,17 @@ export async function answerCheckpointRequest(store: CheckpointStore, thread: Th
       if (!Array.isArray(writes)) throw new CheckpointRejected("put_writes needs a list of writes");
       await store.putWrites(
         thread,
-        { checkpointNs: str(args, "checkpoint_ns", ""), checkpointId: str(args, "checkpoint_id"), taskId: str(args, "task_id"), taskPath: str(args, "task_path", "") },
+        {
+          checkpointNs: str(args, "checkpoint_ns", ""),
+          checkpointId: str(args, "checkpoint_id"),
+          taskId: str(args, "task_id"),
+          taskPath: str(args, "task_path", ""),
+        },
         writes.map((w: unknown) => {
           const write = plainObject(w, "write");
           const idx = write["idx"];
-          if (typeof idx !== "number" || !Number.isInteger(idx) || typeof write["channel"] !== "string") throw new CheckpointRejected("a write needs a whole-number idx and a channel");
+          if (typeof idx !== "number" || !Number.isInteger(idx) || typeof write["channel"] !== "string")
+            throw new CheckpointRejected("a write needs a whole-number idx and a channel");
           return { idx, channel: write["channel"], value: blob(write["type"], write["value"]) };
         }),
       );

@@ -14,7 +14,13 @@ import type { SandboxSupply } from "../supply/index.ts";
 import type { Admission } from "./admission.ts";
 import { Execution, type ExecutionHooks } from "./execution.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
-import type { ExecutionEvent, ExecutionOutcome, ExecutionRequest, RuntimeName, TerminalEvent } from "../contract/types.ts";
+import type {
+  ExecutionEvent,
+  ExecutionOutcome,
+  ExecutionRequest,
+  RuntimeName,
+  TerminalEvent,
+} from "../contract/types.ts";
 
 /** A thread's lock lasts this long and is renewed while its execution runs; a dead engine's lapses. */
 const THREAD_LOCK_TTL_MS = 30_000;
@@ -79,7 +85,14 @@ export class Engine {
       await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
         finalEvent: (execution) => ({
           type: "error",
-          data: { type: "error", status: "error", error: "the engine stopped while this execution was running", error_type: "internal_error", code: "GBX_ERR_INTERNAL", execution_id: execution.id },
+          data: {
+            type: "error",
+            status: "error",
+            error: "the engine stopped while this execution was running",
+            error_type: "internal_error",
+            code: "GBX_ERR_INTERNAL",
+            execution_id: execution.id,
+          },
         }),
       });
     })();
@@ -101,19 +114,42 @@ export class Engine {
     try {
       await this.start();
       const runtime = runtimeFor(request.language);
-      if (!runtime) throw new GraphboxError("GBX_ERR_RUNTIME_UNAVAILABLE", `the ${request.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`);
+      if (!runtime)
+        throw new GraphboxError(
+          "GBX_ERR_RUNTIME_UNAVAILABLE",
+          `the ${request.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`,
+        );
       const id = randomUUID();
       const thread: ThreadRef = { owner, threadId: request.threadId };
 
       const lock = await this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS);
-      if (!lock.acquired) throw new GraphboxError("GBX_ERR_THREAD_BUSY", `thread ${JSON.stringify(request.threadId)} is busy with execution ${lock.heldBy}; retry when it has ended`);
+      if (!lock.acquired)
+        throw new GraphboxError(
+          "GBX_ERR_THREAD_BUSY",
+          `thread ${JSON.stringify(request.threadId)} is busy with execution ${lock.heldBy}; retry when it has ended`,
+        );
       const renew = setInterval(() => {
-        this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS).catch((err: unknown) => this.observers.engineFault("thread_lock", err));
+        this.store.threads
+          .tryLock(thread, id, THREAD_LOCK_TTL_MS)
+          .catch((err: unknown) => this.observers.engineFault("thread_lock", err));
       }, THREAD_LOCK_TTL_MS / 3);
       try {
         await this.admit(request, thread, runtime.name);
-        await this.store.executions.create({ id, threadId: request.threadId, owner, runtime: runtime.name, engineId: this.engineId });
-        const info: ExecutionInfo = { id, owner, threadId: request.threadId, runtime: runtime.name, language: request.language, queueMs: ticket.queueMs };
+        await this.store.executions.create({
+          id,
+          threadId: request.threadId,
+          owner,
+          runtime: runtime.name,
+          engineId: this.engineId,
+        });
+        const info: ExecutionInfo = {
+          id,
+          owner,
+          threadId: request.threadId,
+          runtime: runtime.name,
+          language: request.language,
+          queueMs: ticket.queueMs,
+        };
         return await this.run(request, info, thread, runtime, hooks);
       } finally {
         clearInterval(renew);
@@ -128,20 +164,36 @@ export class Engine {
   private async admit(request: ExecutionRequest, thread: ThreadRef, runtime: RuntimeName): Promise<void> {
     const existing = await this.store.threads.get(thread);
     if (existing && existing.runtime !== runtime) {
-      throw new GraphboxError("GBX_ERR_THREAD_RUNTIME", `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`);
+      throw new GraphboxError(
+        "GBX_ERR_THREAD_RUNTIME",
+        `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`,
+      );
     }
     if (request.inputs === null && request.resume === null) {
       // Whether there is one, without loading its blob (a specific id is looked up as such).
       const checkpoints = this.store.checkpoints;
-      const head = !existing ? null : request.checkpointId ? await checkpoints.getTuple(thread, { checkpointId: request.checkpointId }) : await checkpoints.getHeadState(thread);
+      const head = !existing
+        ? null
+        : request.checkpointId
+          ? await checkpoints.getTuple(thread, { checkpointId: request.checkpointId })
+          : await checkpoints.getHeadState(thread);
       if (!head) {
-        throw new GraphboxError("GBX_ERR_NOTHING_TO_CONTINUE", `\`inputs\` is null but thread ${JSON.stringify(thread.threadId)} has no checkpoint to continue from; send inputs to start it`);
+        throw new GraphboxError(
+          "GBX_ERR_NOTHING_TO_CONTINUE",
+          `\`inputs\` is null but thread ${JSON.stringify(thread.threadId)} has no checkpoint to continue from; send inputs to start it`,
+        );
       }
     }
     await this.store.threads.ensure({ ...thread, runtime });
   }
 
-  private async run(request: ExecutionRequest, info: ExecutionInfo, thread: ThreadRef, runtime: NonNullable<ReturnType<typeof runtimeFor>>, hooks: RunHooks): Promise<ExecutionOutcome> {
+  private async run(
+    request: ExecutionRequest,
+    info: ExecutionInfo,
+    thread: ThreadRef,
+    runtime: NonNullable<ReturnType<typeof runtimeFor>>,
+    hooks: RunHooks,
+  ): Promise<ExecutionOutcome> {
     const id = info.id;
     this.observers.executionStarted(info);
     const cancel = new AbortController();
@@ -159,7 +211,10 @@ export class Engine {
         })
         .catch((err: unknown) => {
           this.observers.engineFault("event_store", err);
-          execution?.fail("GBX_ERR_INTERNAL", `the engine could not record an event: ${err instanceof Error ? err.message : String(err)}`);
+          execution?.fail(
+            "GBX_ERR_INTERNAL",
+            `the engine could not record an event: ${err instanceof Error ? err.message : String(err)}`,
+          );
         });
       return appended;
     };
@@ -168,14 +223,29 @@ export class Engine {
       signal: AbortSignal.any(signals),
       onSandboxReady: (ms) => this.observers.sandboxStarted(runtime.name, ms),
     };
-    execution = new Execution(this.config, request, { id, runtime, gateway: this.gateway, supply: this.supply, checkpoints: this.harnessCheckpoints(runtime.name), thread }, executionHooks);
+    execution = new Execution(
+      this.config,
+      request,
+      {
+        id,
+        runtime,
+        gateway: this.gateway,
+        supply: this.supply,
+        checkpoints: this.harnessCheckpoints(runtime.name),
+        thread,
+      },
+      executionHooks,
+    );
     const promise = execution.run();
     this.running.set(id, { promise, cancel });
     try {
       const outcome = await promise;
       const released = execution.released().catch(() => undefined);
       this.teardowns.add(released);
-      released.then(() => this.teardowns.delete(released), () => undefined);
+      released.then(
+        () => this.teardowns.delete(released),
+        () => undefined,
+      );
       await execution.settled();
       await appended;
       await this.finish(id, thread, outcome, hooks);
@@ -187,9 +257,11 @@ export class Engine {
   }
 
   private async finish(id: string, thread: ThreadRef, outcome: ExecutionOutcome, hooks: RunHooks): Promise<void> {
-    const terminal: TerminalEvent = outcome.status === "error" ? { type: "error", ...outcome } : { type: "complete", ...outcome };
+    const terminal: TerminalEvent =
+      outcome.status === "error" ? { type: "error", ...outcome } : { type: "complete", ...outcome };
     const metadata = outcome.status === "error" ? outcome.metadata : outcome.result.metadata;
-    const status = outcome.status === "error" ? (outcome.error_type === "cancelled" ? "cancelled" : "error") : outcome.status;
+    const status =
+      outcome.status === "error" ? (outcome.error_type === "cancelled" ? "cancelled" : "error") : outcome.status;
     const { event } = await this.store.executions.finish(
       id,
       {
@@ -204,8 +276,15 @@ export class Engine {
     );
     // A result says what the thread's head is waiting for (LangGraph computes `next` from the graph,
     // which the engine cannot); GET /threads/{id}/state shows it while that checkpoint is the head.
-    const head = outcome.status === "error" ? undefined : { checkpointId: metadata.checkpoint_id, next: metadata.next, interrupts: metadata.interrupts };
-    await this.store.threads.setStatus(thread, status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error", head);
+    const head =
+      outcome.status === "error"
+        ? undefined
+        : { checkpointId: metadata.checkpoint_id, next: metadata.next, interrupts: metadata.interrupts };
+    await this.store.threads.setStatus(
+      thread,
+      status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error",
+      head,
+    );
     if (event) hooks.onEvent?.(event);
   }
 
@@ -246,4 +325,5 @@ export class Engine {
   }
 }
 
-export const statusOf = (outcome: ExecutionOutcome): number => (outcome.status === "error" ? ERRORS[outcome.code].status : 200);
+export const statusOf = (outcome: ExecutionOutcome): number =>
+  outcome.status === "error" ? ERRORS[outcome.code].status : 200;

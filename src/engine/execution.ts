@@ -4,7 +4,13 @@
  */
 import type { Config } from "../config/index.ts";
 import { ERRORS, type ErrorCode } from "../contract/errors.ts";
-import type { CheckpointRequest, FailureMessage, HarnessMessage, JobMessage, ResultMessage } from "../contract/protocol/messages.ts";
+import type {
+  CheckpointRequest,
+  FailureMessage,
+  HarnessMessage,
+  JobMessage,
+  ResultMessage,
+} from "../contract/protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
 import type { ChannelFault, ExitInfo, Sandbox, TrippedLimit } from "../sandbox/sandbox.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
@@ -14,7 +20,14 @@ import type { CheckpointStore, ThreadRef } from "../store/types.ts";
 import type { SandboxSupply } from "../supply/index.ts";
 import { answerCheckpointRequest } from "./checkpoints.ts";
 import { costOf } from "./cost.ts";
-import type { ExecutionEvent, ExecutionMetadata, ExecutionOutcome, ExecutionRequest, NodeTiming, TokenUsage } from "../contract/types.ts";
+import type {
+  ExecutionEvent,
+  ExecutionMetadata,
+  ExecutionOutcome,
+  ExecutionRequest,
+  NodeTiming,
+  TokenUsage,
+} from "../contract/types.ts";
 
 /** What an execution works with besides its request. */
 export interface ExecutionContext {
@@ -75,7 +88,12 @@ export class Execution {
 
   async run(): Promise<ExecutionOutcome> {
     try {
-      await this.emit({ type: "metadata", execution_id: this.id, thread_id: this.request.threadId, runtime: this.request.language });
+      await this.emit({
+        type: "metadata",
+        execution_id: this.id,
+        thread_id: this.request.threadId,
+        runtime: this.request.language,
+      });
       const ending = await this.runIn();
       return this.outcome(ending);
     } finally {
@@ -115,31 +133,56 @@ export class Execution {
     const account = this.gateway.open(this.id, {
       budget: this.request.maxTokens,
       onBudgetExceeded: () =>
-        finish({ kind: "engine", code: "GBX_ERR_TOKEN_BUDGET", error: `the execution used more than its token budget of ${this.request.maxTokens} tokens` }),
+        finish({
+          kind: "engine",
+          code: "GBX_ERR_TOKEN_BUDGET",
+          error: `the execution used more than its token budget of ${this.request.maxTokens} tokens`,
+        }),
     });
     this.account = account;
     let sandbox: Sandbox;
-    const handlers = { onMessage: (message: HarnessMessage, bytes: number) => this.onMessage(message, bytes), onFault: (fault: ChannelFault) => finish(this.faultEnding(fault)) };
+    const handlers = {
+      onMessage: (message: HarnessMessage, bytes: number) => this.onMessage(message, bytes),
+      onFault: (fault: ChannelFault) => finish(this.faultEnding(fault)),
+    };
     try {
       sandbox = await this.context.supply.acquire(this.runtime.name, { handlers });
     } catch (err: unknown) {
-      return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox could not start: ${err instanceof Error ? err.message : String(err)}` };
+      return {
+        kind: "engine",
+        code: "GBX_ERR_SANDBOX",
+        error: `the sandbox could not start: ${err instanceof Error ? err.message : String(err)}`,
+      };
     }
     this.sandbox = sandbox;
     sandbox.exited.then(
       (exit) => finish(this.exitEnding(exit)),
-      (err: unknown) => finish({ kind: "engine", code: "GBX_ERR_SANDBOX", error: `the sandbox failed: ${err instanceof Error ? err.message : String(err)}` }),
+      (err: unknown) =>
+        finish({
+          kind: "engine",
+          code: "GBX_ERR_SANDBOX",
+          error: `the sandbox failed: ${err instanceof Error ? err.message : String(err)}`,
+        }),
     );
 
     const onAbort = (): void => {
       const reason: unknown = this.hooks.signal?.reason;
-      finish({ kind: "engine", code: "GBX_ERR_CANCELLED", error: `the execution was cancelled: ${typeof reason === "string" ? reason : "cancelled"}` });
+      finish({
+        kind: "engine",
+        code: "GBX_ERR_CANCELLED",
+        error: `the execution was cancelled: ${typeof reason === "string" ? reason : "cancelled"}`,
+      });
     };
     this.hooks.signal?.addEventListener("abort", onAbort, { once: true });
     const timers: NodeJS.Timeout[] = [];
     try {
       const startup = setTimeout(
-        () => finish({ kind: "engine", code: "GBX_ERR_SANDBOX", error: `the runtime did not start within ${this.config.startupTimeoutMs} ms` }),
+        () =>
+          finish({
+            kind: "engine",
+            code: "GBX_ERR_SANDBOX",
+            error: `the runtime did not start within ${this.config.startupTimeoutMs} ms`,
+          }),
         this.config.startupTimeoutMs,
       );
       timers.push(startup);
@@ -149,7 +192,12 @@ export class Execution {
         // The deadline counts from the hand-over: start-up is the engine's cost, not the program's.
         timers.push(
           setTimeout(
-            () => finish({ kind: "engine", code: "GBX_ERR_TIMEOUT", error: `the execution exceeded its timeout of ${this.request.timeoutMs} ms` }),
+            () =>
+              finish({
+                kind: "engine",
+                code: "GBX_ERR_TIMEOUT",
+                error: `the execution exceeded its timeout of ${this.request.timeoutMs} ms`,
+              }),
             this.request.timeoutMs,
           ),
         );
@@ -157,13 +205,20 @@ export class Execution {
           sandbox.send(this.job());
         } catch (err: unknown) {
           // The request's own values could not be encoded (the HTTP layer bounds their depth; this is the last line).
-          finish({ kind: "engine", code: "GBX_ERR_INVALID_REQUEST", error: `the request could not be handed to the program: ${err instanceof Error ? err.message : String(err)}` });
+          finish({
+            kind: "engine",
+            code: "GBX_ERR_INVALID_REQUEST",
+            error: `the request could not be handed to the program: ${err instanceof Error ? err.message : String(err)}`,
+          });
         }
       }
       const ending = await ended;
       // A failure may have a sandbox limit behind it: a fork refused at the process limit, a
       // channel garbled by a fork bomb's children.
-      const limit = ending.kind === "failure" || (ending.kind === "engine" && ending.code === "GBX_ERR_SANDBOX") ? await sandbox.trippedLimit() : null;
+      const limit =
+        ending.kind === "failure" || (ending.kind === "engine" && ending.code === "GBX_ERR_SANDBOX")
+          ? await sandbox.trippedLimit()
+          : null;
       // Whatever the program left running (threads, children) dies with the tree now.
       sandbox.kill();
       // The program's last prints may still be unread: they reach the engine apart from its result.
@@ -219,8 +274,19 @@ export class Execution {
       case "node_end": {
         if (!this.countEvent(bytes)) return;
         const tokens = this.account?.nodeEnded(message.node) ?? 0;
-        this.nodeTimings.push({ node: message.node, step: message.step, duration_ms: message.duration_ms, status: message.status, tokens });
-        return this.emit({ type: "node_end", node: message.node, step: message.step, duration_ms: message.duration_ms });
+        this.nodeTimings.push({
+          node: message.node,
+          step: message.step,
+          duration_ms: message.duration_ms,
+          status: message.status,
+          tokens,
+        });
+        return this.emit({
+          type: "node_end",
+          node: message.node,
+          step: message.step,
+          duration_ms: message.duration_ms,
+        });
       }
       case "update":
         // One event per node: a chunk of 1024 nodes is 1024 events against the count.
@@ -235,7 +301,9 @@ export class Execution {
       case "debug":
         this.sent.debugBytes += bytes;
         if (this.sent.debugBytes > this.config.maxOutputBytes) {
-          this.outputLimit(`config.debug's trace is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`);
+          this.outputLimit(
+            `config.debug's trace is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`,
+          );
           return;
         }
         this.debugSteps.push(message.data);
@@ -247,11 +315,15 @@ export class Execution {
         return;
       case "result":
         if (bytes + this.sent.debugBytes > this.config.maxOutputBytes) {
-          this.outputLimit(`the answer (result and debug trace, ${bytes + this.sent.debugBytes} bytes) is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`);
+          this.outputLimit(
+            `the answer (result and debug trace, ${bytes + this.sent.debugBytes} bytes) is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`,
+          );
           return;
         }
         if (message.status === "interrupted") {
-          return Promise.resolve(this.emit({ type: "interrupt", next: message.next, interrupts: message.interrupts })).then(() => this.end({ kind: "result", message }));
+          return Promise.resolve(
+            this.emit({ type: "interrupt", next: message.next, interrupts: message.interrupts }),
+          ).then(() => this.end({ kind: "result", message }));
         }
         this.end({ kind: "result", message });
         return;
@@ -290,9 +362,12 @@ export class Execution {
       this.sandbox?.send({ v: 1, type: "response", request_id: request.request_id, ok: false, error: message });
       // Checked by name: the error crossed the store's boundary as data (STYLE.md, "check codes, not classes").
       const name = err instanceof Error ? err.name : "";
-      if (name === "CheckpointRejected") this.fail("GBX_ERR_SANDBOX", `the program sent a forged checkpoint: ${message}`);
-      else if (name === "CheckpointQuotaExceeded") this.fail("GBX_ERR_OUTPUT_LIMIT", `the program's checkpoints are over a limit: ${message}`);
-      else if (name !== "CheckpointRequestError") this.fail("GBX_ERR_INTERNAL", `the engine could not store a checkpoint: ${message}`);
+      if (name === "CheckpointRejected")
+        this.fail("GBX_ERR_SANDBOX", `the program sent a forged checkpoint: ${message}`);
+      else if (name === "CheckpointQuotaExceeded")
+        this.fail("GBX_ERR_OUTPUT_LIMIT", `the program's checkpoints are over a limit: ${message}`);
+      else if (name !== "CheckpointRequestError")
+        this.fail("GBX_ERR_INTERNAL", `the engine could not store a checkpoint: ${message}`);
     }
   }
 
@@ -312,7 +387,11 @@ export class Execution {
   private faultEnding(fault: ChannelFault): Ending {
     switch (fault.kind) {
       case "output_limit":
-        return { kind: "engine", code: "GBX_ERR_OUTPUT_LIMIT", error: `the program's output is over the limit: ${fault.message}` };
+        return {
+          kind: "engine",
+          code: "GBX_ERR_OUTPUT_LIMIT",
+          error: `the program's output is over the limit: ${fault.message}`,
+        };
       case "protocol":
         return { kind: "engine", code: "GBX_ERR_SANDBOX", error: `the runtime broke the protocol: ${fault.message}` };
       case "internal":
@@ -350,7 +429,10 @@ export class Execution {
   private outcome(ending: Ending): ExecutionOutcome {
     if (ending.kind === "result") {
       const { message } = ending;
-      return { status: message.status, result: { messages: message.messages, state: message.state, metadata: this.metadata(message) } };
+      return {
+        status: message.status,
+        result: { messages: message.messages, state: message.state, metadata: this.metadata(message) },
+      };
     }
     const code: ErrorCode = ending.kind === "failure" ? FAILURE_CODES[ending.message.error_type] : ending.code;
     return {
@@ -378,7 +460,11 @@ function updateEvent(node: string, update: unknown): ExecutionEvent {
 
 /** A sandbox limit the program ran into (memory, processes, CPU seconds, file size), as the contract's error. */
 function limitEnding(limit: TrippedLimit): Ending {
-  return { kind: "engine", code: limit.kind === "memory" ? "GBX_ERR_MEMORY_LIMIT" : "GBX_ERR_RESOURCE_LIMIT", error: limit.message };
+  return {
+    kind: "engine",
+    code: limit.kind === "memory" ? "GBX_ERR_MEMORY_LIMIT" : "GBX_ERR_RESOURCE_LIMIT",
+    error: limit.message,
+  };
 }
 
 const FAILURE_CODES: Record<FailureMessage["error_type"], ErrorCode> = {

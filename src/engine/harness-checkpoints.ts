@@ -17,7 +17,12 @@ import type {
   TypedBlob,
   WritesTarget,
 } from "../store/types.ts";
-import { checkCheckpointId, checkSerializerType, CheckpointQuotaExceeded, CheckpointRejected } from "./checkpoint-rules.ts";
+import {
+  checkCheckpointId,
+  checkSerializerType,
+  CheckpointQuotaExceeded,
+  CheckpointRejected,
+} from "./checkpoint-rules.ts";
 
 export interface CheckpointLimits {
   /** Bytes of one `put` (blob, metadata and values) or one `put_writes` (every value). GRAPHBOX_MAX_CHECKPOINT_WRITE_BYTES. */
@@ -49,7 +54,10 @@ export class HarnessCheckpoints implements CheckpointStore {
     this.now = options.now ?? Date.now;
   }
 
-  async getTuple(ref: ThreadRef, options: { checkpointNs?: string; checkpointId?: string | null } & CheckpointReadOptions = {}): Promise<CheckpointTuple | null> {
+  async getTuple(
+    ref: ThreadRef,
+    options: { checkpointNs?: string; checkpointId?: string | null } & CheckpointReadOptions = {},
+  ): Promise<CheckpointTuple | null> {
     return this.reading(() => this.store.getTuple(ref, { ...options, maxBytes: this.options.maxReadBytes }));
   }
 
@@ -67,12 +75,19 @@ export class HarnessCheckpoints implements CheckpointStore {
     checkName("checkpoint_ns", ns);
     checkCheckpointId("checkpoint_id", checkpoint.checkpointId, this.now());
     checkSerializerType(this.options.runtime, "the checkpoint", checkpoint.checkpoint.type);
-    const bytes = checkpoint.checkpoint.bytes.byteLength + jsonBytes("metadata", checkpoint.metadata) + jsonBytes("values", checkpoint.values);
+    const bytes =
+      checkpoint.checkpoint.bytes.byteLength +
+      jsonBytes("metadata", checkpoint.metadata) +
+      jsonBytes("values", checkpoint.values);
     this.checkWriteSize("put", bytes);
     await this.writing(() => this.store.put(ref, checkpoint, { maxThreadBytes: this.options.maxThreadBytes }));
   }
 
-  async putWrites(ref: ThreadRef, target: WritesTarget, writes: { idx: number; channel: string; value: TypedBlob }[]): Promise<void> {
+  async putWrites(
+    ref: ThreadRef,
+    target: WritesTarget,
+    writes: { idx: number; channel: string; value: TypedBlob }[],
+  ): Promise<void> {
     checkName("checkpoint_ns", target.checkpointNs ?? "");
     checkName("task_id", target.taskId);
     checkName("task_path", target.taskPath ?? "");
@@ -80,11 +95,17 @@ export class HarnessCheckpoints implements CheckpointStore {
     let bytes = 0;
     for (const [position, write] of writes.entries()) {
       checkName("channel", write.channel);
-      checkSerializerType(this.options.runtime, `write ${position} (channel ${JSON.stringify(write.channel.slice(0, 64))})`, write.value.type);
+      checkSerializerType(
+        this.options.runtime,
+        `write ${position} (channel ${JSON.stringify(write.channel.slice(0, 64))})`,
+        write.value.type,
+      );
       bytes += write.value.bytes.byteLength + write.channel.length;
     }
     this.checkWriteSize("put_writes", bytes);
-    await this.writing(() => this.store.putWrites(ref, target, writes, { maxThreadBytes: this.options.maxThreadBytes }));
+    await this.writing(() =>
+      this.store.putWrites(ref, target, writes, { maxThreadBytes: this.options.maxThreadBytes }),
+    );
   }
 
   deleteThread(): Promise<void> {
@@ -111,7 +132,10 @@ export class HarnessCheckpoints implements CheckpointStore {
         case "GBX_STORE_INVALID_ARGUMENT":
           throw new CheckpointRejected(err.message);
         case "GBX_STORE_QUOTA_EXCEEDED":
-          throw new CheckpointQuotaExceeded("GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES", `GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES: ${err.message}`);
+          throw new CheckpointQuotaExceeded(
+            "GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES",
+            `GRAPHBOX_MAX_THREAD_CHECKPOINT_BYTES: ${err.message}`,
+          );
         default:
           throw err;
       }
@@ -123,7 +147,10 @@ export class HarnessCheckpoints implements CheckpointStore {
       return await read();
     } catch (err: unknown) {
       if (err instanceof StoreError && err.code === "GBX_STORE_READ_TOO_LARGE") {
-        throw new CheckpointQuotaExceeded("GRAPHBOX_MAX_CHECKPOINT_READ_BYTES", `GRAPHBOX_MAX_CHECKPOINT_READ_BYTES: ${err.message}`);
+        throw new CheckpointQuotaExceeded(
+          "GRAPHBOX_MAX_CHECKPOINT_READ_BYTES",
+          `GRAPHBOX_MAX_CHECKPOINT_READ_BYTES: ${err.message}`,
+        );
       }
       throw err;
     }
@@ -131,7 +158,8 @@ export class HarnessCheckpoints implements CheckpointStore {
 }
 
 function checkName(what: string, value: string): void {
-  if (value.length > MAX_NAME_CHARS) throw new CheckpointRejected(`${what} is ${value.length} characters long, over ${MAX_NAME_CHARS}`);
+  if (value.length > MAX_NAME_CHARS)
+    throw new CheckpointRejected(`${what} is ${value.length} characters long, over ${MAX_NAME_CHARS}`);
 }
 
 function jsonBytes(what: string, value: unknown): number {
@@ -140,6 +168,8 @@ function jsonBytes(what: string, value: unknown): number {
     return Buffer.byteLength(JSON.stringify(value) ?? "null");
   } catch (err: unknown) {
     // Too deep to stringify, or not JSON at all: no harness writes that.
-    throw new CheckpointRejected(`the checkpoint's ${what} is not JSON the engine can store: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CheckpointRejected(
+      `the checkpoint's ${what} is not JSON the engine can store: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }

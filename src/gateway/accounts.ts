@@ -47,7 +47,10 @@ export class ExecutionAccount {
   private reservedTokens = 0;
   private reservingCalls = 0;
 
-  constructor(readonly executionId: string, private readonly options: AccountOptions) {
+  constructor(
+    readonly executionId: string,
+    private readonly options: AccountOptions,
+  ) {
     this.buffered = new ByteCount(options.bufferBytes ?? Number.MAX_SAFE_INTEGER);
   }
 
@@ -118,7 +121,13 @@ export class ExecutionAccount {
       this.reservingCalls -= 1;
     }
     if (charged === "reservation") {
-      if (tokens > 0) this.charge({ model, input_tokens: reservation.input, output_tokens: reservation.output, total_tokens: tokens });
+      if (tokens > 0)
+        this.charge({
+          model,
+          input_tokens: reservation.input,
+          output_tokens: reservation.output,
+          total_tokens: tokens,
+        });
     } else if (charged) {
       this.charge(charged);
     }

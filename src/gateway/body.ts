@@ -19,8 +19,15 @@ export type Received = { ok: true; body: Buffer } | ({ ok: false } & Refusal);
 
 function holdRefusal(refused: "execution" | "gateway", bytes: number, limit: number): Refusal {
   return refused === "execution"
-    ? { status: 429, message: `graphbox gateway: this execution's calls in flight already hold what it may buffer (${limit} bytes); ${bytes} more do not fit, retry when they end` }
-    : { status: 503, message: "graphbox gateway: the gateway holds all the request bytes it may buffer for every execution; retry shortly" };
+    ? {
+        status: 429,
+        message: `graphbox gateway: this execution's calls in flight already hold what it may buffer (${limit} bytes); ${bytes} more do not fit, retry when they end`,
+      }
+    : {
+        status: 503,
+        message:
+          "graphbox gateway: the gateway holds all the request bytes it may buffer for every execution; retry shortly",
+      };
 }
 
 /**
@@ -28,14 +35,25 @@ function holdRefusal(refused: "execution" | "gateway", bytes: number, limit: num
  * before the first byte is read, a chunked body chunk by chunk. Never more than `maxBytes`,
  * never longer than `timeoutMs` (a client trickling a body one byte at a time gets 408).
  */
-export function receiveBody(req: IncomingMessage, hold: Hold, limits: BodyLimits, executionLimit: number): Promise<Received> {
+export function receiveBody(
+  req: IncomingMessage,
+  hold: Hold,
+  limits: BodyLimits,
+  executionLimit: number,
+): Promise<Received> {
   const declaredHeader = req.headers["content-length"];
   const declared = declaredHeader === undefined ? null : Number(declaredHeader);
-  if (declared !== null && !(Number.isSafeInteger(declared) && declared >= 0)) return Promise.resolve({ ok: false, status: 400, message: "graphbox gateway: invalid Content-Length" });
-  if (declared !== null && declared > limits.maxBytes) return Promise.resolve({ ok: false, ...tooLarge(limits.maxBytes) });
+  if (declared !== null && !(Number.isSafeInteger(declared) && declared >= 0))
+    return Promise.resolve({ ok: false, status: 400, message: "graphbox gateway: invalid Content-Length" });
+  if (declared !== null && declared > limits.maxBytes)
+    return Promise.resolve({ ok: false, ...tooLarge(limits.maxBytes) });
   const encoding = req.headers["content-encoding"];
   if (encoding !== undefined && encoding !== "identity") {
-    return Promise.resolve({ ok: false, status: 415, message: "graphbox gateway: compressed request bodies are not accepted; send plain JSON" });
+    return Promise.resolve({
+      ok: false,
+      status: 415,
+      message: "graphbox gateway: compressed request bodies are not accepted; send plain JSON",
+    });
   }
   if (declared !== null) {
     const refused = hold.grow(declared);
@@ -55,12 +73,21 @@ export function receiveBody(req: IncomingMessage, hold: Hold, limits: BodyLimits
       req.off("close", onClose);
       resolve(result);
     };
-    const timer = setTimeout(() => finish({ ok: false, status: 408, message: `graphbox gateway: the request body did not arrive within ${limits.timeoutMs} ms` }), limits.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish({
+          ok: false,
+          status: 408,
+          message: `graphbox gateway: the request body did not arrive within ${limits.timeoutMs} ms`,
+        }),
+      limits.timeoutMs,
+    );
     const onData = (chunk: Buffer): void => {
       if (size + chunk.length > limits.maxBytes) return finish({ ok: false, ...tooLarge(limits.maxBytes) });
       if (whole) {
         // The parser holds Content-Length framing, so this never overruns; still, never write past it.
-        if (size + chunk.length > whole.length) return finish({ ok: false, status: 400, message: "graphbox gateway: body longer than its Content-Length" });
+        if (size + chunk.length > whole.length)
+          return finish({ ok: false, status: 400, message: "graphbox gateway: body longer than its Content-Length" });
         chunk.copy(whole, size);
       } else {
         const refused = hold.grow(chunk.length);
@@ -78,21 +105,31 @@ export function receiveBody(req: IncomingMessage, hold: Hold, limits: BodyLimits
 }
 
 function tooLarge(maxBytes: number): Refusal {
-  return { status: 413, message: `graphbox gateway: request body larger than ${maxBytes} bytes (GRAPHBOX_GATEWAY_MAX_BODY_BYTES)` };
+  return {
+    status: 413,
+    message: `graphbox gateway: request body larger than ${maxBytes} bytes (GRAPHBOX_GATEWAY_MAX_BODY_BYTES)`,
+  };
 }
 
 export type Parsed = { ok: true; json: Record<string, unknown> } | ({ ok: false } & Refusal);
 
 /** The body as a JSON object, or 415 (not JSON at all) / 400 (JSON, but not an object). */
 export function parseBody(body: Buffer): Parsed {
-  if (body.length === 0) return { ok: false, status: 400, message: "graphbox gateway: the request body is empty; expected a JSON object" };
+  if (body.length === 0)
+    return { ok: false, status: 400, message: "graphbox gateway: the request body is empty; expected a JSON object" };
   let value: unknown;
   try {
     value = JSON.parse(body.toString("utf8"));
   } catch {
-    return { ok: false, status: 415, message: "graphbox gateway: the request body is not JSON; the gateway forwards JSON bodies only, whatever the Content-Type says" };
+    return {
+      ok: false,
+      status: 415,
+      message:
+        "graphbox gateway: the request body is not JSON; the gateway forwards JSON bodies only, whatever the Content-Type says",
+    };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, status: 400, message: "graphbox gateway: the request body must be a JSON object" };
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return { ok: false, status: 400, message: "graphbox gateway: the request body must be a JSON object" };
   return { ok: true, json: value as Record<string, unknown> };
 }
 

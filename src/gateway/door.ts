@@ -33,30 +33,65 @@ function segmentProblem(segment: string): string | null {
 }
 
 export function admit(method: string, target: string, providers: Record<ProviderName, Provider>): Admission {
-  if (target.length > MAX_TARGET_LENGTH) return { ok: false, provider: null, status: 400, message: `graphbox gateway: request target longer than ${MAX_TARGET_LENGTH} characters` };
+  if (target.length > MAX_TARGET_LENGTH)
+    return {
+      ok: false,
+      provider: null,
+      status: 400,
+      message: `graphbox gateway: request target longer than ${MAX_TARGET_LENGTH} characters`,
+    };
   const queryAt = target.indexOf("?");
   const rawPath = queryAt >= 0 ? target.slice(0, queryAt) : target;
   const query = queryAt >= 0 ? target.slice(queryAt + 1) : "";
   const prefix = PREFIXES.find(([p]) => rawPath.startsWith(p));
-  if (!prefix) return { ok: false, provider: null, status: 404, message: "graphbox gateway: no provider at this path; use /openai/v1/... or /anthropic/v1/..." };
+  if (!prefix)
+    return {
+      ok: false,
+      provider: null,
+      status: 404,
+      message: "graphbox gateway: no provider at this path; use /openai/v1/... or /anthropic/v1/...",
+    };
   const [prefixPath, name] = prefix;
   const provider = providers[name];
   const segments = rawPath.slice(prefixPath.length).split("/");
   for (const segment of segments) {
     const problem = segmentProblem(segment);
-    if (problem) return { ok: false, provider: name, status: 400, message: `graphbox gateway: refused ${problem}; paths are matched as sent, never normalised` };
+    if (problem)
+      return {
+        ok: false,
+        provider: name,
+        status: 400,
+        message: `graphbox gateway: refused ${problem}; paths are matched as sent, never normalised`,
+      };
   }
-  if (!QUERY.test(query)) return { ok: false, provider: name, status: 400, message: "graphbox gateway: the query string has a character the gateway does not forward" };
+  if (!QUERY.test(query))
+    return {
+      ok: false,
+      provider: name,
+      status: 400,
+      message: "graphbox gateway: the query string has a character the gateway does not forward",
+    };
   // Relative to what the provider's base URL already holds (OpenAI's ends in /v1).
   const path = `/${segments.join("/")}`;
   const candidates = provider.operations.filter((op) => matches(op.path, path));
   if (candidates.length === 0) {
-    return { ok: false, provider: name, status: 404, message: `graphbox gateway: ${name} ${path} is not forwarded; the gateway forwards ${describe(provider.operations)}` };
+    return {
+      ok: false,
+      provider: name,
+      status: 404,
+      message: `graphbox gateway: ${name} ${path} is not forwarded; the gateway forwards ${describe(provider.operations)}`,
+    };
   }
   const operation = candidates.find((op) => op.method === method);
   if (!operation) {
     const allow = [...new Set(candidates.map((op) => op.method))].join(", ");
-    return { ok: false, provider: name, status: 405, allow, message: `graphbox gateway: ${method} ${path} is not forwarded (only ${allow})` };
+    return {
+      ok: false,
+      provider: name,
+      status: 405,
+      allow,
+      message: `graphbox gateway: ${method} ${path} is not forwarded (only ${allow})`,
+    };
   }
   return { ok: true, provider: name, operation, path, query };
 }

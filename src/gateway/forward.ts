@@ -3,7 +3,13 @@
  * to the program as it arrives (no faster than the program reads), its usage read on the way, and
  * the call's reservation settled exactly once however it ends.
  */
-import { request as httpRequest, type Agent as HttpAgent, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  request as httpRequest,
+  type Agent as HttpAgent,
+  type ClientRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
 import { request as httpsRequest, type Agent as HttpsAgent } from "node:https";
 
 import type { LlmCallInfo } from "../observability/observer.ts";
@@ -19,9 +25,23 @@ import { StreamUsageTap, usageOfBody, type Usage } from "./usage.ts";
  * them: `openai-organization` and `openai-project`, which would let a program pick another
  * organisation or project of the operator's key, and anything carrying a key.
  */
-const FORWARDED_REQUEST_HEADERS = new Set(["accept", "user-agent", "anthropic-version", "anthropic-beta", "openai-beta", "idempotency-key"]);
-const forwardedRequestHeader = (name: string): boolean => FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith("x-stainless-");
-const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "set-cookie"]);
+const FORWARDED_REQUEST_HEADERS = new Set([
+  "accept",
+  "user-agent",
+  "anthropic-version",
+  "anthropic-beta",
+  "openai-beta",
+  "idempotency-key",
+]);
+const forwardedRequestHeader = (name: string): boolean =>
+  FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith("x-stainless-");
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "content-length",
+  "set-cookie",
+]);
 /** How much of a JSON answer is kept to read its usage; a bigger answer is charged its reservation. */
 const MAX_ANSWER_BYTES_READ = 8 * 1024 * 1024;
 
@@ -33,7 +53,8 @@ class UpstreamTimeoutError extends Error {
 }
 
 /** Told by its code, not its message: a socket error's text is the operating system's. */
-const isUpstreamTimeout = (err: unknown): boolean => typeof err === "object" && err !== null && (err as { code?: unknown }).code === UPSTREAM_TIMEOUT;
+const isUpstreamTimeout = (err: unknown): boolean =>
+  typeof err === "object" && err !== null && (err as { code?: unknown }).code === UPSTREAM_TIMEOUT;
 
 /** A call the gateway admitted, read and reserved tokens for. */
 export interface ForwardCall {
@@ -68,7 +89,10 @@ export function forward(call: ForwardCall, context: ForwardContext): void {
   const { req, res, provider } = call;
   const record = new CallRecord(call, context.onCall);
   const upstream = openUpstream(call, context.agents);
-  const timer = setTimeout(() => upstream.destroy(new UpstreamTimeoutError(`no answer within ${context.upstreamTimeoutMs} ms`)), context.upstreamTimeoutMs);
+  const timer = setTimeout(
+    () => upstream.destroy(new UpstreamTimeoutError(`no answer within ${context.upstreamTimeoutMs} ms`)),
+    context.upstreamTimeoutMs,
+  );
   upstream.on("response", (answer) => {
     clearTimeout(timer);
     relayAnswer(answer, { call, record });
@@ -82,7 +106,15 @@ export function forward(call: ForwardCall, context: ForwardContext): void {
     }
     record.end(0, call.requestModel, null);
     const timedOut = isUpstreamTimeout(err);
-    refuse({ req, res, provider, refusal: { status: timedOut ? 504 : 502, message: `graphbox gateway: upstream ${provider.name} ${timedOut ? "did not answer in time" : `unreachable (${err.message})`}` } });
+    refuse({
+      req,
+      res,
+      provider,
+      refusal: {
+        status: timedOut ? 504 : 502,
+        message: `graphbox gateway: upstream ${provider.name} ${timedOut ? "did not answer in time" : `unreachable (${err.message})`}`,
+      },
+    });
   });
   // A program that hangs up stops the upstream call too; what it already got is charged.
   res.on("close", () => {
@@ -102,7 +134,11 @@ function openUpstream(call: ForwardCall, agents: ForwardContext["agents"]): Clie
   }
   Object.assign(headers, call.provider.authHeaders(call.provider.key!), { "content-length": String(call.body.length) });
   if (call.body.length > 0) headers["content-type"] = "application/json";
-  return (https ? httpsRequest : httpRequest)(target, { method: call.operation.method, headers, agent: https ? agents.https : agents.http });
+  return (https ? httpsRequest : httpRequest)(target, {
+    method: call.operation.method,
+    headers,
+    agent: https ? agents.https : agents.http,
+  });
 }
 
 /** Passes the upstream's answer on chunk by chunk, and charges the usage it reported once it ends. */
@@ -131,7 +167,14 @@ function relayAnswer(answer: IncomingMessage, { call, record }: { call: ForwardC
     res.end();
     if (status >= 400) return record.end(status, call.requestModel, null);
     const read = usage.result(call.requestModel);
-    const charged = read.usage ? { model: read.model, input_tokens: read.usage.input_tokens, output_tokens: read.usage.output_tokens, total_tokens: read.usage.input_tokens + read.usage.output_tokens } : "reservation";
+    const charged = read.usage
+      ? {
+          model: read.model,
+          input_tokens: read.usage.input_tokens,
+          output_tokens: read.usage.output_tokens,
+          total_tokens: read.usage.input_tokens + read.usage.output_tokens,
+        }
+      : "reservation";
     record.end(status, read.model, charged);
   });
   answer.on("error", () => {
@@ -149,7 +192,10 @@ class AnswerUsage {
   private kept: Buffer[] | null = [];
   private keptBytes = 0;
 
-  constructor(streaming: boolean, private readonly hold: Hold) {
+  constructor(
+    streaming: boolean,
+    private readonly hold: Hold,
+  ) {
     this.tap = streaming ? new StreamUsageTap() : null;
   }
 
@@ -171,7 +217,8 @@ class AnswerUsage {
     if (!kept) return { model: requestModel, usage: null };
     try {
       const parsed: unknown = JSON.parse(Buffer.concat(kept, this.keptBytes).toString("utf8"));
-      const answeredModel = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>)["model"] : undefined;
+      const answeredModel =
+        typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>)["model"] : undefined;
       return { model: typeof answeredModel === "string" ? answeredModel : requestModel, usage: usageOfBody(parsed) };
     } catch {
       return { model: requestModel, usage: null };
@@ -189,7 +236,10 @@ class CallRecord {
   private firstByteMs: number | null = null;
   private done = false;
 
-  constructor(private readonly call: ForwardCall, private readonly onCall: ForwardContext["onCall"]) {
+  constructor(
+    private readonly call: ForwardCall,
+    private readonly onCall: ForwardContext["onCall"],
+  ) {
     this.node = call.account.currentNode();
   }
 
@@ -202,7 +252,8 @@ class CallRecord {
     this.done = true;
     const { account, reservation, provider, operation, stream } = this.call;
     account.settle(reservation, charged, model);
-    const usage = charged === "reservation" ? { input_tokens: reservation.input, output_tokens: reservation.output } : charged;
+    const usage =
+      charged === "reservation" ? { input_tokens: reservation.input, output_tokens: reservation.output } : charged;
     this.onCall?.({
       executionId: account.executionId,
       provider: provider.name,

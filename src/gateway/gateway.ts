@@ -82,7 +82,9 @@ export function wildcardMatch(pattern: string, text: string): boolean {
   return p === pattern.length;
 }
 
-const hasBody = (req: IncomingMessage): boolean => req.headers["transfer-encoding"] !== undefined || (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
+const hasBody = (req: IncomingMessage): boolean =>
+  req.headers["transfer-encoding"] !== undefined ||
+  (req.headers["content-length"] !== undefined && req.headers["content-length"] !== "0");
 
 export class Gateway {
   readonly accounts: AccountRegistry;
@@ -99,7 +101,10 @@ export class Gateway {
   private readonly owners = new WeakMap<Socket, ExecutionAccount>();
   private port = 0;
 
-  constructor(config: Readonly<Config>, private readonly options: GatewayOptions) {
+  constructor(
+    config: Readonly<Config>,
+    private readonly options: GatewayOptions,
+  ) {
     this.providers = providers(config);
     this.limits = config.gatewayLimits;
     this.accounts = new AccountRegistry(this.limits.executionBufferBytes);
@@ -186,7 +191,16 @@ export class Gateway {
     const admission = admit(req.method ?? "", req.url ?? "/", this.providers);
     if (!admission.ok) {
       const provider = admission.provider ? this.providers[admission.provider] : null;
-      return refuse({ req, res, provider, refusal: { status: admission.status, message: admission.message, headers: admission.allow ? { allow: admission.allow } : {} } });
+      return refuse({
+        req,
+        res,
+        provider,
+        refusal: {
+          status: admission.status,
+          message: admission.message,
+          headers: admission.allow ? { allow: admission.allow } : {},
+        },
+      });
     }
     const provider = this.providers[admission.provider];
     const { operation } = admission;
@@ -205,21 +219,52 @@ export class Gateway {
     if (request === null) return;
     if ("status" in request) return refuse({ req, res, provider, refusal: request });
 
-    const reservation = account.reserve(estimateOf(operation.kind, request.json, request.body.length, this.limits.outputReserveTokens));
+    const reservation = account.reserve(
+      estimateOf(operation.kind, request.json, request.body.length, this.limits.outputReserveTokens),
+    );
     if (reservation === "used_up") {
-      return refuse({ req, res, provider, refusal: { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` } });
+      return refuse({
+        req,
+        res,
+        provider,
+        refusal: {
+          status: 403,
+          message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up`,
+        },
+      });
     }
     if (reservation === "in_flight") {
-      return refuse({ req, res, provider, refusal: {
-        status: 429,
-        headers: { "retry-after": RETRY_AFTER_SECONDS },
-        message: `graphbox gateway: this call's token estimate does not fit in what the execution's budget of ${String(account.budget)} tokens has left besides its calls in flight; retry when they end`,
-      } });
+      return refuse({
+        req,
+        res,
+        provider,
+        refusal: {
+          status: 429,
+          headers: { "retry-after": RETRY_AFTER_SECONDS },
+          message: `graphbox gateway: this call's token estimate does not fit in what the execution's budget of ${String(account.budget)} tokens has left besides its calls in flight; retry when they end`,
+        },
+      });
     }
     const target = admission.path + (admission.query ? `?${admission.query}` : "");
     forward(
-      { req, res, provider, operation, target, body: request.body, requestModel: request.model, account, stream: request.stream, reservation, hold },
-      { agents: this.agents, upstreamTimeoutMs: this.options.upstreamTimeoutMs, ...(this.options.onCall ? { onCall: this.options.onCall } : {}) },
+      {
+        req,
+        res,
+        provider,
+        operation,
+        target,
+        body: request.body,
+        requestModel: request.model,
+        account,
+        stream: request.stream,
+        reservation,
+        hold,
+      },
+      {
+        agents: this.agents,
+        upstreamTimeoutMs: this.options.upstreamTimeoutMs,
+        ...(this.options.onCall ? { onCall: this.options.onCall } : {}),
+      },
     );
   }
 
@@ -228,12 +273,29 @@ export class Gateway {
     const account = this.accounts.find(credentialOf(req));
     if (!account) return { status: 401, message: "graphbox gateway: this call carries no live execution credential" };
     if (!this.attach(req.socket, account)) {
-      return { status: 429, close: true, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already holds ${this.limits.executionConnections} connections to the gateway (GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS); reuse one` };
+      return {
+        status: 429,
+        close: true,
+        headers: { "retry-after": RETRY_AFTER_SECONDS },
+        message: `graphbox gateway: this execution already holds ${this.limits.executionConnections} connections to the gateway (GRAPHBOX_GATEWAY_EXECUTION_CONNECTIONS); reuse one`,
+      };
     }
-    if (!provider.key) return { status: 401, message: `graphbox gateway: the engine has no ${provider.keyVariable} configured; set it in the engine's environment` };
-    if (account.exceeded) return { status: 403, message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up` };
+    if (!provider.key)
+      return {
+        status: 401,
+        message: `graphbox gateway: the engine has no ${provider.keyVariable} configured; set it in the engine's environment`,
+      };
+    if (account.exceeded)
+      return {
+        status: 403,
+        message: `graphbox gateway: the execution's token budget of ${String(account.budget)} tokens is used up`,
+      };
     if (account.callsInFlight >= this.limits.executionCalls) {
-      return { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: `graphbox gateway: this execution already has ${this.limits.executionCalls} calls in flight (GRAPHBOX_GATEWAY_EXECUTION_CALLS); retry when one ends` };
+      return {
+        status: 429,
+        headers: { "retry-after": RETRY_AFTER_SECONDS },
+        message: `graphbox gateway: this execution already has ${this.limits.executionCalls} calls in flight (GRAPHBOX_GATEWAY_EXECUTION_CALLS); retry when one ends`,
+      };
     }
     return account;
   }
@@ -242,12 +304,30 @@ export class Gateway {
    * The call's body, received within the limits, parsed, checked against the model allowlist and
    * written again as what will be forwarded; null when the client went away meanwhile.
    */
-  private async readRequest({ req, provider, path, operation, hold }: { req: IncomingMessage; provider: Provider; path: string; operation: Operation; hold: Hold }): Promise<{ json: Record<string, unknown> | null; body: Buffer; model: string; stream: boolean } | Refusal | null> {
+  private async readRequest({
+    req,
+    provider,
+    path,
+    operation,
+    hold,
+  }: {
+    req: IncomingMessage;
+    provider: Provider;
+    path: string;
+    operation: Operation;
+    hold: Hold;
+  }): Promise<{ json: Record<string, unknown> | null; body: Buffer; model: string; stream: boolean } | Refusal | null> {
     if (operation.method !== "POST") {
-      if (hasBody(req)) return { status: 400, close: true, message: `graphbox gateway: ${operation.method} ${path} carries no body` };
+      if (hasBody(req))
+        return { status: 400, close: true, message: `graphbox gateway: ${operation.method} ${path} carries no body` };
       return { json: null, body: Buffer.alloc(0), model: "unknown", stream: false };
     }
-    const received = await receiveBody(req, hold, { maxBytes: this.limits.maxBodyBytes, timeoutMs: this.limits.bodyTimeoutMs }, this.limits.executionBufferBytes);
+    const received = await receiveBody(
+      req,
+      hold,
+      { maxBytes: this.limits.maxBodyBytes, timeoutMs: this.limits.bodyTimeoutMs },
+      this.limits.executionBufferBytes,
+    );
     if (!received.ok) {
       if (received.status === 0) return null;
       const wait = received.status === 429 || received.status === 503 ? { "retry-after": RETRY_AFTER_SECONDS } : {};
@@ -259,19 +339,29 @@ export class Gateway {
     const json = parsed.json;
     const model = typeof json["model"] === "string" ? json["model"] : "unknown";
     const stream = json["stream"] === true;
-    if (model.length > MAX_MODEL_CHARS) return { status: 400, message: `graphbox gateway: the model name is longer than ${MAX_MODEL_CHARS} characters` };
-    if (!allowed(model, this.options.modelAllowlist)) return { status: 403, message: `graphbox gateway: model ${model.slice(0, 200)} is not in this engine's allowlist` };
+    if (model.length > MAX_MODEL_CHARS)
+      return { status: 400, message: `graphbox gateway: the model name is longer than ${MAX_MODEL_CHARS} characters` };
+    if (!allowed(model, this.options.modelAllowlist))
+      return {
+        status: 403,
+        message: `graphbox gateway: model ${model.slice(0, 200)} is not in this engine's allowlist`,
+      };
     // Count streamed OpenAI usage: it is only sent when asked for.
     if (stream && provider.name === "openai" && (path === "/chat/completions" || path === "/completions")) {
       const options = json["stream_options"];
-      if (typeof options === "object" && options !== null && !Array.isArray(options)) (options as Record<string, unknown>)["include_usage"] = true;
+      if (typeof options === "object" && options !== null && !Array.isArray(options))
+        (options as Record<string, unknown>)["include_usage"] = true;
       else json["stream_options"] = { include_usage: true };
     }
     const body = serialise(json);
     if (!Buffer.isBuffer(body)) return body;
     const more = body.length - hold.size;
     if (more > 0 && hold.grow(more)) {
-      return { status: 429, headers: { "retry-after": RETRY_AFTER_SECONDS }, message: "graphbox gateway: this execution's calls in flight hold all it may buffer; retry when they end" };
+      return {
+        status: 429,
+        headers: { "retry-after": RETRY_AFTER_SECONDS },
+        message: "graphbox gateway: this execution's calls in flight hold all it may buffer; retry when they end",
+      };
     }
     return { json, body, model, stream };
   }

@@ -39,7 +39,10 @@ export type HoldRefusal = "execution" | "gateway";
 export class Hold {
   private bytes = 0;
 
-  constructor(private readonly execution: ByteCount, private readonly gateway: ByteCount) {}
+  constructor(
+    private readonly execution: ByteCount,
+    private readonly gateway: ByteCount,
+  ) {}
 
   get size(): number {
     return this.bytes;

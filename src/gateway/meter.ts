@@ -53,7 +53,12 @@ export class UsageTotals {
   snapshot(): TokenUsage {
     const byModel: Record<string, ModelUsage> = Object.create(null) as Record<string, ModelUsage>;
     for (const [name, used] of this.byModel) {
-      Object.defineProperty(byModel, name, { value: { ...used }, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(byModel, name, {
+        value: { ...used },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return { input_tokens: this.input, output_tokens: this.output, total_tokens: this.total, by_model: byModel };
   }

@@ -31,8 +31,34 @@ export interface Provider {
   errorBody(status: number, message: string): unknown;
 }
 
-const OPENAI_ERROR_TYPES = new Map([[400, "invalid_request_error"], [401, "invalid_request_error"], [403, "permission_denied"], [404, "not_found"], [405, "invalid_request_error"], [408, "timeout"], [413, "invalid_request_error"], [415, "invalid_request_error"], [429, "rate_limit_exceeded"], [502, "server_error"], [503, "server_error"], [504, "server_error"]]);
-const ANTHROPIC_ERROR_TYPES = new Map([[400, "invalid_request_error"], [401, "authentication_error"], [403, "permission_error"], [404, "not_found_error"], [405, "invalid_request_error"], [408, "timeout_error"], [413, "request_too_large"], [415, "invalid_request_error"], [429, "rate_limit_error"], [502, "api_error"], [503, "overloaded_error"], [504, "api_error"]]);
+const OPENAI_ERROR_TYPES = new Map([
+  [400, "invalid_request_error"],
+  [401, "invalid_request_error"],
+  [403, "permission_denied"],
+  [404, "not_found"],
+  [405, "invalid_request_error"],
+  [408, "timeout"],
+  [413, "invalid_request_error"],
+  [415, "invalid_request_error"],
+  [429, "rate_limit_exceeded"],
+  [502, "server_error"],
+  [503, "server_error"],
+  [504, "server_error"],
+]);
+const ANTHROPIC_ERROR_TYPES = new Map([
+  [400, "invalid_request_error"],
+  [401, "authentication_error"],
+  [403, "permission_error"],
+  [404, "not_found_error"],
+  [405, "invalid_request_error"],
+  [408, "timeout_error"],
+  [413, "request_too_large"],
+  [415, "invalid_request_error"],
+  [429, "rate_limit_error"],
+  [502, "api_error"],
+  [503, "overloaded_error"],
+  [504, "api_error"],
+]);
 
 /**
  * The paths the OpenAI SDKs (Python `openai`, JS `openai`) and LangChain's ChatOpenAI /
@@ -67,7 +93,14 @@ export function providers(config: Readonly<Config>): Record<ProviderName, Provid
       // The base URL already ends in /v1 (OpenAI-compatible servers such as Ollama and vLLM follow that).
       operations: OPENAI_OPERATIONS,
       authHeaders: (key) => ({ authorization: `Bearer ${key}` }),
-      errorBody: (status, message) => ({ error: { message, type: OPENAI_ERROR_TYPES.get(status) ?? "invalid_request_error", param: null, code: "graphbox_gateway" } }),
+      errorBody: (status, message) => ({
+        error: {
+          message,
+          type: OPENAI_ERROR_TYPES.get(status) ?? "invalid_request_error",
+          param: null,
+          code: "graphbox_gateway",
+        },
+      }),
     },
     anthropic: {
       name: "anthropic",
@@ -76,7 +109,10 @@ export function providers(config: Readonly<Config>): Record<ProviderName, Provid
       keyVariable: "ANTHROPIC_API_KEY",
       operations: ANTHROPIC_OPERATIONS,
       authHeaders: (key) => ({ "x-api-key": key }),
-      errorBody: (status, message) => ({ type: "error", error: { type: ANTHROPIC_ERROR_TYPES.get(status) ?? "invalid_request_error", message } }),
+      errorBody: (status, message) => ({
+        type: "error",
+        error: { type: ANTHROPIC_ERROR_TYPES.get(status) ?? "invalid_request_error", message },
+      }),
     },
   };
 }

@@ -25,7 +25,9 @@ export interface RefuseOptions {
 /** Answers a refusal, unless the answer already began or its client is gone. */
 export function refuse({ req, res, provider, refusal }: RefuseOptions): void {
   if (res.headersSent || res.destroyed) return;
-  const body = provider ? provider.errorBody(refusal.status, refusal.message) : { error: { message: refusal.message, type: "invalid_request_error", param: null, code: "graphbox_gateway" } };
+  const body = provider
+    ? provider.errorBody(refusal.status, refusal.message)
+    : { error: { message: refusal.message, type: "invalid_request_error", param: null, code: "graphbox_gateway" } };
   if (refusal.close && req.complete) res.shouldKeepAlive = false;
   res.writeHead(refusal.status, { "content-type": "application/json", ...refusal.headers });
   res.end(JSON.stringify(body));

@@ -21,14 +21,25 @@ export interface Estimate {
 const BYTES_PER_TOKEN = 4;
 const MAX_CHOICES = 128;
 
-const positiveInteger = (x: unknown): number | null => (typeof x === "number" && Number.isSafeInteger(x) && x > 0 ? x : null);
+const positiveInteger = (x: unknown): number | null =>
+  typeof x === "number" && Number.isSafeInteger(x) && x > 0 ? x : null;
 
-export function estimateOf(kind: OperationKind, body: Readonly<Record<string, unknown>> | null, bodyBytes: number, outputReserveTokens: number): Estimate {
+export function estimateOf(
+  kind: OperationKind,
+  body: Readonly<Record<string, unknown>> | null,
+  bodyBytes: number,
+  outputReserveTokens: number,
+): Estimate {
   if (kind === "count" || kind === "list") return { input: 0, output: 0 };
   const input = Math.ceil(bodyBytes / BYTES_PER_TOKEN);
   if (kind === "embed" || !body) return { input, output: 0 };
-  const caps = [body["max_tokens"], body["max_completion_tokens"], body["max_output_tokens"]].map(positiveInteger).filter((x): x is number => x !== null);
+  const caps = [body["max_tokens"], body["max_completion_tokens"], body["max_output_tokens"]]
+    .map(positiveInteger)
+    .filter((x): x is number => x !== null);
   const perChoice = caps.length > 0 ? Math.max(...caps) : outputReserveTokens;
-  const choices = Math.min(MAX_CHOICES, Math.max(1, positiveInteger(body["n"]) ?? 1, positiveInteger(body["best_of"]) ?? 1));
+  const choices = Math.min(
+    MAX_CHOICES,
+    Math.max(1, positiveInteger(body["n"]) ?? 1, positiveInteger(body["best_of"]) ?? 1),
+  );
   return { input, output: perChoice * choices };
 }

@@ -10,7 +10,8 @@ export interface Usage {
 }
 
 const num = (x: unknown): number => (typeof x === "number" && Number.isFinite(x) && x >= 0 ? x : 0);
-const obj = (x: unknown): Record<string, unknown> | null => (typeof x === "object" && x !== null ? (x as Record<string, unknown>) : null);
+const obj = (x: unknown): Record<string, unknown> | null =>
+  typeof x === "object" && x !== null ? (x as Record<string, unknown>) : null;
 
 /** Usage of a non-streamed answer of either provider (chat, responses, embeddings, messages). */
 export function usageOfBody(body: unknown): Usage | null {

@@ -71,7 +71,9 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
   let draining = false;
   server.addHook("onRequest", async (request) => {
     if (draining && !OPERATIONS_PATHS.has(request.url.split("?")[0]!)) {
-      throw new GraphboxError("GBX_ERR_SHUTTING_DOWN", "the engine is shutting down and takes no new requests", { retryAfterSeconds: 5 });
+      throw new GraphboxError("GBX_ERR_SHUTTING_DOWN", "the engine is shutting down and takes no new requests", {
+        retryAfterSeconds: 5,
+      });
     }
   });
   await registerOpenApi(server);

@@ -52,7 +52,11 @@ export class Authenticator {
       const path = request.url.split("?")[0]!;
       if (PUBLIC_ROUTES.has(path)) return;
       const owner = this.identify(request.headers.authorization);
-      if (owner === null) throw new GraphboxError("GBX_ERR_UNAUTHENTICATED", "missing or invalid API key: send `Authorization: Bearer <key>`");
+      if (owner === null)
+        throw new GraphboxError(
+          "GBX_ERR_UNAUTHENTICATED",
+          "missing or invalid API key: send `Authorization: Bearer <key>`",
+        );
       request.owner = owner;
     });
   }

@@ -13,7 +13,10 @@ interface ValidationIssue {
 
 /** `/config/thread_id` → `config.thread_id`. */
 function fieldName(path: string): string {
-  return path.replace(/^\//, "").replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".");
+  return path
+    .replace(/^\//, "")
+    .replace(/\/(\d+)(?=\/|$)/g, "[$1]")
+    .replace(/\//g, ".");
 }
 
 /** Says which field is wrong and how, in words a client author understands. */
@@ -30,9 +33,13 @@ export function describeValidation(issue: ValidationIssue): string {
     case "enum":
       return `${prefix} must be one of ${(issue.params["allowedValues"] as unknown[]).join(", ")}`;
     case "minLength":
-      return issue.params["limit"] === 1 ? `${prefix} must not be empty` : `${prefix} must be at least ${String(issue.params["limit"])} characters`;
+      return issue.params["limit"] === 1
+        ? `${prefix} must not be empty`
+        : `${prefix} must be at least ${String(issue.params["limit"])} characters`;
     case "pattern":
-      return issue.params["pattern"] === NOT_BLANK ? `${prefix} must not be empty` : `${prefix} must match ${String(issue.params["pattern"])}`;
+      return issue.params["pattern"] === NOT_BLANK
+        ? `${prefix} must not be empty`
+        : `${prefix} must match ${String(issue.params["pattern"])}`;
     case "anyOf":
       return `${prefix} must be a node name or {"node": "<name>", "when": "before" | "after"}`;
     default:
@@ -55,9 +62,13 @@ function translate(err: FastifyError): GraphboxError {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
       return new GraphboxError("GBX_ERR_BODY_TOO_LARGE", "the body is larger than GRAPHBOX_BODY_LIMIT_BYTES allows");
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return new GraphboxError("GBX_ERR_UNSUPPORTED_MEDIA_TYPE", "the body must be JSON (Content-Type: application/json)");
+      return new GraphboxError(
+        "GBX_ERR_UNSUPPORTED_MEDIA_TYPE",
+        "the body must be JSON (Content-Type: application/json)",
+      );
   }
-  if (err instanceof SyntaxError) return new GraphboxError("GBX_ERR_INVALID_JSON", `the body is not valid JSON: ${err.message}`);
+  if (err instanceof SyntaxError)
+    return new GraphboxError("GBX_ERR_INVALID_JSON", `the body is not valid JSON: ${err.message}`);
   if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
     return new GraphboxError("GBX_ERR_INVALID_REQUEST", err.message);
   }
@@ -73,7 +84,10 @@ function noRoute(app: FastifyInstance, request: FastifyRequest, reply: FastifyRe
   const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
   if (allowed.length === 0) return new GraphboxError("GBX_ERR_NOT_FOUND", `no route ${request.method} ${path}`);
   void reply.header("allow", allowed.join(", "));
-  return new GraphboxError("GBX_ERR_METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; it takes ${allowed.join(", ")}`);
+  return new GraphboxError(
+    "GBX_ERR_METHOD_NOT_ALLOWED",
+    `${request.method} is not allowed on ${path}; it takes ${allowed.join(", ")}`,
+  );
 }
 
 export function installErrorHandlers(app: FastifyInstance): void {

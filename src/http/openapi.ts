@@ -39,7 +39,12 @@ export function errorResponses(codes: ErrorCode[]): Record<number, object> {
  * coerce a value to a declared type, hiding the mismatch the fuzz run (test/fuzz-http.test.ts) looks for.
  */
 export const described = (description: string, fields: Record<string, object> = {}): Record<number, object> => ({
-  200: { description, type: "object", additionalProperties: true, ...(Object.keys(fields).length > 0 ? { required: Object.keys(fields), properties: fields } : {}) },
+  200: {
+    description,
+    type: "object",
+    additionalProperties: true,
+    ...(Object.keys(fields).length > 0 ? { required: Object.keys(fields), properties: fields } : {}),
+  },
 });
 
 /** A field that is always there, of any JSON type. */
@@ -63,7 +68,11 @@ export const eventStream = (description: string): Record<number, object> => ({
           type: "object",
           required: ["id", "event", "data"],
           properties: {
-            id: { type: "string", pattern: "^[1-9][0-9]*$", description: "1, 2, 3... within the execution (Last-Event-ID)" },
+            id: {
+              type: "string",
+              pattern: "^[1-9][0-9]*$",
+              description: "1, 2, 3... within the execution (Last-Event-ID)",
+            },
             event: { type: "string", enum: [...STREAM_EVENT_NAMES] },
             data: { type: "string", description: "JSON whose `type` is the event name" },
           },

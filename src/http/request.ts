@@ -24,9 +24,16 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
 
 export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, stream: boolean): ExecutionRequest {
   if (body.code.trim() === "") throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`code` must not be empty");
-  for (const [field, value] of [["inputs", body.inputs], ["resume", body.resume], ["config.configurable", body.config?.configurable]] as const) {
+  for (const [field, value] of [
+    ["inputs", body.inputs],
+    ["resume", body.resume],
+    ["config.configurable", body.config?.configurable],
+  ] as const) {
     if (nestedDeeperThan(value, config.maxInputDepth)) {
-      throw new GraphboxError("GBX_ERR_INVALID_REQUEST", `\`${field}\` is nested deeper than GRAPHBOX_MAX_INPUT_DEPTH (${config.maxInputDepth}) allows`);
+      throw new GraphboxError(
+        "GBX_ERR_INVALID_REQUEST",
+        `\`${field}\` is nested deeper than GRAPHBOX_MAX_INPUT_DEPTH (${config.maxInputDepth}) allows`,
+      );
     }
   }
   const language = body.language ?? detectLanguage(body.code);

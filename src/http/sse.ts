@@ -11,7 +11,11 @@ export class SseStream {
   private closed = false;
 
   /** `onGone` runs when the client goes away before the stream ended. */
-  constructor(private readonly raw: ServerResponse, keepAliveMs: number, onGone: () => void) {
+  constructor(
+    private readonly raw: ServerResponse,
+    keepAliveMs: number,
+    onGone: () => void,
+  ) {
     raw.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
@@ -36,7 +40,9 @@ export class SseStream {
   send(event: StoredEvent): void {
     if (this.closed) return;
     if (!EVENT_NAMES.has(event.type) || !Number.isSafeInteger(event.seq) || /[\r\n]/.test(event.json)) {
-      throw new Error(`refusing to stream event ${event.seq} (${JSON.stringify(event.type).slice(0, 64)}): not an event of the engine's in one line of JSON`);
+      throw new Error(
+        `refusing to stream event ${event.seq} (${JSON.stringify(event.type).slice(0, 64)}): not an event of the engine's in one line of JSON`,
+      );
     }
     this.raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: `);
     this.raw.write(event.json);

@@ -16,13 +16,18 @@ export function executionLog(logger: FastifyBaseLogger): ExecutionObserver {
         status: outcome.status,
         error_type: outcome.status === "error" ? outcome.error_type : null,
         // Limits that ended it: the error types that name one.
-        limit_hit: outcome.status === "error" && ["timeout", "memory_limit", "resource_limit", "output_limit", "token_budget"].includes(outcome.error_type) ? outcome.error_type : null,
+        limit_hit:
+          outcome.status === "error" &&
+          ["timeout", "memory_limit", "resource_limit", "output_limit", "token_budget"].includes(outcome.error_type)
+            ? outcome.error_type
+            : null,
         duration_ms: metadata.duration_ms,
         queue_ms: Math.round(info.queueMs),
         tokens_used: metadata.tokens_used,
         nodes: metadata.nodes_executed.length,
       };
-      if (outcome.status === "error" && outcome.error_type === "internal_error") logger.error(line, "execution failed inside the engine");
+      if (outcome.status === "error" && outcome.error_type === "internal_error")
+        logger.error(line, "execution failed inside the engine");
       else logger.info(line, "execution ended");
     },
     engineFault(kind, err) {

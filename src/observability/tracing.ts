@@ -8,12 +8,25 @@
  * global one: several apps (tests) can trace side by side and nothing else in the process is
  * instrumented by accident.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from "@opentelemetry/api";
 import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { ATTR_ERROR_TYPE, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVICE_NAME,
+} from "@opentelemetry/semantic-conventions";
 
 import type { ExecutionEvent, ExecutionOutcome, NodeTiming } from "../contract/types.ts";
 import { GEN_AI } from "./genai.ts";
@@ -63,7 +76,10 @@ export class Tracing implements ExecutionObserver {
 
   constructor(options: TracingOptions) {
     this.onExportError = options.onExportError ?? (() => undefined);
-    const exporter = options.protocol === "http/json" ? new OtlpJsonExporter({ url: options.endpoint }) : new OtlpProtobufExporter({ url: options.endpoint });
+    const exporter =
+      options.protocol === "http/json"
+        ? new OtlpJsonExporter({ url: options.endpoint })
+        : new OtlpProtobufExporter({ url: options.endpoint });
     this.provider = new BasicTracerProvider({
       resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName })),
       spanProcessors: [new BatchSpanProcessor(exporter)],
@@ -101,7 +117,11 @@ export class Tracing implements ExecutionObserver {
       const startedAt = Date.now();
       const span = this.tracer.startSpan(
         `node ${event.node}`,
-        { kind: SpanKind.INTERNAL, startTime: startedAt, attributes: { "graphbox.node.name": event.node, "graphbox.node.step": event.step } },
+        {
+          kind: SpanKind.INTERNAL,
+          startTime: startedAt,
+          attributes: { "graphbox.node.name": event.node, "graphbox.node.step": event.step },
+        },
         execution.context,
       );
       execution.nodes.push({ node: event.node, step: event.step, span, startedAt, endedAt: null });
@@ -132,10 +152,19 @@ export class Tracing implements ExecutionObserver {
       [ATTR_HTTP_RESPONSE_STATUS_CODE]: call.status,
       "graphbox.llm.path": call.operation,
     };
-    if (call.stream && call.firstByteMs !== null) attributes[GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK] = call.firstByteMs / 1000;
+    if (call.stream && call.firstByteMs !== null)
+      attributes[GEN_AI.RESPONSE_TIME_TO_FIRST_CHUNK] = call.firstByteMs / 1000;
     if (failed) attributes[ATTR_ERROR_TYPE] = call.status === 0 ? "upstream_unreachable" : String(call.status);
-    const span = this.tracer.startSpan(`${operation} ${call.model}`, { kind: SpanKind.CLIENT, startTime: call.startedAt, attributes }, parent);
-    if (failed) span.setStatus({ code: SpanStatusCode.ERROR, message: call.status === 0 ? "the upstream could not be reached" : `the upstream answered ${call.status}` });
+    const span = this.tracer.startSpan(
+      `${operation} ${call.model}`,
+      { kind: SpanKind.CLIENT, startTime: call.startedAt, attributes },
+      parent,
+    );
+    if (failed)
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: call.status === 0 ? "the upstream could not be reached" : `the upstream answered ${call.status}`,
+      });
     span.end(call.startedAt + call.durationMs);
   }
 
@@ -156,10 +185,14 @@ export class Tracing implements ExecutionObserver {
       "graphbox.nodes_executed": metadata.nodes_executed.length,
     });
     if (outcome.status === "error") {
-      execution.span.setAttributes({ "graphbox.error_type": outcome.error_type, [ATTR_ERROR_TYPE]: outcome.error_type });
+      execution.span.setAttributes({
+        "graphbox.error_type": outcome.error_type,
+        [ATTR_ERROR_TYPE]: outcome.error_type,
+      });
       if (outcome.node) execution.span.setAttribute("graphbox.error.node", outcome.node);
       // A cancel is the caller's choice, not a failure.
-      if (outcome.error_type !== "cancelled") execution.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+      if (outcome.error_type !== "cancelled")
+        execution.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
     }
     execution.span.end(now);
 
@@ -176,14 +209,18 @@ export class Tracing implements ExecutionObserver {
       if (run.endedAt === null) {
         // Still running when the execution ended: killed by a timeout, a limit, a cancel, or the failing node itself.
         run.span.setAttribute("graphbox.node.status", "unfinished");
-        if (outcome.status === "error" && outcome.error_type !== "cancelled") run.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
+        if (outcome.status === "error" && outcome.error_type !== "cancelled")
+          run.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
         run.span.end(now);
         continue;
       }
       if (timing) {
         run.span.setAttributes({ "graphbox.node.status": timing.status, "graphbox.node.tokens": timing.tokens });
         if (timing.status === "error") {
-          run.span.setStatus({ code: SpanStatusCode.ERROR, ...(outcome.status === "error" && outcome.node === run.node ? { message: outcome.error } : {}) });
+          run.span.setStatus({
+            code: SpanStatusCode.ERROR,
+            ...(outcome.status === "error" && outcome.node === run.node ? { message: outcome.error } : {}),
+          });
         }
       }
       run.span.end(run.endedAt);

@@ -38,7 +38,10 @@ const js: Runtime = {
  * lock on every install), and the startup snapshot it started from (its stamp is rewritten with it).
  */
 function jsRuntimeFiles(heapMb: number): WatchedPaths {
-  return { trees: [join(JS_RUNTIME_DIR, "harness")], entries: [join(JS_RUNTIME_DIR, "node_modules", ".package-lock.json"), snapshotFiles(heapMb).stamp] };
+  return {
+    trees: [join(JS_RUNTIME_DIR, "harness")],
+    entries: [join(JS_RUNTIME_DIR, "node_modules", ".package-lock.json"), snapshotFiles(heapMb).stamp],
+  };
 }
 
 /** Every runtime this engine can start (JavaScript's only once its packages are installed). */

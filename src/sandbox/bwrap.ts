@@ -58,9 +58,17 @@ function rebase(value: string, from: string, to: string): string | null {
  * paths of mounted folders become their places inside, the host working directory (an
  * execution's temp dir, named in HOME and TMPDIR too) becomes SANDBOX_WORKDIR.
  */
-export function sandboxView(spec: SandboxSpec): { command: string; args: string[]; env: Record<string, string>; cwd: string } {
+export function sandboxView(spec: SandboxSpec): {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+} {
   // Longest first: a folder inside another mounted one maps to its own place.
-  const maps: { from: string; to: string }[] = [...(spec.mounts ?? []).map((m) => ({ from: m.source, to: m.target })), { from: spec.cwd, to: SANDBOX_WORKDIR }];
+  const maps: { from: string; to: string }[] = [
+    ...(spec.mounts ?? []).map((m) => ({ from: m.source, to: m.target })),
+    { from: spec.cwd, to: SANDBOX_WORKDIR },
+  ];
   maps.sort((a, b) => b.from.length - a.from.length);
   const inside = (value: string): string => {
     for (const { from, to } of maps) {
@@ -82,7 +90,10 @@ export function sandboxView(spec: SandboxSpec): { command: string; args: string[
  * spec's working directory (and every argument or variable naming it: HOME, TMPDIR) becomes
  * `workDir`, a host directory of the run's own; the runtime's folders stay where they are.
  */
-export function hostView(spec: SandboxSpec, workDir: string): { command: string; args: string[]; env: Record<string, string>; cwd: string } {
+export function hostView(
+  spec: SandboxSpec,
+  workDir: string,
+): { command: string; args: string[]; env: Record<string, string>; cwd: string } {
   const here = (value: string): string => rebase(value, spec.cwd, workDir) ?? value;
   return {
     command: spec.command,
@@ -136,7 +147,12 @@ function etcFiles(): string[] {
   const args = ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"];
   try {
     // A link into /usr/share/zoneinfo on Debian; keep it a link so it resolves inside.
-    args.push(...(lstatSync("/etc/localtime").isSymbolicLink() ? ["--symlink", readlinkSync("/etc/localtime")] : ["--ro-bind", "/etc/localtime"]), "/etc/localtime");
+    args.push(
+      ...(lstatSync("/etc/localtime").isSymbolicLink()
+        ? ["--symlink", readlinkSync("/etc/localtime")]
+        : ["--ro-bind", "/etc/localtime"]),
+      "/etc/localtime",
+    );
   } catch {
     // No time zone: UTC.
   }
@@ -150,27 +166,56 @@ let hostLayout: string[] | null = null;
  * shows in the host's process list) for a program as sandboxView() gives it. The command itself
  * follows on bwrap's command line.
  */
-export function bwrapArguments(view: { env: Record<string, string>; cwd: string; readOnlyPaths?: string[] }, options: BwrapOptions): string[] {
+export function bwrapArguments(
+  view: { env: Record<string, string>; cwd: string; readOnlyPaths?: string[] },
+  options: BwrapOptions,
+): string[] {
   hostLayout ??= [...rootLinks(), ...etcFiles()];
   const id = String(SANDBOX_UID);
   const args = [
-    "--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup",
-    "--uid", id, "--gid", id, "--hostname", "graphbox",
+    "--unshare-user",
+    "--unshare-ipc",
+    "--unshare-pid",
+    "--unshare-net",
+    "--unshare-uts",
+    "--unshare-cgroup",
+    "--uid",
+    id,
+    "--gid",
+    id,
+    "--hostname",
+    "graphbox",
     ...(options.disableUserns ? ["--disable-userns"] : []),
     // The sandbox dies with the engine; no controlling terminal to push input into (TIOCSTI).
-    "--die-with-parent", "--new-session", ...(options.capabilities === "all" ? ["--cap-add", "ALL"] : ["--cap-drop", "ALL"]),
+    "--die-with-parent",
+    "--new-session",
+    ...(options.capabilities === "all" ? ["--cap-add", "ALL"] : ["--cap-drop", "ALL"]),
     "--clearenv",
     ...Object.entries(view.env).flatMap(([name, value]) => ["--setenv", name, value]),
-    "--ro-bind", "/usr", "/usr",
+    "--ro-bind",
+    "/usr",
+    "/usr",
     ...hostLayout,
     // Written into the sandbox's own root (read-only once it is remounted): no bind, so nothing of the host's in mountinfo.
     ...ETC_FILES.flatMap((name, i) => ["--perms", "0444", "--file", String(options.etcFd + i), `/etc/${name}`]),
-    "--proc", "/proc",
-    "--dev", "/dev",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
     // Mounted after the binds: a tmpfs given after a bind into the same directory would hide it.
-    "--perms", "1777", "--size", String(options.tmpSizeBytes), "--tmpfs", SANDBOX_TMP,
+    "--perms",
+    "1777",
+    "--size",
+    String(options.tmpSizeBytes),
+    "--tmpfs",
+    SANDBOX_TMP,
     // POSIX shared memory and semaphores (multiprocessing) live here: capped like /tmp, since bwrap's /dev tmpfs has no size.
-    "--perms", "1777", "--size", String(options.tmpSizeBytes), "--tmpfs", "/dev/shm",
+    "--perms",
+    "1777",
+    "--size",
+    String(options.tmpSizeBytes),
+    "--tmpfs",
+    "/dev/shm",
   ];
   // The working directory (HOME and TMPDIR too) is created, empty, inside the sandbox's own tmp.
   if (view.cwd.startsWith(`${SANDBOX_TMP}/`)) args.push("--dir", view.cwd);

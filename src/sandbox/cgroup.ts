@@ -44,8 +44,13 @@ export function detectCgroups(): CgroupSupport {
     if (existsSync(join(CGROUP_ROOT, "memory/cgroup.procs")) && existsSync(join(CGROUP_ROOT, "pids/cgroup.procs"))) {
       const memory = ownCgroup("memory");
       const pids = ownCgroup("pids");
-      if (memory === null || pids === null) return { version: null, reason: "this process is in no v1 memory or pids cgroup" };
-      return { version: 1, memoryParent: join(CGROUP_ROOT, "memory", memory), pidsParent: join(CGROUP_ROOT, "pids", pids) };
+      if (memory === null || pids === null)
+        return { version: null, reason: "this process is in no v1 memory or pids cgroup" };
+      return {
+        version: 1,
+        memoryParent: join(CGROUP_ROOT, "memory", memory),
+        pidsParent: join(CGROUP_ROOT, "pids", pids),
+      };
     }
     if (existsSync(join(CGROUP_ROOT, "cgroup.controllers"))) {
       const own = ownCgroup(null);
@@ -53,7 +58,11 @@ export function detectCgroups(): CgroupSupport {
       const parent = join(CGROUP_ROOT, own);
       const available = readFileSync(join(parent, "cgroup.controllers"), "utf8").split(/\s+/);
       const missing = ["memory", "pids"].filter((c) => !available.includes(c));
-      if (missing.length > 0) return { version: null, reason: `cgroup v2: the ${missing.join(" and ")} controller(s) are not delegated to ${parent}` };
+      if (missing.length > 0)
+        return {
+          version: null,
+          reason: `cgroup v2: the ${missing.join(" and ")} controller(s) are not delegated to ${parent}`,
+        };
       return { version: 2, parent };
     }
     return { version: null, reason: `no memory and pids cgroup controllers are mounted under ${CGROUP_ROOT}` };
@@ -74,7 +83,8 @@ const STALE_AFTER_MS = 60_000;
  * rmdir refuses a cgroup that still holds a process, so nothing live is ever touched.
  */
 export async function sweepStaleCgroups(support: CgroupSupport): Promise<number> {
-  const parents = support.version === 1 ? [support.memoryParent, support.pidsParent] : support.version === 2 ? [support.parent] : [];
+  const parents =
+    support.version === 1 ? [support.memoryParent, support.pidsParent] : support.version === 2 ? [support.parent] : [];
   let removed = 0;
   for (const parent of parents) {
     const names = await readdir(parent).catch(() => [] as string[]);
@@ -132,7 +142,8 @@ export class ExecutionCgroup {
         await mkdir(pids);
         await writeFile(join(memory, "memory.limit_in_bytes"), String(limits.memoryBytes));
         // With swap accounting, memory+swap gets the same cap: the limit cannot be dodged by swapping.
-        if (existsSync(join(memory, "memory.memsw.limit_in_bytes"))) await writeFile(join(memory, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
+        if (existsSync(join(memory, "memory.memsw.limit_in_bytes")))
+          await writeFile(join(memory, "memory.memsw.limit_in_bytes"), String(limits.memoryBytes));
         await writeFile(join(pids, "pids.max"), String(limits.maxProcesses));
       } catch (err: unknown) {
         await group.remove();
@@ -164,7 +175,9 @@ export class ExecutionCgroup {
       await writeFile(join(parent, "cgroup.subtree_control"), wanted.map((c) => `+${c}`).join(" "));
     } catch (err: unknown) {
       // EBUSY: the engine's cgroup holds processes itself ("no internal processes" rule).
-      throw new Error(`cannot enable ${wanted.join(", ")} for children of ${parent} (${err instanceof Error ? err.message : String(err)}); run the engine in a delegated cgroup whose processes sit in a leaf, e.g. systemd Delegate=yes`);
+      throw new Error(
+        `cannot enable ${wanted.join(", ")} for children of ${parent} (${err instanceof Error ? err.message : String(err)}); run the engine in a delegated cgroup whose processes sit in a leaf, e.g. systemd Delegate=yes`,
+      );
     }
   }
 
@@ -194,7 +207,10 @@ export class ExecutionCgroup {
 
   /** Peak memory of the processes, in bytes (0 when the kernel does not say). */
   async peakMemoryBytes(): Promise<number> {
-    const file = this.support.version === 1 ? join(this.dirs[0]!, "memory.max_usage_in_bytes") : join(this.dirs[0]!, "memory.peak");
+    const file =
+      this.support.version === 1
+        ? join(this.dirs[0]!, "memory.max_usage_in_bytes")
+        : join(this.dirs[0]!, "memory.peak");
     try {
       return Number((await readFile(file, "utf8")).trim()) || 0;
     } catch {
@@ -220,7 +236,8 @@ export class ExecutionCgroup {
         const waited = Date.now() - started;
         if (waited > KILL_STRAGGLERS_AFTER_MS && !killed) {
           killed = true;
-          if (this.support.version === 2 && existsSync(join(dir, "cgroup.kill"))) await writeFile(join(dir, "cgroup.kill"), "1").catch(() => undefined);
+          if (this.support.version === 2 && existsSync(join(dir, "cgroup.kill")))
+            await writeFile(join(dir, "cgroup.kill"), "1").catch(() => undefined);
           else for (const pid of pids) killQuietly(pid);
         }
         if (waited > EMPTY_WAIT_MS) break;

@@ -31,7 +31,11 @@ export class ChannelReader {
   private pumping = false;
   private broken = false;
 
-  constructor(private readonly socket: Duplex, maxFrameBytes: number, private readonly handlers: SandboxHandlers) {
+  constructor(
+    private readonly socket: Duplex,
+    maxFrameBytes: number,
+    private readonly handlers: SandboxHandlers,
+  ) {
     this.decoder = new FrameDecoder(maxFrameBytes);
     socket.on("data", (chunk: Buffer) => this.take(chunk));
     // The channel may error when the process dies mid-write; the exit handler reports that.
@@ -74,7 +78,10 @@ export class ChannelReader {
       }
     } catch (err: unknown) {
       this.broken = true;
-      this.handlers.onFault({ kind: "internal", message: `the engine could not handle the harness's message: ${err instanceof Error ? err.message : String(err)}` });
+      this.handlers.onFault({
+        kind: "internal",
+        message: `the engine could not handle the harness's message: ${err instanceof Error ? err.message : String(err)}`,
+      });
     } finally {
       this.pumping = false;
       if (!this.broken && !this.socket.destroyed) this.socket.resume();

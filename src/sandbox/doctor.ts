@@ -26,11 +26,23 @@ const PROBE_MOUNT = { source: join(SOURCE_ROOT, "sandbox/etc"), target: `${SANDB
  * files do not import each other.
  */
 export interface ProbeLauncher {
-  readonly options: { memoryBytes: number; maxProcesses: number; cpuSeconds: number; fileSizeBytes: number; tmpSizeBytes: number; openFiles: number };
+  readonly options: {
+    memoryBytes: number;
+    maxProcesses: number;
+    cpuSeconds: number;
+    fileSizeBytes: number;
+    tmpSizeBytes: number;
+    openFiles: number;
+  };
   readonly unsafe: boolean;
   readonly cgroups: CgroupSupport;
   createCgroup(): Promise<ExecutionCgroup>;
-  startIn(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers, cgroup: ExecutionCgroup | null): SandboxProcess;
+  startIn(
+    spec: SandboxSpec,
+    limits: SandboxLimits,
+    handlers: SandboxHandlers,
+    cgroup: ExecutionCgroup | null,
+  ): SandboxProcess;
 }
 
 export interface Check {
@@ -47,7 +59,15 @@ export interface DoctorReport {
   checks: Check[];
   /** What stops a sandbox from being used (empty when sandboxed); warnings for missing limits come with `checks`. */
   problems: string[];
-  limits: { memory_mb: number; max_processes: number; cpu_seconds: number; file_size_mb: number; tmp_mb: number; open_files: number; enforced_by_cgroup: boolean };
+  limits: {
+    memory_mb: number;
+    max_processes: number;
+    cpu_seconds: number;
+    file_size_mb: number;
+    tmp_mb: number;
+    open_files: number;
+    enforced_by_cgroup: boolean;
+  };
 }
 
 // Everything the probe prints is a key=value line; each check reads its keys.
@@ -76,9 +96,18 @@ async function bwrapVersion(): Promise<string | null> {
 }
 
 /** Starts the probe sandbox and returns what it printed, as key=value pairs. */
-async function probe(launcher: ProbeLauncher, cgroup: ExecutionCgroup | null): Promise<{ values: Map<string, string>; output: string; peakMemory: number }> {
+async function probe(
+  launcher: ProbeLauncher,
+  cgroup: ExecutionCgroup | null,
+): Promise<{ values: Map<string, string>; output: string; peakMemory: number }> {
   const sandbox = launcher.startIn(
-    { command: "/bin/sh", args: ["-c", PROBE_SCRIPT], cwd: "/tmp/graphbox-doctor", env: { PATH: "/usr/bin:/bin" }, mounts: [PROBE_MOUNT] },
+    {
+      command: "/bin/sh",
+      args: ["-c", PROBE_SCRIPT],
+      cwd: "/tmp/graphbox-doctor",
+      env: { PATH: "/usr/bin:/bin" },
+      mounts: [PROBE_MOUNT],
+    },
     { maxLogBytes: 16_384, maxFrameBytes: 1024 },
     { onMessage: () => undefined, onFault: () => undefined },
     cgroup,
@@ -95,7 +124,10 @@ async function probe(launcher: ProbeLauncher, cgroup: ExecutionCgroup | null): P
     const match = /^([a-z]+)=(.*)$/.exec(line.trim());
     if (match) values.set(match[1]!, match[2]!.trim());
   }
-  if (exit.code !== 0 && values.size === 0) throw new Error(`the probe sandbox failed (${exit.signal ?? `exit code ${String(exit.code)}`}): ${output.trim() || "no output"}`);
+  if (exit.code !== 0 && values.size === 0)
+    throw new Error(
+      `the probe sandbox failed (${exit.signal ?? `exit code ${String(exit.code)}`}): ${output.trim() || "no output"}`,
+    );
   return { values, output, peakMemory };
 }
 
@@ -106,7 +138,15 @@ export async function diagnose(launcher: ProbeLauncher): Promise<DoctorReport> {
 
   const missing = missingTools();
   const version = missing.includes(TOOLS.bwrap) ? null : await bwrapVersion();
-  add("bubblewrap", missing.length === 0 && version !== null, missing.length > 0 ? `missing: ${missing.join(", ")} (apt-get install bubblewrap util-linux)` : version ? `${version} at ${TOOLS.bwrap}` : `${TOOLS.bwrap} --version failed`);
+  add(
+    "bubblewrap",
+    missing.length === 0 && version !== null,
+    missing.length > 0
+      ? `missing: ${missing.join(", ")} (apt-get install bubblewrap util-linux)`
+      : version
+        ? `${version} at ${TOOLS.bwrap}`
+        : `${TOOLS.bwrap} --version failed`,
+  );
 
   let cgroup: ExecutionCgroup | null = null;
   let cgroupProblem: string | null = null;
@@ -134,24 +174,50 @@ export async function diagnose(launcher: ProbeLauncher): Promise<DoctorReport> {
   }
   if (checks[0]!.ok && allowlistProblem !== null) {
     add("seccomp", false, seccompCheck(new Map(), null, allowlistProblem).detail);
-    for (const name of ["user_namespaces", "capabilities", "network_namespace", "filesystem"] as const) add(name, false, "not probed: no sandbox can start without the seccomp filter");
+    for (const name of ["user_namespaces", "capabilities", "network_namespace", "filesystem"] as const)
+      add(name, false, "not probed: no sandbox can start without the seccomp filter");
   } else if (checks[0]!.ok) {
     try {
       const { values, output, peakMemory } = await probe(launcher, cgroup);
       if (cgroup && peakMemory === 0) cgroupProblem = "the launch wrapper did not join the execution's cgroup";
       const v = (key: string): string => values.get(key) ?? "?";
-      add("user_namespaces", v("uid") === String(SANDBOX_UID), v("uid") === String(SANDBOX_UID) ? `own user, mount, PID, IPC, UTS, cgroup namespaces; uid ${SANDBOX_UID} inside; ${ENGINE_IS_ROOT ? `uid ${SANDBOX_UID} (nobody) on the host` : `the engine's uid ${String(process.getuid?.())} on the host`}` : `the probe ran as uid ${v("uid")}: ${output.trim()}`);
+      add(
+        "user_namespaces",
+        v("uid") === String(SANDBOX_UID),
+        v("uid") === String(SANDBOX_UID)
+          ? `own user, mount, PID, IPC, UTS, cgroup namespaces; uid ${SANDBOX_UID} inside; ${ENGINE_IS_ROOT ? `uid ${SANDBOX_UID} (nobody) on the host` : `the engine's uid ${String(process.getuid?.())} on the host`}`
+          : `the probe ran as uid ${v("uid")}: ${output.trim()}`,
+      );
       const seccomp = seccompCheck(values, allowlist);
       add("seccomp", seccomp.ok, seccomp.detail);
       const capsOk = /^0+$/.test(v("capeff")) && /^0+$/.test(v("capbnd"));
-      add("capabilities", capsOk, capsOk ? "all dropped (effective and bounding sets empty)" : `CapEff ${v("capeff")}, CapBnd ${v("capbnd")}`);
-      add("network_namespace", v("net") === "lo", v("net") === "lo" ? "own network namespace: loopback only" : `interfaces visible: ${v("net")}`);
-      const fsOk = v("host") === "hidden" && v("root") === "readonly" && v("dev") === "readonly" && v("tmp") === "writable";
-      const runtime = v("runtime") === "overlay" ? `runtime folders at ${SANDBOX_RUNTIME_ROOT} through overlays (no host path in /proc/self/mountinfo)` : `runtime folders at ${SANDBOX_RUNTIME_ROOT} bound directly (their host paths show in /proc/self/mountinfo${ENGINE_IS_ROOT ? "; no overlayfs?" : "; an engine run as root hides them"})`;
-      add("filesystem", fsOk, fsOk ? `read-only /usr, ${runtime}, ${o.tmpSizeBytes / 1048576} MiB tmpfs /tmp and /dev/shm, fresh /proc, read-only minimal /dev; no host home or /etc/shadow` : `host files ${v("host")}, root ${v("root")}, /dev ${v("dev")}, /tmp ${v("tmp")}`);
+      add(
+        "capabilities",
+        capsOk,
+        capsOk ? "all dropped (effective and bounding sets empty)" : `CapEff ${v("capeff")}, CapBnd ${v("capbnd")}`,
+      );
+      add(
+        "network_namespace",
+        v("net") === "lo",
+        v("net") === "lo" ? "own network namespace: loopback only" : `interfaces visible: ${v("net")}`,
+      );
+      const fsOk =
+        v("host") === "hidden" && v("root") === "readonly" && v("dev") === "readonly" && v("tmp") === "writable";
+      const runtime =
+        v("runtime") === "overlay"
+          ? `runtime folders at ${SANDBOX_RUNTIME_ROOT} through overlays (no host path in /proc/self/mountinfo)`
+          : `runtime folders at ${SANDBOX_RUNTIME_ROOT} bound directly (their host paths show in /proc/self/mountinfo${ENGINE_IS_ROOT ? "; no overlayfs?" : "; an engine run as root hides them"})`;
+      add(
+        "filesystem",
+        fsOk,
+        fsOk
+          ? `read-only /usr, ${runtime}, ${o.tmpSizeBytes / 1048576} MiB tmpfs /tmp and /dev/shm, fresh /proc, read-only minimal /dev; no host home or /etc/shadow`
+          : `host files ${v("host")}, root ${v("root")}, /dev ${v("dev")}, /tmp ${v("tmp")}`,
+      );
     } catch (err: unknown) {
       const message = err instanceof Error ? err.message : String(err);
-      for (const name of ["user_namespaces", "seccomp", "capabilities", "network_namespace", "filesystem"] as const) add(name, false, message);
+      for (const name of ["user_namespaces", "seccomp", "capabilities", "network_namespace", "filesystem"] as const)
+        add(name, false, message);
     }
   }
 
@@ -164,13 +230,23 @@ export async function diagnose(launcher: ProbeLauncher): Promise<DoctorReport> {
       : `memory and process limits NOT enforced: ${cgroupProblem ?? "bubblewrap is unusable"}`,
   );
 
-  const required: Check["name"][] = ["bubblewrap", "user_namespaces", "seccomp", "capabilities", "network_namespace", "filesystem"];
+  const required: Check["name"][] = [
+    "bubblewrap",
+    "user_namespaces",
+    "seccomp",
+    "capabilities",
+    "network_namespace",
+    "filesystem",
+  ];
   const failing = checks.filter((c) => required.includes(c.name) && !c.ok);
   return {
     sandboxed: failing.length === 0 && checks.length > 1 && !launcher.unsafe,
     mode: launcher.unsafe ? "none" : "bubblewrap",
     checks,
-    problems: [...(launcher.unsafe ? ["GRAPHBOX_UNSAFE_NO_SANDBOX=1: programs run with no isolation"] : []), ...failing.map((c) => `${c.name}: ${c.detail}`)],
+    problems: [
+      ...(launcher.unsafe ? ["GRAPHBOX_UNSAFE_NO_SANDBOX=1: programs run with no isolation"] : []),
+      ...failing.map((c) => `${c.name}: ${c.detail}`),
+    ],
     limits: {
       memory_mb: o.memoryBytes / 1048576,
       max_processes: o.maxProcesses,
@@ -187,26 +263,48 @@ export async function diagnose(launcher: ProbeLauncher): Promise<DoctorReport> {
  * Whether the allowlist is in force, from what the probe saw inside (`values`: its key=value
  * lines) or why it could not be compiled (`problem`), and what the compiled filter is.
  */
-export function seccompCheck(values: ReadonlyMap<string, string>, filter: SeccompFilter | null, problem: string | null = null): { ok: boolean; detail: string } {
-  if (problem !== null || filter === null) return { ok: false, detail: `the allowlist is NOT in force: ${problem ?? "no filter was compiled"}` };
+export function seccompCheck(
+  values: ReadonlyMap<string, string>,
+  filter: SeccompFilter | null,
+  problem: string | null = null,
+): { ok: boolean; detail: string } {
+  if (problem !== null || filter === null)
+    return { ok: false, detail: `the allowlist is NOT in force: ${problem ?? "no filter was compiled"}` };
   const v = (key: string): string => values.get(key) ?? "?";
-  const allowed = Object.values(ALLOWED_SYSCALLS).flat().filter((name) => typeof filter.numbers.get(name) === "number").length;
+  const allowed = Object.values(ALLOWED_SYSCALLS)
+    .flat()
+    .filter((name) => typeof filter.numbers.get(name) === "number").length;
   const what = `${allowed} of ${filter.table.size} calls allowed (a few more by argument), compiled by libseccomp API ${filter.api}`;
-  if (v("seccomp") === "2" && v("nnp") === "1" && v("userns") === "closed" && v("inotify") === "refused") return { ok: true, detail: `allowlist in force: ${what}; loaded (mode 2), no_new_privs set, inotify and new user namespaces refused` };
+  if (v("seccomp") === "2" && v("nnp") === "1" && v("userns") === "closed" && v("inotify") === "refused")
+    return {
+      ok: true,
+      detail: `allowlist in force: ${what}; loaded (mode 2), no_new_privs set, inotify and new user namespaces refused`,
+    };
   const why = [
     v("seccomp") !== "2" ? `no filter loaded (Seccomp: ${v("seccomp")})` : null,
     v("nnp") !== "1" ? `no_new_privs not set (${v("nnp")})` : null,
     v("userns") !== "closed" ? "a new user namespace could be made" : null,
-    v("inotify") !== "refused" ? `inotify_init1 was ${v("inotify") === "unknown" ? "not tried (/usr/bin/python3 did not run in the sandbox)" : `not refused (${v("inotify")})`}` : null,
+    v("inotify") !== "refused"
+      ? `inotify_init1 was ${v("inotify") === "unknown" ? "not tried (/usr/bin/python3 did not run in the sandbox)" : `not refused (${v("inotify")})`}`
+      : null,
   ].filter((reason): reason is string => reason !== null);
   return { ok: false, detail: `the allowlist is NOT in force: ${why.join("; ")}` };
 }
 
 /** The report as a person reads it. */
 export function formatReport(report: DoctorReport): string {
-  const lines = [report.sandboxed ? "graphbox doctor: programs run sandboxed" : report.mode === "none" ? "graphbox doctor: programs run UNSANDBOXED (GRAPHBOX_UNSAFE_NO_SANDBOX=1)" : "graphbox doctor: this host CANNOT sandbox programs"];
-  for (const check of report.checks) lines.push(`  ${check.ok ? "ok  " : "FAIL"} ${check.name.padEnd(18)} ${check.detail}`);
+  const lines = [
+    report.sandboxed
+      ? "graphbox doctor: programs run sandboxed"
+      : report.mode === "none"
+        ? "graphbox doctor: programs run UNSANDBOXED (GRAPHBOX_UNSAFE_NO_SANDBOX=1)"
+        : "graphbox doctor: this host CANNOT sandbox programs",
+  ];
+  for (const check of report.checks)
+    lines.push(`  ${check.ok ? "ok  " : "FAIL"} ${check.name.padEnd(18)} ${check.detail}`);
   const l = report.limits;
-  lines.push(`  limits: memory ${l.memory_mb} MiB, ${l.max_processes} processes, ${l.cpu_seconds} s CPU, files ${l.file_size_mb} MiB, /tmp ${l.tmp_mb} MiB, ${l.open_files} open files`);
+  lines.push(
+    `  limits: memory ${l.memory_mb} MiB, ${l.max_processes} processes, ${l.cpu_seconds} s CPU, files ${l.file_size_mb} MiB, /tmp ${l.tmp_mb} MiB, ${l.open_files} open files`,
+  );
   return lines.join("\n");
 }

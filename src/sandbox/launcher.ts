@@ -14,7 +14,15 @@ import { chmod, chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-import { bwrapArguments, etcInputs, hostView, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView, type SandboxSpec } from "./bwrap.ts";
+import {
+  bwrapArguments,
+  etcInputs,
+  hostView,
+  SANDBOX_GATEWAY_SOCKET,
+  SANDBOX_UID,
+  sandboxView,
+  type SandboxSpec,
+} from "./bwrap.ts";
 import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type CgroupSupport } from "./cgroup.ts";
 import { diagnose, type DoctorReport } from "./doctor.ts";
 import { stageMounts, type HostMount } from "./mounts.ts";
@@ -79,10 +87,13 @@ export class SandboxLauncher {
    * First, the cgroups a dead engine left behind are removed.
    */
   report(): Promise<DoctorReport> {
-    this.reportPromise ??= sweepStaleCgroups(this.cgroupSupport).catch(() => 0).then(() => diagnose(this)).then((report) => {
-      this.cgroupsUsable = report.checks.some((c) => c.name === "cgroups" && c.ok);
-      return report;
-    });
+    this.reportPromise ??= sweepStaleCgroups(this.cgroupSupport)
+      .catch(() => 0)
+      .then(() => diagnose(this))
+      .then((report) => {
+        this.cgroupsUsable = report.checks.some((c) => c.name === "cgroups" && c.ok);
+        return report;
+      });
     return this.reportPromise;
   }
 
@@ -102,7 +113,10 @@ export class SandboxLauncher {
   /** The doctor's report; throws SandboxUnavailableError when this host cannot isolate programs and the operator did not opt out. */
   async ensureUsable(): Promise<DoctorReport> {
     const report = await this.report();
-    if (!report.sandboxed && !this.unsafe) throw new SandboxUnavailableError(`this host cannot sandbox programs: ${report.problems.join("; ")} (see \`npm run doctor\`, or set GRAPHBOX_UNSAFE_NO_SANDBOX=1 for local development only)`);
+    if (!report.sandboxed && !this.unsafe)
+      throw new SandboxUnavailableError(
+        `this host cannot sandbox programs: ${report.problems.join("; ")} (see \`npm run doctor\`, or set GRAPHBOX_UNSAFE_NO_SANDBOX=1 for local development only)`,
+      );
     return report;
   }
 
@@ -121,12 +135,18 @@ export class SandboxLauncher {
   }
 
   /** A plain child process (GRAPHBOX_UNSAFE_NO_SANDBOX=1) in a host directory of its own. */
-  private async startUnsandboxed(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<SandboxProcess> {
+  private async startUnsandboxed(
+    spec: SandboxSpec,
+    limits: SandboxLimits,
+    handlers: SandboxHandlers,
+  ): Promise<SandboxProcess> {
     const workDir = await mkdtemp(join(tmpdir(), "graphbox-exec-"));
     const release = (): Promise<void> => rm(workDir, { recursive: true, force: true });
     try {
       const plan: SpawnPlan = { ...hostView(spec, workDir), inputs: [], signalInExitCode: false };
-      return this.track(SandboxProcess.spawn(plan, limits, handlers, { tripped: async () => null, release, cgroupDirs: [] }));
+      return this.track(
+        SandboxProcess.spawn(plan, limits, handlers, { tripped: async () => null, release, cgroupDirs: [] }),
+      );
     } catch (err: unknown) {
       await release();
       throw err;
@@ -135,13 +155,23 @@ export class SandboxLauncher {
 
   /** A new cgroup with this launcher's memory and process limits. */
   createCgroup(): Promise<ExecutionCgroup> {
-    return ExecutionCgroup.create(this.cgroupSupport, `${CGROUP_PREFIX}${randomUUID()}`, { memoryBytes: this.options.memoryBytes, maxProcesses: this.options.maxProcesses });
+    return ExecutionCgroup.create(this.cgroupSupport, `${CGROUP_PREFIX}${randomUUID()}`, {
+      memoryBytes: this.options.memoryBytes,
+      maxProcesses: this.options.maxProcesses,
+    });
   }
 
   /** Starts a confined tree in `cgroup` (null: without memory and process limits); the doctor's probe uses this directly. */
-  startIn(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers, cgroup: ExecutionCgroup | null): SandboxProcess {
+  startIn(
+    spec: SandboxSpec,
+    limits: SandboxLimits,
+    handlers: SandboxHandlers,
+    cgroup: ExecutionCgroup | null,
+  ): SandboxProcess {
     try {
-      return this.track(SandboxProcess.spawn(this.plan(spec, cgroup, executionSeccomp()), limits, handlers, this.confinement(cgroup)));
+      return this.track(
+        SandboxProcess.spawn(this.plan(spec, cgroup, executionSeccomp()), limits, handlers, this.confinement(cgroup)),
+      );
     } catch (err: unknown) {
       cgroup?.remove().catch(() => undefined);
       throw err;
@@ -165,19 +195,38 @@ export class SandboxLauncher {
       mounts.push({ kind: "socket", source: this.gatewaySocket, target: SANDBOX_GATEWAY_SOCKET });
     }
     const staged = stageMounts(mounts);
-    const bwrapArgs = bwrapArguments({ ...view, ...(spec.readOnlyPaths ? { readOnlyPaths: spec.readOnlyPaths } : {}) }, { tmpSizeBytes: o.tmpSizeBytes, binds: staged.binds, seccompFd, etcFd, disableUserns: bwrapHasDisableUserns() });
+    const bwrapArgs = bwrapArguments(
+      { ...view, ...(spec.readOnlyPaths ? { readOnlyPaths: spec.readOnlyPaths } : {}) },
+      { tmpSizeBytes: o.tmpSizeBytes, binds: staged.binds, seccompFd, etcFd, disableUserns: bwrapHasDisableUserns() },
+    );
     // Root engine: the sandbox's user maps to nobody on the host, not to root, so nothing it could
     // ever reach would be reachable as root's. An unprivileged engine maps it to its own uid.
-    const dropToNobody = ENGINE_IS_ROOT ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"] : [];
+    const dropToNobody = ENGINE_IS_ROOT
+      ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"]
+      : [];
     return {
       command: TOOLS.sh,
       args: [
-        "-c", JOIN_CGROUPS, "graphbox-sandbox", ...(cgroup?.procsFiles ?? []), "--",
+        "-c",
+        JOIN_CGROUPS,
+        "graphbox-sandbox",
+        ...(cgroup?.procsFiles ?? []),
+        "--",
         // Soft CPU limit sends SIGXCPU (reported as resource_limit); the hard one a second later kills.
-        TOOLS.prlimit, `--cpu=${o.cpuSeconds}:${o.cpuSeconds + 1}`, `--fsize=${o.fileSizeBytes}`, `--nofile=${o.openFiles}`, "--core=0", "--",
+        TOOLS.prlimit,
+        `--cpu=${o.cpuSeconds}:${o.cpuSeconds + 1}`,
+        `--fsize=${o.fileSizeBytes}`,
+        `--nofile=${o.openFiles}`,
+        "--core=0",
+        "--",
         ...staged.wrapper,
         ...dropToNobody,
-        TOOLS.bwrap, "--args", String(argsFd), "--", view.command, ...view.args,
+        TOOLS.bwrap,
+        "--args",
+        String(argsFd),
+        "--",
+        view.command,
+        ...view.args,
       ],
       // The wrapper needs nothing: bwrap sets the runtime's environment itself (--clearenv, --setenv).
       cwd: "/",
@@ -192,10 +241,26 @@ export class SandboxLauncher {
     return {
       tripped: async (exit): Promise<TrippedLimit | null> => {
         const trip = await cgroup?.tripped();
-        if (trip === "memory") return { kind: "memory", message: `the program went over its memory limit of ${o.memoryBytes / MIB} MiB and was killed` };
-        if (trip === "processes") return { kind: "processes", message: `the program tried to run more than ${o.maxProcesses} processes and threads at once` };
-        if (exit?.signal === "SIGXCPU") return { kind: "cpu_time", message: `the program used more than ${o.cpuSeconds} s of CPU time and was killed` };
-        if (exit?.signal === "SIGXFSZ") return { kind: "file_size", message: `the program wrote past its file size limit of ${o.fileSizeBytes / MIB} MiB and was killed` };
+        if (trip === "memory")
+          return {
+            kind: "memory",
+            message: `the program went over its memory limit of ${o.memoryBytes / MIB} MiB and was killed`,
+          };
+        if (trip === "processes")
+          return {
+            kind: "processes",
+            message: `the program tried to run more than ${o.maxProcesses} processes and threads at once`,
+          };
+        if (exit?.signal === "SIGXCPU")
+          return {
+            kind: "cpu_time",
+            message: `the program used more than ${o.cpuSeconds} s of CPU time and was killed`,
+          };
+        if (exit?.signal === "SIGXFSZ")
+          return {
+            kind: "file_size",
+            message: `the program wrote past its file size limit of ${o.fileSizeBytes / MIB} MiB and was killed`,
+          };
         return null;
       },
       release: async () => cgroup?.remove(),
@@ -205,7 +270,10 @@ export class SandboxLauncher {
 
   private track(sandbox: SandboxProcess): SandboxProcess {
     this.live.add(sandbox);
-    sandbox.exited.then(() => this.live.delete(sandbox), () => this.live.delete(sandbox));
+    sandbox.exited.then(
+      () => this.live.delete(sandbox),
+      () => this.live.delete(sandbox),
+    );
     return sandbox;
   }
 }
@@ -216,7 +284,8 @@ export class SandboxLauncher {
  */
 export function executionSeccomp(): Buffer {
   const arch = nativeSeccompArch();
-  if (!arch) throw new SandboxUnavailableError(`no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`);
+  if (!arch)
+    throw new SandboxUnavailableError(`no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`);
   try {
     return seccompProgram(arch);
   } catch (err: unknown) {

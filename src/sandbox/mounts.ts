@@ -49,15 +49,15 @@ export interface StagedMounts {
 const STAGE_SCRIPT = [
   'mount=$1; cd "$2" || exit 125; shift 2',
   'while [ "$1" != -- ]; do',
-  '  case $1 in',
+  "  case $1 in",
   '    dir) exec 9<"$2"',
   '      "$mount" -n -t overlay graphbox -o ro,lowerdir=/proc/self/fd/9:empty "$3" 2>/dev/null || "$mount" -n -r --bind "$2" "$3" || exit 125',
-  '      exec 9<&- ;;',
+  "      exec 9<&- ;;",
   '    socket) "$mount" -n --bind "$2" "$3" || exit 125 ;;',
-  '    *) exit 125 ;;',
-  '  esac',
-  '  shift 3',
-  'done',
+  "    *) exit 125 ;;",
+  "  esac",
+  "  shift 3",
+  "done",
   'shift; cd /; exec "$@"',
 ].join("\n");
 
@@ -98,7 +98,21 @@ export function stageMounts(mounts: readonly HostMount[]): StagedMounts {
   if (mounts.length === 0) return { wrapper: [], binds: [] };
   const names = mounts.map((m) => mountPoint(m));
   return {
-    wrapper: [TOOLS.unshare, "--mount", "--propagation", "private", "--", TOOLS.sh, "-c", STAGE_SCRIPT, "graphbox-stage", TOOLS.mount, stage(), ...mounts.flatMap((m, i) => [m.kind, m.source, names[i]!]), "--"],
+    wrapper: [
+      TOOLS.unshare,
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      TOOLS.sh,
+      "-c",
+      STAGE_SCRIPT,
+      "graphbox-stage",
+      TOOLS.mount,
+      stage(),
+      ...mounts.flatMap((m, i) => [m.kind, m.source, names[i]!]),
+      "--",
+    ],
     binds: mounts.map((m, i) => ({ source: join(stage(), names[i]!), target: m.target })),
   };
 }

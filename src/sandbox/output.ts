@@ -36,7 +36,10 @@ export class BoundedOutput {
 
 /** The fault of a program that printed more than GRAPHBOX_MAX_LOG_TOTAL_BYTES. */
 export function printedTooMuch(limitBytes: number): ChannelFault {
-  return { kind: "output_limit", message: `the program printed more than GRAPHBOX_MAX_LOG_TOTAL_BYTES (${limitBytes} bytes)` };
+  return {
+    kind: "output_limit",
+    message: `the program printed more than GRAPHBOX_MAX_LOG_TOTAL_BYTES (${limitBytes} bytes)`,
+  };
 }
 
 /**

@@ -60,7 +60,9 @@ export interface Confinement {
   readonly cgroupDirs: string[];
 }
 
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+const SIGNAL_NAMES = new Map(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
 
 export class SandboxProcess implements Sandbox {
   readonly exited: Promise<ExitInfo>;
@@ -74,7 +76,9 @@ export class SandboxProcess implements Sandbox {
     handlers: SandboxHandlers,
     private readonly confinement: Confinement | null,
   ) {
-    this.output = new BoundedOutput(limits.maxLogBytes, limits.maxLogTotalBytes, (bytes) => handlers.onFault(printedTooMuch(bytes)));
+    this.output = new BoundedOutput(limits.maxLogBytes, limits.maxLogTotalBytes, (bytes) =>
+      handlers.onFault(printedTooMuch(bytes)),
+    );
     this.child = spawn(plan.command, plan.args, {
       cwd: plan.cwd,
       env: plan.env,
@@ -90,15 +94,22 @@ export class SandboxProcess implements Sandbox {
     });
     // 'exit' can come before the last frames on the channel are read; wait for the channel to
     // drain (or a short grace, since a leftover grandchild may hold it open) before reporting.
-    const channelClosed = new Promise<void>((resolveClosed) => this.child.stdio[3]?.once("close", () => resolveClosed()));
+    const channelClosed = new Promise<void>((resolveClosed) =>
+      this.child.stdio[3]?.once("close", () => resolveClosed()),
+    );
     this.exited = new Promise((resolveExit) => {
       this.child.once("exit", (rawCode, rawSignal) => {
-        const { code, signal } = plan.signalInExitCode ? decodeSignal(rawCode, rawSignal) : { code: rawCode, signal: rawSignal };
+        const { code, signal } = plan.signalInExitCode
+          ? decodeSignal(rawCode, rawSignal)
+          : { code: rawCode, signal: rawSignal };
         const grace = new Promise<void>((r) => setTimeout(r, EXIT_DRAIN_GRACE_MS).unref());
         Promise.race([channelClosed, grace])
           .then(async () => (this.confinement ? this.confinement.tripped({ code, signal }) : null))
           .catch(() => null)
-          .then((limit) => resolveExit({ code, signal, limit }), () => resolveExit({ code, signal, limit: null }));
+          .then(
+            (limit) => resolveExit({ code, signal, limit }),
+            () => resolveExit({ code, signal, limit: null }),
+          );
       });
       this.child.once("error", () => resolveExit({ code: null, signal: null, limit: null }));
     });
@@ -108,7 +119,12 @@ export class SandboxProcess implements Sandbox {
   }
 
   /** Starts the tree a launcher planned; `confinement` is released when the tree is destroyed. */
-  static spawn(plan: SpawnPlan, limits: SandboxLimits, handlers: SandboxHandlers, confinement: Confinement | null): SandboxProcess {
+  static spawn(
+    plan: SpawnPlan,
+    limits: SandboxLimits,
+    handlers: SandboxHandlers,
+    confinement: Confinement | null,
+  ): SandboxProcess {
     return new SandboxProcess(plan, limits, handlers, confinement);
   }
 
@@ -159,7 +175,6 @@ export class SandboxProcess implements Sandbox {
     return exit;
   }
 
-
   private listen(handlers: SandboxHandlers): void {
     const channel = this.child.stdio[3] as Socket | null;
     if (channel) new ChannelReader(channel, this.limits.maxFrameBytes, handlers);
@@ -170,7 +185,10 @@ export class SandboxProcess implements Sandbox {
  * bwrap exits with 128+n when the program died of signal n (as shells do). A program can also
  * exit with such a code on purpose; it then only changes how its own failure is labelled.
  */
-function decodeSignal(code: number | null, signal: NodeJS.Signals | null): { code: number | null; signal: NodeJS.Signals | null } {
+function decodeSignal(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): { code: number | null; signal: NodeJS.Signals | null } {
   if (signal !== null || code === null || code <= 128) return { code, signal };
   const name = SIGNAL_NAMES.get(code - 128);
   return name ? { code: null, signal: name } : { code, signal };

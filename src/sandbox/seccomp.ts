@@ -58,17 +58,33 @@ export function seccompFilter(arch: SeccompArch, variant: SeccompVariant = "exec
   const key = `${arch}/${variant}`;
   const cached = compiled.get(key);
   if (cached) return cached;
-  if (!existsSync(SECCOMP_PYTHON)) throw new SeccompUnavailableError(`${SECCOMP_PYTHON} is missing; the seccomp filter is compiled with Debian's python3 and python3-seccomp (apt-get install python3 python3-seccomp)`);
+  if (!existsSync(SECCOMP_PYTHON))
+    throw new SeccompUnavailableError(
+      `${SECCOMP_PYTHON} is missing; the seccomp filter is compiled with Debian's python3 and python3-seccomp (apt-get install python3 python3-seccomp)`,
+    );
   const policy = { arch: LIBSECCOMP_ARCH[arch], default_errno: EPERM, rules: seccompRules(variant) };
-  const run = spawnSync(SECCOMP_PYTHON, ["-I", "-B", EXPORTER], { input: JSON.stringify(policy), encoding: "utf8", timeout: EXPORT_TIMEOUT_MS, env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" } });
+  const run = spawnSync(SECCOMP_PYTHON, ["-I", "-B", EXPORTER], {
+    input: JSON.stringify(policy),
+    encoding: "utf8",
+    timeout: EXPORT_TIMEOUT_MS,
+    env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" },
+  });
   if (run.status !== 0) {
     const why = run.error?.message ?? run.stderr.trim().split("\n").at(-1) ?? `exit ${String(run.status)}`;
     const hint = /No module named 'seccomp'/.test(run.stderr) ? " (apt-get install python3-seccomp)" : "";
     throw new SeccompUnavailableError(`libseccomp could not compile the seccomp filter: ${why}${hint}`);
   }
-  const out = JSON.parse(run.stdout) as { bpf: string; numbers: Record<string, number | null>; table: Record<string, string>; api: number };
+  const out = JSON.parse(run.stdout) as {
+    bpf: string;
+    numbers: Record<string, number | null>;
+    table: Record<string, string>;
+    api: number;
+  };
   const program = Buffer.from(out.bpf, "base64");
-  if (program.length === 0 || program.length % 8 !== 0) throw new SeccompUnavailableError(`libseccomp produced ${program.length} bytes, not an array of struct sock_filter`);
+  if (program.length === 0 || program.length % 8 !== 0)
+    throw new SeccompUnavailableError(
+      `libseccomp produced ${program.length} bytes, not an array of struct sock_filter`,
+    );
   const filter: SeccompFilter = {
     arch,
     variant,

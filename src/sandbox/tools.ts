@@ -2,7 +2,14 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-export const TOOLS = { sh: "/bin/sh", prlimit: "/usr/bin/prlimit", setpriv: "/usr/bin/setpriv", bwrap: "/usr/bin/bwrap", unshare: "/usr/bin/unshare", mount: "/usr/bin/mount" } as const;
+export const TOOLS = {
+  sh: "/bin/sh",
+  prlimit: "/usr/bin/prlimit",
+  setpriv: "/usr/bin/setpriv",
+  bwrap: "/usr/bin/bwrap",
+  unshare: "/usr/bin/unshare",
+  mount: "/usr/bin/mount",
+} as const;
 
 /** True when the engine runs as root: the sandbox then drops to uid 65534 on the host too (setpriv). */
 export const ENGINE_IS_ROOT = process.getuid?.() === 0;
@@ -19,6 +26,7 @@ let disableUserns: boolean | null = null;
 
 /** bwrap 0.8 added --disable-userns; with an older one, the seccomp filter alone refuses new user namespaces. */
 export function bwrapHasDisableUserns(): boolean {
-  disableUserns ??= spawnSync(TOOLS.bwrap, ["--help"], { encoding: "utf8" }).stdout?.includes("--disable-userns") ?? false;
+  disableUserns ??=
+    spawnSync(TOOLS.bwrap, ["--help"], { encoding: "utf8" }).stdout?.includes("--disable-userns") ?? false;
   return disableUserns;
 }

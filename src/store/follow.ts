@@ -69,7 +69,10 @@ export interface FollowSource {
  */
 export const FOLLOW_BATCH: BatchLimits = { count: 500, bytes: 1024 * 1024 };
 
-export async function* followEvents(source: FollowSource, afterSeq: number): AsyncGenerator<StoredEvent, void, undefined> {
+export async function* followEvents(
+  source: FollowSource,
+  afterSeq: number,
+): AsyncGenerator<StoredEvent, void, undefined> {
   const { signal } = source;
   let after = afterSeq;
   // Subscribe before the first read so that nothing appended between a read and the wait is

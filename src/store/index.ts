@@ -9,4 +9,10 @@ export { StoreError, type StoreErrorCode } from "./errors.ts";
 export { followEvents, InProcessNotifier, type EventNotifier, type FollowSource } from "./follow.ts";
 export { matchesFilter } from "./metadata-filter.ts";
 export { pendingWriteIndex, SPECIAL_WRITE_INDEX } from "./write-index.ts";
-export { DEFAULT_DATA_DIR, DEFAULT_FILE_NAME, openSqliteStore, SqliteStore, type SqliteStoreOptions } from "./sqlite/store.ts";
+export {
+  DEFAULT_DATA_DIR,
+  DEFAULT_FILE_NAME,
+  openSqliteStore,
+  SqliteStore,
+  type SqliteStoreOptions,
+} from "./sqlite/store.ts";

@@ -173,7 +173,11 @@ export interface ExecutionStore {
    * log in the same transaction. The first ending wins: `finished` is false, and nothing is
    * written, when the execution is unknown or already ended.
    */
-  finish(id: string, ending: ExecutionEnding, finalEvent?: NewEvent): Promise<{ finished: boolean; event: StoredEvent | null }>;
+  finish(
+    id: string,
+    ending: ExecutionEnding,
+    finalEvent?: NewEvent,
+  ): Promise<{ finished: boolean; event: StoredEvent | null }>;
   /**
    * At engine start: every execution still `running` (its engine died) becomes `error` with
    * error_type `internal_error` and `reason`, and its thread lock is released. Returns their ids.
@@ -325,7 +329,10 @@ export interface CheckpointStore {
    * The given checkpoint, or the namespace's head: the one the store wrote last (never the
    * greatest id); null when there is none.
    */
-  getTuple(ref: ThreadRef, options?: { checkpointNs?: string; checkpointId?: string | null } & CheckpointReadOptions): Promise<CheckpointTuple | null>;
+  getTuple(
+    ref: ThreadRef,
+    options?: { checkpointNs?: string; checkpointId?: string | null } & CheckpointReadOptions,
+  ): Promise<CheckpointTuple | null>;
   /** The namespace's head (default the root) without its blob or writes; null when there is none. */
   getHeadState(ref: ThreadRef, options?: { checkpointNs?: string }): Promise<CheckpointState | null>;
   /** Newest first. */
@@ -342,7 +349,12 @@ export interface CheckpointStore {
    * are: a write with a negative idx (errors, interrupts, resumes, scheduled) replaces the
    * stored one; any other is kept as first written.
    */
-  putWrites(ref: ThreadRef, target: WritesTarget, writes: { idx: number; channel: string; value: TypedBlob }[], options?: CheckpointWriteOptions): Promise<void>;
+  putWrites(
+    ref: ThreadRef,
+    target: WritesTarget,
+    writes: { idx: number; channel: string; value: TypedBlob }[],
+    options?: CheckpointWriteOptions,
+  ): Promise<void>;
   /** Deletes every checkpoint and write of the thread (LangGraph's `delete_thread`). */
   deleteThread(ref: ThreadRef): Promise<void>;
 }

@@ -76,13 +76,18 @@ export class ComposedSupply implements SandboxSupply {
   private open(name: RuntimeName, handlers: SandboxHandlers): Promise<Sandbox> {
     const runtime = this.parts.runtimes.find((r) => r.name === name);
     const source = this.chosen.get(name);
-    if (!runtime || !source) return Promise.reject(new SandboxUnavailableError(`no sandbox can be had for the ${name} runtime`));
+    if (!runtime || !source)
+      return Promise.reject(new SandboxUnavailableError(`no sandbox can be had for the ${name} runtime`));
     return source.open(this.spec(runtime), this.limits, handlers);
   }
 
   /** What the runtime asks to run; its working directory is each sandbox's own (SANDBOX_WORKDIR names it). */
   private spec(runtime: Runtime): SandboxSpec {
-    return runtime.launch(this.parts.config, SANDBOX_WORKDIR, harnessEnvironment(SANDBOX_WORKDIR, this.parts.gateway.url, PENDING_CREDENTIAL));
+    return runtime.launch(
+      this.parts.config,
+      SANDBOX_WORKDIR,
+      harnessEnvironment(SANDBOX_WORKDIR, this.parts.gateway.url, PENDING_CREDENTIAL),
+    );
   }
 
   /**
@@ -94,7 +99,11 @@ export class ComposedSupply implements SandboxSupply {
     const c = this.parts.config;
     if (c.warmPoolMax === 0) return;
     for (const name of this.chosen.keys()) {
-      const pool = new WarmPool((handlers) => this.open(name, handlers), { min: Math.min(c.warmPoolMin, c.warmPoolMax), max: c.warmPoolMax, budget: this.budget });
+      const pool = new WarmPool((handlers) => this.open(name, handlers), {
+        min: Math.min(c.warmPoolMin, c.warmPoolMax),
+        max: c.warmPoolMax,
+        budget: this.budget,
+      });
       this.pools.set(name, pool);
       pool.fill();
     }
@@ -112,14 +121,24 @@ export class ComposedSupply implements SandboxSupply {
       const name = changed as RuntimeName;
       const pool = this.pools.get(name);
       const refreshed = this.chosen.get(name)?.refresh(name) ?? Promise.resolve();
-      refreshed.then(() => pool?.drain(), () => pool?.drain());
+      refreshed.then(
+        () => pool?.drain(),
+        () => pool?.drain(),
+      );
     });
   }
 
   report(): SupplyReport {
     return {
       pythonForkServer: this.parts.forkServer?.state() ?? { state: "off", reason: "not part of this engine" },
-      pools: [...this.pools].map(([runtime, pool]) => ({ runtime, waiting: pool.size, ready: pool.ready, hits: pool.hits, misses: pool.misses, memoryBytes: pool.memoryBytes })),
+      pools: [...this.pools].map(([runtime, pool]) => ({
+        runtime,
+        waiting: pool.size,
+        ready: pool.ready,
+        hits: pool.hits,
+        misses: pool.misses,
+        memoryBytes: pool.memoryBytes,
+      })),
       poolMemoryBudgetBytes: this.budget.bytes,
       runtimeFileChanges: this.runtimeFileChanges,
     };

@@ -57,7 +57,9 @@ export class PythonForkServer implements SandboxSource {
   }
 
   state(): ForkServerState {
-    return this.server ? { state: "warm", zygote: this.server.zygoteInfo() } : { state: "off", reason: this.problem ?? "starting" };
+    return this.server
+      ? { state: "warm", zygote: this.server.zygoteInfo() }
+      : { state: "off", reason: this.problem ?? "starting" };
   }
 
   /** Waits for its children (pooled ones included: close the pools first), then stops the zygotes. */

@@ -120,7 +120,10 @@ export class WarmPool {
   /** Memory of the last sandbox measured: what the next one is expected to take. */
   private expectedBytes = 0;
 
-  constructor(private readonly launch: WarmLauncher, private readonly options: PoolOptions) {
+  constructor(
+    private readonly launch: WarmLauncher,
+    private readonly options: PoolOptions,
+  ) {
     this.target = options.min;
     options.budget?.join(this);
     const shrinkAfter = options.shrinkAfterMs ?? 60_000;

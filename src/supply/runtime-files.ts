@@ -56,7 +56,11 @@ export class RuntimeFilesWatch {
   private readonly timer: NodeJS.Timeout;
 
   /** Calls `onChange(runtime)` once per change of a runtime's fingerprint, polling every `intervalMs`. */
-  constructor(private readonly runtimes: Map<string, WatchedPaths>, onChange: (runtime: string) => void, intervalMs = 2000) {
+  constructor(
+    private readonly runtimes: Map<string, WatchedPaths>,
+    onChange: (runtime: string) => void,
+    intervalMs = 2000,
+  ) {
     for (const [name, paths] of runtimes) this.last.set(name, fingerprint(paths));
     this.timer = setInterval(() => {
       for (const [name, paths] of this.runtimes) {

@@ -45,10 +45,14 @@ export function runSeccomp(program: Buffer, data: SeccompData): number {
     const src = code & 0x08 ? x : k;
     switch (cls) {
       case 0x00: // LD
-        if ((code & 0xe0) === 0x20) a = word(data, k); // ABS, W
-        else if ((code & 0xe0) === 0x00) a = k; // IMM
-        else if ((code & 0xe0) === 0x60) a = mem[k]!; // MEM
-        else if ((code & 0xe0) === 0x80) a = 64; // LEN: sizeof(struct seccomp_data)
+        if ((code & 0xe0) === 0x20)
+          a = word(data, k); // ABS, W
+        else if ((code & 0xe0) === 0x00)
+          a = k; // IMM
+        else if ((code & 0xe0) === 0x60)
+          a = mem[k]!; // MEM
+        else if ((code & 0xe0) === 0x80)
+          a = 64; // LEN: sizeof(struct seccomp_data)
         else throw new Error(`unsupported LD ${code.toString(16)} at ${pc}`);
         break;
       case 0x01: // LDX
@@ -63,18 +67,29 @@ export function runSeccomp(program: Buffer, data: SeccompData): number {
       case 0x03: // STX
         mem[k] = x;
         break;
-      case 0x04: { // ALU
+      case 0x04: {
+        // ALU
         const op = code & 0xf0;
         const ops: Record<number, () => number> = {
-          0x00: () => a + src, 0x10: () => a - src, 0x20: () => Math.imul(a, src), 0x30: () => Math.floor((a >>> 0) / (src >>> 0)),
-          0x40: () => a | src, 0x50: () => a & src, 0x60: () => a << src, 0x70: () => a >>> src, 0x80: () => -a, 0x90: () => (a >>> 0) % (src >>> 0), 0xa0: () => a ^ src,
+          0x00: () => a + src,
+          0x10: () => a - src,
+          0x20: () => Math.imul(a, src),
+          0x30: () => Math.floor((a >>> 0) / (src >>> 0)),
+          0x40: () => a | src,
+          0x50: () => a & src,
+          0x60: () => a << src,
+          0x70: () => a >>> src,
+          0x80: () => -a,
+          0x90: () => (a >>> 0) % (src >>> 0),
+          0xa0: () => a ^ src,
         };
         const f = ops[op];
         if (!f) throw new Error(`unsupported ALU ${code.toString(16)} at ${pc}`);
         a = f() >>> 0;
         break;
       }
-      case 0x05: { // JMP
+      case 0x05: {
+        // JMP
         const op = code & 0xf0;
         if (op === 0x00) {
           pc += k;
@@ -82,7 +97,8 @@ export function runSeccomp(program: Buffer, data: SeccompData): number {
         }
         const l = a >>> 0;
         const r = src >>> 0;
-        const taken = op === 0x10 ? l === r : op === 0x20 ? l > r : op === 0x30 ? l >= r : op === 0x40 ? (l & r) !== 0 : null;
+        const taken =
+          op === 0x10 ? l === r : op === 0x20 ? l > r : op === 0x30 ? l >= r : op === 0x40 ? (l & r) !== 0 : null;
         if (taken === null) throw new Error(`unsupported JMP ${code.toString(16)} at ${pc}`);
         pc += taken ? jt : jf;
         break;
@@ -90,7 +106,8 @@ export function runSeccomp(program: Buffer, data: SeccompData): number {
       case 0x06: // RET
         return ((code & 0x18) === 0x10 ? a : k) >>> 0;
       case 0x07: // MISC
-        if (code === 0x07) x = a; // TAX
+        if (code === 0x07)
+          x = a; // TAX
         else a = x; // TXA
         break;
     }

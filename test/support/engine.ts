@@ -14,7 +14,11 @@ export interface RunningEngine {
   url: string;
   app: GraphboxApp;
   /** POSTs JSON (or raw text) and returns the status and parsed answer. */
-  post(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }>;
+  post(
+    path: string,
+    body: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -57,7 +61,10 @@ export async function startEngine(llm?: LlmStandIn, overrides: Partial<Config> =
  * For a test file that talks to one engine wired to one LLM stand-in: starts both before the
  * file's tests and stops them after. Read `.engine` and `.llm` inside tests.
  */
-export function engineWithLlm(overrides: Partial<Config> = {}): { readonly engine: RunningEngine; readonly llm: LlmStandIn } {
+export function engineWithLlm(overrides: Partial<Config> = {}): {
+  readonly engine: RunningEngine;
+  readonly llm: LlmStandIn;
+} {
   let engine: RunningEngine | undefined;
   let llm: LlmStandIn | undefined;
   before(async () => {

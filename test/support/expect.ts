@@ -36,19 +36,27 @@ export function checkExpectations(answer: Json, expect: Json, context: ExpectCon
         assert.equal(lastContent(messages), want, describe);
         break;
       case "state":
-        for (const [name, value] of Object.entries(want as Json)) assert.deepEqual(state[name], value, `state.${name}: ${describe}`);
+        for (const [name, value] of Object.entries(want as Json))
+          assert.deepEqual(state[name], value, `state.${name}: ${describe}`);
         break;
       case "messages":
         assert.deepEqual(messages, want, describe);
         break;
       case "message_roles":
-        assert.deepEqual(messages.map((m) => m["role"]), want, describe);
+        assert.deepEqual(
+          messages.map((m) => m["role"]),
+          want,
+          describe,
+        );
         break;
       case "message_count":
         assert.equal(messages.length, want, describe);
         break;
       case "tool_result":
-        assert.ok(messages.some((m) => m["role"] === "tool" && m["content"] === want), `no tool message with ${String(want)}: ${describe}`);
+        assert.ok(
+          messages.some((m) => m["role"] === "tool" && m["content"] === want),
+          `no tool message with ${String(want)}: ${describe}`,
+        );
         break;
       case "tokens_used":
         assert.equal(metadata["tokens_used"], want === "from stand-in" ? context.standInTokens : want, describe);
@@ -56,7 +64,10 @@ export function checkExpectations(answer: Json, expect: Json, context: ExpectCon
         break;
       case "state_is_json":
         assert.deepEqual(JSON.parse(JSON.stringify(state)), state);
-        assert.ok(Object.values(state).some((v) => typeof v === "object" && v !== null && "__type" in v), `no {__type, repr} value: ${describe}`);
+        assert.ok(
+          Object.values(state).some((v) => typeof v === "object" && v !== null && "__type" in v),
+          `no {__type, repr} value: ${describe}`,
+        );
         break;
       case "interrupt_value": {
         const interrupts = metadata["interrupts"] as Json[];
@@ -74,7 +85,8 @@ export function checkExpectations(answer: Json, expect: Json, context: ExpectCon
         const traceback = String(answer["traceback"]);
         // Python: `File "<workflow>", line 12`; JavaScript/TypeScript (source-mapped): `<workflow>:12:5`.
         assert.match(traceback, /File "<workflow>", line \d+|<workflow>:\d+:\d+/, traceback);
-        for (const marker of ENGINE_PATH_MARKERS) assert.ok(!traceback.includes(marker), `traceback shows ${marker}: ${traceback}`);
+        for (const marker of ENGINE_PATH_MARKERS)
+          assert.ok(!traceback.includes(marker), `traceback shows ${marker}: ${traceback}`);
         break;
       }
       case "events_include": {

@@ -7,7 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { answerCheckpointRequest } from "../../src/engine/checkpoints.ts";
-import type { HarnessMessage, JobMessage, ResultMessage, FailureMessage } from "../../src/contract/protocol/messages.ts";
+import type {
+  HarnessMessage,
+  JobMessage,
+  ResultMessage,
+  FailureMessage,
+} from "../../src/contract/protocol/messages.ts";
 import type { ExitInfo, Sandbox, SandboxHandlers, TrippedLimit } from "../../src/sandbox/sandbox.ts";
 import { SqliteStore } from "../../src/store/index.ts";
 
@@ -72,7 +77,12 @@ export function temporaryStore(): { store: SqliteStore; close(): void } {
 
 let threadCounter = 0;
 
-export async function runJob(start: StartSandbox, store: SqliteStore, code: string, options: JobOptions = {}): Promise<JobRun> {
+export async function runJob(
+  start: StartSandbox,
+  store: SqliteStore,
+  code: string,
+  options: JobOptions = {},
+): Promise<JobRun> {
   const started = performance.now();
   const threadId = options.threadId ?? `t-${process.pid}-${++threadCounter}-${Math.random().toString(36).slice(2)}`;
   const thread = { owner: "forkserver-test", threadId };
@@ -108,7 +118,10 @@ export async function runJob(start: StartSandbox, store: SqliteStore, code: stri
     },
   });
   options.onStarted?.(sandbox);
-  sandbox.exited.then(() => settle(null), () => settle(null));
+  sandbox.exited.then(
+    () => settle(null),
+    () => settle(null),
+  );
   const answer = await answered;
   const totalMs = performance.now() - started;
   clearTimeout(timer);
@@ -121,6 +134,7 @@ export async function runJob(start: StartSandbox, store: SqliteStore, code: stri
 
 /** The graph state of a successful result, or a thrown error saying what came back instead. */
 export function stateOf(run: JobRun): Record<string, unknown> {
-  if (run.answer?.type !== "result") throw new Error(`no result: ${JSON.stringify(run.answer)} exit=${JSON.stringify(run.exit)} logs=${run.logs}`);
+  if (run.answer?.type !== "result")
+    throw new Error(`no result: ${JSON.stringify(run.answer)} exit=${JSON.stringify(run.exit)} logs=${run.logs}`);
   return run.answer.state;
 }

@@ -13,7 +13,12 @@ export interface RawAnswer {
   json: Record<string, unknown> | null;
 }
 
-export function rawRequest(baseUrl: string, method: string, path: string, options: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawAnswer> {
   const { hostname, port } = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port, method, path, headers: options.headers ?? {}, agent: false }, (res) => {
@@ -40,7 +45,9 @@ export function rawRequest(baseUrl: string, method: string, path: string, option
 /** The message of an error answer in either provider's shape. */
 export function errorMessage(answer: RawAnswer): string {
   const error = answer.json?.["error"];
-  return typeof error === "object" && error !== null ? String((error as Record<string, unknown>)["message"]) : answer.text;
+  return typeof error === "object" && error !== null
+    ? String((error as Record<string, unknown>)["message"])
+    : answer.text;
 }
 
 /**
@@ -48,7 +55,10 @@ export function errorMessage(answer: RawAnswer): string {
  * test writes; `answer` resolves with the first answer's status once its head has arrived, or
  * null when the gateway closed the connection without one; `closed` when the connection ends.
  */
-export function heldConnection(baseUrl: string, head: string): { socket: Socket; answer: Promise<{ status: number | null; text: string }>; closed: Promise<void> } {
+export function heldConnection(
+  baseUrl: string,
+  head: string,
+): { socket: Socket; answer: Promise<{ status: number | null; text: string }>; closed: Promise<void> } {
   const { hostname, port } = new URL(baseUrl);
   const socket = connect(Number(port), hostname);
   socket.write(head);

@@ -11,7 +11,12 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 
 import { encodeFrame, FrameDecoder } from "../../src/contract/protocol/framing.ts";
-import { parseHarnessMessage, type CheckpointRequest, type HarnessMessage, type JobMessage } from "../../src/contract/protocol/messages.ts";
+import {
+  parseHarnessMessage,
+  type CheckpointRequest,
+  type HarnessMessage,
+  type JobMessage,
+} from "../../src/contract/protocol/messages.ts";
 import { jsLaunchSpec } from "../../src/runtimes/js/launch.ts";
 import { inRuntimeLayout } from "../../src/runtimes/js/snapshot/layout.ts";
 
@@ -36,7 +41,14 @@ function memoryStore(refuse: CheckpointRequest["op"] | null) {
         rows.push({ ...a });
         return { ok: true, value: null };
       case "put_writes":
-        for (const w of a["writes"] as Json[]) writes.push({ checkpoint_id: a["checkpoint_id"], task_id: a["task_id"], channel: w["channel"], type: w["type"], value: w["value"] });
+        for (const w of a["writes"] as Json[])
+          writes.push({
+            checkpoint_id: a["checkpoint_id"],
+            task_id: a["task_id"],
+            channel: w["channel"],
+            type: w["type"],
+            value: w["value"],
+          });
         return { ok: true, value: null };
       case "get_tuple": {
         const matching = rows.filter((r) => !a["checkpoint_id"] || r["checkpoint_id"] === a["checkpoint_id"]);
@@ -53,13 +65,26 @@ function memoryStore(refuse: CheckpointRequest["op"] | null) {
  * Starts the harness (from its startup snapshot when usable, or as `snapshot` says), sends `job`
  * after `ready` (or closes the channel when it is null), collects every message.
  */
-export function harnessSession(job: Partial<JobMessage> | null, options: { refuse?: CheckpointRequest["op"]; snapshot?: boolean; heapMb?: number } = {}): Promise<Session> {
+export function harnessSession(
+  job: Partial<JobMessage> | null,
+  options: { refuse?: CheckpointRequest["op"]; snapshot?: boolean; heapMb?: number } = {},
+): Promise<Session> {
   const workDir = mkdtempSync(join(tmpdir(), "graphbox-js-harness-"));
-  const spec = jsLaunchSpec(workDir, { PATH: "/usr/bin:/bin", HOME: workDir, TMPDIR: workDir }, options.heapMb ?? 512, options.snapshot === undefined ? {} : { snapshot: options.snapshot });
-  if (options.snapshot !== undefined) assert.equal(spec.args.includes("--snapshot-blob"), options.snapshot, spec.args.join(" "));
+  const spec = jsLaunchSpec(
+    workDir,
+    { PATH: "/usr/bin:/bin", HOME: workDir, TMPDIR: workDir },
+    options.heapMb ?? 512,
+    options.snapshot === undefined ? {} : { snapshot: options.snapshot },
+  );
+  if (options.snapshot !== undefined)
+    assert.equal(spec.args.includes("--snapshot-blob"), options.snapshot, spec.args.join(" "));
   // With the runtime where sandboxes see it (the blob holds those paths), from the blob or from main.mjs alike.
   const run = inRuntimeLayout(spec.command, spec.args);
-  const child = spawn(run.command, run.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe", "pipe"] });
+  const child = spawn(run.command, run.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+  });
   const channel = child.stdio[3] as Readable & Writable;
   const decoder = new FrameDecoder(16 * 1024 * 1024);
   const answer = memoryStore(options.refuse ?? null);
@@ -102,4 +127,3 @@ export const JOB: JobMessage = {
   env: {},
   config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
 };
-

@@ -118,7 +118,17 @@ export async function startLlmStandIn(options: LlmStandInOptions = {}): Promise<
       usage: null,
     };
 
-    const answer = answerFor({ method, path: url.pathname, route, provider, headers, rawBody, body, ids, pendingFailures });
+    const answer = answerFor({
+      method,
+      path: url.pathname,
+      route,
+      provider,
+      headers,
+      rawBody,
+      body,
+      ids,
+      pendingFailures,
+    });
     await sleep(delayMs);
     call.status = answer.status;
     call.usage = answer.status < 400 ? answer.usage : null;
@@ -227,11 +237,14 @@ function answerFor(input: DispatchInput): Answer {
   if (!hasApiKey(provider, input.headers)) return errorAnswer(provider, 401, ids, missingKeyMessage(provider));
   if (!input.route) {
     const message =
-      provider === "openai" ? `Invalid URL (${input.method} ${input.path})` : `Not found: ${input.method} ${input.path}`;
+      provider === "openai"
+        ? `Invalid URL (${input.method} ${input.path})`
+        : `Not found: ${input.method} ${input.path}`;
     return errorAnswer(provider, 404, ids, message);
   }
   if (input.route.method === "POST" && !isObject(input.body)) {
-    const message = input.rawBody.trim() === "" ? "Request body is empty; expected JSON." : "Request body is not valid JSON.";
+    const message =
+      input.rawBody.trim() === "" ? "Request body is empty; expected JSON." : "Request body is not valid JSON.";
     return errorAnswer(provider, 400, ids, message);
   }
   const body = isObject(input.body) ? input.body : {};
@@ -270,10 +283,12 @@ function missingKeyMessage(provider: Provider): string {
 
 function errorAnswer(provider: Provider, status: number, ids: IdSource, message?: string): Answer {
   const requestId = ids.next("req_");
-  const headers: Record<string, string> = provider === "openai" ? { "x-request-id": requestId } : { "request-id": requestId };
+  const headers: Record<string, string> =
+    provider === "openai" ? { "x-request-id": requestId } : { "request-id": requestId };
   // Both SDKs read retry-after; 0 keeps retries fast while still exercising the header.
   if (status === 429) headers["retry-after"] = "0";
-  const body = provider === "openai" ? openaiErrorBody(status, message) : anthropicErrorBody(status, requestId, message);
+  const body =
+    provider === "openai" ? openaiErrorBody(status, message) : anthropicErrorBody(status, requestId, message);
   return { kind: "json", status, body, usage: null, headers };
 }
 
@@ -324,7 +339,9 @@ function anthropicErrorKind(status: number): [string, string] {
     case 529:
       return ["overloaded_error", "Overloaded"];
     default:
-      return status >= 500 ? ["api_error", "Internal server error"] : ["invalid_request_error", `Request failed with status ${status}.`];
+      return status >= 500
+        ? ["api_error", "Internal server error"]
+        : ["invalid_request_error", `Request failed with status ${status}.`];
   }
 }
 
@@ -413,7 +430,11 @@ function offersMultiply(tools: unknown, toolChoice: unknown): boolean {
   );
 }
 
-function lastUserTextOf(messages: JsonObject[], isPlainUser: (m: JsonObject) => boolean, textOf: (m: JsonObject) => string): string {
+function lastUserTextOf(
+  messages: JsonObject[],
+  isPlainUser: (m: JsonObject) => boolean,
+  textOf: (m: JsonObject) => string,
+): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i];
     if (m && isPlainUser(m)) return textOf(m);
@@ -458,7 +479,9 @@ function anthropicConversation(body: JsonObject): Conversation {
     lastUserText: lastUserTextOf(messages, isPlainUser, plainText),
     lastIsUser: last !== undefined && isPlainUser(last),
     toolResult:
-      lastResults.length > 0 ? lastResults.map((b) => textParts(isObject(b) ? b.content : "").join("")).join(", ") : null,
+      lastResults.length > 0
+        ? lastResults.map((b) => textParts(isObject(b) ? b.content : "").join("")).join(", ")
+        : null,
     offersMultiply: offersMultiply(body.tools, body.tool_choice),
   };
 }
@@ -472,7 +495,10 @@ function responsesConversation(body: JsonObject): Conversation {
   const isUser = (item: JsonObject) => item.role === "user";
   const textOf = (item: JsonObject) => textParts(isToolOutput(item) ? item.output : item.content).join("\n");
   return {
-    texts: [...(instructions ? [instructions] : []), ...items.flatMap((item) => textParts(isToolOutput(item) ? item.output : item.content))],
+    texts: [
+      ...(instructions ? [instructions] : []),
+      ...items.flatMap((item) => textParts(isToolOutput(item) ? item.output : item.content)),
+    ],
     messageCount: items.length + (instructions ? 1 : 0),
     lastUserText: lastUserTextOf(items, isUser, textOf),
     lastIsUser: last !== undefined && isUser(last),
@@ -490,7 +516,8 @@ const FINGERPRINT = "fp_llm_standin";
 function handleChatCompletions({ body, ids }: HandlerInput): Answer {
   const model = asString(body.model);
   if (!model) return errorAnswer("openai", 400, ids, "you must provide a model parameter");
-  if (asArray(body.messages).length === 0) return errorAnswer("openai", 400, ids, "'messages' must contain at least one message.");
+  if (asArray(body.messages).length === 0)
+    return errorAnswer("openai", 400, ids, "'messages' must contain at least one message.");
 
   const conv = chatConversation(body);
   const reply = decideReply(conv);
@@ -507,7 +534,13 @@ function handleChatCompletions({ body, ids }: HandlerInput): Answer {
   const message =
     reply.kind === "text"
       ? { role: "assistant", content: reply.text, refusal: null, annotations: [] }
-      : { role: "assistant", content: null, refusal: null, annotations: [], tool_calls: [openaiToolCall(toolCallId, reply.call)] };
+      : {
+          role: "assistant",
+          content: null,
+          refusal: null,
+          annotations: [],
+          tool_calls: [openaiToolCall(toolCallId, reply.call)],
+        };
   const completion = {
     id,
     object: "chat.completion",
@@ -535,7 +568,12 @@ function openaiChatUsage(usage: TokenUsage): unknown {
     completion_tokens: usage.output_tokens,
     total_tokens: usage.total_tokens,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
@@ -556,9 +594,20 @@ interface ChunkPlan {
  */
 function chatCompletionChunks(plan: ChunkPlan): SseEvent[] {
   const { reply } = plan;
-  const base = { id: plan.id, object: "chat.completion.chunk", created: nowSeconds(), model: plan.model, service_tier: "default", system_fingerprint: FINGERPRINT };
+  const base = {
+    id: plan.id,
+    object: "chat.completion.chunk",
+    created: nowSeconds(),
+    model: plan.model,
+    service_tier: "default",
+    system_fingerprint: FINGERPRINT,
+  };
   const chunk = (delta: unknown, finish_reason: string | null = null): SseEvent => ({
-    data: { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason }], ...(plan.includeUsage ? { usage: null } : {}) },
+    data: {
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason }],
+      ...(plan.includeUsage ? { usage: null } : {}),
+    },
   });
 
   const deltas: unknown[] =
@@ -569,9 +618,13 @@ function chatCompletionChunks(plan: ChunkPlan): SseEvent[] {
             role: "assistant",
             content: null,
             refusal: null,
-            tool_calls: [{ index: 0, id: plan.toolCallId, type: "function", function: { name: reply.call.name, arguments: "" } }],
+            tool_calls: [
+              { index: 0, id: plan.toolCallId, type: "function", function: { name: reply.call.name, arguments: "" } },
+            ],
           },
-          ...jsonChunks(JSON.stringify(reply.call.args)).map((args) => ({ tool_calls: [{ index: 0, function: { arguments: args } }] })),
+          ...jsonChunks(JSON.stringify(reply.call.args)).map((args) => ({
+            tool_calls: [{ index: 0, function: { arguments: args } }],
+          })),
         ];
 
   const events = [...deltas.map((d) => chunk(d)), chunk({}, finishReason(reply))];
@@ -612,11 +665,18 @@ function handleResponses({ body, ids }: HandlerInput): Answer {
         };
   const response = responseObject(ids.next("resp_"), model, body, [item], usage);
 
-  if (body.stream === true) return { kind: "sse", status: 200, events: responseEvents(response, item, reply), usage, headers };
+  if (body.stream === true)
+    return { kind: "sse", status: 200, events: responseEvents(response, item, reply), usage, headers };
   return { kind: "json", status: 200, body: response, usage, headers };
 }
 
-function responseObject(id: string, model: string, body: JsonObject, output: JsonObject[], usage: TokenUsage | null): JsonObject {
+function responseObject(
+  id: string,
+  model: string,
+  body: JsonObject,
+  output: JsonObject[],
+  usage: TokenUsage | null,
+): JsonObject {
   return {
     id,
     object: "response",
@@ -655,7 +715,8 @@ function responseObject(id: string, model: string, body: JsonObject, output: Jso
 /** The Responses API event sequence for a single output item (message or function call). */
 function responseEvents(response: JsonObject, item: JsonObject, reply: Reply): SseEvent[] {
   const events: SseEvent[] = [];
-  const emit = (type: string, fields: JsonObject) => events.push({ event: type, data: { type, sequence_number: events.length, ...fields } });
+  const emit = (type: string, fields: JsonObject) =>
+    events.push({ event: type, data: { type, sequence_number: events.length, ...fields } });
   const inProgress = { ...response, status: "in_progress", output: [], usage: null };
   const itemRef = { item_id: item.id, output_index: 0 };
 
@@ -666,7 +727,8 @@ function responseEvents(response: JsonObject, item: JsonObject, reply: Reply): S
     const fullPart = { ...emptyPart, text: reply.text };
     emit("response.output_item.added", { output_index: 0, item: { ...item, status: "in_progress", content: [] } });
     emit("response.content_part.added", { ...itemRef, content_index: 0, part: emptyPart });
-    for (const delta of wordChunks(reply.text)) emit("response.output_text.delta", { ...itemRef, content_index: 0, delta, logprobs: [] });
+    for (const delta of wordChunks(reply.text))
+      emit("response.output_text.delta", { ...itemRef, content_index: 0, delta, logprobs: [] });
     emit("response.output_text.done", { ...itemRef, content_index: 0, text: reply.text, logprobs: [] });
     emit("response.content_part.done", { ...itemRef, content_index: 0, part: fullPart });
   } else {
@@ -690,8 +752,17 @@ function handleEmbeddings({ body, ids }: HandlerInput): Answer {
   const model = asString(body.model);
   if (!model) return errorAnswer("openai", 400, ids, "you must provide a model parameter");
   const inputs = embeddingInputs(body.input);
-  if (!inputs) return errorAnswer("openai", 400, ids, "'input' must be a string, an array of strings, or an array of token arrays.");
-  const dimensions = typeof body.dimensions === "number" && body.dimensions > 0 ? Math.floor(body.dimensions) : DEFAULT_EMBEDDING_DIMENSIONS;
+  if (!inputs)
+    return errorAnswer(
+      "openai",
+      400,
+      ids,
+      "'input' must be a string, an array of strings, or an array of token arrays.",
+    );
+  const dimensions =
+    typeof body.dimensions === "number" && body.dimensions > 0
+      ? Math.floor(body.dimensions)
+      : DEFAULT_EMBEDDING_DIMENSIONS;
   // The Python SDK asks for base64 by default (packed little-endian float32) and decodes it itself.
   const base64 = body.encoding_format === "base64";
 
@@ -713,9 +784,13 @@ interface EmbeddingInput {
 
 /** Accepts every input shape OpenAI does: string, string[], token array, token array[]. */
 function embeddingInputs(input: unknown): EmbeddingInput[] | null {
-  const isTokens = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every((n) => typeof n === "number");
+  const isTokens = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length > 0 && v.every((n) => typeof n === "number");
   const fromText = (text: string): EmbeddingInput => ({ key: text, tokens: Math.ceil(charCount(text) / 4) });
-  const fromTokens = (tokens: number[]): EmbeddingInput => ({ key: `tokens:${tokens.join(",")}`, tokens: tokens.length });
+  const fromTokens = (tokens: number[]): EmbeddingInput => ({
+    key: `tokens:${tokens.join(",")}`,
+    tokens: tokens.length,
+  });
 
   if (typeof input === "string") return [fromText(input)];
   if (isTokens(input)) return [fromTokens(input)];
@@ -734,7 +809,8 @@ function embeddingVector(key: string, dimensions: number): number[] {
   const values: number[] = [];
   for (let block = 0; values.length < dimensions; block++) {
     const digest = createHash("sha256").update(`${block}:${key}`).digest();
-    for (let i = 0; i + 1 < digest.length && values.length < dimensions; i += 2) values.push(digest.readUInt16LE(i) / 32767.5 - 1);
+    for (let i = 0; i + 1 < digest.length && values.length < dimensions; i += 2)
+      values.push(digest.readUInt16LE(i) / 32767.5 - 1);
   }
   const norm = Math.sqrt(values.reduce((sum, v) => sum + v * v, 0)) || 1;
   return values.map((v) => v / norm);
@@ -755,12 +831,23 @@ const ANTHROPIC_MODELS: Array<[id: string, displayName: string]> = [
 
 function handleModels({ headers, ids }: HandlerInput): Answer {
   if (guessProvider(headers) === "anthropic") {
-    const data = ANTHROPIC_MODELS.map(([id, display_name]) => ({ type: "model", id, display_name, created_at: "2025-01-01T00:00:00Z" }));
+    const data = ANTHROPIC_MODELS.map(([id, display_name]) => ({
+      type: "model",
+      id,
+      display_name,
+      created_at: "2025-01-01T00:00:00Z",
+    }));
     const body = { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
     return { kind: "json", status: 200, body, usage: null, headers: { "request-id": ids.next("req_") } };
   }
   const data = OPENAI_MODELS.map((id) => ({ id, object: "model", created: 1_700_000_000, owned_by: "system" }));
-  return { kind: "json", status: 200, body: { object: "list", data }, usage: null, headers: { "x-request-id": ids.next("req_") } };
+  return {
+    kind: "json",
+    status: 200,
+    body: { object: "list", data },
+    usage: null,
+    headers: { "x-request-id": ids.next("req_") },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -787,7 +874,8 @@ function handleMessages({ body, ids }: HandlerInput): Answer {
   const id = ids.next("msg_");
   const toolUseId = reply.kind === "tool_call" ? ids.next("toolu_") : "";
 
-  if (body.stream === true) return { kind: "sse", status: 200, events: messageEvents(id, model, reply, toolUseId, usage), usage, headers };
+  if (body.stream === true)
+    return { kind: "sse", status: 200, events: messageEvents(id, model, reply, toolUseId, usage), usage, headers };
   const content =
     reply.kind === "text"
       ? [{ type: "text", text: reply.text }]
@@ -810,7 +898,13 @@ function stopReason(reply: Reply): string {
 }
 
 function anthropicUsage(input_tokens: number, output_tokens: number): JsonObject {
-  return { input_tokens, output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, service_tier: "standard" };
+  return {
+    input_tokens,
+    output_tokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    service_tier: "standard",
+  };
 }
 
 /**
@@ -822,24 +916,43 @@ function anthropicUsage(input_tokens: number, output_tokens: number): JsonObject
 function messageEvents(id: string, model: string, reply: Reply, toolUseId: string, usage: TokenUsage): SseEvent[] {
   const event = (type: string, fields: JsonObject = {}): SseEvent => ({ event: type, data: { type, ...fields } });
   // Like the real API, message_start reports a provisional output count of 1.
-  const message = { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: anthropicUsage(usage.input_tokens, 1) };
+  const message = {
+    id,
+    type: "message",
+    role: "assistant",
+    model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: anthropicUsage(usage.input_tokens, 1),
+  };
 
   const block =
     reply.kind === "text"
       ? [
           event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }),
           event("ping"),
-          ...wordChunks(reply.text).map((text) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text } })),
+          ...wordChunks(reply.text).map((text) =>
+            event("content_block_delta", { index: 0, delta: { type: "text_delta", text } }),
+          ),
         ]
       : [
-          event("content_block_start", { index: 0, content_block: { type: "tool_use", id: toolUseId, name: reply.call.name, input: {} } }),
+          event("content_block_start", {
+            index: 0,
+            content_block: { type: "tool_use", id: toolUseId, name: reply.call.name, input: {} },
+          }),
           event("ping"),
           ...jsonChunks(JSON.stringify(reply.call.args)).map((partial_json) =>
             event("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json } }),
           ),
         ];
 
-  const finalUsage = { input_tokens: usage.input_tokens, output_tokens: usage.output_tokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  const finalUsage = {
+    input_tokens: usage.input_tokens,
+    output_tokens: usage.output_tokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
   return [
     event("message_start", { message }),
     ...block,
@@ -855,7 +968,13 @@ function handleCountTokens({ body, ids }: HandlerInput): Answer {
   const conv = anthropicConversation(body);
   const { input_tokens } = countUsage(conv, decideReply(conv));
   // Counting is free on the real API, so it reports no usage and adds nothing to totalTokens().
-  return { kind: "json", status: 200, body: { input_tokens }, usage: null, headers: { "request-id": ids.next("req_") } };
+  return {
+    kind: "json",
+    status: 200,
+    body: { input_tokens },
+    usage: null,
+    headers: { "request-id": ids.next("req_") },
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -868,7 +987,11 @@ async function writeAnswer(res: ServerResponse, answer: Answer, chunkDelayMs: nu
     res.end(JSON.stringify(answer.body));
     return;
   }
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...answer.headers });
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    ...answer.headers,
+  });
   for (const [i, event] of answer.events.entries()) {
     if (i > 0) await sleep(chunkDelayMs);
     if (res.destroyed) return; // client hung up mid-stream

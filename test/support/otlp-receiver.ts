@@ -93,7 +93,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         return;
       }
       if (!contentType.startsWith("application/json")) {
-        res.writeHead(415, { "content-type": "application/json" }).end(JSON.stringify({ message: "this receiver reads OTLP JSON only" }));
+        res
+          .writeHead(415, { "content-type": "application/json" })
+          .end(JSON.stringify({ message: "this receiver reads OTLP JSON only" }));
         return;
       }
       const body = JSON.parse((await bodyOf(req)).toString("utf8")) as OtlpExport;
@@ -110,7 +112,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               startNs: BigInt(span.startTimeUnixNano),
               endNs: BigInt(span.endTimeUnixNano),
               attributes: attributesOf(span.attributes),
-              status: { code: span.status?.code ?? 0, ...(span.status?.message ? { message: span.status.message } : {}) },
+              status: {
+                code: span.status?.code ?? 0,
+                ...(span.status?.message ? { message: span.status.message } : {}),
+              },
               resource,
             });
           }

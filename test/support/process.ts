@@ -12,7 +12,9 @@ let built = false;
  */
 export function compiledServer(): string {
   if (!built) {
-    execFileSync("bash", [join(PROJECT_ROOT, "scripts/build.sh"), "--quiet"], { stdio: ["ignore", "inherit", "inherit"] });
+    execFileSync("bash", [join(PROJECT_ROOT, "scripts/build.sh"), "--quiet"], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     built = true;
   }
   return join(PROJECT_ROOT, "dist/server.js");
@@ -37,7 +39,13 @@ export interface EngineProcess {
 
 export function startEngineProcess(dataDir: string, port: number, env: Record<string, string> = {}): EngineProcess {
   const child = spawn(process.execPath, [compiledServer()], {
-    env: { ...process.env, GRAPHBOX_PORT: String(port), GRAPHBOX_DATA_DIR: dataDir, GRAPHBOX_LOG_LEVEL: "warn", ...env },
+    env: {
+      ...process.env,
+      GRAPHBOX_PORT: String(port),
+      GRAPHBOX_DATA_DIR: dataDir,
+      GRAPHBOX_LOG_LEVEL: "warn",
+      ...env,
+    },
     stdio: "ignore",
   });
   const url = `http://127.0.0.1:${port}`;

@@ -11,7 +11,9 @@ export function hostProcesses(): HostProcess[] {
     .filter((name) => /^\d+$/.test(name))
     .flatMap((pid) => {
       try {
-        return [{ pid: Number(pid), cmdline: readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim() }];
+        return [
+          { pid: Number(pid), cmdline: readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim() },
+        ];
       } catch {
         return []; // exited while we looked
       }

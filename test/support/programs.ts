@@ -12,7 +12,10 @@ class State(TypedDict, total=False):
 
 
 def work(state: State):
-${nodeBody.split("\n").map((line) => `    ${line}`).join("\n")}
+${nodeBody
+  .split("\n")
+  .map((line) => `    ${line}`)
+  .join("\n")}
 
 
 workflow = StateGraph(State)
@@ -29,7 +32,13 @@ export const PYTHON_OK = pythonGraph(`return {"out": "fine"}`);
  * A one-node Python graph with the node's name, state fields and preamble chosen: names that
  * collide with the engine's fields, a root-channel state (`state: "str"`), hostile preambles.
  */
-export function pythonOneNode(options: { body: string; name?: string; preamble?: string; state?: string; fields?: string[] }): string {
+export function pythonOneNode(options: {
+  body: string;
+  name?: string;
+  preamble?: string;
+  state?: string;
+  fields?: string[];
+}): string {
   const name = JSON.stringify(options.name ?? "work");
   return `from typing import TypedDict
 from langgraph.graph import StateGraph, START, END
@@ -39,7 +48,10 @@ class State(TypedDict, total=False):
 ${(options.fields ?? ["out: str"]).map((f) => `    ${f}`).join("\n")}
 
 def work(state):
-${options.body.split("\n").map((line) => `    ${line}`).join("\n")}
+${options.body
+  .split("\n")
+  .map((line) => `    ${line}`)
+  .join("\n")}
 
 g = StateGraph(${options.state ?? "State"})
 g.add_node(${name}, work)
@@ -67,7 +79,10 @@ const State = Annotation.Root({
 });
 
 async function work(state: typeof State.State): Promise<Partial<typeof State.State>> {
-${nodeBody.split("\n").map((line) => `  ${line}`).join("\n")}
+${nodeBody
+  .split("\n")
+  .map((line) => `  ${line}`)
+  .join("\n")}
 }
 
 export const app = new StateGraph(State)

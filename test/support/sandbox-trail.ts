@@ -24,7 +24,8 @@ function executionCgroupsOf(pid: number): string[] {
     const [, , controllers, path] = /^(\d+):([^:]*):(.*)$/.exec(line) ?? [];
     if (path === undefined || controllers === undefined || !basename(path).startsWith(CGROUP_PREFIX)) continue;
     if (controllers === "") dirs.push(join(CGROUP_ROOT, path));
-    for (const controller of controllers.split(",").filter((c) => c === "memory" || c === "pids")) dirs.push(join(CGROUP_ROOT, controller, path));
+    for (const controller of controllers.split(",").filter((c) => c === "memory" || c === "pids"))
+      dirs.push(join(CGROUP_ROOT, controller, path));
   }
   return dirs;
 }
@@ -62,6 +63,10 @@ export function followSandbox(marker: string): Trail {
  */
 export async function leftBehind(marker: string, seen: { cgroups: string[] }, withinMs = 5_000): Promise<string[]> {
   const left: string[] = (await survivors(marker, withinMs)).map((p) => `process ${p.pid}: ${p.cmdline}`);
-  for (const dir of seen.cgroups) if (await lingers(dir, withinMs)) left.push(`cgroup ${dir}${existsSync(join(dir, "cgroup.procs")) ? ` (holding ${readFileSync(join(dir, "cgroup.procs"), "utf8").trim().split("\n").filter(Boolean).length} processes)` : ""}`);
+  for (const dir of seen.cgroups)
+    if (await lingers(dir, withinMs))
+      left.push(
+        `cgroup ${dir}${existsSync(join(dir, "cgroup.procs")) ? ` (holding ${readFileSync(join(dir, "cgroup.procs"), "utf8").trim().split("\n").filter(Boolean).length} processes)` : ""}`,
+      );
   return left;
 }

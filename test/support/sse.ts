@@ -24,11 +24,16 @@ function parseFrames(buffer: string, events: SseEvent[], comments: string[], onE
       if (line.startsWith(":")) comments.push(line.slice(1).trim());
       else {
         const colon = line.indexOf(":");
-        if (colon > 0) fields[line.slice(0, colon)] = (fields[line.slice(0, colon)] ?? "") + line.slice(colon + 1).trimStart();
+        if (colon > 0)
+          fields[line.slice(0, colon)] = (fields[line.slice(0, colon)] ?? "") + line.slice(colon + 1).trimStart();
       }
     }
     if (fields["event"] !== undefined) {
-      const event = { id: Number(fields["id"]), event: fields["event"], data: JSON.parse(fields["data"] ?? "null") as Record<string, unknown> };
+      const event = {
+        id: Number(fields["id"]),
+        event: fields["event"],
+        data: JSON.parse(fields["data"] ?? "null") as Record<string, unknown>,
+      };
       events.push(event);
       onEvent?.(event);
     }
@@ -56,7 +61,12 @@ export async function readSse(url: string, options: SseOptions = {}): Promise<Ss
   const comments: string[] = [];
   const contentType = response.headers.get("content-type") ?? "";
   if (!contentType.startsWith("text/event-stream") || !response.body) {
-    return { status: response.status, contentType, events: [{ id: 0, event: "http", data: (await response.json()) as Record<string, unknown> }], comments };
+    return {
+      status: response.status,
+      contentType,
+      events: [{ id: 0, event: "http", data: (await response.json()) as Record<string, unknown> }],
+      comments,
+    };
   }
   const decoder = new TextDecoder();
   let buffer = "";

@@ -14,7 +14,10 @@ export function encodeFrame(message: unknown): Buffer {
 
 export class FrameTooLargeError extends Error {
   override name = "FrameTooLargeError";
-  constructor(readonly size: number, readonly limit: number) {
+  constructor(
+    readonly size: number,
+    readonly limit: number,
+  ) {
     super(`frame of ${size} bytes exceeds the limit of ${limit} bytes`);
   }
 }

@@ -6,7 +6,23 @@
  * a message from a harness is untrusted data (the program runs in the same process),
  * so the engine parses and size-checks it here before believing any of it.
  */
-import { amount, type Check, count, json, jsonObject, list, mapOf, MAX_JSON_DEPTH, name, nestsDeeperThan, nullable, oneOf, ProtocolError, record, string } from "./schema.ts";
+import {
+  amount,
+  type Check,
+  count,
+  json,
+  jsonObject,
+  list,
+  mapOf,
+  MAX_JSON_DEPTH,
+  name,
+  nestsDeeperThan,
+  nullable,
+  oneOf,
+  ProtocolError,
+  record,
+  string,
+} from "./schema.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -142,29 +158,45 @@ const HARNESS: HarnessSchemas = {
 
 /** Parses one frame's payload from a harness; throws ProtocolError naming what is wrong. */
 export function parseHarnessMessage(payload: Buffer): HarnessMessage {
-  return parseFrame(payload, "harness", HARNESS as unknown as Record<string, Record<string, Check<unknown>>>) as unknown as HarnessMessage;
+  return parseFrame(
+    payload,
+    "harness",
+    HARNESS as unknown as Record<string, Record<string, Check<unknown>>>,
+  ) as unknown as HarnessMessage;
 }
 
 /** Checks a frame's depth, JSON, version and type, then rebuilds it from its type's fields. */
-function parseFrame(payload: Buffer, sender: string, schemas: Record<string, Record<string, Check<unknown>>>): Record<string, unknown> {
-  if (nestsDeeperThan(payload, MAX_JSON_DEPTH)) throw new ProtocolError(`${sender} sent a frame nested deeper than ${MAX_JSON_DEPTH} levels`);
+function parseFrame(
+  payload: Buffer,
+  sender: string,
+  schemas: Record<string, Record<string, Check<unknown>>>,
+): Record<string, unknown> {
+  if (nestsDeeperThan(payload, MAX_JSON_DEPTH))
+    throw new ProtocolError(`${sender} sent a frame nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(payload.toString("utf8"));
   } catch {
     throw new ProtocolError(`${sender} sent a frame that is not JSON`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ProtocolError(`${sender} sent a frame that is not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ProtocolError(`${sender} sent a frame that is not an object`);
   const frame = value as Record<string, unknown>;
-  if (frame["v"] !== PROTOCOL_VERSION) throw new ProtocolError(`${sender} speaks protocol version ${String(frame["v"]).slice(0, 32)}, engine speaks ${PROTOCOL_VERSION}`);
+  if (frame["v"] !== PROTOCOL_VERSION)
+    throw new ProtocolError(
+      `${sender} speaks protocol version ${String(frame["v"]).slice(0, 32)}, engine speaks ${PROTOCOL_VERSION}`,
+    );
   const type = frame["type"];
-  if (typeof type !== "string" || !Object.hasOwn(schemas, type)) throw new ProtocolError(`${sender} sent an unknown message type ${String(JSON.stringify(type)).slice(0, 64)}`);
+  if (typeof type !== "string" || !Object.hasOwn(schemas, type))
+    throw new ProtocolError(`${sender} sent an unknown message type ${String(JSON.stringify(type)).slice(0, 64)}`);
   const message: Record<string, unknown> = { v: PROTOCOL_VERSION, type };
   for (const [field, check] of Object.entries(schemas[type]!)) {
     try {
       message[field] = check(Object.hasOwn(frame, field) ? frame[field] : undefined);
     } catch (err: unknown) {
-      throw new ProtocolError(`${sender} message ${type} has a bad field ${field}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ProtocolError(
+        `${sender} message ${type} has a bad field ${field}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
   return message;
@@ -186,7 +218,12 @@ export interface ForkLimits {
  * on once the engine has moved it into its job's cgroup; `abandon` makes it exit instead.
  */
 export type ZygoteCommand =
-  | { v: typeof PROTOCOL_VERSION; type: "init"; seccomp: string; llm_base_urls: { openai: string; anthropic: string } | null }
+  | {
+      v: typeof PROTOCOL_VERSION;
+      type: "init";
+      seccomp: string;
+      llm_base_urls: { openai: string; anthropic: string } | null;
+    }
   | { v: typeof PROTOCOL_VERSION; type: "fork"; job_id: string; token: string; limits: ForkLimits }
   | { v: typeof PROTOCOL_VERSION; type: "release"; job_id: string }
   | { v: typeof PROTOCOL_VERSION; type: "abandon"; job_id: string };
@@ -219,5 +256,9 @@ const ZYGOTE: { [T in ZygoteReport["type"]]: Fields<Extract<ZygoteReport, { type
 
 /** Parses one frame from the zygote; throws ProtocolError naming what is wrong. */
 export function parseZygoteReport(payload: Buffer): ZygoteReport {
-  return parseFrame(payload, "zygote", ZYGOTE as unknown as Record<string, Record<string, Check<unknown>>>) as unknown as ZygoteReport;
+  return parseFrame(
+    payload,
+    "zygote",
+    ZYGOTE as unknown as Record<string, Record<string, Check<unknown>>>,
+  ) as unknown as ZygoteReport;
 }

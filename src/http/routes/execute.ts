@@ -11,24 +11,40 @@ import { SseStream } from "../sse.ts";
 
 const REQUEST_ERRORS = [
   ...COMMON_ERRORS,
-  "GBX_ERR_INVALID_REQUEST", "GBX_ERR_INVALID_JSON", "GBX_ERR_BODY_TOO_LARGE", "GBX_ERR_UNSUPPORTED_MEDIA_TYPE",
-  "GBX_ERR_LANGUAGE_UNDETECTED", "GBX_ERR_RUNTIME_UNAVAILABLE", "GBX_ERR_THREAD_BUSY", "GBX_ERR_THREAD_RUNTIME",
-  "GBX_ERR_NOTHING_TO_CONTINUE", "GBX_ERR_RATE_LIMITED", "GBX_ERR_OVERLOADED",
+  "GBX_ERR_INVALID_REQUEST",
+  "GBX_ERR_INVALID_JSON",
+  "GBX_ERR_BODY_TOO_LARGE",
+  "GBX_ERR_UNSUPPORTED_MEDIA_TYPE",
+  "GBX_ERR_LANGUAGE_UNDETECTED",
+  "GBX_ERR_RUNTIME_UNAVAILABLE",
+  "GBX_ERR_THREAD_BUSY",
+  "GBX_ERR_THREAD_RUNTIME",
+  "GBX_ERR_NOTHING_TO_CONTINUE",
+  "GBX_ERR_RATE_LIMITED",
+  "GBX_ERR_OVERLOADED",
 ] as const;
-const PROGRAM_ERRORS = "Program failures answer 200 with status `error`: GBX_ERR_SYNTAX, GBX_ERR_PROGRAM, GBX_ERR_NO_APP, GBX_ERR_TIMEOUT, GBX_ERR_MEMORY_LIMIT, GBX_ERR_RESOURCE_LIMIT, GBX_ERR_OUTPUT_LIMIT, GBX_ERR_TOKEN_BUDGET, GBX_ERR_CANCELLED, GBX_ERR_SANDBOX.";
+const PROGRAM_ERRORS =
+  "Program failures answer 200 with status `error`: GBX_ERR_SYNTAX, GBX_ERR_PROGRAM, GBX_ERR_NO_APP, GBX_ERR_TIMEOUT, GBX_ERR_MEMORY_LIMIT, GBX_ERR_RESOURCE_LIMIT, GBX_ERR_OUTPUT_LIMIT, GBX_ERR_TOKEN_BUDGET, GBX_ERR_CANCELLED, GBX_ERR_SANDBOX.";
 
 const executeSchema = {
   tags: ["execute"],
   summary: "Run a LangGraph program and answer with its result",
   body: executeBodySchema,
-  response: { ...described(`{status: success | interrupted, result: {messages, state, metadata}}. ${PROGRAM_ERRORS}`, { status: oneOf("success", "interrupted", "error") }), ...errorResponses([...REQUEST_ERRORS]) },
+  response: {
+    ...described(`{status: success | interrupted, result: {messages, state, metadata}}. ${PROGRAM_ERRORS}`, {
+      status: oneOf("success", "interrupted", "error"),
+    }),
+    ...errorResponses([...REQUEST_ERRORS]),
+  },
 };
 const streamSchema = {
   tags: ["execute"],
   summary: "Run a LangGraph program, streaming its events (Server-Sent Events)",
   body: executeBodySchema,
   response: {
-    ...eventStream(`metadata, node_start, update, node_end, token, custom, interrupt, then complete or error. ${PROGRAM_ERRORS}`),
+    ...eventStream(
+      `metadata, node_start, update, node_end, token, custom, interrupt, then complete or error. ${PROGRAM_ERRORS}`,
+    ),
     ...errorResponses([...REQUEST_ERRORS]),
   },
 };
@@ -38,9 +54,15 @@ export interface ExecuteRoutesOptions {
   config: Readonly<Config>;
 }
 
-export const executeRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ExecuteRoutesOptions }> = async (app, { engine, config }) => {
+export const executeRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ExecuteRoutesOptions }> = async (
+  app,
+  { engine, config },
+) => {
   app.post("/execute-langgraph", { schema: executeSchema }, async (request, reply) => {
-    const outcome = await engine.execute({ request: toExecutionRequest(request.body, config, false), owner: ownerOf(request) });
+    const outcome = await engine.execute({
+      request: toExecutionRequest(request.body, config, false),
+      owner: ownerOf(request),
+    });
     return reply.status(statusOf(outcome)).send(outcome);
   });
 
@@ -58,7 +80,12 @@ export const executeRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ExecuteR
     };
     const execution = toExecutionRequest(request.body, config, true);
     try {
-      await engine.execute({ request: execution, owner: ownerOf(request), signal: gone.signal, onEvent: (event) => open().send(event) });
+      await engine.execute({
+        request: execution,
+        owner: ownerOf(request),
+        signal: gone.signal,
+        onEvent: (event) => open().send(event),
+      });
     } catch (err: unknown) {
       // Refused before it started: a plain JSON error. Failed once streaming (the store could not
       // record the end): the stream is closed, and the client reads the record or reconnects.

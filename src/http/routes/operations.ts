@@ -21,19 +21,58 @@ export interface OperationsRoutesOptions {
   metrics: Metrics;
 }
 
-export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = async (app, { config, engine, store, metrics }) => {
-  app.get("/health", { schema: { tags: ["operations"], summary: "Liveness (no auth)", security: [], response: described("{status: ok}", { status: oneOf("ok") }) } }, async () => ({ status: "ok" }));
-  app.get("/ready", { schema: { tags: ["operations"], summary: "Readiness: runtimes, sandbox protections in force, store", response: { ...described("{status, runtimes, store, in_flight, sandbox}", { status: oneOf("ready"), sandbox: ANY }), ...operationsErrors } } }, async () => ({
-    status: "ready",
-    runtimes: { python: { python: config.pythonPath } },
-    store: store.backend,
-    in_flight: engine.inFlight,
-    sandbox: await engine.supply.protections(),
-    warm_start: warmStart(engine.supply.report()),
-  }));
+export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = async (
+  app,
+  { config, engine, store, metrics },
+) => {
+  app.get(
+    "/health",
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Liveness (no auth)",
+        security: [],
+        response: described("{status: ok}", { status: oneOf("ok") }),
+      },
+    },
+    async () => ({ status: "ok" }),
+  );
+  app.get(
+    "/ready",
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Readiness: runtimes, sandbox protections in force, store",
+        response: {
+          ...described("{status, runtimes, store, in_flight, sandbox}", { status: oneOf("ready"), sandbox: ANY }),
+          ...operationsErrors,
+        },
+      },
+    },
+    async () => ({
+      status: "ready",
+      runtimes: { python: { python: config.pythonPath } },
+      store: store.backend,
+      in_flight: engine.inFlight,
+      sandbox: await engine.supply.protections(),
+      warm_start: warmStart(engine.supply.report()),
+    }),
+  );
   app.get(
     "/metrics",
-    { schema: { tags: ["operations"], summary: "Prometheus metrics (text exposition format)", response: { 200: { description: "graphbox_* metrics, process_* and nodejs_*", content: { "text/plain": { schema: { type: "string" } } } }, ...operationsErrors } } },
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Prometheus metrics (text exposition format)",
+        response: {
+          200: {
+            description: "graphbox_* metrics, process_* and nodejs_*",
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+          ...operationsErrors,
+        },
+      },
+    },
     async (_request, reply) => {
       const { contentType, body } = await metrics.render();
       return reply.type(contentType).send(body);
@@ -45,8 +84,22 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
 function warmStart(report: SupplyReport): Record<string, unknown> {
   const forkServer = report.pythonForkServer;
   return {
-    python_fork_server: forkServer.state === "warm" ? { state: "warm", ...forkServer.zygote } : { state: "off", reason: forkServer.reason },
-    pools: Object.fromEntries(report.pools.map((p) => [p.runtime, { waiting: p.waiting, ready: p.ready, hits: p.hits, misses: p.misses, memory_mb: Math.round(p.memoryBytes / 2 ** 20) }])),
+    python_fork_server:
+      forkServer.state === "warm"
+        ? { state: "warm", ...forkServer.zygote }
+        : { state: "off", reason: forkServer.reason },
+    pools: Object.fromEntries(
+      report.pools.map((p) => [
+        p.runtime,
+        {
+          waiting: p.waiting,
+          ready: p.ready,
+          hits: p.hits,
+          misses: p.misses,
+          memory_mb: Math.round(p.memoryBytes / 2 ** 20),
+        },
+      ]),
+    ),
     pool_memory_budget_mb: Math.round(report.poolMemoryBudgetBytes / 2 ** 20),
     runtime_file_changes: report.runtimeFileChanges,
   };

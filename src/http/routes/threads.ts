@@ -9,9 +9,23 @@ import { idParams } from "../schemas.ts";
 
 const threadErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_THREAD_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
 const threadStateFields = Object.fromEntries(
-  ["thread_id", "runtime", "status", "values", "next", "interrupts", "checkpoint_id", "updated_at"].map((f) => [f, f === "status" ? oneOf("idle", "busy", "interrupted", "error") : ANY]),
+  ["thread_id", "runtime", "status", "values", "next", "interrupts", "checkpoint_id", "updated_at"].map((f) => [
+    f,
+    f === "status" ? oneOf("idle", "busy", "interrupted", "error") : ANY,
+  ]),
 );
-const stateSchema = { tags: ["threads"], summary: "A thread's current state: values, next, interrupts, checkpoint_id", params: idParams, response: { ...described("{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}", threadStateFields), ...threadErrors } };
+const stateSchema = {
+  tags: ["threads"],
+  summary: "A thread's current state: values, next, interrupts, checkpoint_id",
+  params: idParams,
+  response: {
+    ...described(
+      "{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}",
+      threadStateFields,
+    ),
+    ...threadErrors,
+  },
+};
 const historySchema = {
   tags: ["threads"],
   summary: "A thread's checkpoints, newest first (use a checkpoint_id with config.checkpoint_id to time-travel)",
@@ -21,18 +35,31 @@ const historySchema = {
     type: "object",
     additionalProperties: false,
     properties: {
-      limit: { type: "string", pattern: "^(1000|[1-9][0-9]{0,2})$", description: "How many checkpoints, 1 to 1000 (default 100)" },
+      limit: {
+        type: "string",
+        pattern: "^(1000|[1-9][0-9]{0,2})$",
+        description: "How many checkpoints, 1 to 1000 (default 100)",
+      },
       before: { type: "string", description: "Only checkpoints older than this checkpoint_id" },
     },
   },
-  response: { ...described("{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, values, metadata, created_at}]}", { thread_id: ANY, checkpoints: { type: "array" } }), ...threadErrors },
+  response: {
+    ...described(
+      "{thread_id, checkpoints: [{checkpoint_id, parent_checkpoint_id, step, source, values, metadata, created_at}]}",
+      { thread_id: ANY, checkpoints: { type: "array" } },
+    ),
+    ...threadErrors,
+  },
 } as const;
 
 export interface ThreadRoutesOptions {
   store: Store;
 }
 
-export const threadRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ThreadRoutesOptions }> = async (app, { store }) => {
+export const threadRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ThreadRoutesOptions }> = async (
+  app,
+  { store },
+) => {
   const threadOf = async (owner: string, threadId: string) => {
     const thread = await store.threads.get({ owner, threadId });
     if (!thread) throw new GraphboxError("GBX_ERR_THREAD_NOT_FOUND", `no thread ${JSON.stringify(threadId)}`);

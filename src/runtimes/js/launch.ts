@@ -17,7 +17,10 @@ export const SANDBOX_JS_RUNTIME = `${SANDBOX_RUNTIME_ROOT}/js`;
  * package manifests stay outside.
  */
 const MOUNTED = ["harness", "node_modules"];
-const inRuntime = (name: string): RuntimeMount => ({ source: join(JS_RUNTIME_DIR, name), target: `${SANDBOX_JS_RUNTIME}/${name}` });
+const inRuntime = (name: string): RuntimeMount => ({
+  source: join(JS_RUNTIME_DIR, name),
+  target: `${SANDBOX_JS_RUNTIME}/${name}`,
+});
 
 /** True when `npm run setup` has installed the runtime's packages. */
 export function jsRuntimeInstalled(): boolean {
@@ -34,7 +37,10 @@ let runtimeFolders: { mounts: RuntimeMount[]; readOnlyPaths: string[] } | null =
 export function jsRuntimeFolders(): { mounts: RuntimeMount[]; readOnlyPaths: string[] } {
   if (runtimeFolders) return runtimeFolders;
   const prefix = dirname(dirname(realpathSync(process.execPath)));
-  runtimeFolders = { mounts: MOUNTED.map(inRuntime), readOnlyPaths: prefix === "/usr" || prefix.startsWith("/usr/") ? [] : [prefix] };
+  runtimeFolders = {
+    mounts: MOUNTED.map(inRuntime),
+    readOnlyPaths: prefix === "/usr" || prefix.startsWith("/usr/") ? [] : [prefix],
+  };
   return runtimeFolders;
 }
 
@@ -50,7 +56,12 @@ export function jsRuntimeFolders(): { mounts: RuntimeMount[]; readOnlyPaths: str
  * harness/main.mjs. The blob is in the runtime's snapshot folder, then shown read-only too.
  * `options.snapshot: false` always starts from main.mjs (the benchmark compares both).
  */
-export function jsLaunchSpec(workDir: string, env: Record<string, string>, heapLimitMb: number, options: { snapshot?: boolean } = {}): SandboxSpec {
+export function jsLaunchSpec(
+  workDir: string,
+  env: Record<string, string>,
+  heapLimitMb: number,
+  options: { snapshot?: boolean } = {},
+): SandboxSpec {
   const blob = options.snapshot === false ? null : usableSnapshot(heapLimitMb);
   const fromMain = [...snapshotNodeFlags(heapLimitMb), join(JS_RUNTIME_DIR, "harness", "main.mjs")];
   const folders = jsRuntimeFolders();

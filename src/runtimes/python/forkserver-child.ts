@@ -27,7 +27,9 @@ import type { ExitInfo, Sandbox, SandboxHandlers, SandboxLimits, TrippedLimit } 
 const EXIT_DRAIN_GRACE_MS = 250;
 const MAX_HANDSHAKE_BYTES = 256;
 const MIB = 1024 * 1024;
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+const SIGNAL_NAMES = new Map(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
 
 type Role = "channel" | "stdout" | "stderr";
 const ROLES: readonly Role[] = ["channel", "stdout", "stderr"];
@@ -58,7 +60,12 @@ export class JobSockets {
    * Listens at `path` (mode 0600, owned by `owner` when given: the sandbox's host uid).
    * `onConnection` gets each accepted connection with the bytes that followed its first line.
    */
-  static async listen(path: string, token: string, owner: number | null, onConnection: (role: Role, socket: Socket, rest: Buffer) => void): Promise<JobSockets> {
+  static async listen(
+    path: string,
+    token: string,
+    owner: number | null,
+    onConnection: (role: Role, socket: Socket, rest: Buffer) => void,
+  ): Promise<JobSockets> {
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -107,7 +114,8 @@ export class JobSockets {
       const [token = "", role = ""] = buffered.subarray(0, end).toString("utf8").split(" ");
       const given = Buffer.from(token);
       const tokenOk = given.length === this.token.length && timingSafeEqual(given, this.token);
-      if (!tokenOk || !ROLES.includes(role as Role) || this.connections.has(role as Role) || this.closed) return refuse();
+      if (!tokenOk || !ROLES.includes(role as Role) || this.connections.has(role as Role) || this.closed)
+        return refuse();
       this.connections.set(role as Role, socket);
       this.onConnection(role as Role, socket, buffered.subarray(end + 1));
       socket.resume();
@@ -139,7 +147,9 @@ export class ForkedSandbox implements Sandbox {
     private readonly setup: SetupMessage,
     private readonly words: ChildLimitWords,
   ) {
-    this.output = new BoundedOutput(limits.maxLogBytes, limits.maxLogTotalBytes, (bytes) => this.handlers.onFault(printedTooMuch(bytes)));
+    this.output = new BoundedOutput(limits.maxLogBytes, limits.maxLogTotalBytes, (bytes) =>
+      this.handlers.onFault(printedTooMuch(bytes)),
+    );
     this.channelClosed = new Promise((resolve) => (this.resolveChannelClosed = resolve));
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
@@ -195,7 +205,10 @@ export class ForkedSandbox implements Sandbox {
     Promise.race([this.channelClosed, grace])
       .then(() => this.tripped({ code, signal }))
       .catch(() => null)
-      .then((limit) => this.resolveExit({ code, signal, limit }), () => this.resolveExit({ code, signal, limit: null }));
+      .then(
+        (limit) => this.resolveExit({ code, signal, limit }),
+        () => this.resolveExit({ code, signal, limit: null }),
+      );
   }
 
   send(message: EngineMessage): void {
@@ -254,16 +267,30 @@ export class ForkedSandbox implements Sandbox {
     }
   }
 
-  private async tripped(exit: { code: number | null; signal: NodeJS.Signals | null } | null): Promise<TrippedLimit | null> {
+  private async tripped(
+    exit: { code: number | null; signal: NodeJS.Signals | null } | null,
+  ): Promise<TrippedLimit | null> {
     const w = this.words;
     const trip = await this.cgroup.tripped();
-    if (trip === "memory") return { kind: "memory", message: `the program went over its memory limit of ${w.memoryBytes / MIB} MiB and was killed` };
-    if (trip === "processes") return { kind: "processes", message: `the program tried to run more than ${w.maxProcesses} processes and threads at once` };
-    if (exit?.signal === "SIGXCPU") return { kind: "cpu_time", message: `the program used more than ${w.cpuSeconds} s of CPU time and was killed` };
-    if (exit?.signal === "SIGXFSZ") return { kind: "file_size", message: `the program wrote past its file size limit of ${w.fileSizeBytes / MIB} MiB and was killed` };
+    if (trip === "memory")
+      return {
+        kind: "memory",
+        message: `the program went over its memory limit of ${w.memoryBytes / MIB} MiB and was killed`,
+      };
+    if (trip === "processes")
+      return {
+        kind: "processes",
+        message: `the program tried to run more than ${w.maxProcesses} processes and threads at once`,
+      };
+    if (exit?.signal === "SIGXCPU")
+      return { kind: "cpu_time", message: `the program used more than ${w.cpuSeconds} s of CPU time and was killed` };
+    if (exit?.signal === "SIGXFSZ")
+      return {
+        kind: "file_size",
+        message: `the program wrote past its file size limit of ${w.fileSizeBytes / MIB} MiB and was killed`,
+      };
     return null;
   }
-
 
   private listen(socket: Socket, first: Buffer): void {
     const reader = new ChannelReader(socket, this.limits.maxFrameBytes, this.handlers);

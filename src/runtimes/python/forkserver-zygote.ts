@@ -15,7 +15,13 @@ import { randomUUID } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 
 import { encodeFrame, FrameDecoder } from "../../contract/protocol/framing.ts";
-import { parseZygoteReport, PROTOCOL_VERSION, type ForkLimits, type ZygoteCommand, type ZygoteReport } from "../../contract/protocol/messages.ts";
+import {
+  parseZygoteReport,
+  PROTOCOL_VERSION,
+  type ForkLimits,
+  type ZygoteCommand,
+  type ZygoteReport,
+} from "../../contract/protocol/messages.ts";
 import { pythonRuntimeFolders, SANDBOX_PYTHON_HARNESS } from "./launch.ts";
 import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView } from "../../sandbox/bwrap.ts";
 import { ExecutionCgroup, type CgroupSupport } from "../../sandbox/cgroup.ts";
@@ -76,8 +82,14 @@ export class ZygoteProcess {
   private dead = false;
   private readonly child: ChildProcess;
   private stderrTail = "";
-  private readyWaiter: { resolve: (report: Extract<ZygoteReport, { type: "zygote_ready" }>) => void; reject: (err: Error) => void } | null = null;
-  private readonly forkWaiters = new Map<string, { resolve: (pidInNs: number) => void; reject: (err: Error) => void }>();
+  private readyWaiter: {
+    resolve: (report: Extract<ZygoteReport, { type: "zygote_ready" }>) => void;
+    reject: (err: Error) => void;
+  } | null = null;
+  private readonly forkWaiters = new Map<
+    string,
+    { resolve: (pidInNs: number) => void; reject: (err: Error) => void }
+  >();
   /** Children not yet reaped, by job id: called once with their exit (or a SIGKILL if the zygote dies). */
   private readonly live = new Map<string, (exit: ChildExit) => void>();
   private idleWaiters: (() => void)[] = [];
@@ -89,13 +101,20 @@ export class ZygoteProcess {
     const folders = pythonRuntimeFolders(settings.pythonPath);
     const view = sandboxView({
       command: settings.pythonPath,
-      args: ["-I", "-u", "-B", "-c", `import sys; sys.path.insert(0, ${JSON.stringify(SANDBOX_PYTHON_HARNESS)}); from graphbox_harness.zygote import main; main()`],
+      args: [
+        "-I",
+        "-u",
+        "-B",
+        "-c",
+        `import sys; sys.path.insert(0, ${JSON.stringify(SANDBOX_PYTHON_HARNESS)}); from graphbox_harness.zygote import main; main()`,
+      ],
       cwd: ZYGOTE_CWD,
       env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: ZYGOTE_CWD },
       mounts: folders.mounts,
     });
     const mounts: HostMount[] = folders.mounts.map((m) => ({ kind: "dir", ...m }));
-    if (settings.gatewaySocket) mounts.push({ kind: "socket", source: settings.gatewaySocket, target: SANDBOX_GATEWAY_SOCKET });
+    if (settings.gatewaySocket)
+      mounts.push({ kind: "socket", source: settings.gatewaySocket, target: SANDBOX_GATEWAY_SOCKET });
     const staged = stageMounts(mounts);
     const argsFd = FIRST_INPUT_FD;
     const seccompFd = FIRST_INPUT_FD + 1;
@@ -111,16 +130,38 @@ export class ZygoteProcess {
         capabilities: "all",
       },
     );
-    const dropToNobody = ENGINE_IS_ROOT ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"] : [];
+    const dropToNobody = ENGINE_IS_ROOT
+      ? [TOOLS.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, "--clear-groups", "--"]
+      : [];
     const inputs = [Buffer.from(bwrapArgs.map((a) => `${a}\0`).join("")), settings.zygoteSeccomp, ...etcInputs()];
-    const stdio: ("ignore" | "pipe" | number)[] = ["ignore", "pipe", "pipe", "pipe", ...inputs.map(() => "pipe" as const)];
+    const stdio: ("ignore" | "pipe" | number)[] = [
+      "ignore",
+      "pipe",
+      "pipe",
+      "pipe",
+      ...inputs.map(() => "pipe" as const),
+    ];
     while (stdio.length < ZYGOTE_JOBS_FD) stdio.push("ignore");
     const jobsDirFd = openSync(settings.jobsDir, constants.O_RDONLY | constants.O_DIRECTORY);
     stdio.push(jobsDirFd);
     try {
       this.child = spawn(
         TOOLS.sh,
-        ["-c", JOIN_CGROUPS, "graphbox-zygote", ...cgroup.procsFiles, "--", ...staged.wrapper, ...dropToNobody, TOOLS.bwrap, "--args", String(argsFd), "--", view.command, ...view.args],
+        [
+          "-c",
+          JOIN_CGROUPS,
+          "graphbox-zygote",
+          ...cgroup.procsFiles,
+          "--",
+          ...staged.wrapper,
+          ...dropToNobody,
+          TOOLS.bwrap,
+          "--args",
+          String(argsFd),
+          "--",
+          view.command,
+          ...view.args,
+        ],
         { cwd: "/", env: {}, stdio, detached: true },
       );
     } finally {
@@ -151,12 +192,20 @@ export class ZygoteProcess {
       });
     });
     this.listen();
-    this.command({ v: PROTOCOL_VERSION, type: "init", seccomp: settings.executionSeccomp.toString("base64"), llm_base_urls: settings.llmBaseUrls ?? null });
+    this.command({
+      v: PROTOCOL_VERSION,
+      type: "init",
+      seccomp: settings.executionSeccomp.toString("base64"),
+      llm_base_urls: settings.llmBaseUrls ?? null,
+    });
   }
 
   /** Starts a zygote and waits until it has imported LangGraph; rejects with its stderr if it cannot. */
   static async start(settings: ZygoteSettings): Promise<ZygoteProcess> {
-    const cgroup = await ExecutionCgroup.create(settings.cgroups, `graphbox-zygote-${randomUUID()}`, { memoryBytes: settings.memoryBytes, maxProcesses: settings.maxProcesses });
+    const cgroup = await ExecutionCgroup.create(settings.cgroups, `graphbox-zygote-${randomUUID()}`, {
+      memoryBytes: settings.memoryBytes,
+      maxProcesses: settings.maxProcesses,
+    });
     let zygote: ZygoteProcess;
     try {
       zygote = new ZygoteProcess(settings, cgroup);
@@ -168,7 +217,13 @@ export class ZygoteProcess {
     try {
       const ready = await new Promise<Extract<ZygoteReport, { type: "zygote_ready" }>>((resolve, reject) => {
         zygote.readyWaiter = { resolve, reject };
-        timer = setTimeout(() => reject(new ZygoteStartError(`the zygote did not import its runtime within ${settings.startupTimeoutMs} ms`)), settings.startupTimeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new ZygoteStartError(`the zygote did not import its runtime within ${settings.startupTimeoutMs} ms`),
+            ),
+          settings.startupTimeoutMs,
+        );
       });
       const hostPid = hostPidOf(cgroupMembers(cgroup.procsFiles[0]!), ready.pid_in_ns);
       if (hostPid === null) throw new ZygoteStartError("the zygote's host pid could not be found in its cgroup");

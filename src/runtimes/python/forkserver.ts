@@ -84,8 +84,10 @@ export class ForkServer {
     const arch = nativeSeccompArch();
     const missing = missingTools();
     if (missing.length > 0) throw new SandboxUnavailableError(`the fork server needs ${missing.join(", ")}`);
-    if (!arch) throw new SandboxUnavailableError(`no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`);
-    if (this.cgroups.version === null) throw new SandboxUnavailableError(`the fork server needs cgroups for its children: ${this.cgroups.reason}`);
+    if (!arch)
+      throw new SandboxUnavailableError(`no seccomp filter for ${process.arch}; only x86_64 and aarch64 are supported`);
+    if (this.cgroups.version === null)
+      throw new SandboxUnavailableError(`the fork server needs cgroups for its children: ${this.cgroups.reason}`);
     const jobsDir = mkdtempSync(join(tmpdir(), "graphbox-jobs-"));
     // 0700 and owned by the sandbox's uid: only the engine (root) and the zygote's sandbox can enter it.
     if (this.sandboxHostUid !== null) chownSync(jobsDir, this.sandboxHostUid, this.sandboxHostUid);
@@ -148,7 +150,14 @@ export class ForkServer {
     const z = this.current;
     if (!z) return null;
     const memory = processMemory(z.hostPid) ?? { rssBytes: 0, pssBytes: 0 };
-    return { hostPid: z.hostPid, cgroupDirs: z.cgroupDirs, forks: z.forks, running: z.running, versions: z.versions, ...memory };
+    return {
+      hostPid: z.hostPid,
+      cgroupDirs: z.cgroupDirs,
+      forks: z.forks,
+      running: z.running,
+      versions: z.versions,
+      ...memory,
+    };
   }
 
   /**
@@ -168,23 +177,55 @@ export class ForkServer {
     }
   }
 
-  private async spawnOn(zygote: ZygoteProcess, spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<ForkedSandbox> {
+  private async spawnOn(
+    zygote: ZygoteProcess,
+    spec: SandboxSpec,
+    limits: SandboxLimits,
+    handlers: SandboxHandlers,
+  ): Promise<ForkedSandbox> {
     const o = this.options;
     const jobId = randomUUID();
     const token = randomBytes(32).toString("base64url");
     // As on the fresh path: no host path in the child's environment, its working directory SANDBOX_WORKDIR in its own /tmp.
     const { env, cwd } = sandboxView(spec);
     if (o.gatewaySocket) env["GRAPHBOX_GATEWAY_SOCKET"] = SANDBOX_GATEWAY_SOCKET;
-    const cgroup = await ExecutionCgroup.create(this.cgroups, `graphbox-${jobId}`, { memoryBytes: o.memoryBytes, maxProcesses: o.maxProcesses });
-    const sandbox = new ForkedSandbox(jobId, cgroup, limits, handlers, { v: PROTOCOL_VERSION, type: "setup", env, cwd }, o);
+    const cgroup = await ExecutionCgroup.create(this.cgroups, `graphbox-${jobId}`, {
+      memoryBytes: o.memoryBytes,
+      maxProcesses: o.maxProcesses,
+    });
+    const sandbox = new ForkedSandbox(
+      jobId,
+      cgroup,
+      limits,
+      handlers,
+      { v: PROTOCOL_VERSION, type: "setup", env, cwd },
+      o,
+    );
     let forked = false;
     try {
-      sandbox.attachSockets(await JobSockets.listen(join(this.settings.jobsDir, `${jobId}.sock`), token, this.sandboxHostUid, (role, socket, rest) => sandbox.connected(role, socket, rest)));
-      const forkLimits: ForkLimits = { cpu_seconds: o.cpuSeconds, file_size_bytes: o.fileSizeBytes, open_files: o.openFiles, tmp_size_bytes: o.tmpSizeBytes };
-      const pidInNs = await withTimeout(zygote.fork(jobId, token, forkLimits, (exit) => sandbox.onExit(exit)), FORK_TIMEOUT_MS, "the zygote did not fork in time");
+      sandbox.attachSockets(
+        await JobSockets.listen(
+          join(this.settings.jobsDir, `${jobId}.sock`),
+          token,
+          this.sandboxHostUid,
+          (role, socket, rest) => sandbox.connected(role, socket, rest),
+        ),
+      );
+      const forkLimits: ForkLimits = {
+        cpu_seconds: o.cpuSeconds,
+        file_size_bytes: o.fileSizeBytes,
+        open_files: o.openFiles,
+        tmp_size_bytes: o.tmpSizeBytes,
+      };
+      const pidInNs = await withTimeout(
+        zygote.fork(jobId, token, forkLimits, (exit) => sandbox.onExit(exit)),
+        FORK_TIMEOUT_MS,
+        "the zygote did not fork in time",
+      );
       forked = true;
       const hostPid = zygote.childHostPid(pidInNs);
-      if (hostPid === null) throw new Error(`the forked child (pid ${pidInNs} in the zygote) was not found on the host`);
+      if (hostPid === null)
+        throw new Error(`the forked child (pid ${pidInNs} in the zygote) was not found on the host`);
       sandbox.attachPid(hostPid);
       // The child waits, blocked, until it is in its cgroup: nothing of the job has run yet.
       for (const file of cgroup.procsFiles) await writeFile(file, String(hostPid));
@@ -194,10 +235,15 @@ export class ForkServer {
       zygote.abandon(jobId);
       if (!forked) sandbox.onExit({ code: null, signal: null });
       await sandbox.destroy();
-      throw new SandboxUnavailableError(`the fork server could not start a child: ${err instanceof Error ? err.message : String(err)}`);
+      throw new SandboxUnavailableError(
+        `the fork server could not start a child: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     this.live.add(sandbox);
-    sandbox.exited.then(() => this.live.delete(sandbox), () => this.live.delete(sandbox));
+    sandbox.exited.then(
+      () => this.live.delete(sandbox),
+      () => this.live.delete(sandbox),
+    );
     return sandbox;
   }
 
@@ -218,7 +264,9 @@ export class ForkServer {
 
   private async allZygotes(): Promise<ZygoteProcess[]> {
     const starting = await this.starting?.catch(() => null);
-    return [...new Set([this.current, starting ?? null, ...this.retiring].filter((z): z is ZygoteProcess => z !== null))];
+    return [
+      ...new Set([this.current, starting ?? null, ...this.retiring].filter((z): z is ZygoteProcess => z !== null)),
+    ];
   }
 
   private async stopAll(zygotes: ZygoteProcess[]): Promise<void> {
@@ -263,7 +311,9 @@ export class ForkServer {
       },
       (err: unknown) => {
         this.starting = null;
-        throw new SandboxUnavailableError(`the fork server's zygote could not start: ${err instanceof Error ? err.message : String(err)}`);
+        throw new SandboxUnavailableError(
+          `the fork server's zygote could not start: ${err instanceof Error ? err.message : String(err)}`,
+        );
       },
     );
     return this.starting;
@@ -283,5 +333,8 @@ export class ForkServer {
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -42,7 +42,9 @@ export function pythonRuntimeFolders(pythonPath: string): { mounts: RuntimeMount
   const venv = dirname(dirname(pythonPath));
   const venvConfig = join(venv, "pyvenv.cfg");
   // pyvenv.cfg's `home` is the base interpreter's bin directory; its parent is the prefix with the standard library.
-  const home = existsSync(venvConfig) ? /^home\s*=\s*(.+)$/m.exec(readFileSync(venvConfig, "utf8"))?.[1]?.trim() : undefined;
+  const home = existsSync(venvConfig)
+    ? /^home\s*=\s*(.+)$/m.exec(readFileSync(venvConfig, "utf8"))?.[1]?.trim()
+    : undefined;
   const prefix = home ? dirname(home) : existsSync(pythonPath) ? dirname(dirname(realpathSync(pythonPath))) : "/usr";
   if (existsSync(venvConfig)) folders.mounts.push({ source: venv, target: SANDBOX_PYTHON_VENV });
   if (prefix !== "/usr" && !prefix.startsWith("/usr/")) folders.readOnlyPaths.push(prefix);
@@ -56,6 +58,10 @@ export function pythonRuntimeFolders(pythonPath: string): { mounts: RuntimeMount
  */
 export function pythonRuntimeFiles(pythonPath: string): WatchedPaths {
   const venvLib = join(dirname(dirname(pythonPath)), "lib");
-  const sitePackages = existsSync(venvLib) ? readdirSync(venvLib).filter((name) => name.startsWith("python")).map((name) => join(venvLib, name, "site-packages")) : [];
+  const sitePackages = existsSync(venvLib)
+    ? readdirSync(venvLib)
+        .filter((name) => name.startsWith("python"))
+        .map((name) => join(venvLib, name, "site-packages"))
+    : [];
   return { trees: [PYTHON_HARNESS_DIR], entries: sitePackages };
 }

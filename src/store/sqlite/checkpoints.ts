@@ -76,12 +76,18 @@ export class SqliteCheckpointStore implements CheckpointStore {
 
   constructor(private readonly ctx: SqliteContext) {
     const { db } = ctx;
-    this.insert = db.prepare<[string, string, string, string, string | null, string, Buffer, string, string | null, number, number]>(
+    this.insert = db.prepare<
+      [string, string, string, string, string | null, string, Buffer, string, string | null, number, number]
+    >(
       `INSERT INTO checkpoints (owner, thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, state_json, created_at, seq)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.touchThread = db.prepare<[number, string, string]>("UPDATE threads SET updated_at = ? WHERE owner = ? AND thread_id = ?");
-    this.selectUsage = db.prepare<[string, string], ThreadUsage>("SELECT last_seq, bytes FROM checkpoint_threads WHERE owner = ? AND thread_id = ?");
+    this.touchThread = db.prepare<[number, string, string]>(
+      "UPDATE threads SET updated_at = ? WHERE owner = ? AND thread_id = ?",
+    );
+    this.selectUsage = db.prepare<[string, string], ThreadUsage>(
+      "SELECT last_seq, bytes FROM checkpoint_threads WHERE owner = ? AND thread_id = ?",
+    );
     this.saveUsage = db.prepare<[string, string, number, number]>(
       `INSERT INTO checkpoint_threads (owner, thread_id, last_seq, bytes) VALUES (?, ?, ?, ?)
        ON CONFLICT (owner, thread_id) DO UPDATE SET last_seq = excluded.last_seq, bytes = excluded.bytes`,
@@ -97,7 +103,10 @@ export class SqliteCheckpointStore implements CheckpointStore {
       `SELECT ${HEADER} FROM checkpoints c WHERE owner = ? AND thread_id = ? AND checkpoint_ns = ? ORDER BY seq DESC LIMIT 1`,
     );
     // Checkpoint ids are UUIDv6 and only grow within a namespace, so their text order is their time order (as LangGraph relies on).
-    this.selectList = db.prepare<[string, string, string | null, string | null, string | null, string | null, number], HeaderRow>(
+    this.selectList = db.prepare<
+      [string, string, string | null, string | null, string | null, string | null, number],
+      HeaderRow
+    >(
       `SELECT ${HEADER} FROM checkpoints c
        WHERE owner = ? AND thread_id = ? AND (? IS NULL OR checkpoint_ns = ?) AND (? IS NULL OR checkpoint_id < ?)
        ORDER BY checkpoint_id DESC, checkpoint_ns DESC LIMIT ?`,
@@ -125,7 +134,10 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.deleteUsage = db.prepare<[string, string]>("DELETE FROM checkpoint_threads WHERE owner = ? AND thread_id = ?");
   }
 
-  async getTuple(ref: ThreadRef, options: { checkpointNs?: string; checkpointId?: string | null } & CheckpointReadOptions = {}): Promise<CheckpointTuple | null> {
+  async getTuple(
+    ref: ThreadRef,
+    options: { checkpointNs?: string; checkpointId?: string | null } & CheckpointReadOptions = {},
+  ): Promise<CheckpointTuple | null> {
     this.ctx.assertOpen();
     const ns = options.checkpointNs ?? "";
     const maxBytes = options.maxBytes === undefined ? Infinity : positiveInteger("maxBytes", options.maxBytes);
@@ -173,7 +185,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
     if (typeof checkpoint.checkpointId !== "string" || checkpoint.checkpointId === "") {
       throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "checkpointId must be a non-empty string");
     }
-    const maxThreadBytes = options.maxThreadBytes === undefined ? Infinity : positiveInteger("maxThreadBytes", options.maxThreadBytes);
+    const maxThreadBytes =
+      options.maxThreadBytes === undefined ? Infinity : positiveInteger("maxThreadBytes", options.maxThreadBytes);
     const bytes = blobBytes("checkpoint", checkpoint.checkpoint);
     const metadata = toJson("checkpoint metadata", checkpoint.metadata ?? {});
     const state = checkpoint.values === undefined ? null : toJson("checkpoint values", checkpoint.values);
@@ -190,19 +203,46 @@ export class SqliteCheckpointStore implements CheckpointStore {
           );
         }
         const usage = this.usage(ref, size, maxThreadBytes);
-        this.insert.run(ref.owner, ref.threadId, ns, checkpoint.checkpointId, checkpoint.parentCheckpointId ?? null, checkpoint.checkpoint.type, bytes, metadata, state, now, usage.last_seq + 1);
+        this.insert.run(
+          ref.owner,
+          ref.threadId,
+          ns,
+          checkpoint.checkpointId,
+          checkpoint.parentCheckpointId ?? null,
+          checkpoint.checkpoint.type,
+          bytes,
+          metadata,
+          state,
+          now,
+          usage.last_seq + 1,
+        );
         this.saveUsage.run(ref.owner, ref.threadId, usage.last_seq + 1, usage.bytes + size);
         this.touchThread.run(now, ref.owner, ref.threadId);
       })
       .immediate();
   }
 
-  async putWrites(ref: ThreadRef, target: WritesTarget, writes: { idx: number; channel: string; value: TypedBlob }[], options: CheckpointWriteOptions = {}): Promise<void> {
+  async putWrites(
+    ref: ThreadRef,
+    target: WritesTarget,
+    writes: { idx: number; channel: string; value: TypedBlob }[],
+    options: CheckpointWriteOptions = {},
+  ): Promise<void> {
     this.ctx.assertOpen();
-    const maxThreadBytes = options.maxThreadBytes === undefined ? Infinity : positiveInteger("maxThreadBytes", options.maxThreadBytes);
+    const maxThreadBytes =
+      options.maxThreadBytes === undefined ? Infinity : positiveInteger("maxThreadBytes", options.maxThreadBytes);
     const rows = writes.map((write, position) => {
-      if (!Number.isInteger(write.idx)) throw new StoreError("GBX_STORE_INVALID_ARGUMENT", `write ${position} has idx ${String(write.idx)}, not a whole number`);
-      return { idx: write.idx, channel: write.channel, type: write.value.type, bytes: blobBytes(`write ${position}`, write.value) };
+      if (!Number.isInteger(write.idx))
+        throw new StoreError(
+          "GBX_STORE_INVALID_ARGUMENT",
+          `write ${position} has idx ${String(write.idx)}, not a whole number`,
+        );
+      return {
+        idx: write.idx,
+        channel: write.channel,
+        type: write.value.type,
+        bytes: blobBytes(`write ${position}`, write.value),
+      };
     });
     const ns = target.checkpointNs ?? "";
     const taskPath = target.taskPath ?? "";
@@ -253,9 +293,13 @@ export class SqliteCheckpointStore implements CheckpointStore {
       ...toState(row),
       threadId: row.thread_id,
       checkpoint: { type: row.type, bytes: blob?.checkpoint ?? Buffer.alloc(0) },
-      pendingWrites: writes.map(
-        (w): PendingWrite => ({ taskId: w.task_id, taskPath: w.task_path, idx: w.idx, channel: w.channel, value: { type: w.type, bytes: w.value } }),
-      ),
+      pendingWrites: writes.map((w): PendingWrite => ({
+        taskId: w.task_id,
+        taskPath: w.task_path,
+        idx: w.idx,
+        channel: w.channel,
+        value: { type: w.type, bytes: w.value },
+      })),
     };
   }
 }

@@ -61,7 +61,9 @@ export class SqliteEventLog implements EventLog {
       `SELECT e.seq, e.type, e.data, e.created_at, length(CAST(e.data AS BLOB)) AS bytes FROM execution_events e JOIN executions x ON x.id = e.execution_id
        WHERE e.execution_id = ? AND x.owner = ? AND e.seq > ? ORDER BY e.seq LIMIT ?`,
     );
-    this.selectStatus = db.prepare<[string, string], { status: string }>("SELECT status FROM executions WHERE id = ? AND owner = ?");
+    this.selectStatus = db.prepare<[string, string], { status: string }>(
+      "SELECT status FROM executions WHERE id = ? AND owner = ?",
+    );
   }
 
   /** Appends inside the caller's transaction; null when the execution is not running. Publishing is the caller's, after commit. */
@@ -86,10 +88,18 @@ export class SqliteEventLog implements EventLog {
     this.ctx.assertOpen();
     nonNegativeInteger("afterSeq", afterSeq);
     const count = limitOf(options, READ_LIMIT);
-    return collect(executionId, this.selectOwnedAfter.iterate(executionId, owner, afterSeq, count), { count, bytes: READ_BYTES }).events;
+    return collect(executionId, this.selectOwnedAfter.iterate(executionId, owner, afterSeq, count), {
+      count,
+      bytes: READ_BYTES,
+    }).events;
   }
 
-  async *follow(owner: string, executionId: string, afterSeq: number, options: FollowOptions = {}): AsyncGenerator<StoredEvent, void, undefined> {
+  async *follow(
+    owner: string,
+    executionId: string,
+    afterSeq: number,
+    options: FollowOptions = {},
+  ): AsyncGenerator<StoredEvent, void, undefined> {
     this.ctx.assertOpen();
     nonNegativeInteger("afterSeq", afterSeq);
     if (!this.selectStatus.get(executionId, owner)) return;
@@ -102,7 +112,9 @@ export class SqliteEventLog implements EventLog {
         pollIntervalMs: ctx.pollIntervalMs,
         signal,
         read: async (after, limits) =>
-          ctx.closed.aborted ? { events: [], more: false } : collect(executionId, this.selectAfter.iterate(executionId, after, limits.count), limits),
+          ctx.closed.aborted
+            ? { events: [], more: false }
+            : collect(executionId, this.selectAfter.iterate(executionId, after, limits.count), limits),
         isRunning: async () => !ctx.closed.aborted && this.selectStatus.get(executionId, owner)?.status === "running",
       },
       afterSeq,

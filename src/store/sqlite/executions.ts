@@ -55,7 +55,8 @@ const toExecution = (row: ExecutionRow): ExecutionRecord => ({
 
 function nodeList(nodes: string[] | undefined): string | null {
   if (nodes === undefined) return null;
-  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string")) throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "nodesExecuted must be a list of node names");
+  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string"))
+    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "nodesExecuted must be a list of node names");
   return JSON.stringify(nodes);
 }
 
@@ -80,22 +81,32 @@ export class SqliteExecutionStore implements ExecutionStore {
       "INSERT INTO executions (id, owner, thread_id, runtime, status, engine_id, started_at) VALUES (?, ?, ?, ?, 'running', ?, ?)",
     );
     this.select = db.prepare<[string], ExecutionRow>("SELECT * FROM executions WHERE id = ?");
-    this.selectOwned = db.prepare<[string, string], ExecutionRow>("SELECT * FROM executions WHERE id = ? AND owner = ?");
-    this.selectByOwner = db.prepare<[string, number], ExecutionRow>("SELECT * FROM executions WHERE owner = ? ORDER BY started_at DESC, id DESC LIMIT ?");
+    this.selectOwned = db.prepare<[string, string], ExecutionRow>(
+      "SELECT * FROM executions WHERE id = ? AND owner = ?",
+    );
+    this.selectByOwner = db.prepare<[string, number], ExecutionRow>(
+      "SELECT * FROM executions WHERE owner = ? ORDER BY started_at DESC, id DESC LIMIT ?",
+    );
     this.selectByThread = db.prepare<[string, string, number], ExecutionRow>(
       "SELECT * FROM executions WHERE owner = ? AND thread_id = ? ORDER BY started_at DESC, id DESC LIMIT ?",
     );
     this.updateCounters = db.prepare<[number | null, string | null, string]>(
       "UPDATE executions SET tokens_used = COALESCE(?, tokens_used), nodes_executed = COALESCE(?, nodes_executed) WHERE id = ? AND status = 'running'",
     );
-    this.end = db.prepare<[string, string | null, string | null, number, number, number | null, string | null, string | null, string]>(
+    this.end = db.prepare<
+      [string, string | null, string | null, number, number, number | null, string | null, string | null, string]
+    >(
       `UPDATE executions SET status = ?, error_type = ?, error = ?, ended_at = ?, duration_ms = ?,
          tokens_used = COALESCE(?, tokens_used), nodes_executed = COALESCE(?, nodes_executed), result = ?
        WHERE id = ? AND status = 'running'`,
     );
     this.selectRunning = db.prepare<[], ExecutionRow>("SELECT * FROM executions WHERE status = 'running'");
-    this.selectRunningOfEngine = db.prepare<[string], ExecutionRow>("SELECT * FROM executions WHERE status = 'running' AND engine_id = ?");
-    this.releaseLock = db.prepare<[string, string, string]>("DELETE FROM thread_locks WHERE owner = ? AND thread_id = ? AND execution_id = ?");
+    this.selectRunningOfEngine = db.prepare<[string], ExecutionRow>(
+      "SELECT * FROM executions WHERE status = 'running' AND engine_id = ?",
+    );
+    this.releaseLock = db.prepare<[string, string, string]>(
+      "DELETE FROM thread_locks WHERE owner = ? AND thread_id = ? AND execution_id = ?",
+    );
   }
 
   async create(execution: NewExecution): Promise<ExecutionRecord> {
@@ -103,7 +114,14 @@ export class SqliteExecutionStore implements ExecutionStore {
     const startedAt = execution.startedAt ?? this.ctx.now();
     return this.ctx.db
       .transaction(() => {
-        this.insert.run(execution.id, execution.owner, execution.threadId, execution.runtime, execution.engineId ?? null, startedAt);
+        this.insert.run(
+          execution.id,
+          execution.owner,
+          execution.threadId,
+          execution.runtime,
+          execution.engineId ?? null,
+          startedAt,
+        );
         return toExecution(this.select.get(execution.id) as ExecutionRow);
       })
       .immediate();
@@ -118,7 +136,10 @@ export class SqliteExecutionStore implements ExecutionStore {
   async list(owner: string, options?: ListOptions & { threadId?: string }): Promise<ExecutionRecord[]> {
     this.ctx.assertOpen();
     const limit = limitOf(options);
-    const rows = options?.threadId === undefined ? this.selectByOwner.all(owner, limit) : this.selectByThread.all(owner, options.threadId, limit);
+    const rows =
+      options?.threadId === undefined
+        ? this.selectByOwner.all(owner, limit)
+        : this.selectByThread.all(owner, options.threadId, limit);
     return rows.map(toExecution);
   }
 
@@ -128,7 +149,11 @@ export class SqliteExecutionStore implements ExecutionStore {
     return this.updateCounters.run(tokens, nodeList(progress.nodesExecuted), id).changes === 1;
   }
 
-  async finish(id: string, ending: ExecutionEnding, finalEvent?: NewEvent): Promise<{ finished: boolean; event: StoredEvent | null }> {
+  async finish(
+    id: string,
+    ending: ExecutionEnding,
+    finalEvent?: NewEvent,
+  ): Promise<{ finished: boolean; event: StoredEvent | null }> {
     this.ctx.assertOpen();
     const tokens = ending.tokensUsed === undefined ? null : nonNegativeInteger("tokensUsed", ending.tokensUsed);
     const nodes = nodeList(ending.nodesExecuted);
@@ -140,7 +165,17 @@ export class SqliteExecutionStore implements ExecutionStore {
         const event = finalEvent ? this.events.appendInTransaction(id, finalEvent) : null;
         const endedAt = ending.endedAt ?? this.ctx.now();
         const duration = ending.durationMs ?? Math.max(0, endedAt - row.started_at);
-        this.end.run(ending.status, ending.errorType ?? null, ending.error ?? null, endedAt, duration, tokens, nodes, result, id);
+        this.end.run(
+          ending.status,
+          ending.errorType ?? null,
+          ending.error ?? null,
+          endedAt,
+          duration,
+          tokens,
+          nodes,
+          result,
+          id,
+        );
         return { finished: true, event };
       })
       .immediate();
@@ -152,11 +187,22 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.ctx.assertOpen();
     const failed = this.ctx.db
       .transaction(() => {
-        const rows = options.engineId === undefined ? this.selectRunning.all() : this.selectRunningOfEngine.all(options.engineId);
+        const rows =
+          options.engineId === undefined ? this.selectRunning.all() : this.selectRunningOfEngine.all(options.engineId);
         const now = this.ctx.now();
         for (const row of rows) {
           if (options.finalEvent) this.events.appendInTransaction(row.id, options.finalEvent(toExecution(row)));
-          this.end.run("error", "internal_error", reason, now, Math.max(0, now - row.started_at), null, null, null, row.id);
+          this.end.run(
+            "error",
+            "internal_error",
+            reason,
+            now,
+            Math.max(0, now - row.started_at),
+            null,
+            null,
+            null,
+            row.id,
+          );
           this.releaseLock.run(row.owner, row.thread_id, row.id);
         }
         return rows.map((row) => row.id);

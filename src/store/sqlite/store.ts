@@ -76,7 +76,10 @@ export class SqliteStore implements Store {
     try {
       const mode = db.pragma("journal_mode = WAL", { simple: true });
       if (mode !== "wal") {
-        throw new StoreError("GBX_STORE_WAL_UNAVAILABLE", `${this.file}: SQLite cannot use a write-ahead log here (journal_mode is ${String(mode)}); set GRAPHBOX_DATA_DIR to a local disk`);
+        throw new StoreError(
+          "GBX_STORE_WAL_UNAVAILABLE",
+          `${this.file}: SQLite cannot use a write-ahead log here (journal_mode is ${String(mode)}); set GRAPHBOX_DATA_DIR to a local disk`,
+        );
       }
       // NORMAL is durable against a killed process in WAL mode; only a power cut can lose the last commits.
       db.pragma("synchronous = NORMAL");

@@ -1,5 +1,14 @@
 /** Threads and their run locks, in SQLite. */
-import type { ListOptions, LockAttempt, NewThread, ThreadHead, ThreadRecord, ThreadRef, ThreadStatus, ThreadStore } from "../types.ts";
+import type {
+  ListOptions,
+  LockAttempt,
+  NewThread,
+  ThreadHead,
+  ThreadRecord,
+  ThreadRef,
+  ThreadStatus,
+  ThreadStore,
+} from "../types.ts";
 import type { RuntimeName } from "../../contract/types.ts";
 import { limitOf, positiveInteger, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
@@ -45,13 +54,21 @@ export class SqliteThreadStore implements ThreadStore {
     );
     // The head (a result's next and interrupts) is read only by getHead: lists stay light.
     const columns = "owner, thread_id, runtime, status, created_at, updated_at";
-    this.select = db.prepare<[string, string], ThreadRow>(`SELECT ${columns} FROM threads WHERE owner = ? AND thread_id = ?`);
-    this.selectByOwner = db.prepare<[string, number], ThreadRow>(`SELECT ${columns} FROM threads WHERE owner = ? ORDER BY updated_at DESC, thread_id LIMIT ?`);
-    this.updateStatus = db.prepare<[string, number, string, string]>("UPDATE threads SET status = ?, updated_at = ? WHERE owner = ? AND thread_id = ?");
+    this.select = db.prepare<[string, string], ThreadRow>(
+      `SELECT ${columns} FROM threads WHERE owner = ? AND thread_id = ?`,
+    );
+    this.selectByOwner = db.prepare<[string, number], ThreadRow>(
+      `SELECT ${columns} FROM threads WHERE owner = ? ORDER BY updated_at DESC, thread_id LIMIT ?`,
+    );
+    this.updateStatus = db.prepare<[string, number, string, string]>(
+      "UPDATE threads SET status = ?, updated_at = ? WHERE owner = ? AND thread_id = ?",
+    );
     this.updateStatusAndHead = db.prepare<[string, number, string, string, string]>(
       "UPDATE threads SET status = ?, updated_at = ?, head_json = ? WHERE owner = ? AND thread_id = ?",
     );
-    this.selectHead = db.prepare<[string, string], { head_json: string | null }>("SELECT head_json FROM threads WHERE owner = ? AND thread_id = ?");
+    this.selectHead = db.prepare<[string, string], { head_json: string | null }>(
+      "SELECT head_json FROM threads WHERE owner = ? AND thread_id = ?",
+    );
     this.deleteUsage = db.prepare<[string, string]>("DELETE FROM checkpoint_threads WHERE owner = ? AND thread_id = ?");
     this.deleteThread = db.prepare<[string, string]>("DELETE FROM threads WHERE owner = ? AND thread_id = ?");
     this.deleteLock = db.prepare<[string, string]>("DELETE FROM thread_locks WHERE owner = ? AND thread_id = ?");
@@ -67,7 +84,9 @@ export class SqliteThreadStore implements ThreadStore {
     this.selectLock = db.prepare<[string, string], { execution_id: string; expires_at: number }>(
       "SELECT execution_id, expires_at FROM thread_locks WHERE owner = ? AND thread_id = ?",
     );
-    this.releaseLock = db.prepare<[string, string, string]>("DELETE FROM thread_locks WHERE owner = ? AND thread_id = ? AND execution_id = ?");
+    this.releaseLock = db.prepare<[string, string, string]>(
+      "DELETE FROM thread_locks WHERE owner = ? AND thread_id = ? AND execution_id = ?",
+    );
   }
 
   async ensure(thread: NewThread): Promise<{ thread: ThreadRecord; created: boolean }> {
@@ -75,7 +94,9 @@ export class SqliteThreadStore implements ThreadStore {
     const now = this.ctx.now();
     return this.ctx.db
       .transaction(() => {
-        const created = this.insert.run(thread.owner, thread.threadId, thread.runtime, thread.status ?? "idle", now, now).changes === 1;
+        const created =
+          this.insert.run(thread.owner, thread.threadId, thread.runtime, thread.status ?? "idle", now, now).changes ===
+          1;
         const row = this.select.get(thread.owner, thread.threadId) as ThreadRow;
         return { thread: toThread(row), created };
       })
@@ -97,7 +118,11 @@ export class SqliteThreadStore implements ThreadStore {
     this.ctx.assertOpen();
     const now = this.ctx.now();
     if (head === undefined) return this.updateStatus.run(status, now, ref.owner, ref.threadId).changes === 1;
-    const json = toJson("thread head", { checkpointId: head.checkpointId, next: head.next, interrupts: head.interrupts });
+    const json = toJson("thread head", {
+      checkpointId: head.checkpointId,
+      next: head.next,
+      interrupts: head.interrupts,
+    });
     return this.updateStatusAndHead.run(status, now, json, ref.owner, ref.threadId).changes === 1;
   }
 
@@ -133,7 +158,8 @@ export class SqliteThreadStore implements ThreadStore {
     const expiresAt = now + ttlMs;
     return this.ctx.db
       .transaction((): LockAttempt => {
-        if (this.takeLock.run(ref.owner, ref.threadId, executionId, expiresAt, now).changes === 1) return { acquired: true, expiresAt };
+        if (this.takeLock.run(ref.owner, ref.threadId, executionId, expiresAt, now).changes === 1)
+          return { acquired: true, expiresAt };
         const held = this.selectLock.get(ref.owner, ref.threadId);
         // The conflict branch only declines a live lock held by another execution, so `held` exists.
         return { acquired: false, heldBy: held?.execution_id ?? "", expiresAt: held?.expires_at ?? now };

@@ -36,8 +36,10 @@ export function startBridge(socketPath, port) {
   // The listener alone must not keep the process alive (main.mjs relies on Node noticing when
   // nothing is left to wait for); an open connection does, as any pending request would.
   server.unref();
-  return new Promise(/** @type {(resolve: () => void, reject: (err: Error) => void) => void} */ (resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "127.0.0.1", port }, () => resolve());
-  });
+  return new Promise(
+    /** @type {(resolve: () => void, reject: (err: Error) => void) => void} */ (resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: "127.0.0.1", port }, () => resolve());
+    },
+  );
 }

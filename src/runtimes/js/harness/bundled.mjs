@@ -39,7 +39,9 @@ function standInDir() {
  */
 function reexportSource(url, namespace) {
   const names = Object.keys(namespace);
-  const lines = [`const ns = globalThis[Symbol.for(${JSON.stringify(BUNDLED_PACKAGES.description)})](${JSON.stringify(url)});`];
+  const lines = [
+    `const ns = globalThis[Symbol.for(${JSON.stringify(BUNDLED_PACKAGES.description)})](${JSON.stringify(url)});`,
+  ];
   names.forEach((name, i) => lines.push(`const e${i} = ns[${JSON.stringify(name)}];`));
   lines.push(`export { ${names.map((name, i) => `e${i} as ${JSON.stringify(name)}`).join(", ")} };`);
   return `${lines.join("\n")}\n`;

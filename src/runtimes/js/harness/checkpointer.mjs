@@ -32,7 +32,9 @@ const b64 = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLen
 function stateView(checkpoint) {
   const values = checkpoint.channel_values ?? {};
   // A root-channel graph keeps its whole state in "__root__", shown as the result shows it.
-  const visible = Object.entries(values).filter(([key]) => key === "__root__" || !(key.startsWith("branch:") || key.startsWith("__")));
+  const visible = Object.entries(values).filter(
+    ([key]) => key === "__root__" || !(key.startsWith("branch:") || key.startsWith("__")),
+  );
   return toJson(Object.fromEntries(visible));
 }
 
@@ -71,16 +73,25 @@ export class EngineCheckpointSaver extends BaseCheckpointSaver {
       checkpoint: await this.load(row.type, row.checkpoint),
       // What this harness stored (put), back as it was.
       metadata: /** @type {CheckpointMetadata} */ (row.metadata ?? {}),
-      pendingWrites: await Promise.all((row.writes ?? []).map(async (w) => [w.task_id, w.channel, await this.load(w.type, w.value)])),
+      pendingWrites: await Promise.all(
+        (row.writes ?? []).map(async (w) => [w.task_id, w.channel, await this.load(w.type, w.value)]),
+      ),
     };
-    if (row.parent_checkpoint_id) tuple.parentConfig = { configurable: { ...ids, checkpoint_id: row.parent_checkpoint_id } };
+    if (row.parent_checkpoint_id)
+      tuple.parentConfig = { configurable: { ...ids, checkpoint_id: row.parent_checkpoint_id } };
     return tuple;
   }
 
   /** @param {RunnableConfig} config */
   async getTuple(config) {
     const c = config.configurable ?? {};
-    const row = /** @type {CheckpointRow | null} */ (this.call("get_tuple", { thread_id: c.thread_id, checkpoint_ns: c.checkpoint_ns ?? "", checkpoint_id: getCheckpointId(config) || null }));
+    const row = /** @type {CheckpointRow | null} */ (
+      this.call("get_tuple", {
+        thread_id: c.thread_id,
+        checkpoint_ns: c.checkpoint_ns ?? "",
+        checkpoint_id: getCheckpointId(config) || null,
+      })
+    );
     return row ? this.tuple(row) : undefined;
   }
 
@@ -97,18 +108,26 @@ export class EngineCheckpointSaver extends BaseCheckpointSaver {
     // The engine answers a page at a time (GRAPHBOX_CHECKPOINT_LIST_LIMIT, and a byte bound):
     // ask again from the last id until a page comes back empty.
     for (;;) {
-      const rows = /** @type {CheckpointRow[] | null} */ (this.call("list", {
-        thread_id: c.thread_id ?? null,
-        checkpoint_ns: c.checkpoint_ns ?? null,
-        checkpoint_id: checkpointId,
-        before: cursor,
-        // A metadata filter is applied here, so the engine must not cut the list short first.
-        limit: filter || limit === undefined ? null : limit - produced,
-      }));
+      const rows = /** @type {CheckpointRow[] | null} */ (
+        this.call("list", {
+          thread_id: c.thread_id ?? null,
+          checkpoint_ns: c.checkpoint_ns ?? null,
+          checkpoint_id: checkpointId,
+          before: cursor,
+          // A metadata filter is applied here, so the engine must not cut the list short first.
+          limit: filter || limit === undefined ? null : limit - produced,
+        })
+      );
       if (!rows || rows.length === 0) return;
       for (const row of rows) {
         const item = await this.tuple(row);
-        if (filter && !Object.entries(filter).every(([key, value]) => /** @type {Record<string, unknown> | undefined} */ (item.metadata)?.[key] === value)) continue;
+        if (
+          filter &&
+          !Object.entries(filter).every(
+            ([key, value]) => /** @type {Record<string, unknown> | undefined} */ (item.metadata)?.[key] === value,
+          )
+        )
+          continue;
         yield item;
         produced += 1;
         if (limit !== undefined && produced >= limit) return;

@@ -40,7 +40,8 @@ export function setBundledHarness(file, harnessSpans) {
 }
 
 /** @type {(line: number, column: number, otherLine: number, otherColumn: number) => boolean} */
-const before = (line, column, otherLine, otherColumn) => line < otherLine || (line === otherLine && column < otherColumn);
+const before = (line, column, otherLine, otherColumn) =>
+  line < otherLine || (line === otherLine && column < otherColumn);
 
 /**
  * @param {string} location
@@ -50,7 +51,10 @@ const before = (line, column, otherLine, otherColumn) => line < otherLine || (li
 function isHarnessFrame(location, line, column) {
   if (location.startsWith(HARNESS_URL)) return true;
   if (location !== bundle.file) return false;
-  return bundle.harnessSpans.some(([fromLine, fromColumn, toLine, toColumn]) => !before(line, column, fromLine, fromColumn) && before(line, column, toLine, toColumn));
+  return bundle.harnessSpans.some(
+    ([fromLine, fromColumn, toLine, toColumn]) =>
+      !before(line, column, fromLine, fromColumn) && before(line, column, toLine, toColumn),
+  );
 }
 
 /**
@@ -69,7 +73,8 @@ export function setProgram(url, sourceMap) {
  */
 export function scrub(text) {
   let out = asRuntimePaths(String(text));
-  if (program.url && program.path) out = out.split(program.url).join(PROGRAM_NAME).split(program.path).join(PROGRAM_NAME);
+  if (program.url && program.path)
+    out = out.split(program.url).join(PROGRAM_NAME).split(program.path).join(PROGRAM_NAME);
   return out.split(pathToFileURL(RUNTIME_DIR).href).join("<runtime>").split(RUNTIME_DIR).join("<runtime>");
 }
 
@@ -78,7 +83,9 @@ export function scrub(text) {
  * @returns {err is { message: string, name?: unknown, stack?: unknown, constructor?: { name?: unknown } }}
  */
 function isErrorLike(err) {
-  return typeof err === "object" && err !== null && typeof (/** @type {{ message?: unknown }} */ (err).message) === "string";
+  return (
+    typeof err === "object" && err !== null && typeof (/** @type {{ message?: unknown }} */ (err).message) === "string"
+  );
 }
 
 /** @param {{ name?: unknown, constructor?: { name?: unknown } }} err */
@@ -163,5 +170,7 @@ export function sourceTraceback(err) {
  */
 export function describeAt(err) {
   const loc = err.location;
-  return loc ? `${err.name}: ${err.message} (${PROGRAM_NAME}:${loc.line}:${loc.column})` : `${err.name}: ${err.message}`;
+  return loc
+    ? `${err.name}: ${err.message} (${PROGRAM_NAME}:${loc.line}:${loc.column})`
+    : `${err.name}: ${err.message}`;
 }

@@ -41,11 +41,18 @@ export function writeProgram(code) {
 
 /** @type {(value: any) => value is Graph} The program's exports: any value at all. */
 const isCompiledGraph = (value) =>
-  typeof value === "object" && value !== null && typeof value.stream === "function" && typeof value.getState === "function" && typeof value.nodes === "object";
+  typeof value === "object" &&
+  value !== null &&
+  typeof value.stream === "function" &&
+  typeof value.getState === "function" &&
+  typeof value.nodes === "object";
 
 /** @type {(value: any) => value is GraphBuilder} */
 const isGraphBuilder = (value) =>
-  typeof value === "object" && value !== null && typeof value.compile === "function" && typeof value.addNode === "function";
+  typeof value === "object" &&
+  value !== null &&
+  typeof value.compile === "function" &&
+  typeof value.addNode === "function";
 
 /**
  * A compiled graph from `value`, compiling a StateGraph with the harness's checkpointer; null if neither.

@@ -34,7 +34,13 @@ export class LlmMeter extends BaseCallbackHandler {
    */
   constructor(input) {
     // Awaited, not backgrounded: token events keep their order relative to the graph's own events.
-    super({ ignoreChain: true, ignoreAgent: true, ignoreRetriever: true, ignoreCustomEvent: true, _awaitHandler: true });
+    super({
+      ignoreChain: true,
+      ignoreAgent: true,
+      ignoreRetriever: true,
+      ignoreCustomEvent: true,
+      _awaitHandler: true,
+    });
     this.channel = input.channel;
     this.streamTokens = input.streamTokens;
     this.nodeOfRun = input.nodeOfRun ?? new Map();
@@ -94,7 +100,9 @@ export class LlmMeter extends BaseCallbackHandler {
     this.nodeOfRun.delete(runId);
     for (const generations of output?.generations ?? []) {
       for (const generation of generations ?? []) {
-        const message = /** @type {{ message?: import("@langchain/core/messages").AIMessage } | undefined} */ (generation)?.message;
+        const message = /** @type {{ message?: import("@langchain/core/messages").AIMessage } | undefined} */ (
+          generation
+        )?.message;
         const usage = message?.usage_metadata;
         if (!usage) continue;
         this.channel.send("usage", {

@@ -24,7 +24,9 @@ export function serveTiktokenRanksLocally() {
   const localFetch = async function fetch(input, init) {
     const match = TIKTOKEN_URL.exec(urlOf(input));
     if (match?.[1] && ENCODINGS.has(match[1])) {
-      const { default: ranks } = /** @type {{ default: unknown }} */ (await moduleHost().importModule(`js-tiktoken/ranks/${match[1]}`));
+      const { default: ranks } = /** @type {{ default: unknown }} */ (
+        await moduleHost().importModule(`js-tiktoken/ranks/${match[1]}`)
+      );
       return new Response(JSON.stringify(ranks), { status: 200, headers: { "content-type": "application/json" } });
     }
     return networkFetch(input, init);

@@ -42,7 +42,8 @@ function checkBreakpoints(graph, job) {
 }
 
 /** @type {(channel: Channel, errorType: string, error: string, node: string | null, traceback: string) => void} */
-const fail = (channel, errorType, error, node, traceback) => channel.send("error", { error_type: errorType, error, node, traceback });
+const fail = (channel, errorType, error, node, traceback) =>
+  channel.send("error", { error_type: errorType, error, node, traceback });
 
 /**
  * @param {JobMessage} job
@@ -55,7 +56,8 @@ async function loadGraph(job, channel, checkpointer) {
     compiled = await transpile(job.code, job.language);
   } catch (err) {
     if (err instanceof ProgramSyntaxError) fail(channel, "syntax_error", describeAt(err), null, sourceTraceback(err));
-    else if (err instanceof ProgramImportError) fail(channel, "program_error", describeAt(err), null, sourceTraceback(err));
+    else if (err instanceof ProgramImportError)
+      fail(channel, "program_error", describeAt(err), null, sourceTraceback(err));
     else throw err;
     return null;
   } finally {
@@ -123,7 +125,8 @@ export async function run(job, channel, progress = {}) {
     for await (const [mode, chunk] of await graph.stream(graphInput(job), options)) {
       if (mode === "tasks") tracker.observe(/** @type {import("./tracker.mjs").TaskChunk} */ (chunk));
       else if (mode === "updates") {
-        if (!(typeof chunk === "object" && chunk !== null && "__interrupt__" in chunk)) channel.send("update", { data: toJson(chunk) });
+        if (!(typeof chunk === "object" && chunk !== null && "__interrupt__" in chunk))
+          channel.send("update", { data: toJson(chunk) });
       } else if (mode === "custom") channel.send("custom", { data: toJson(chunk) });
       else if (mode === "checkpoints") tracker.checkpoint(chunk);
     }

@@ -38,7 +38,10 @@ function encode(value, seen) {
   // Buffer.toJSON would run before the library sees the bytes, leaving {type: "Buffer", data: [...]}.
   if (Buffer.isBuffer(value)) return record("Buffer", [value.toString("base64")]);
   if (ArrayBuffer.isView(value) && !(value instanceof Uint8Array) && !(value instanceof DataView)) {
-    return record("TypedArray", [value.constructor.name, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")]);
+    return record("TypedArray", [
+      value.constructor.name,
+      Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64"),
+    ]);
   }
   // Only containers are copied; class instances (messages, Send, ...) keep the library's own handling.
   if (seen.has(value)) return value;
@@ -56,8 +59,16 @@ function encode(value, seen) {
 
 /** @type {Record<string, { new (buffer: ArrayBuffer): ArrayBufferView, BYTES_PER_ELEMENT: number }>} */
 const TYPED_ARRAYS = {
-  Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
 };
 
 /**
@@ -92,7 +103,13 @@ function revive(kind, args) {
  */
 function decode(value) {
   if (typeof value !== "object" || value === null) return value;
-  if (value.lc === 2 && value.type === "constructor" && Array.isArray(value.id) && typeof value.id[0] === "string" && value.id[0].startsWith(PREFIX)) {
+  if (
+    value.lc === 2 &&
+    value.type === "constructor" &&
+    Array.isArray(value.id) &&
+    typeof value.id[0] === "string" &&
+    value.id[0].startsWith(PREFIX)
+  ) {
     let revived;
     try {
       revived = revive(value.id[0].slice(PREFIX.length), Array.isArray(value.args) ? value.args : []);

@@ -58,7 +58,11 @@ export function messageToJson(message) {
     if (message[field]) out[field] = message[field];
   }
   if (type === "ai") {
-    out.tool_calls = (message.tool_calls ?? []).map((/** @type {any} */ call) => ({ id: call.id ?? null, name: call.name, args: toJson(call.args ?? {}) }));
+    out.tool_calls = (message.tool_calls ?? []).map((/** @type {any} */ call) => ({
+      id: call.id ?? null,
+      name: call.name,
+      args: toJson(call.args ?? {}),
+    }));
     if (isNonEmptyObject(message.usage_metadata)) out.usage_metadata = toJson({ ...message.usage_metadata });
   }
   if (isNonEmptyObject(message.response_metadata)) out.response_metadata = toJson(message.response_metadata);
@@ -86,7 +90,8 @@ function sortedIfComparable(items) {
 function objectToJson(value, depth, seen) {
   if (isBaseMessage(value)) return messageToJson(value);
   if (Array.isArray(value)) return value.map((item) => toJson(item, depth + 1, seen));
-  if (value instanceof Date) return { __type: "Date", repr: Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString() };
+  if (value instanceof Date)
+    return { __type: "Date", repr: Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString() };
   if (value instanceof Set) return sortedIfComparable([...value].map((item) => toJson(item, depth + 1, seen)));
   if (value instanceof Map) {
     const entries = [...value.entries()];
@@ -96,10 +101,12 @@ function objectToJson(value, depth, seen) {
     return entries.map(([key, item]) => [toJson(key, depth + 1, seen), toJson(item, depth + 1, seen)]);
   }
   if (ArrayBuffer.isView(value)) return { __type: typeName(value), repr: bytesOf(value), encoding: "base64" };
-  if (value instanceof ArrayBuffer) return { __type: "ArrayBuffer", repr: Buffer.from(value).toString("base64"), encoding: "base64" };
+  if (value instanceof ArrayBuffer)
+    return { __type: "ArrayBuffer", repr: Buffer.from(value).toString("base64"), encoding: "base64" };
   if (value instanceof Error) return { __type: typeName(value), repr: `${value.name}: ${value.message}` };
   if (value instanceof URL) return { __type: "URL", repr: value.href };
-  if (value instanceof RegExp || value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet) return opaque(value);
+  if (value instanceof RegExp || value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet)
+    return opaque(value);
 
   const keys = Object.keys(value);
   const proto = Object.getPrototypeOf(value);

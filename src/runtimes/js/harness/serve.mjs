@@ -15,7 +15,14 @@ import { warmTranspiler } from "./transpile.mjs";
  * @typedef {() => Promise<typeof import("./runner.mjs")>} LoadRuntime
  */
 
-const PACKAGES = ["@langchain/langgraph", "@langchain/core", "@langchain/openai", "@langchain/anthropic", "esbuild", "zod"];
+const PACKAGES = [
+  "@langchain/langgraph",
+  "@langchain/core",
+  "@langchain/openai",
+  "@langchain/anthropic",
+  "esbuild",
+  "zod",
+];
 
 const realExit = process.exit.bind(process);
 
@@ -45,7 +52,9 @@ function versions() {
  */
 function blockingPrints() {
   for (const stream of [process.stdout, process.stderr]) {
-    /** @type {{ _handle?: { setBlocking?: (blocking: boolean) => void } }} */ (/** @type {unknown} */ (stream))._handle?.setBlocking?.(true);
+    /** @type {{ _handle?: { setBlocking?: (blocking: boolean) => void } }} */ (
+      /** @type {unknown} */ (stream)
+    )._handle?.setBlocking?.(true);
   }
 }
 
@@ -59,14 +68,24 @@ function guardProcess(channel, progress) {
   };
   // An exception nothing can catch (thrown from a timer, say) ends the execution as the program's error.
   process.on("uncaughtException", (err) => {
-    channel.send("error", { error_type: "program_error", error: describe(err), node: progress.tracker?.blame() ?? null, traceback: programTraceback(err) });
+    channel.send("error", {
+      error_type: "program_error",
+      error: describe(err),
+      node: progress.tracker?.blame() ?? null,
+      traceback: programTraceback(err),
+    });
     realExit(0);
   });
   // Node exits when nothing is left to wait for: a graph still waiting then awaits a promise that
   // can never settle (a Python program in that state would hang until its timeout instead).
   process.once("beforeExit", () => {
     const error = "the program is waiting for a promise that can never settle: nothing is left that could resolve it";
-    channel.send("error", { error_type: "program_error", error, node: progress.tracker?.blame() ?? null, traceback: "" });
+    channel.send("error", {
+      error_type: "program_error",
+      error,
+      node: progress.tracker?.blame() ?? null,
+      traceback: "",
+    });
     realExit(0);
   });
   // A rejected promise nobody awaited is reported in the program's logs, as Python prints a failed thread.

@@ -63,7 +63,9 @@ const importPolicy = {
       const specifier = args.path;
       if (isBuiltin(specifier)) return { path: specifier, external: true };
       if (/^(\.{0,2}\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier)) {
-        return policyError(`cannot import "${specifier}": a program is a single module and cannot import files or URLs; ${ALLOWED}`);
+        return policyError(
+          `cannot import "${specifier}": a program is a single module and cannot import files or URLs; ${ALLOWED}`,
+        );
       }
       let url;
       try {
@@ -115,7 +117,8 @@ async function build(source, loader) {
 }
 
 /** @type {(err: any) => boolean} An esbuild failure (its `errors`), or anything thrown. */
-const isSyntaxFailure = (err) => Array.isArray(err?.errors) && err.errors.length > 0 && err.errors[0].pluginName !== POLICY_PLUGIN;
+const isSyntaxFailure = (err) =>
+  Array.isArray(err?.errors) && err.errors.length > 0 && err.errors[0].pluginName !== POLICY_PLUGIN;
 
 /**
  * Transpiles the program. Returns `{code, sourceMap}` (sourceMap: the decoded v3 map, also inline
@@ -146,7 +149,9 @@ export async function transpile(source, language) {
   }
   const code = /** @type {import("esbuild").OutputFile} */ (result.outputFiles[0]).text;
   const inline = INLINE_MAP.exec(code);
-  const sourceMap = inline ? JSON.parse(Buffer.from(/** @type {string} */ (inline[1]), "base64").toString("utf8")) : null;
+  const sourceMap = inline
+    ? JSON.parse(Buffer.from(/** @type {string} */ (inline[1]), "base64").toString("utf8"))
+    : null;
   return { code, sourceMap };
 }
 

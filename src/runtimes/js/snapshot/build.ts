@@ -22,7 +22,14 @@ import { SOURCE_ROOT } from "../../../contract/paths.ts";
 import { checkSnapshot } from "./check.ts";
 import { inLayout, inRuntimeLayout } from "./layout.ts";
 import { harnessSpans } from "./spans.ts";
-import { currentStamp, SNAPSHOT_ROOT, snapshotFiles, snapshotNodeFlags, snapshotProblem, type SnapshotFiles } from "./stamp.ts";
+import {
+  currentStamp,
+  SNAPSHOT_ROOT,
+  snapshotFiles,
+  snapshotNodeFlags,
+  snapshotProblem,
+  type SnapshotFiles,
+} from "./stamp.ts";
 
 const RUNTIME_DIR = join(SOURCE_ROOT, "runtimes/js");
 const HARNESS_DIR = join(RUNTIME_DIR, "harness");
@@ -58,7 +65,14 @@ const LAZY_PACKAGES = new Set(["openai", "@langchain/openai"]);
  * saw. esbuild's API is one, on purpose: it finds its binary relative to its own file, which a
  * bundle does not have, or at ESBUILD_BINARY_PATH (the platform's package, as npm installed it).
  */
-const ESBUILD_BINARY = join(RUNTIME_DIR, "node_modules", "@esbuild", `${process.platform}-${process.arch}`, "bin", "esbuild");
+const ESBUILD_BINARY = join(
+  RUNTIME_DIR,
+  "node_modules",
+  "@esbuild",
+  `${process.platform}-${process.arch}`,
+  "bin",
+  "esbuild",
+);
 const BUILD_ENV = {
   PATH: "/usr/local/bin:/usr/bin:/bin",
   LANG: "C.UTF-8",
@@ -70,7 +84,8 @@ const BUILD_ENV = {
  * What the builder prints about built-in modules Node has not vetted for snapshots (async_hooks,
  * worker_threads): the probe (check.ts) and the test suite check what depends on them.
  */
-const KNOWN_BUILD_NOISE = /not yet fully verified whether built-in module|It may still work in some cases|certain run-time states may be out-of-sync|To request support for the module|--trace-warnings|Deleting Error\.stackTraceLimit/;
+const KNOWN_BUILD_NOISE =
+  /not yet fully verified whether built-in module|It may still work in some cases|certain run-time states may be out-of-sync|To request support for the module|--trace-warnings|Deleting Error\.stackTraceLimit/;
 
 interface ModuleHost {
   resolveModule(specifier: string): string;
@@ -94,11 +109,19 @@ export interface BuildReport {
 }
 
 function exportedSpecifiers(name: string, only: "all" | string[]): string[] {
-  const manifest = JSON.parse(readFileSync(join(RUNTIME_DIR, "node_modules", name, "package.json"), "utf8")) as { exports?: unknown };
+  const manifest = JSON.parse(readFileSync(join(RUNTIME_DIR, "node_modules", name, "package.json"), "utf8")) as {
+    exports?: unknown;
+  };
   const exportsField = manifest.exports;
   const subpaths =
-    only !== "all" ? only : typeof exportsField === "object" && exportsField !== null ? Object.keys(exportsField).filter((key) => key.startsWith(".")) : ["."];
-  return subpaths.filter((subpath) => !subpath.includes("*") && !subpath.endsWith(".json")).map((subpath) => (subpath === "." ? name : name + subpath.slice(1)));
+    only !== "all"
+      ? only
+      : typeof exportsField === "object" && exportsField !== null
+        ? Object.keys(exportsField).filter((key) => key.startsWith("."))
+        : ["."];
+  return subpaths
+    .filter((subpath) => !subpath.includes("*") && !subpath.endsWith(".json"))
+    .map((subpath) => (subpath === "." ? name : name + subpath.slice(1)));
 }
 
 /**
@@ -112,7 +135,8 @@ function isEsModule(url: string): boolean {
   if (!file.endsWith(".js")) return false;
   for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
     const manifest = join(dir, "package.json");
-    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: string }).type === "module";
+    if (existsSync(manifest))
+      return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: string }).type === "module";
   }
   return false;
 }
@@ -129,7 +153,12 @@ function heldEntries(host: ModuleHost): HeldEntry[] {
         continue; // an entry point with no condition Node's ES loader takes (types or require only)
       }
       if (!isEsModule(url) || byUrl.has(url)) continue;
-      byUrl.set(url, { specifier, hostUrl: url, url: pathToFileURL(inLayout(fileURLToPath(url))).href, lazy: LAZY_PACKAGES.has(name) });
+      byUrl.set(url, {
+        specifier,
+        hostUrl: url,
+        url: pathToFileURL(inLayout(fileURLToPath(url))).href,
+        lazy: LAZY_PACKAGES.has(name),
+      });
     }
   }
   return [...byUrl.values()];
@@ -152,7 +181,9 @@ function entrySource(entries: HeldEntry[], spansFile: string): string {
     }
   });
   const resolved = entries.map((entry) => [entry.specifier, entry.url]);
-  lines.push(`startFromSnapshot(new Map([\n  ${pairs.join(",\n  ")},\n]), new Map(${JSON.stringify(resolved)}), JSON.parse(readFileSync(${JSON.stringify(inLayout(spansFile))}, "utf8")));`);
+  lines.push(
+    `startFromSnapshot(new Map([\n  ${pairs.join(",\n  ")},\n]), new Map(${JSON.stringify(resolved)}), JSON.parse(readFileSync(${JSON.stringify(inLayout(spansFile))}, "utf8")));`,
+  );
   return lines.join("\n");
 }
 
@@ -163,14 +194,22 @@ const harnessFileUrls: esbuild.Plugin = {
     build.onLoad({ filter: /\.mjs$/ }, (args) => {
       if (dirname(args.path) !== HARNESS_DIR) return undefined;
       const source = readFileSync(args.path, "utf8");
-      return { contents: source.replaceAll("import.meta.url", JSON.stringify(pathToFileURL(inLayout(args.path)).href)), loader: "js" };
+      return {
+        contents: source.replaceAll("import.meta.url", JSON.stringify(pathToFileURL(inLayout(args.path)).href)),
+        loader: "js",
+      };
     });
   },
 };
 
 async function bundle(entries: HeldEntry[], files: SnapshotFiles): Promise<number> {
   const result = await esbuild.build({
-    stdin: { contents: entrySource(entries, files.harnessSpans), resolveDir: HARNESS_DIR, sourcefile: "snapshot-entry.mjs", loader: "js" },
+    stdin: {
+      contents: entrySource(entries, files.harnessSpans),
+      resolveDir: HARNESS_DIR,
+      sourcefile: "snapshot-entry.mjs",
+      loader: "js",
+    },
     absWorkingDir: RUNTIME_DIR,
     bundle: true,
     format: "cjs",
@@ -191,18 +230,29 @@ async function bundle(entries: HeldEntry[], files: SnapshotFiles): Promise<numbe
     plugins: [harnessFileUrls],
   });
   // esbuild's own API would locate its binary with require.resolve(); with ESBUILD_BINARY_PATH set it does not.
-  const warnings = result.warnings.filter((w) => !(w.id === "require-resolve-not-external" && w.location?.file.includes("node_modules/esbuild/")));
-  if (warnings.length) throw new Error(`esbuild warned: ${warnings.map((w) => `${w.text} (${w.location?.file ?? "?"})`).join("; ")}`);
+  const warnings = result.warnings.filter(
+    (w) => !(w.id === "require-resolve-not-external" && w.location?.file.includes("node_modules/esbuild/")),
+  );
+  if (warnings.length)
+    throw new Error(`esbuild warned: ${warnings.map((w) => `${w.text} (${w.location?.file ?? "?"})`).join("; ")}`);
   // The held namespaces must be the modules Node itself would load for those names, or a program
   // would get other instances than the harness.
-  const entryInputs = Object.entries(result.metafile.inputs).find(([path]) => path.includes("snapshot-entry.mjs") || path === "<stdin>");
-  const resolvedBy = new Map((entryInputs?.[1].imports ?? []).map((i) => [i.original ?? "", resolve(RUNTIME_DIR, i.path)]));
+  const entryInputs = Object.entries(result.metafile.inputs).find(
+    ([path]) => path.includes("snapshot-entry.mjs") || path === "<stdin>",
+  );
+  const resolvedBy = new Map(
+    (entryInputs?.[1].imports ?? []).map((i) => [i.original ?? "", resolve(RUNTIME_DIR, i.path)]),
+  );
   for (const entry of entries) {
     const path = resolvedBy.get(entry.specifier);
-    if (path !== fileURLToPath(entry.hostUrl)) throw new Error(`esbuild resolved ${entry.specifier} to ${String(path)}, Node to ${fileURLToPath(entry.hostUrl)}`);
+    if (path !== fileURLToPath(entry.hostUrl))
+      throw new Error(
+        `esbuild resolved ${entry.specifier} to ${String(path)}, Node to ${fileURLToPath(entry.hostUrl)}`,
+      );
   }
   for (const file of ["host.mjs", "main.mjs", "esm.cjs"]) {
-    if (Object.keys(result.metafile.inputs).some((input) => resolve(RUNTIME_DIR, input) === join(HARNESS_DIR, file))) throw new Error(`harness/${file} must stay out of the bundle`);
+    if (Object.keys(result.metafile.inputs).some((input) => resolve(RUNTIME_DIR, input) === join(HARNESS_DIR, file)))
+      throw new Error(`harness/${file} must stay out of the bundle`);
   }
   const code = result.outputFiles.find((file) => file.path === files.bundle)?.text;
   const map = result.outputFiles.find((file) => file.path === `${files.bundle}.map`)?.text;
@@ -217,15 +267,24 @@ async function bundle(entries: HeldEntry[], files: SnapshotFiles): Promise<numbe
 
 function buildBlob(bundleFile: string, blob: string, heapMb: number): void {
   const dir = dirname(bundleFile);
-  const run = inRuntimeLayout(process.execPath, [...snapshotNodeFlags(heapMb), "--snapshot-blob", blob, "--build-snapshot", bundleFile], { writable: dir, cwd: dir });
+  const run = inRuntimeLayout(
+    process.execPath,
+    [...snapshotNodeFlags(heapMb), "--snapshot-blob", blob, "--build-snapshot", bundleFile],
+    { writable: dir, cwd: dir },
+  );
   const built = spawnSync(run.command, run.args, {
     cwd: "/",
     env: BUILD_ENV,
     encoding: "utf8",
     timeout: 300_000,
   });
-  const noise = `${built.stdout}\n${built.stderr}`.split("\n").filter((line) => line.trim() && !KNOWN_BUILD_NOISE.test(line));
-  if (built.status !== 0) throw new Error(`node --build-snapshot failed (${built.error?.message ?? `exit ${String(built.status ?? built.signal)}`}): ${noise.join("\n").slice(0, 4000)}`);
+  const noise = `${built.stdout}\n${built.stderr}`
+    .split("\n")
+    .filter((line) => line.trim() && !KNOWN_BUILD_NOISE.test(line));
+  if (built.status !== 0)
+    throw new Error(
+      `node --build-snapshot failed (${built.error?.message ?? `exit ${String(built.status ?? built.signal)}`}): ${noise.join("\n").slice(0, 4000)}`,
+    );
 }
 
 /** Builds, checks and stamps the blob for `heapMb`; throws (leaving no usable stamp) when any step fails. */
@@ -233,7 +292,10 @@ export async function buildSnapshot(heapMb: number): Promise<BuildReport> {
   const started = performance.now();
   const files = snapshotFiles(heapMb);
   mkdirSync(files.dir, { recursive: true });
-  writeFileSync(join(SNAPSHOT_ROOT, ".gitignore"), "# Built on each machine by scripts/js-snapshot.ts; never committed.\n*\n");
+  writeFileSync(
+    join(SNAPSHOT_ROOT, ".gitignore"),
+    "# Built on each machine by scripts/js-snapshot.ts; never committed.\n*\n",
+  );
   // Unstamped from here until the new blob has passed its check.
   rmSync(files.stamp, { force: true });
   const stamp = currentStamp(heapMb);

@@ -79,7 +79,8 @@ function probe(blob: string, heapMb: number): Promise<ProbeRun> {
       if (message.type === "ready") channel.write(encodeFrame(JOB));
       if (message.type !== "checkpoint") continue;
       if (message.op === "put") rows.push(message.args);
-      const value = message.op === "get_tuple" ? (rows.at(-1) ?? null) : message.op === "list" ? [...rows].reverse() : null;
+      const value =
+        message.op === "get_tuple" ? (rows.at(-1) ?? null) : message.op === "list" ? [...rows].reverse() : null;
       channel.write(encodeFrame({ v: 1, type: "response", request_id: message.request_id, ok: true, value }));
     }
   });
@@ -97,10 +98,12 @@ function probe(blob: string, heapMb: number): Promise<ProbeRun> {
 function drawsOf(run: ProbeRun): Record<string, string> {
   const last = run.messages.at(-1);
   const said = `exit ${String(run.exit)}, messages ${run.messages.map((m) => m.type).join(",")}, logs ${JSON.stringify(run.logs.slice(0, 2000))}`;
-  if (last?.type !== "result" || last.status !== "success") throw new Error(`the probe program failed under the snapshot: ${JSON.stringify(last).slice(0, 2000)}; ${said}`);
+  if (last?.type !== "result" || last.status !== "success")
+    throw new Error(`the probe program failed under the snapshot: ${JSON.stringify(last).slice(0, 2000)}; ${said}`);
   if (run.logs !== "") throw new Error(`the snapshot's harness wrote to the logs: ${said}`);
   const state = last.state as { drawn?: Record<string, string>; client?: string };
-  if (state.client !== "function" || !state.drawn) throw new Error(`the probe program's state is wrong: ${JSON.stringify(state)}`);
+  if (state.client !== "function" || !state.drawn)
+    throw new Error(`the probe program's state is wrong: ${JSON.stringify(state)}`);
   return state.drawn;
 }
 
@@ -111,5 +114,8 @@ export async function checkSnapshot(blob: string, heapMb: number): Promise<void>
   const b = drawsOf(second);
   // The last 12 hex digits are random in each kind (v1/v6: the node id, drawn once per process).
   const repeated = Object.keys(a).filter((key) => a[key]?.slice(-12) === b[key]?.slice(-12));
-  if (repeated.length) throw new Error(`two processes from the snapshot drew the same ${repeated.join(", ")}: a module drew random values at import time`);
+  if (repeated.length)
+    throw new Error(
+      `two processes from the snapshot drew the same ${repeated.join(", ")}: a module drew random values at import time`,
+    );
 }

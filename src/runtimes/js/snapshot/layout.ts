@@ -34,7 +34,13 @@ function optEntries(): string[] {
   } catch {
     // No /opt on this host.
   }
-  return ["--tmpfs", top, ...names.filter((name) => join(top, name) !== dirname(LAYOUT_RUNTIME_DIR)).flatMap((name) => ["--dev-bind", join(top, name), join(top, name)])];
+  return [
+    "--tmpfs",
+    top,
+    ...names
+      .filter((name) => join(top, name) !== dirname(LAYOUT_RUNTIME_DIR))
+      .flatMap((name) => ["--dev-bind", join(top, name), join(top, name)]),
+  ];
 }
 
 /**
@@ -42,7 +48,11 @@ function optEntries(): string[] {
  * sandbox place; `writable`: a folder under the runtime's that the command writes (the blob's).
  * The process keeps its other file descriptors (the harness's channel is fd 3).
  */
-export function inRuntimeLayout(command: string, args: readonly string[], options: { writable?: string; cwd?: string } = {}): { command: string; args: string[] } {
+export function inRuntimeLayout(
+  command: string,
+  args: readonly string[],
+  options: { writable?: string; cwd?: string } = {},
+): { command: string; args: string[] } {
   const layout = ["--dev-bind", "/", "/", ...optEntries(), "--ro-bind", RUNTIME_DIR, LAYOUT_RUNTIME_DIR];
   if (options.writable) layout.push("--bind", options.writable, inLayout(options.writable));
   if (options.cwd) layout.push("--chdir", inLayout(options.cwd));

@@ -48,7 +48,11 @@ function segments(mappings: string): Segment[] {
  * The spans of the bundle that hold the harness's own code, from esbuild's source map, as
  * [fromLine, fromColumn, toLine, toColumn] in stack-frame terms (1-based; `to` just past the end).
  */
-export function harnessSpans(map: SourceMapPayload, outDir: string, harnessDir: string): [number, number, number, number][] {
+export function harnessSpans(
+  map: SourceMapPayload,
+  outDir: string,
+  harnessDir: string,
+): [number, number, number, number][] {
   const inHarness = map.sources.map((source) => dirname(resolve(outDir, source)) === harnessDir);
   const spans: [number, number, number, number][] = [];
   let open: [number, number] | null = null;

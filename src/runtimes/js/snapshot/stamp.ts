@@ -53,7 +53,13 @@ export interface SnapshotFiles {
 
 export function snapshotFiles(heapMb: number): SnapshotFiles {
   const dir = join(SNAPSHOT_ROOT, `heap-${heapMb}`);
-  return { dir, bundle: join(dir, "harness.cjs"), harnessSpans: join(dir, "harness-spans.json"), blob: join(dir, "harness.blob"), stamp: join(dir, "stamp.json") };
+  return {
+    dir,
+    bundle: join(dir, "harness.cjs"),
+    harnessSpans: join(dir, "harness-spans.json"),
+    blob: join(dir, "harness.blob"),
+    stamp: join(dir, "stamp.json"),
+  };
 }
 
 /** The node flags of both the build and every start: V8 refuses a blob made under other V8 flags. */
@@ -100,7 +106,8 @@ export function snapshotProblem(heapMb: number): string | null {
     return "its stamp is unreadable";
   }
   const want = currentStamp(heapMb);
-  if (stamp.node !== want.node || stamp.version !== want.version) return `it was built by another node (${String(stamp.node)} ${String(stamp.version)})`;
+  if (stamp.node !== want.node || stamp.version !== want.version)
+    return `it was built by another node (${String(stamp.node)} ${String(stamp.version)})`;
   if (stamp.heapMb !== want.heapMb) return "it was built for another heap size";
   if (stamp.runtime !== want.runtime) return "the runtime's files changed since it was built";
   return null;
