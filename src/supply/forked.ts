@@ -47,7 +47,7 @@ export class PythonForkServer implements SandboxSource {
   }
 
   open(spec: SandboxSpec, limits: SandboxLimits, handlers: SandboxHandlers): Promise<Sandbox> {
-    if (!this.server) throw new Error("the fork server is not running");
+    if (!this.server) return Promise.reject(new Error("the fork server is not running"));
     return this.server.spawn(spec, limits, handlers);
   }
 
