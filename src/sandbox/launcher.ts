@@ -27,11 +27,9 @@ import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type 
 import { diagnose, type DoctorReport } from "./doctor.ts";
 import { stageMounts, type HostMount } from "./mounts.ts";
 import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type SpawnPlan } from "./process.ts";
-import type { SandboxHandlers, SandboxLimits, TrippedLimit } from "./sandbox.ts";
+import { trippedLimit, type SandboxHandlers, type SandboxLimits, type TrippedLimit } from "./sandbox.ts";
 import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
 import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
-
-const MIB = 1024 * 1024;
 
 export interface SandboxOptions {
   /** Memory of one execution's tree (cgroup), bytes. */
@@ -239,30 +237,7 @@ export class SandboxLauncher {
   private confinement(cgroup: ExecutionCgroup | null): Confinement {
     const o = this.options;
     return {
-      tripped: async (exit): Promise<TrippedLimit | null> => {
-        const trip = await cgroup?.tripped();
-        if (trip === "memory")
-          return {
-            kind: "memory",
-            message: `the program went over its memory limit of ${o.memoryBytes / MIB} MiB and was killed`,
-          };
-        if (trip === "processes")
-          return {
-            kind: "processes",
-            message: `the program tried to run more than ${o.maxProcesses} processes and threads at once`,
-          };
-        if (exit?.signal === "SIGXCPU")
-          return {
-            kind: "cpu_time",
-            message: `the program used more than ${o.cpuSeconds} s of CPU time and was killed`,
-          };
-        if (exit?.signal === "SIGXFSZ")
-          return {
-            kind: "file_size",
-            message: `the program wrote past its file size limit of ${o.fileSizeBytes / MIB} MiB and was killed`,
-          };
-        return null;
-      },
+      tripped: async (exit): Promise<TrippedLimit | null> => trippedLimit(await cgroup?.tripped(), exit?.signal, o),
       release: async () => cgroup?.remove(),
       cgroupDirs: cgroup?.paths ?? [],
     };

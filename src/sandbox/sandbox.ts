@@ -24,6 +24,49 @@ export interface TrippedLimit {
   message: string;
 }
 
+/** The limits a tree runs under, as the message of the one it trips names them. */
+export interface LimitWords {
+  memoryBytes: number;
+  maxProcesses: number;
+  cpuSeconds: number;
+  fileSizeBytes: number;
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * The limit a tree ran into, from its cgroup (an OOM kill, a refused fork) or the signal that
+ * ended it (RLIMIT_CPU's SIGXCPU, RLIMIT_FSIZE's SIGXFSZ); null when none did. Every kind of
+ * sandbox words it the same.
+ */
+export function trippedLimit(
+  cgroupTrip: "memory" | "processes" | null | undefined,
+  signal: NodeJS.Signals | null | undefined,
+  limits: LimitWords,
+): TrippedLimit | null {
+  if (cgroupTrip === "memory")
+    return {
+      kind: "memory",
+      message: `the program went over its memory limit of ${limits.memoryBytes / MIB} MiB and was killed`,
+    };
+  if (cgroupTrip === "processes")
+    return {
+      kind: "processes",
+      message: `the program tried to run more than ${limits.maxProcesses} processes and threads at once`,
+    };
+  if (signal === "SIGXCPU")
+    return {
+      kind: "cpu_time",
+      message: `the program used more than ${limits.cpuSeconds} s of CPU time and was killed`,
+    };
+  if (signal === "SIGXFSZ")
+    return {
+      kind: "file_size",
+      message: `the program wrote past its file size limit of ${limits.fileSizeBytes / MIB} MiB and was killed`,
+    };
+  return null;
+}
+
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -22,25 +22,24 @@ import type { ExecutionCgroup } from "../../sandbox/cgroup.ts";
 import type { ChildExit } from "./forkserver-zygote.ts";
 import { cgroupMembers, procStatus } from "./forkserver-procfs.ts";
 import { BoundedOutput, outputPolled, printedTooMuch } from "../../sandbox/output.ts";
-import type { ExitInfo, Sandbox, SandboxHandlers, SandboxLimits, TrippedLimit } from "../../sandbox/sandbox.ts";
+import {
+  trippedLimit,
+  type ExitInfo,
+  type LimitWords,
+  type Sandbox,
+  type SandboxHandlers,
+  type SandboxLimits,
+  type TrippedLimit,
+} from "../../sandbox/sandbox.ts";
 
 const EXIT_DRAIN_GRACE_MS = 250;
 const MAX_HANDSHAKE_BYTES = 256;
-const MIB = 1024 * 1024;
 const SIGNAL_NAMES = new Map(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
 );
 
 type Role = "channel" | "stdout" | "stderr";
 const ROLES: readonly Role[] = ["channel", "stdout", "stderr"];
-
-/** The limits a child runs under, for the messages of the limit it trips (the same words as launcher.ts). */
-export interface ChildLimitWords {
-  memoryBytes: number;
-  maxProcesses: number;
-  cpuSeconds: number;
-  fileSizeBytes: number;
-}
 
 /** The per-job socket: accepts the child's three connections and nothing else. */
 export class JobSockets {
@@ -145,7 +144,7 @@ export class ForkedSandbox implements Sandbox {
     private readonly limits: SandboxLimits,
     private readonly handlers: SandboxHandlers,
     private readonly setup: SetupMessage,
-    private readonly words: ChildLimitWords,
+    private readonly words: LimitWords,
   ) {
     this.output = new BoundedOutput(limits.maxLogBytes, limits.maxLogTotalBytes, (bytes) =>
       this.handlers.onFault(printedTooMuch(bytes)),
@@ -270,26 +269,7 @@ export class ForkedSandbox implements Sandbox {
   private async tripped(
     exit: { code: number | null; signal: NodeJS.Signals | null } | null,
   ): Promise<TrippedLimit | null> {
-    const w = this.words;
-    const trip = await this.cgroup.tripped();
-    if (trip === "memory")
-      return {
-        kind: "memory",
-        message: `the program went over its memory limit of ${w.memoryBytes / MIB} MiB and was killed`,
-      };
-    if (trip === "processes")
-      return {
-        kind: "processes",
-        message: `the program tried to run more than ${w.maxProcesses} processes and threads at once`,
-      };
-    if (exit?.signal === "SIGXCPU")
-      return { kind: "cpu_time", message: `the program used more than ${w.cpuSeconds} s of CPU time and was killed` };
-    if (exit?.signal === "SIGXFSZ")
-      return {
-        kind: "file_size",
-        message: `the program wrote past its file size limit of ${w.fileSizeBytes / MIB} MiB and was killed`,
-      };
-    return null;
+    return trippedLimit(await this.cgroup.tripped(), exit?.signal, this.words);
   }
 
   private listen(socket: Socket, first: Buffer): void {
