@@ -8,6 +8,7 @@ from . import errors
 from .checkpointer import EngineCheckpointSaver
 from .loader import NoGraphError, find_graph, load_program
 from .meter import LlmMeter
+from .serde import use_for_program_savers
 from .serialize import to_json
 
 
@@ -94,6 +95,7 @@ def _check_breakpoints(graph, job: dict) -> str | None:
 
 
 async def run(job: dict, channel) -> None:
+    use_for_program_savers()
     try:
         module = load_program(job["code"])
     except SyntaxError as err:

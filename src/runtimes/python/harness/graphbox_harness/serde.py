@@ -10,6 +10,13 @@ different end user: what a run stores must stay data. So:
   langgraph/checkpoint/serde/_msgpack.py). Here they may only rebuild LangGraph's
   SAFE_MSGPACK_TYPES and data classes (pydantic models, dataclasses, enums, named tuples) of
   modules the program has already imported; anything else loads as its stored arguments.
+
+The program's own classes are data classes of an imported module (`__workflow__`), so they come
+back as instances, without LangGraph's "Deserializing unregistered type" warning: its default
+hook allows every type and warns for each one outside its safe list, while this one is given an
+allowlist (a policy rather than a list: a program's classes are not known before it runs).
+Savers and caches the program makes itself (`MemorySaver()`, `InMemoryCache()`) get the same
+hook through LangGraph's class-level default serializer (`use_for_program_savers`).
 """
 
 import dataclasses
@@ -17,6 +24,8 @@ import enum
 import sys
 
 import ormsgpack
+from langgraph.cache.base import BaseCache
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde import jsonplus
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
@@ -67,11 +76,21 @@ def _tolerant_default(obj):
         return opaque(obj)
 
 
+def _data_classes_hook():
+    # LangGraph's own hook (blocked types load as their arguments, with its "Blocked" log line).
+    return jsonplus._create_msgpack_ext_hook(_DataClassesOnly())
+
+
+def _serializer_options() -> dict:
+    # The hook goes in through the constructor: LangGraph then keeps it when it derives a
+    # serializer with a schema allowlist (with_msgpack_allowlist, under LANGGRAPH_STRICT_MSGPACK),
+    # where a hook set afterwards would be replaced by one that knows only the schema's types.
+    return {"pickle_fallback": False, "allowed_msgpack_modules": None, "__unpack_ext_hook__": _data_classes_hook()}
+
+
 class GraphboxSerializer(JsonPlusSerializer):
     def __init__(self):
-        super().__init__(pickle_fallback=False, allowed_msgpack_modules=None)
-        # LangGraph's own hook, given an allowlist that is a policy rather than a list.
-        self._unpack_ext_hook = jsonplus._create_msgpack_ext_hook(_DataClassesOnly())
+        super().__init__(**_serializer_options())
 
     def dumps_typed(self, obj):
         try:
@@ -85,3 +104,14 @@ class GraphboxSerializer(JsonPlusSerializer):
             # The engine stores only these; anything else came from elsewhere and is not read.
             raise ValueError(f"refusing a checkpoint value of serializer type {type_!r}")
         return super().loads_typed(data)
+
+
+def use_for_program_savers() -> None:
+    """Savers and caches the program builds without a serializer read with the harness's hook.
+
+    Their data never leaves the process, but LangGraph's default hook warns, for each program
+    class read back, that it "will be blocked in a future version" (a program that invokes its
+    own graph with a MemorySaver and reads its state). Dumping stays LangGraph's own.
+    """
+    BaseCheckpointSaver.serde = JsonPlusSerializer(**_serializer_options())
+    BaseCache.serde = JsonPlusSerializer(**_serializer_options())
