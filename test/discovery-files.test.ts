@@ -248,6 +248,12 @@ test("Python: a three-file program with relative and absolute imports runs, its 
   assert.deepEqual(state(body), { value: 1, out: "value 1, one class: True" });
 });
 
+test("Python: a file named like a standard module is reached by relative import; `import graphlib` is still the standard one", async () => {
+  const code = `${PY_BASE}\nfrom .graphlib import NAME\nimport graphlib\napp = one_node("answer", f"{NAME} {graphlib.TopologicalSorter.__module__}").compile()\n`;
+  const { body } = await run({ code, language: "python", files: { "graphlib.py": 'NAME = "mine"\n' } });
+  assert.deepEqual(state(body), { value: 1, out: "mine graphlib" });
+});
+
 test("TypeScript: a three-file program with relative imports runs", async () => {
   const { body } = await run({
     ...PROGRAMS.typescript,

@@ -37,7 +37,14 @@ class ProgramFiles(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.filenames = frozenset(path for path, _ in self._sources.values())
 
     def _relative(self, fullname: str) -> str | None:
-        name = fullname[len(self._prefix):] if fullname.startswith(self._prefix) else fullname
+        if fullname.startswith(self._prefix):
+            name = fullname[len(self._prefix):]
+        elif fullname.split(".", 1)[0] in sys.stdlib_module_names:
+            # A file named like a standard module (`graphlib.py`) is not what LangGraph and the
+            # libraries get when they import that module later: only relative imports reach it.
+            return None
+        else:
+            name = fullname
         return name if name in self._sources or name in self._packages else None
 
     def find_spec(self, fullname, path=None, target=None):
