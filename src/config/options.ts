@@ -93,6 +93,18 @@ export const OPTIONS = {
     default: 100,
     doc: "deepest nesting of arrays and objects in a request's `inputs`, `resume` and `config.configurable`; deeper is a 400",
   }),
+  maxFiles: option({
+    env: "GRAPHBOX_MAX_FILES",
+    kind: integer(0, 10_000),
+    default: 64,
+    doc: "files a request's `files` may hold beside `code` (more: 400); `0`: programs are one file",
+  }),
+  maxFilesBytes: option({
+    env: "GRAPHBOX_MAX_FILES_BYTES",
+    kind: bytes(0, 1_073_741_824),
+    default: 4_194_304,
+    doc: "bytes (UTF-8) of a request's `files` together, names and sources (more: 400)",
+  }),
   maxLogBytes: option({
     env: "GRAPHBOX_MAX_LOG_BYTES",
     kind: bytes(0, 67_108_864),

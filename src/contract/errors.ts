@@ -103,7 +103,11 @@ export const ERRORS = {
     status: 200,
     doc: "The program raised: at its top level, or in a node (named in `node`).",
   },
-  GBX_ERR_NO_APP: { errorType: "no_app", status: 200, doc: "The program defines no graph the engine can find." },
+  GBX_ERR_NO_APP: {
+    errorType: "no_app",
+    status: 200,
+    doc: "The program defines no graph the engine can find, or several and `config.graph` names none of them; the message lists them.",
+  },
   GBX_ERR_TIMEOUT: { errorType: "timeout", status: 200, doc: "The execution ran past its timeout and was killed." },
   GBX_ERR_OUTPUT_LIMIT: {
     errorType: "output_limit",

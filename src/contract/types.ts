@@ -17,6 +17,10 @@ export interface Breakpoint {
 /** A request after validation, with defaults applied. */
 export interface ExecutionRequest {
   code: string;
+  /** More modules of the program beside `code` (its entry), by checked relative path. */
+  files: Record<string, string>;
+  /** The variable naming the graph to run (config.graph); null: the engine finds it. */
+  graph: string | null;
   language: Language;
   /** True when `language` was absent and the engine chose it. */
   languageDetected: boolean;

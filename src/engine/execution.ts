@@ -239,6 +239,7 @@ export class Execution {
       thread_id: r.threadId,
       language: r.language,
       code: r.code,
+      files: r.files,
       inputs: r.inputs,
       resume: r.resume,
       stream: r.stream,
@@ -250,6 +251,7 @@ export class Execution {
         interrupt_before: r.breakpoints.filter((b) => b.when === "before").map((b) => b.node),
         interrupt_after: r.breakpoints.filter((b) => b.when === "after").map((b) => b.node),
         checkpoint_id: r.checkpointId,
+        graph: r.graph,
       },
     };
   }

@@ -5,6 +5,7 @@ import type { Config } from "../config/index.ts";
 import { detectLanguage } from "../engine/language.ts";
 import type { Breakpoint, ExecutionRequest } from "../contract/types.ts";
 import { GraphboxError } from "../contract/errors.ts";
+import { programFiles } from "./files.ts";
 import type { ExecuteBody } from "./schemas.ts";
 
 /**
@@ -49,6 +50,8 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
   );
   return {
     code: body.code,
+    files: programFiles(body.files, language, config),
+    graph: c.graph ?? null,
     language,
     languageDetected: body.language === undefined,
     inputs: body.inputs ?? null,

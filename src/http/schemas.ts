@@ -21,6 +21,13 @@ export const executeBodySchema = {
     language: { type: "string", enum: LANGUAGES },
     inputs: { description: "The graph input; null or absent continues a thread from its last checkpoint." },
     resume: { description: "Value handed to a pending interrupt() (Command(resume=...))." },
+    files: {
+      type: "object",
+      additionalProperties: { type: "string" },
+      description:
+        "More modules of the program, by relative path (`state.py`, `tools/search.ts`): `code` imports them " +
+        "(Python: `from .state import State` or `from state import State`; JavaScript/TypeScript: `./state.js`).",
+    },
     config: {
       type: ["object", "null"],
       additionalProperties: false,
@@ -54,6 +61,12 @@ export const executeBodySchema = {
         },
         checkpoint_id: { type: ["string", "null"] },
         configurable: { type: "object" },
+        graph: {
+          type: "string",
+          minLength: 1,
+          maxLength: 256,
+          description: "The variable holding the graph to run, when the program defines several.",
+        },
       },
     },
   },

@@ -33,7 +33,10 @@ export interface JobMessage {
   execution_id: string;
   thread_id: string;
   language: "python" | "javascript" | "typescript";
+  /** The entry module's source. */
   code: string;
+  /** The program's other modules by relative path (checked by the engine), importable from `code`; absent: none. */
+  files?: Record<string, string>;
   inputs: unknown;
   resume: unknown;
   /** True when the caller streams: the harness then also sends `update` and `token` events. */
@@ -48,6 +51,8 @@ export interface JobMessage {
     interrupt_before: string[];
     interrupt_after: string[];
     checkpoint_id: string | null;
+    /** The variable holding the graph to run; null or absent: the harness finds it. */
+    graph?: string | null;
   };
 }
 

@@ -1,6 +1,7 @@
 // @ts-check
 // Error reports whose tracebacks show the program's own lines (through its source map) as
-// `<workflow>:LINE:COL`, count library frames instead of listing them, and show no engine path.
+// `<workflow>:LINE:COL` (or `state.ts:LINE:COL` in one of its files), count library frames instead
+// of listing them, and show no engine path.
 import { SourceMap } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -108,7 +109,8 @@ export function describe(err) {
 }
 
 /**
- * `<workflow>:L:C` for a position in the generated module, or null when the map has no entry.
+ * `<workflow>:L:C` (`<file>:L:C` in one of the program's files) for a position in the generated
+ * module, or null when the map has no entry.
  * @param {number} line
  * @param {number} column
  */
@@ -117,7 +119,7 @@ function programPosition(line, column) {
   const entry = program.map.findEntry(line - 1, column - 1);
   // An empty object where the map has no entry.
   if (!entry || !("originalLine" in entry) || entry.originalLine === undefined) return null;
-  return `${PROGRAM_NAME}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
+  return `${entry.originalSource || PROGRAM_NAME}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
 }
 
 /**
@@ -161,7 +163,7 @@ export function sourceTraceback(err) {
   const loc = err.location;
   if (!loc) return `${err.name}: ${err.message}`;
   const caret = `${" ".repeat(Math.max(0, loc.column - 1))}^`;
-  return `${PROGRAM_NAME}:${loc.line}:${loc.column}\n${loc.lineText ?? ""}\n${caret}\n\n${err.name}: ${err.message}`;
+  return `${loc.file ?? PROGRAM_NAME}:${loc.line}:${loc.column}\n${loc.lineText ?? ""}\n${caret}\n\n${err.name}: ${err.message}`;
 }
 
 /**
@@ -171,6 +173,6 @@ export function sourceTraceback(err) {
 export function describeAt(err) {
   const loc = err.location;
   return loc
-    ? `${err.name}: ${err.message} (${PROGRAM_NAME}:${loc.line}:${loc.column})`
+    ? `${err.name}: ${err.message} (${loc.file ?? PROGRAM_NAME}:${loc.line}:${loc.column})`
     : `${err.name}: ${err.message}`;
 }

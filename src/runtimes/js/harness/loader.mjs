@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
+import { BINDINGS_EXPORT, readBindings } from "./bindings.mjs";
 import { moduleHost } from "./modules.mjs";
 
 /**
@@ -14,11 +15,19 @@ import { moduleHost } from "./modules.mjs";
  * @property {unknown} checkpointer
  * @property {(input: unknown, options: Record<string, unknown>) => Promise<AsyncIterable<[string, unknown]>>} stream
  * @property {(config: import("@langchain/core/runnables").RunnableConfig) => Promise<import("@langchain/langgraph").StateSnapshot>} getState
- * @typedef {{ compile: (options: { checkpointer: unknown }) => Graph, addNode: Function }} GraphBuilder
+ * @property {(namespace?: string, recurse?: boolean) => AsyncIterable<[string, unknown]>} [getSubgraphsAsync]
+ * @property {unknown} [builder] The StateGraph it was compiled from.
+ * @typedef {{ compile: (options: { checkpointer: unknown }) => Graph, addNode: Function, nodes?: Record<string, unknown> }} GraphBuilder
  * @typedef {import("./checkpointer.mjs").EngineCheckpointSaver} EngineCheckpointSaver
  */
 
 const GRAPH_EXPORTS = ["app", "default", "graph", "workflow", "builder"];
+
+/**
+ * Python's repr of a list of names, so both runtimes word this error the same way.
+ * @param {string[]} names
+ */
+const listOf = (names) => `[${names.map((name) => `'${name}'`).join(", ")}]`;
 const FACTORY_EXPORTS = ["createApp", "create_app"];
 
 export class NoGraphError extends Error {
@@ -71,13 +80,123 @@ function asGraph(value, checkpointer) {
 }
 
 /**
- * First of: `app`, the default export, `graph`, `workflow`, `builder` (compiled, or a StateGraph we compile); `createApp()`.
+ * The program's named values: its exports, then its top-level bindings (bindings.mjs).
  * @param {Record<string, unknown>} namespace
+ * @returns {[string, unknown][]}
+ */
+function namedValues(namespace) {
+  const exported = Object.entries(namespace).filter(([name]) => name !== BINDINGS_EXPORT);
+  return [...exported, ...readBindings(namespace)];
+}
+
+/**
+ * Each value of `values` that `test` accepts, once, under the first name it has.
+ * @template T
+ * @param {[string, unknown][]} values
+ * @param {(value: unknown) => value is T} test
+ * @returns {[string, T][]}
+ */
+function distinct(values, test) {
+  const seen = new Set();
+  /** @type {[string, T][]} */
+  const found = [];
+  for (const [name, value] of values) {
+    if (!test(value) || seen.has(value)) continue;
+    seen.add(value);
+    found.push([name, value]);
+  }
+  return found;
+}
+
+/**
+ * Graphs that are parts of others: a node's subgraph, at any depth, or a builder's node.
+ * @param {Graph[]} graphs
+ * @param {GraphBuilder[]} builders
+ */
+async function innerGraphs(graphs, builders) {
+  const inner = new Set();
+  const addSubgraphs = async (/** @type {Graph} */ graph) => {
+    for await (const [, sub] of graph.getSubgraphsAsync?.(undefined, true) ?? []) inner.add(sub);
+  };
+  for (const graph of graphs) await addSubgraphs(graph);
+  for (const builder of builders) {
+    for (const node of Object.values(builder.nodes ?? {})) {
+      const runnable = /** @type {{ runnable?: unknown }} */ (node)?.runnable;
+      if (!isCompiledGraph(runnable)) continue;
+      inner.add(runnable);
+      await addSubgraphs(runnable);
+    }
+  }
+  return inner;
+}
+
+/**
+ * The one compiled graph among the program's values that no other contains, else the one StateGraph not compiled.
+ * @param {[string, unknown][]} values
  * @param {EngineCheckpointSaver} checkpointer
  */
-export async function findGraph(namespace, checkpointer) {
+async function onlyGraph(values, checkpointer) {
+  const compiled = distinct(values, isCompiledGraph);
+  const builders = distinct(values, isGraphBuilder);
+  const inner = await innerGraphs(
+    compiled.map(([, graph]) => graph),
+    builders.map(([, builder]) => builder),
+  );
+  const outer = compiled.filter(([, graph]) => !inner.has(graph));
+  if (outer.length === 1) return asGraph(/** @type {[string, Graph]} */ (outer[0])[1], checkpointer);
+  const used = new Set(compiled.map(([, graph]) => graph.builder));
+  const loose = builders.filter(([, builder]) => !used.has(builder));
+  if (outer.length === 0 && loose.length === 1)
+    return asGraph(/** @type {[string, GraphBuilder]} */ (loose[0])[1], checkpointer);
+  const several = outer.length ? outer : loose;
+  if (several.length) {
+    const names = several.map(([name]) => `\`${name}\``).join(", ");
+    throw new NoGraphError(
+      `the program defines ${several.length} graphs (${names}): set \`config.graph\` to the name of the one to run ` +
+        "(or export it as `app`)",
+    );
+  }
+  throw new NoGraphError(
+    "no graph found: export `app` (a compiled graph or a StateGraph), or export one as the default export, " +
+      "`graph`, `workflow` or `builder`, or export a zero-argument function `createApp()` returning one, " +
+      "or define one compiled graph under any name",
+  );
+}
+
+/**
+ * The graph config.graph names: a compiled graph, a StateGraph, or a function returning one.
+ * @param {[string, unknown][]} values
+ * @param {string} choice
+ * @param {EngineCheckpointSaver} checkpointer
+ */
+async function chosenGraph(values, choice, checkpointer) {
+  const found = values.find(([name]) => name === choice);
+  const value = found?.[1];
+  const graph = asGraph(typeof value === "function" && !isGraphBuilder(value) ? await value() : value, checkpointer);
+  if (graph) return graph;
+  const graphs = [...distinct(values, isCompiledGraph), ...distinct(values, isGraphBuilder)].map(([name]) => name);
+  const what = found ? "is not a graph" : "the program does not define";
+  throw new NoGraphError(`config.graph is '${choice}', which ${what}; the program's graphs are ${listOf(graphs)}`);
+}
+
+/**
+ * config.graph's choice; else the first export of `app`, the default export, `graph`, `workflow`,
+ * `builder` (compiled, or a StateGraph we compile), then the same names unexported; `createApp()`;
+ * else the one graph at the top level, exported or not.
+ * @param {Record<string, unknown>} namespace
+ * @param {EngineCheckpointSaver} checkpointer
+ * @param {string | null} [choice]
+ */
+export async function findGraph(namespace, checkpointer, choice = null) {
+  if (choice) return chosenGraph(namedValues(namespace), choice, checkpointer);
   for (const name of GRAPH_EXPORTS) {
     const graph = asGraph(namespace[name], checkpointer);
+    if (graph) return graph;
+  }
+  // The same names defined without `export`, as Python's are.
+  const bindings = new Map(readBindings(namespace));
+  for (const name of GRAPH_EXPORTS) {
+    const graph = asGraph(bindings.get(name), checkpointer);
     if (graph) return graph;
   }
   for (const name of FACTORY_EXPORTS) {
@@ -87,10 +206,7 @@ export async function findGraph(namespace, checkpointer) {
     if (graph) return graph;
     throw new NoGraphError(`${name}() returned neither a compiled graph nor a StateGraph`);
   }
-  throw new NoGraphError(
-    "no graph found: export `app` (a compiled graph or a StateGraph), or export one as the default export, " +
-      "`graph`, `workflow` or `builder`, or export a zero-argument function `createApp()` returning one",
-  );
+  return /** @type {Graph} */ (await onlyGraph(namedValues(namespace), checkpointer));
 }
 
 /**

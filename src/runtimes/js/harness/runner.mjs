@@ -53,7 +53,7 @@ const fail = (channel, errorType, error, node, traceback) =>
 async function loadGraph(job, channel, checkpointer) {
   let compiled;
   try {
-    compiled = await transpile(job.code, job.language);
+    compiled = await transpile(job.code, job.language, job.files);
   } catch (err) {
     if (err instanceof ProgramSyntaxError) fail(channel, "syntax_error", describeAt(err), null, sourceTraceback(err));
     else if (err instanceof ProgramImportError)
@@ -76,7 +76,7 @@ async function loadGraph(job, channel, checkpointer) {
   }
 
   try {
-    return await findGraph(namespace, checkpointer);
+    return await findGraph(namespace, checkpointer, job.config.graph);
   } catch (err) {
     if (err instanceof NoGraphError) fail(channel, "no_app", err.message, null, "");
     else fail(channel, "program_error", describe(err), null, programTraceback(err)); // createApp() or compile() threw

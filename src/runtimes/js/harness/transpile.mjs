@@ -1,8 +1,10 @@
 // @ts-check
-// Turns the program's source (TypeScript or JavaScript) into one ES module the harness can import.
+// Turns the program's source (TypeScript or JavaScript), with its other files, into one ES module
+// the harness can import.
 //
-// esbuild strips the types (no type checking, like `tsc --noCheck`), writes an inline source map
-// whose source is named `<workflow>`, and — through the import policy below — rewrites every
+// esbuild strips the types (no type checking, like `tsc --noCheck`), bundles the program's files
+// from memory (program-files.mjs), writes an inline source map whose sources are named `<workflow>`
+// and each file's path, and — through the import policy below — rewrites every
 // package import to the absolute URL of that package inside this runtime's node_modules. The
 // program file then runs from any directory (the execution's tmp) and can reach exactly the
 // runtime's packages and Node's built-ins: not the engine's dependencies, not the engine's files.
@@ -10,8 +12,10 @@
 // instead (bundled.mjs).
 import { isBuiltin } from "node:module";
 
+import { withBindings } from "./bindings.mjs";
 import { bundledModuleUrl } from "./bundled.mjs";
 import { moduleHost } from "./modules.mjs";
+import { FILES_NAMESPACE, loadProgramFile, programFileName, resolveProgramFile } from "./program-files.mjs";
 
 /** @typedef {import("./types.js").SourceLocation} SourceLocation */
 
@@ -21,8 +25,9 @@ const POLICY_PLUGIN = "graphbox-imports";
 const INLINE_MAP = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
 
 const ALLOWED =
-  "a program may import the runtime's packages (@langchain/langgraph, @langchain/core, @langchain/openai, " +
-  "@langchain/anthropic, zod and what they bring) and Node's built-in modules";
+  "a program may import its own `files`, the runtime's packages (@langchain/langgraph, @langchain/core, " +
+  "@langchain/openai, @langchain/anthropic, zod and what they bring) and Node's built-in modules";
+const RELATIVE = /^\.{1,2}\//;
 
 /** The source does not parse. `location` is 1-based line and column in the program. */
 export class ProgramSyntaxError extends Error {
@@ -55,14 +60,37 @@ function policyError(text) {
   return { errors: [{ text }] };
 }
 
-/** Resolves each import as the runtime would, and refuses what is not the runtime's. @type {import("esbuild").Plugin} */
-const importPolicy = {
+/**
+ * A relative import of one of the program's files, or why not.
+ * @param {Record<string, string>} files
+ * @param {import("esbuild").OnResolveArgs} args
+ */
+function programFile(files, args) {
+  const importer = args.namespace === FILES_NAMESPACE ? args.importer : "";
+  const path = resolveProgramFile(files, importer, args.path);
+  if (path !== null) return { path, namespace: FILES_NAMESPACE };
+  const known = Object.keys(files);
+  return policyError(
+    known.length
+      ? `cannot import "${args.path}": no such file among the program's \`files\` (${known.join(", ")})`
+      : `cannot import "${args.path}": a program is a single module and cannot import files or URLs unless it sends them in \`files\`; ${ALLOWED}`,
+  );
+}
+
+/**
+ * Resolves each import as the runtime would, and refuses what is neither the program's nor the runtime's.
+ * @param {Record<string, string>} files
+ * @returns {import("esbuild").Plugin}
+ */
+const importPolicy = (files) => ({
   name: POLICY_PLUGIN,
   setup(build) {
+    build.onLoad({ filter: /.*/, namespace: FILES_NAMESPACE }, (args) => loadProgramFile(files, args.path));
     build.onResolve({ filter: /.*/ }, async (args) => {
       const specifier = args.path;
       if (isBuiltin(specifier)) return { path: specifier, external: true };
-      if (/^(\.{0,2}\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier)) {
+      if (RELATIVE.test(specifier)) return programFile(files, args);
+      if (/^(\/|[a-zA-Z][a-zA-Z0-9+.-]*:)/.test(specifier)) {
         return policyError(
           `cannot import "${specifier}": a program is a single module and cannot import files or URLs; ${ALLOWED}`,
         );
@@ -83,7 +111,7 @@ const importPolicy = {
       return { path: (!required && (await bundledModuleUrl(url))) || url, external: true };
     });
   },
-};
+});
 
 /**
  * @param {import("esbuild").Message} message
@@ -91,14 +119,17 @@ const importPolicy = {
  */
 function locationOf(message) {
   const loc = message.location;
-  return loc ? { line: loc.line, column: loc.column + 1, lineText: loc.lineText } : null;
+  return loc
+    ? { file: programFileName(loc.file, PROGRAM_NAME), line: loc.line, column: loc.column + 1, lineText: loc.lineText }
+    : null;
 }
 
 /**
  * @param {string} source
  * @param {import("esbuild").Loader} loader
+ * @param {Record<string, string>} files
  */
-async function build(source, loader) {
+async function build(source, loader, files) {
   return moduleHost().esbuild.build({
     stdin: { contents: source, loader, sourcefile: PROGRAM_NAME },
     bundle: true,
@@ -112,8 +143,26 @@ async function build(source, loader) {
     treeShaking: false,
     tsconfigRaw: { compilerOptions: {} },
     logLevel: "silent",
-    plugins: [importPolicy],
+    plugins: [importPolicy(files)],
   });
+}
+
+/**
+ * Builds the program with its top-level bindings exported (bindings.mjs); as written, should that not build.
+ * @param {string} source
+ * @param {import("esbuild").Loader} loader
+ * @param {Record<string, string>} files
+ */
+async function buildEntry(source, loader, files) {
+  const augmented = await withBindings(source, loader);
+  if (augmented !== source) {
+    try {
+      return await build(augmented, loader, files);
+    } catch {
+      // The program's own error, if it has one, is reported from the source as written, below.
+    }
+  }
+  return build(source, loader, files);
 }
 
 /** @type {(err: any) => boolean} An esbuild failure (its `errors`), or anything thrown. */
@@ -129,16 +178,17 @@ const isSyntaxFailure = (err) =>
  * annotation the detector knows (`Annotation<number>()`); the JavaScript error stands otherwise.
  * @param {string} source
  * @param {string} language
+ * @param {Record<string, string>} [files] The program's other modules, by relative path.
  * @returns {Promise<{ code: string, sourceMap: import("node:module").SourceMapPayload | null }>}
  */
-export async function transpile(source, language) {
+export async function transpile(source, language, files = {}) {
   let result;
   try {
-    result = await build(source, language === "typescript" ? "ts" : "js");
+    result = await buildEntry(source, language === "typescript" ? "ts" : "js", files);
   } catch (err) {
     if (language !== "typescript" && isSyntaxFailure(err)) {
       try {
-        result = await build(source, "ts");
+        result = await buildEntry(source, "ts", files);
       } catch (tsErr) {
         // It parses as TypeScript but imports what it may not: that is the error to report.
         throw programError(isSyntaxFailure(tsErr) ? err : tsErr);
@@ -152,6 +202,8 @@ export async function transpile(source, language) {
   const sourceMap = inline
     ? JSON.parse(Buffer.from(/** @type {string} */ (inline[1]), "base64").toString("utf8"))
     : null;
+  if (sourceMap)
+    sourceMap.sources = sourceMap.sources.map((/** @type {string} */ name) => programFileName(name, PROGRAM_NAME));
   return { code, sourceMap };
 }
 

@@ -19,6 +19,8 @@ export interface CheckpointRow {
 
 /** Where a syntax or import error is in the program (1-based). */
 export interface SourceLocation {
+  /** `<workflow>` (the entry) or the path of one of the program's files. */
+  file?: string;
   line: number;
   column: number;
   lineText?: string;

@@ -3,7 +3,7 @@
 import os
 import traceback
 
-from .loader import PROGRAM_FILENAME
+from . import loader
 
 _HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,7 +28,7 @@ def program_traceback(err: BaseException) -> str:
     lines = ["Traceback (most recent call last):\n"]
     hidden = 0
     for frame in traceback.extract_tb(err.__traceback__):
-        if frame.filename == PROGRAM_FILENAME:
+        if frame.filename in loader.program_filenames:
             if hidden:
                 lines.append(f"  ... {hidden} frame(s) in LangGraph and libraries\n")
                 hidden = 0

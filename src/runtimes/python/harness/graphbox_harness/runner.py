@@ -97,7 +97,7 @@ def _check_breakpoints(graph, job: dict) -> str | None:
 async def run(job: dict, channel) -> None:
     use_for_program_savers()
     try:
-        module = load_program(job["code"])
+        module = load_program(job["code"], job.get("files"))
     except SyntaxError as err:
         channel.send("error", error_type="syntax_error", error=errors.describe(err), node=None,
                      traceback=errors.syntax_traceback(err))
@@ -108,7 +108,7 @@ async def run(job: dict, channel) -> None:
         return
 
     try:
-        graph = find_graph(module)
+        graph = find_graph(module, job["config"].get("graph"))
     except NoGraphError as err:
         channel.send("error", error_type="no_app", error=str(err), node=None, traceback="")
         return
