@@ -28,6 +28,7 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
     ["inputs", body.inputs],
     ["resume", body.resume],
     ["config.configurable", body.config?.configurable],
+    ["config.context", body.config?.context],
   ] as const) {
     if (nestedDeeperThan(value, config.maxInputDepth)) {
       throw new GraphboxError(
@@ -61,6 +62,7 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
     checkpointId: c.checkpoint_id ?? null,
     maxTokens: Math.min(c.max_tokens ?? config.maxTokensPerExecution, config.maxTokensPerExecution),
     configurable: c.configurable ?? {},
+    context: c.context ?? null,
     stream,
   };
 }

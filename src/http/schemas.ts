@@ -54,6 +54,11 @@ export const executeBodySchema = {
         },
         checkpoint_id: { type: ["string", "null"] },
         configurable: { type: "object" },
+        context: {
+          type: ["object", "null"],
+          description:
+            "The run's LangGraph context (Python `context=`, JavaScript `context`): what a node reads as `runtime.context`. Per run: a thread's next run has none unless it sends its own.",
+        },
       },
     },
   },
