@@ -148,7 +148,14 @@ async function run(start: Start, confinement: Confinement, measure = true): Prom
     stream: false,
     debug: false,
     env: {},
-    config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
+    config: {
+      recursion_limit: 25,
+      configurable: {},
+      context: null,
+      interrupt_before: [],
+      interrupt_after: [],
+      checkpoint_id: null,
+    },
   };
   const tree0 = treeCpu.totalMs();
   const started = performance.now();

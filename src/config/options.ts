@@ -91,7 +91,7 @@ export const OPTIONS = {
     env: "GRAPHBOX_MAX_INPUT_DEPTH",
     kind: integer(1, 1_000),
     default: 100,
-    doc: "deepest nesting of arrays and objects in a request's `inputs`, `resume` and `config.configurable`; deeper is a 400",
+    doc: "deepest nesting of arrays and objects in a request's `inputs`, `resume`, `config.configurable` and `config.context`; deeper is a 400",
   }),
   maxFiles: option({
     env: "GRAPHBOX_MAX_FILES",

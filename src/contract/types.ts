@@ -35,6 +35,8 @@ export interface ExecutionRequest {
   /** Token budget of this execution (the request's config.max_tokens, capped by the server's). */
   maxTokens: number;
   configurable: Record<string, unknown>;
+  /** LangGraph's run context (config.context), null when the request has none. Per run, never kept by the thread. */
+  context: Record<string, unknown> | null;
   /** The caller reads events as they happen (SSE). */
   stream: boolean;
 }

@@ -141,6 +141,7 @@ export class Engine {
           owner,
           runtime: runtime.name,
           engineId: this.engineId,
+          context: request.context,
         });
         const info: ExecutionInfo = {
           id,

@@ -248,6 +248,7 @@ export class Execution {
       config: {
         recursion_limit: r.recursionLimit,
         configurable: r.configurable,
+        context: r.context,
         interrupt_before: r.breakpoints.filter((b) => b.when === "before").map((b) => b.node),
         interrupt_after: r.breakpoints.filter((b) => b.when === "after").map((b) => b.node),
         checkpoint_id: r.checkpointId,

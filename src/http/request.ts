@@ -29,6 +29,7 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
     ["inputs", body.inputs],
     ["resume", body.resume],
     ["config.configurable", body.config?.configurable],
+    ["config.context", body.config?.context],
   ] as const) {
     if (nestedDeeperThan(value, config.maxInputDepth)) {
       throw new GraphboxError(
@@ -64,6 +65,7 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
     checkpointId: c.checkpoint_id ?? null,
     maxTokens: Math.min(c.max_tokens ?? config.maxTokensPerExecution, config.maxTokensPerExecution),
     configurable: c.configurable ?? {},
+    context: c.context ?? null,
     stream,
   };
 }

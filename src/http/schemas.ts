@@ -67,6 +67,11 @@ export const executeBodySchema = {
           maxLength: 256,
           description: "The variable holding the graph to run, when the program defines several.",
         },
+        context: {
+          type: ["object", "null"],
+          description:
+            "The run's LangGraph context (Python `context=`, JavaScript `context`): what a node reads as `runtime.context`. Per run: a thread's next run has none unless it sends its own.",
+        },
       },
     },
   },

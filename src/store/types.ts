@@ -117,6 +117,8 @@ export interface ExecutionRecord {
   nodesExecuted: string[];
   /** The final answer as sent to the client (JSON), once ended. */
   result: unknown;
+  /** The run's LangGraph context as the request gave it (`config.context`, JSON); null when none. */
+  context: Record<string, unknown> | null;
   /** Seq of the last event in its log (0: none). */
   lastEventSeq: number;
 }
@@ -127,6 +129,8 @@ export interface NewExecution {
   owner: string;
   runtime: RuntimeName;
   engineId?: string | null;
+  /** The request's `config.context`. Default: null. */
+  context?: Record<string, unknown> | null;
   /** Default: now. */
   startedAt?: EpochMs;
 }

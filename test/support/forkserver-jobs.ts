@@ -55,7 +55,14 @@ export function jobMessage(code: string, inputs: unknown, threadId: string): Job
     stream: false,
     debug: false,
     env: {},
-    config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
+    config: {
+      recursion_limit: 25,
+      configurable: {},
+      context: null,
+      interrupt_before: [],
+      interrupt_after: [],
+      checkpoint_id: null,
+    },
   };
 }
 

@@ -125,5 +125,12 @@ export const JOB: JobMessage = {
   stream: false,
   debug: false,
   env: {},
-  config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
+  config: {
+    recursion_limit: 25,
+    configurable: {},
+    context: null,
+    interrupt_before: [],
+    interrupt_after: [],
+    checkpoint_id: null,
+  },
 };

@@ -348,6 +348,33 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
         });
       });
 
+      test("an execution keeps its run's context as given, through its ending", TIMEOUT, async () => {
+        const { ref } = ids("exec-context");
+        const context = { user_id: "u-1", "odd key ✓": [1, { deep: null }] };
+        const id = randomUUID();
+        const created = await store.executions.create({
+          id,
+          owner: ref.owner,
+          threadId: ref.threadId,
+          runtime: "python",
+          context,
+        });
+        assert.deepEqual(created.context, context);
+        await store.executions.finish(id, { status: "success", result: {} });
+        assert.deepEqual((await store.executions.get(ref.owner, id))?.context, context);
+        assert.equal((await store.executions.get(ref.owner, await running(ref)))?.context, null, "none given: null");
+        await assert.rejects(
+          store.executions.create({
+            id: randomUUID(),
+            owner: ref.owner,
+            threadId: ref.threadId,
+            runtime: "python",
+            context: [1] as unknown as Record<string, unknown>,
+          }),
+          /context must be a JSON object or null/,
+        );
+      });
+
       test("an error ending keeps its error_type, error and given duration", TIMEOUT, async () => {
         const { ref } = ids("exec-error");
         const id = await running(ref);

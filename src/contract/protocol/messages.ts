@@ -48,6 +48,8 @@ export interface JobMessage {
   config: {
     recursion_limit: number;
     configurable: Record<string, unknown>;
+    /** LangGraph's run context (Python `context=`, JavaScript `context`); null: none. */
+    context: Record<string, unknown> | null;
     interrupt_before: string[];
     interrupt_after: string[];
     checkpoint_id: string | null;

@@ -27,6 +27,7 @@ const executionFields = Object.fromEntries(
     "tokens_used",
     "nodes_executed",
     "result",
+    "context",
   ].map((f) => [f, f === "status" ? executionStatus : ANY]),
 );
 const schemas = {
@@ -36,7 +37,7 @@ const schemas = {
     params: idParams,
     response: {
       ...described(
-        "{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result}",
+        "{execution_id, thread_id, runtime, status, error_type, error, started_at, ended_at, duration_ms, tokens_used, nodes_executed, result, context}",
         executionFields,
       ),
       ...executionErrors,
@@ -102,6 +103,7 @@ function executionView(record: ExecutionRecord): Record<string, unknown> {
     tokens_used: record.tokensUsed,
     nodes_executed: record.nodesExecuted,
     result: outcome,
+    context: record.context,
   };
 }
 

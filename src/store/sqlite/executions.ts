@@ -32,6 +32,7 @@ interface ExecutionRow {
   tokens_used: number;
   nodes_executed: string;
   result: string | null;
+  context: string | null;
   last_seq: number;
 }
 
@@ -50,6 +51,7 @@ const toExecution = (row: ExecutionRow): ExecutionRecord => ({
   tokensUsed: row.tokens_used,
   nodesExecuted: JSON.parse(row.nodes_executed) as string[],
   result: row.result === null ? null : (JSON.parse(row.result) as unknown),
+  context: row.context === null ? null : (JSON.parse(row.context) as Record<string, unknown>),
   lastEventSeq: row.last_seq,
 });
 
@@ -58,6 +60,12 @@ function nodeList(nodes: string[] | undefined): string | null {
   if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string"))
     throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "nodesExecuted must be a list of node names");
   return JSON.stringify(nodes);
+}
+
+function contextJson(context: Record<string, unknown>): string {
+  if (typeof context !== "object" || Array.isArray(context))
+    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "context must be a JSON object or null");
+  return toJson("context", context);
 }
 
 export class SqliteExecutionStore implements ExecutionStore {
@@ -77,8 +85,8 @@ export class SqliteExecutionStore implements ExecutionStore {
     private readonly events: SqliteEventLog,
   ) {
     const { db } = ctx;
-    this.insert = db.prepare<[string, string, string, string, string | null, number]>(
-      "INSERT INTO executions (id, owner, thread_id, runtime, status, engine_id, started_at) VALUES (?, ?, ?, ?, 'running', ?, ?)",
+    this.insert = db.prepare<[string, string, string, string, string | null, string | null, number]>(
+      "INSERT INTO executions (id, owner, thread_id, runtime, status, engine_id, context, started_at) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
     );
     this.select = db.prepare<[string], ExecutionRow>("SELECT * FROM executions WHERE id = ?");
     this.selectOwned = db.prepare<[string, string], ExecutionRow>(
@@ -112,6 +120,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   async create(execution: NewExecution): Promise<ExecutionRecord> {
     this.ctx.assertOpen();
     const startedAt = execution.startedAt ?? this.ctx.now();
+    const context = execution.context == null ? null : contextJson(execution.context);
     return this.ctx.db
       .transaction(() => {
         this.insert.run(
@@ -120,6 +129,7 @@ export class SqliteExecutionStore implements ExecutionStore {
           execution.threadId,
           execution.runtime,
           execution.engineId ?? null,
+          context,
           startedAt,
         );
         return toExecution(this.select.get(execution.id) as ExecutionRow);

@@ -116,6 +116,10 @@ export const MIGRATIONS: readonly string[] = [
 
   ALTER TABLE threads ADD COLUMN head_json TEXT;
   `,
+  // 3: an execution keeps the LangGraph context its request gave the run (config.context, JSON).
+  `
+  ALTER TABLE executions ADD COLUMN context TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 // @ts-check
-// A LangChain callback handler that reports every LLM call's usage and streamed tokens to the engine.
+// A LangChain callback handler that reports every LLM call's usage to the engine (a streamed run's
+// tokens come from LangGraph's `messages` stream: see tokens.mjs).
 //
 // The engine's gateway counts tokens from what the provider returned; this count is the
 // cross-check from inside the program's process (a program could fake it, so the engine never
@@ -28,12 +29,12 @@ export class LlmMeter extends BaseCallbackHandler {
   name = "graphbox_llm_meter";
 
   /**
-   * `input` is {channel, streamTokens}; LangChain copies handlers with `new this.constructor(this)`,
+   * `input` is {channel}; LangChain copies handlers with `new this.constructor(this)`,
    * so a copy shares the channel and the run-to-node table.
-   * @param {{ channel: import("./channel.mjs").Channel, streamTokens: boolean, nodeOfRun?: Map<string, string | null> }} input
+   * @param {{ channel: import("./channel.mjs").Channel, nodeOfRun?: Map<string, string | null> }} input
    */
   constructor(input) {
-    // Awaited, not backgrounded: token events keep their order relative to the graph's own events.
+    // Awaited, not backgrounded: usage is reported in order with the graph's own events.
     super({
       ignoreChain: true,
       ignoreAgent: true,
@@ -42,7 +43,6 @@ export class LlmMeter extends BaseCallbackHandler {
       _awaitHandler: true,
     });
     this.channel = input.channel;
-    this.streamTokens = input.streamTokens;
     this.nodeOfRun = input.nodeOfRun ?? new Map();
   }
 
@@ -78,17 +78,6 @@ export class LlmMeter extends BaseCallbackHandler {
    */
   handleLLMStart(_llm, _prompts, runId, _parentRunId, _extraParams, _tags, metadata) {
     this.rememberNode(runId, metadata);
-  }
-
-  /**
-   * @param {unknown} token
-   * @param {unknown} _idx
-   * @param {string} runId
-   */
-  handleLLMNewToken(token, _idx, runId) {
-    if (this.streamTokens && typeof token === "string" && token) {
-      this.channel.send("token", { node: this.nodeOfRun.get(runId) ?? null, content: token });
-    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { describe, describeAt, programTraceback, setProgram, sourceTraceback } f
 import { findGraph, NoGraphError, nodeNames, writeProgram } from "./loader.mjs";
 import { LlmMeter } from "./meter.mjs";
 import { toJson } from "./serialize.mjs";
+import { tokenOf } from "./tokens.mjs";
 import { NodeTracker } from "./tracker.mjs";
 import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } from "./transpile.mjs";
 
@@ -92,6 +93,10 @@ async function loadGraph(job, channel, checkpointer) {
  * @param {{ tracker?: NodeTracker }} progress
  */
 export async function run(job, channel, progress = {}) {
+  // LangChain.js runs a callback handler in the background unless told otherwise (LangGraph's
+  // `messages` handler included), so a token could reach the channel after its node's update.
+  // Awaited, every handler runs in order with the graph, as Python's inline ones do.
+  process.env.LANGCHAIN_CALLBACKS_BACKGROUND = "false";
   // The engine's checkpointer replaces any the program set, so threads live in the engine's store.
   const checkpointer = new EngineCheckpointSaver(channel);
   const graph = await loadGraph(job, channel, checkpointer);
@@ -108,27 +113,39 @@ export async function run(job, channel, progress = {}) {
   if (job.config.checkpoint_id) configurable.checkpoint_id = job.config.checkpoint_id;
   const tracker = new NodeTracker(channel, Boolean(job.debug));
   progress.tracker = tracker;
-  const streamMode = job.stream ? ["tasks", "updates", "custom"] : ["tasks"];
+  // `messages` yields the tokens of every LLM call; a run nobody streams does not pay for it.
+  const streamMode = job.stream ? ["tasks", "updates", "custom", "messages"] : ["tasks"];
   if (job.debug) streamMode.push("checkpoints");
   const options = {
     configurable,
+    // Per run, as LangGraph has it: a thread keeps no context from one run to the next.
+    context: job.config.context ?? undefined,
     recursionLimit: job.config.recursion_limit,
-    callbacks: [new LlmMeter({ channel, streamTokens: job.stream })],
+    callbacks: [new LlmMeter({ channel })],
     streamMode,
     interruptBefore: job.config.interrupt_before.length ? job.config.interrupt_before : undefined,
     interruptAfter: job.config.interrupt_after.length ? job.config.interrupt_after : undefined,
     // Each step's checkpoint is stored before the next step starts, so a killed run resumes.
     durability: "sync",
+    // So that `messages` reaches the LLM calls inside subgraphs (an agent used as a node).
+    subgraphs: job.stream,
   };
 
   try {
-    for await (const [mode, chunk] of await graph.stream(graphInput(job), options)) {
-      if (mode === "tasks") tracker.observe(/** @type {import("./tracker.mjs").TaskChunk} */ (chunk));
+    // With `subgraphs`, a subgraph's chunks come out too: its tokens, and its custom events (as they
+    // did without it); its own tasks and updates stay inside it.
+    for await (const item of await graph.stream(graphInput(job), options)) {
+      const [ns, mode, chunk] = job.stream ? item : [[], ...item];
+      if (mode === "messages") {
+        const token = tokenOf(chunk);
+        if (token) channel.send("token", token);
+      } else if (mode === "custom") channel.send("custom", { data: toJson(chunk) });
+      else if (ns.length > 0) continue;
+      else if (mode === "tasks") tracker.observe(/** @type {import("./tracker.mjs").TaskChunk} */ (chunk));
       else if (mode === "updates") {
         if (!(typeof chunk === "object" && chunk !== null && "__interrupt__" in chunk))
           channel.send("update", { data: toJson(chunk) });
-      } else if (mode === "custom") channel.send("custom", { data: toJson(chunk) });
-      else if (mode === "checkpoints") tracker.checkpoint(chunk);
+      } else if (mode === "checkpoints") tracker.checkpoint(chunk);
     }
   } catch (err) {
     fail(channel, "program_error", describe(err), tracker.blame(), programTraceback(err));

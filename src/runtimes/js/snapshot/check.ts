@@ -48,7 +48,14 @@ const JOB: JobMessage = {
   stream: true,
   debug: false,
   env: {},
-  config: { recursion_limit: 25, configurable: {}, interrupt_before: [], interrupt_after: [], checkpoint_id: null },
+  config: {
+    recursion_limit: 25,
+    configurable: {},
+    context: null,
+    interrupt_before: [],
+    interrupt_after: [],
+    checkpoint_id: null,
+  },
 };
 
 interface ProbeRun {

@@ -1,4 +1,4 @@
-"""LangChain callbacks that report every LLM call's usage and streamed tokens to the engine.
+"""LangChain callbacks that report every LLM call's usage to the engine.
 
 The engine's gateway counts tokens from what the provider returned; this count is the
 cross-check from inside the program's process (a program could fake it, so the engine never
@@ -18,12 +18,13 @@ def _model_of(message, llm_output) -> str:
 
 
 class LlmMeter(BaseCallbackHandler):
-    # Inline so token events keep their order relative to the graph's own events.
+    """Usage only: a streamed run's tokens come from LangGraph's `messages` stream (see tokens.py)."""
+
+    # Inline so usage is reported while its node runs, in order with the graph's own events.
     run_inline = True
 
-    def __init__(self, channel, stream_tokens: bool):
+    def __init__(self, channel):
         self._channel = channel
-        self._stream_tokens = stream_tokens
         self._node_of_run = {}
 
     def _remember_node(self, run_id, metadata):
@@ -34,10 +35,6 @@ class LlmMeter(BaseCallbackHandler):
 
     def on_llm_start(self, serialized, prompts, *, run_id, metadata=None, **kwargs):
         self._remember_node(run_id, metadata)
-
-    def on_llm_new_token(self, token, *, run_id, **kwargs):
-        if self._stream_tokens and isinstance(token, str) and token:
-            self._channel.send("token", node=self._node_of_run.get(run_id), content=token)
 
     def on_llm_end(self, response, *, run_id, **kwargs):
         node = self._node_of_run.pop(run_id, None)

@@ -10,6 +10,7 @@ from .loader import NoGraphError, find_graph, load_program
 from .meter import LlmMeter
 from .serde import use_for_program_savers
 from .serialize import to_json
+from .tokens import token_of
 
 
 class NodeTracker:
@@ -131,23 +132,35 @@ async def run(job: dict, channel) -> None:
     config = {
         "configurable": configurable,
         "recursion_limit": config_in["recursion_limit"],
-        "callbacks": [LlmMeter(channel, stream_tokens=job["stream"])],
+        "callbacks": [LlmMeter(channel)],
     }
     stream = job["stream"]
-    modes = ["tasks", "updates", "custom"] if stream else ["tasks"]
+    # `messages` yields the tokens of every LLM call; a run nobody streams does not pay for it.
+    modes = ["tasks", "updates", "custom", "messages"] if stream else ["tasks"]
     if job.get("debug"):
         modes.append("checkpoints")
     tracker = NodeTracker(channel, debug=bool(job.get("debug")))
 
     try:
-        async for mode, chunk in graph.astream(
+        async for item in graph.astream(
             _graph_input(job), config, stream_mode=modes,
+            # Per run, as LangGraph has it: a thread keeps no context from one run to the next.
+            context=config_in.get("context"),
             interrupt_before=config_in["interrupt_before"] or None,
             interrupt_after=config_in["interrupt_after"] or None,
             # Each step's checkpoint is stored before the next step starts, so a killed run resumes.
             durability="sync",
+            # So that `messages` reaches the LLM calls inside subgraphs (an agent used as a node).
+            subgraphs=stream,
         ):
-            if mode == "tasks":
+            ns, mode, chunk = item if stream else ((), *item)
+            if mode == "messages":
+                token = token_of(chunk)
+                if token:
+                    channel.send("token", node=token[0], content=token[1])
+            elif ns:
+                continue  # a subgraph's own tasks, updates and custom events stay inside it, as before
+            elif mode == "tasks":
                 tracker.observe(chunk)
             elif mode == "updates":
                 if "__interrupt__" not in chunk:
