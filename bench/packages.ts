@@ -189,6 +189,29 @@ for (let i = 0; i < Number(args["js-runs"]); i++) {
     );
 }
 
+// --- A Python start's imports without and with packages.preload(), unsandboxed, interleaved (the same machine for both)
+const pythonStart = (preload: boolean): { cpuMs: number; rss: number } => {
+  const script = `
+import sys, time
+sys.path.insert(0, ${JSON.stringify(PYTHON_HARNESS_DIR)})
+from graphbox_harness.loader import seed_globals
+from graphbox_harness import runner  # noqa: F401
+seed_globals()
+if ${preload ? "True" : "False"}:
+    from graphbox_harness import packages
+    packages.preload()
+rss = int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) * 1024
+print(time.process_time() * 1000, rss)
+`;
+  const [cpu, rss] = execFileSync(config.pythonPath, ["-I", "-c", script], { encoding: "utf8" }).trim().split(" ");
+  return { cpuMs: Number(cpu), rss: Number(rss) };
+};
+const starts: Record<"without" | "with", { cpuMs: number; rss: number }[]> = { without: [], with: [] };
+for (let i = 0; i < 8; i++) {
+  starts.without.push(pythonStart(false));
+  starts.with.push(pythonStart(true));
+}
+
 // --- Each package's own import, unsandboxed, on top of the harness's imports
 const pythonImport = (name: string): { ms: number; rss: number } => {
   const script = `
@@ -233,6 +256,13 @@ console.log(
 );
 console.log(`  fork  spawn to ready, p50      ${ms(median(forkReady))} (n=${forkReady.length})`);
 console.log(`  fresh spawn to ready, p50      ${ms(median(freshReady))} (n=${freshReady.length})`);
+const startCpu = (key: "without" | "with"): number => median(starts[key].map((s) => s.cpuMs));
+const startRss = (key: "without" | "with"): number => median(starts[key].map((s) => s.rss));
+console.log("  a start's imports, unsandboxed, interleaved, median of 8 (CPU, RSS):");
+console.log(`    without packages.preload()     ${ms(startCpu("without"))}, ${mib(startRss("without"))}`);
+console.log(
+  `    with packages.preload()        ${ms(startCpu("with"))}, ${mib(startRss("with"))}  (${(startCpu("with") / startCpu("without")).toFixed(3)}x CPU, ${(startRss("with") / startRss("without")).toFixed(3)}x RSS)`,
+);
 console.log("  each added package, imported after the harness's imports (unsandboxed, median of 3):");
 console.log(imports(pythonImport, PYTHON_PACKAGES).join("\n"));
 console.log("javascript");
