@@ -29,5 +29,11 @@ export function harnessEnvironment(workDir: string, gatewayUrl: string, credenti
     ANTHROPIC_BASE_URL: anthropic,
     ANTHROPIC_API_URL: anthropic,
     ANTHROPIC_API_KEY: credential,
+    // `load_dotenv()` and `import "dotenv/config"` at the top of a program are silent no-ops: a program's
+    // variables come from here, and python-dotenv would otherwise walk up from the program's directory
+    // reading every `.env` on the way. dotenv (JavaScript) has no off switch: it reads the empty /dev/null.
+    PYTHON_DOTENV_DISABLED: "1",
+    DOTENV_CONFIG_PATH: "/dev/null",
+    DOTENV_CONFIG_QUIET: "true",
   };
 }

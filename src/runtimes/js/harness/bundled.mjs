@@ -20,6 +20,13 @@ const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 /** The global (a registered symbol) through which the modules reach the snapshot's packages: `(url) => namespace`. */
 export const BUNDLED_PACKAGES = Symbol.for("graphbox.bundled-packages");
 
+/**
+ * The global (a registered symbol) the snapshot's packages call in place of a dynamic `import(x)`
+ * of a computed name (../snapshot/build.ts rewrites those): code restored from a snapshot has no
+ * import() of its own (see esm.cjs). Set by snapshot.mjs to importFromHeldCode.
+ */
+export const HELD_CODE_IMPORT = Symbol.for("graphbox.held-code-import");
+
 /** The folder standing in for the runtime's folder, made on first use. @type {string | null} */
 let standIn = null;
 
@@ -70,6 +77,17 @@ export async function bundledModuleUrl(url) {
     writeFileSync(file, reexportSource(url, namespace));
   }
   return pathToFileURL(file).href;
+}
+
+/**
+ * A dynamic import made by a package the snapshot holds (langchain's initChatModel imports its
+ * provider's package by name): a package the snapshot holds is its copy, as for the program;
+ * anything else is imported from disk, as Node would.
+ * @param {string} specifier
+ */
+export async function importFromHeldCode(specifier) {
+  const url = moduleHost().resolveModule(specifier);
+  return moduleHost().importModule((await bundledModuleUrl(url)) ?? url);
 }
 
 /**

@@ -6,6 +6,7 @@ import * as esbuild from "esbuild";
 
 import { importModule, resolveModule } from "./host.mjs";
 import { useModuleHost } from "./modules.mjs";
+import { refuseUnservedProviders } from "./providers.mjs";
 import { serve } from "./serve.mjs";
 
 /**
@@ -18,5 +19,7 @@ const PRELOAD = ["zod", "@langchain/core/messages", "./runner.mjs", "@langchain/
 serve(async () => {
   useModuleHost({ importModule, resolveModule, esbuild });
   for (const specifier of PRELOAD) await import(specifier);
+  // ~7 ms: the rest of langchain, and the LangGraph add-ons, load when a program imports them.
+  refuseUnservedProviders(await import("langchain/chat_models/universal"));
   return import("./runner.mjs");
 });

@@ -20,6 +20,7 @@ const PACKAGES = [
   "@langchain/core",
   "@langchain/openai",
   "@langchain/anthropic",
+  "langchain",
   "esbuild",
   "zod",
 ];

@@ -19,9 +19,10 @@ import { startupSnapshot } from "node:v8";
 // API keeps the path of the binary it starts, which, bundled, it could not find on its own.
 import * as esbuild from "esbuild";
 
-import { BUNDLED_PACKAGES } from "./bundled.mjs";
+import { BUNDLED_PACKAGES, HELD_CODE_IMPORT, importFromHeldCode } from "./bundled.mjs";
 import { setBundledHarness } from "./errors.mjs";
 import { useModuleHost } from "./modules.mjs";
+import { refuseUnservedProviders } from "./providers.mjs";
 import * as runner from "./runner.mjs";
 import { serve } from "./serve.mjs";
 
@@ -39,6 +40,10 @@ import { serve } from "./serve.mjs";
  */
 export function startFromSnapshot(packages, resolved, bundle) {
   setBundledHarness(bundle.file, bundle.harnessSpans);
+  const universal = packages.get(resolved.get("langchain/chat_models/universal") ?? "");
+  if (typeof universal !== "object")
+    throw new Error("the snapshot must hold langchain/chat_models/universal, evaluated");
+  refuseUnservedProviders(universal);
   startupSnapshot.setDeserializeMainFunction(() =>
     serve(async () => {
       const importFromDisk = createRequire(import.meta.url)("./esm.cjs");
@@ -47,6 +52,7 @@ export function startFromSnapshot(packages, resolved, bundle) {
       const bundled = new Map(packages);
       // The program's imports of these packages read them here (bundled.mjs).
       Object.defineProperty(globalThis, BUNDLED_PACKAGES, { value: (/** @type {string} */ url) => bundled.get(url) });
+      Object.defineProperty(globalThis, HELD_CODE_IMPORT, { value: importFromHeldCode });
       /** @param {string} specifier */
       const resolveModule = (specifier) => resolved.get(specifier) ?? host.resolveModule(specifier);
       useModuleHost({ importModule: host.importModule, resolveModule, esbuild, bundled });

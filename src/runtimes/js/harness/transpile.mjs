@@ -26,7 +26,8 @@ const INLINE_MAP = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Z
 
 const ALLOWED =
   "a program may import its own `files`, the runtime's packages (@langchain/langgraph, @langchain/core, " +
-  "@langchain/openai, @langchain/anthropic, zod and what they bring) and Node's built-in modules";
+  "@langchain/openai, @langchain/anthropic, langchain, @langchain/langgraph-supervisor, @langchain/langgraph-swarm, " +
+  "zod, dotenv and what they bring) and Node's built-in modules";
 const RELATIVE = /^\.{1,2}\//;
 
 /** The source does not parse. `location` is 1-based line and column in the program. */

@@ -45,6 +45,9 @@ const HELD_PACKAGES: Record<string, "all" | string[]> = {
   "@langchain/core": "all",
   "@langchain/openai": "all",
   "@langchain/anthropic": "all",
+  "@langchain/langgraph-supervisor": "all",
+  "@langchain/langgraph-swarm": "all",
+  langchain: "all",
   zod: "all",
   openai: ["."],
   "@anthropic-ai/sdk": ["."],
@@ -202,7 +205,32 @@ const harnessFileUrls: esbuild.Plugin = {
   },
 };
 
-async function bundle(entries: HeldEntry[], files: SnapshotFiles): Promise<number> {
+/** `import(` of anything but a string literal: a name computed at run time, which esbuild leaves to Node. */
+const COMPUTED_IMPORT = /(?<![\w$.])import\s*\((?!\s*["'`)])/g;
+
+/**
+ * A package's dynamic import of a computed name (langchain's initChatModel imports its provider's
+ * package so) calls the harness instead (bundled.mjs importFromHeldCode, under the global `symbol`):
+ * code restored from the snapshot has no import() of its own (harness/esm.cjs). An import of a
+ * literal name is bundled by esbuild and needs nothing.
+ */
+function heldCodeImports(symbol: string): esbuild.Plugin {
+  const call = `globalThis[Symbol.for(${JSON.stringify(symbol)})](`;
+  const modules = join(RUNTIME_DIR, "node_modules") + "/";
+  return {
+    name: "graphbox-held-code-imports",
+    setup(build) {
+      build.onLoad({ filter: /\.m?js$/ }, (args) => {
+        if (!args.path.startsWith(modules)) return undefined;
+        const source = readFileSync(args.path, "utf8");
+        if (!source.match(COMPUTED_IMPORT)) return undefined;
+        return { contents: source.replace(COMPUTED_IMPORT, call), loader: "js" };
+      });
+    },
+  };
+}
+
+async function bundle(entries: HeldEntry[], files: SnapshotFiles, heldCodeImport: string): Promise<number> {
   const result = await esbuild.build({
     stdin: {
       contents: entrySource(entries, files.harnessSpans),
@@ -227,7 +255,7 @@ async function bundle(entries: HeldEntry[], files: SnapshotFiles): Promise<numbe
     sourcesContent: false,
     metafile: true,
     logLevel: "silent",
-    plugins: [harnessFileUrls],
+    plugins: [harnessFileUrls, heldCodeImports(heldCodeImport)],
   });
   // esbuild's own API would locate its binary with require.resolve(); with ESBUILD_BINARY_PATH set it does not.
   const warnings = result.warnings.filter(
@@ -302,8 +330,11 @@ export async function buildSnapshot(heapMb: number): Promise<BuildReport> {
 
   if (!existsSync(ESBUILD_BINARY)) throw new Error(`esbuild's binary is not at ${ESBUILD_BINARY}`);
   const host = (await import(pathToFileURL(join(HARNESS_DIR, "host.mjs")).href)) as ModuleHost;
+  const { HELD_CODE_IMPORT } = (await import(pathToFileURL(join(HARNESS_DIR, "bundled.mjs")).href)) as {
+    HELD_CODE_IMPORT: symbol;
+  };
   const entries = heldEntries(host);
-  const bundleBytes = await bundle(entries, files);
+  const bundleBytes = await bundle(entries, files, HELD_CODE_IMPORT.description ?? "");
   esbuild.stop();
 
   const fresh = `${files.blob}.${process.pid}.tmp`;

@@ -1,7 +1,7 @@
 /**
  * The proof a freshly built snapshot blob must give before it is stamped usable: two processes
  * started from it, as the engine starts them, each run a probe program end to end (TypeScript,
- * top-level await, held and lazy packages, a checkpointed graph) and answer without a word in the
+ * top-level await, held and lazy packages, a held package's import() of a computed name, a checkpointed graph) and answer without a word in the
  * logs; and what they generate at random differs between them. A snapshot keeps whatever a module
  * drew at import time (a pool of random bytes, a uuid node id): every process would then repeat it.
  */
@@ -23,8 +23,13 @@ import { StateGraph, START, END, Annotation } from "@langchain/langgraph";
 import { uuid6 } from "@langchain/langgraph-checkpoint";
 import { v1, v4, v6, v7 } from "@langchain/core/utils/uuid";
 import { ChatOpenAI } from "@langchain/openai";
+import { initChatModel } from "langchain";
 
-const client: string = await Promise.resolve(typeof new ChatOpenAI({ model: "gpt-4o-mini" }).invoke);
+// initChatModel imports its provider's package by a computed name: from the snapshot, through the harness.
+const client: string = [
+  typeof new ChatOpenAI({ model: "gpt-4o-mini" }).invoke,
+  typeof (await initChatModel("openai:gpt-4o-mini")).invoke,
+].join();
 const State = Annotation.Root({ drawn: Annotation<Record<string, string>>(), client: Annotation<string>() });
 export const app = new StateGraph(State)
   .addNode("draw", () => ({
@@ -109,7 +114,7 @@ function drawsOf(run: ProbeRun): Record<string, string> {
     throw new Error(`the probe program failed under the snapshot: ${JSON.stringify(last).slice(0, 2000)}; ${said}`);
   if (run.logs !== "") throw new Error(`the snapshot's harness wrote to the logs: ${said}`);
   const state = last.state as { drawn?: Record<string, string>; client?: string };
-  if (state.client !== "function" || !state.drawn)
+  if (state.client !== "function,function" || !state.drawn)
     throw new Error(`the probe program's state is wrong: ${JSON.stringify(state)}`);
   return state.drawn;
 }

@@ -5,13 +5,13 @@ import os
 import sys
 from importlib import metadata
 
-from . import bridge
+from . import bridge, packages
 from .loader import seed_globals
 from .protocol import Channel
 
 
 def _versions() -> dict:
-    names = ("langgraph", "langchain-core", "langchain-openai", "langchain-anthropic")
+    names = ("langgraph", "langchain-core", "langchain-openai", "langchain-anthropic", "langchain")
     return {"python": sys.version.split()[0], **{name: metadata.version(name) for name in names}}
 
 
@@ -29,6 +29,7 @@ def main() -> None:
     _die_with_engine()
     channel = Channel()
     seed_globals()  # imports LangGraph and the LLM clients before the job arrives
+    packages.preload()
     serve(channel)
 
 

@@ -318,11 +318,12 @@ def main() -> None:
     seccomp = base64.b64decode(init["seccomp"])
 
     # Everything a job imports, imported once here (the children share these pages copy-on-write).
-    from . import bridge, checkpointer, errors, meter, runner, serialize  # noqa: F401
+    from . import bridge, checkpointer, errors, meter, packages, runner, serialize  # noqa: F401
     from .loader import seed_globals
     from .main import _versions
 
     seed_globals()
+    packages.preload()
     _warm_up()
     _warm_llm_clients(init.get("llm_base_urls"))
     versions = _versions()
