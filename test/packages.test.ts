@@ -144,8 +144,9 @@ export const app = createReactAgent({ llm: await initChatModel("anthropic:claude
 test("typescript: langchain's createAgent takes a provider string", async () => {
   const code = `import { createAgent } from "langchain";
 ${TS_MULTIPLY}
-// A ReactAgent is not itself a compiled graph; its \`graph\` is.
-export const app = createAgent({ model: "anthropic:claude-3-5-haiku-latest", tools: [multiply] }).graph;
+// A ReactAgent is not itself a compiled graph (its \`graph\` is): the harness runs the graph it holds,
+// found under a name no rule lists.
+const mathAgent = createAgent({ model: "anthropic:claude-3-5-haiku-latest", tools: [multiply] });
 `;
   const answer = await execute(code, "typescript");
   assertAnsweredAndMetered(answer, { reply: "The answer is 42.", model: "claude-3-5-haiku-latest", calls: 2 });

@@ -64,12 +64,25 @@ const isGraphBuilder = (value) =>
   typeof value.addNode === "function";
 
 /**
+ * langchain's `createAgent()` answers a ReactAgent, which holds its compiled graph in `graph`: that
+ * graph is what a person who wrote `const agent = createAgent(...)` means to run.
+ * @param {unknown} value
+ * @returns {unknown}
+ */
+function unwrapAgent(value) {
+  if (isCompiledGraph(value) || typeof value !== "object" || value === null) return value;
+  const inner = /** @type {{ graph?: unknown }} */ (value).graph;
+  return isCompiledGraph(inner) ? inner : value;
+}
+
+/**
  * A compiled graph from `value`, compiling a StateGraph with the harness's checkpointer; null if neither.
  * @param {unknown} value
  * @param {EngineCheckpointSaver} checkpointer
  * @returns {Graph | null}
  */
 function asGraph(value, checkpointer) {
+  value = unwrapAgent(value);
   if (isCompiledGraph(value)) {
     // The engine's checkpointer replaces any the program set.
     value.checkpointer = checkpointer;
@@ -86,7 +99,7 @@ function asGraph(value, checkpointer) {
  */
 function namedValues(namespace) {
   const exported = Object.entries(namespace).filter(([name]) => name !== BINDINGS_EXPORT);
-  return [...exported, ...readBindings(namespace)];
+  return [...exported, ...readBindings(namespace)].map(([name, value]) => [name, unwrapAgent(value)]);
 }
 
 /**
