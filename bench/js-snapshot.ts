@@ -28,7 +28,7 @@ import { loadConfig } from "../src/config/index.ts";
 import { answerCheckpointRequest } from "../src/engine/checkpoints.ts";
 import { harnessEnvironment, PENDING_CREDENTIAL } from "../src/runtimes/environment.ts";
 import { buildApp } from "../src/app.ts";
-import type { JobMessage } from "../src/contract/protocol/messages.ts";
+import { defaultRunConfig, type JobMessage } from "../src/contract/protocol/messages.ts";
 import { jsLaunchSpec } from "../src/runtimes/js/launch.ts";
 import { snapshotProblem, usableSnapshot } from "../src/runtimes/js/snapshot/stamp.ts";
 import { SandboxLauncher } from "../src/sandbox/launcher.ts";
@@ -148,14 +148,7 @@ async function run(start: Start, confinement: Confinement, measure = true): Prom
     stream: false,
     debug: false,
     env: {},
-    config: {
-      recursion_limit: 25,
-      configurable: {},
-      context: null,
-      interrupt_before: [],
-      interrupt_after: [],
-      checkpoint_id: null,
-    },
+    config: defaultRunConfig(),
   };
   const tree0 = treeCpu.totalMs();
   const started = performance.now();

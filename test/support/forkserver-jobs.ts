@@ -7,11 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { answerCheckpointRequest } from "../../src/engine/checkpoints.ts";
-import type {
-  HarnessMessage,
-  JobMessage,
-  ResultMessage,
-  FailureMessage,
+import {
+  defaultRunConfig,
+  type HarnessMessage,
+  type JobMessage,
+  type ResultMessage,
+  type FailureMessage,
 } from "../../src/contract/protocol/messages.ts";
 import type { ExitInfo, Sandbox, SandboxHandlers, TrippedLimit } from "../../src/sandbox/sandbox.ts";
 import { SqliteStore } from "../../src/store/index.ts";
@@ -55,14 +56,7 @@ export function jobMessage(code: string, inputs: unknown, threadId: string): Job
     stream: false,
     debug: false,
     env: {},
-    config: {
-      recursion_limit: 25,
-      configurable: {},
-      context: null,
-      interrupt_before: [],
-      interrupt_after: [],
-      checkpoint_id: null,
-    },
+    config: defaultRunConfig(),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Readable, Writable } from "node:stream";
 
 import { encodeFrame, FrameDecoder } from "../../src/contract/protocol/framing.ts";
 import {
+  defaultRunConfig,
   parseHarnessMessage,
   type CheckpointRequest,
   type HarnessMessage,
@@ -125,12 +126,5 @@ export const JOB: JobMessage = {
   stream: false,
   debug: false,
   env: {},
-  config: {
-    recursion_limit: 25,
-    configurable: {},
-    context: null,
-    interrupt_before: [],
-    interrupt_after: [],
-    checkpoint_id: null,
-  },
+  config: defaultRunConfig(),
 };

@@ -58,6 +58,21 @@ export interface JobMessage {
   };
 }
 
+/**
+ * A run config with LangGraph's defaults: nothing configured, no context, no breakpoints, from the
+ * thread's head. Jobs built outside an execution (the snapshot's probe, tests, benchmarks) start here.
+ */
+export function defaultRunConfig(): JobMessage["config"] {
+  return {
+    recursion_limit: 25,
+    configurable: {},
+    context: null,
+    interrupt_before: [],
+    interrupt_after: [],
+    checkpoint_id: null,
+  };
+}
+
 /** Engine → harness: the answer to a harness request (answered in order, one at a time). */
 export interface ResponseMessage {
   v: typeof PROTOCOL_VERSION;

@@ -12,7 +12,12 @@ import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 
 import { encodeFrame, FrameDecoder } from "../../../contract/protocol/framing.ts";
-import { parseHarnessMessage, type HarnessMessage, type JobMessage } from "../../../contract/protocol/messages.ts";
+import {
+  defaultRunConfig,
+  parseHarnessMessage,
+  type HarnessMessage,
+  type JobMessage,
+} from "../../../contract/protocol/messages.ts";
 import { inRuntimeLayout } from "./layout.ts";
 import { snapshotNodeFlags } from "./stamp.ts";
 
@@ -53,14 +58,7 @@ const JOB: JobMessage = {
   stream: true,
   debug: false,
   env: {},
-  config: {
-    recursion_limit: 25,
-    configurable: {},
-    context: null,
-    interrupt_before: [],
-    interrupt_after: [],
-    checkpoint_id: null,
-  },
+  config: defaultRunConfig(),
 };
 
 interface ProbeRun {
