@@ -11,7 +11,7 @@ import { SOURCE_ROOT } from "../contract/paths.ts";
 import { SANDBOX_RUNTIME_ROOT, SANDBOX_UID, type SandboxSpec } from "./bwrap.ts";
 import type { CgroupSupport, ExecutionCgroup } from "./cgroup.ts";
 import type { SandboxProcess } from "./process.ts";
-import type { SandboxHandlers, SandboxLimits } from "./sandbox.ts";
+import type { SandboxHandlers, SandboxLimits, SandboxOptions } from "./sandbox.ts";
 import { ALLOWED_SYSCALLS } from "./seccomp-policy.ts";
 import { nativeSeccompArch, seccompFilter, type SeccompFilter } from "./seccomp.ts";
 import { ENGINE_IS_ROOT, missingTools, TOOLS } from "./tools.ts";
@@ -26,14 +26,7 @@ const PROBE_MOUNT = { source: join(SOURCE_ROOT, "sandbox/etc"), target: `${SANDB
  * files do not import each other.
  */
 export interface ProbeLauncher {
-  readonly options: {
-    memoryBytes: number;
-    maxProcesses: number;
-    cpuSeconds: number;
-    fileSizeBytes: number;
-    tmpSizeBytes: number;
-    openFiles: number;
-  };
+  readonly options: Readonly<SandboxOptions>;
   readonly unsafe: boolean;
   readonly cgroups: CgroupSupport;
   createCgroup(): Promise<ExecutionCgroup>;

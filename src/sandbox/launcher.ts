@@ -27,28 +27,17 @@ import { CGROUP_PREFIX, detectCgroups, ExecutionCgroup, sweepStaleCgroups, type 
 import { diagnose, type DoctorReport } from "./doctor.ts";
 import { stageMounts, type HostMount } from "./mounts.ts";
 import { FIRST_INPUT_FD, SandboxProcess, type Confinement, type SpawnPlan } from "./process.ts";
-import { trippedLimit, type SandboxHandlers, type SandboxLimits, type TrippedLimit } from "./sandbox.ts";
+import {
+  trippedLimit,
+  type SandboxHandlers,
+  type SandboxLimits,
+  type SandboxOptions,
+  type TrippedLimit,
+} from "./sandbox.ts";
 import { nativeSeccompArch, seccompProgram } from "./seccomp.ts";
 import { bwrapHasDisableUserns, ENGINE_IS_ROOT, TOOLS } from "./tools.ts";
 
-export interface SandboxOptions {
-  /** Memory of one execution's tree (cgroup), bytes. */
-  memoryBytes: number;
-  /** Processes and threads at once (cgroup pids). */
-  maxProcesses: number;
-  /** CPU seconds per process (RLIMIT_CPU; SIGXCPU, then SIGKILL a second later). */
-  cpuSeconds: number;
-  /** Largest file (RLIMIT_FSIZE), bytes. */
-  fileSizeBytes: number;
-  /** Size of the sandbox's /tmp tmpfs, bytes. */
-  tmpSizeBytes: number;
-  /** Open files per process (RLIMIT_NOFILE). */
-  openFiles: number;
-  /** No isolation at all: programs run as plain child processes. */
-  unsafeNoSandbox: boolean;
-  /** Host path of the engine's gateway socket; bound at /run/graphbox/gateway.sock inside (see `useGateway`). */
-  gatewaySocket?: string;
-}
+export type { SandboxOptions } from "./sandbox.ts";
 
 /** Joins every cgroup named before `--`, then executes the rest. Arguments only: nothing is interpolated into the script. */
 const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';

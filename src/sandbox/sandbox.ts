@@ -24,6 +24,26 @@ export interface TrippedLimit {
   message: string;
 }
 
+/** How a host confines each tree: the launcher's options, and what the doctor checks against. */
+export interface SandboxOptions {
+  /** Memory of one execution's tree (cgroup), bytes. */
+  memoryBytes: number;
+  /** Processes and threads at once (cgroup pids). */
+  maxProcesses: number;
+  /** CPU seconds per process (RLIMIT_CPU; SIGXCPU, then SIGKILL a second later). */
+  cpuSeconds: number;
+  /** Largest file (RLIMIT_FSIZE), bytes. */
+  fileSizeBytes: number;
+  /** Size of the sandbox's /tmp tmpfs, bytes. */
+  tmpSizeBytes: number;
+  /** Open files per process (RLIMIT_NOFILE). */
+  openFiles: number;
+  /** No isolation at all: programs run as plain child processes. */
+  unsafeNoSandbox: boolean;
+  /** Host path of the engine's gateway socket; bound at /run/graphbox/gateway.sock inside (see `useGateway`). */
+  gatewaySocket?: string;
+}
+
 /** The limits a tree runs under, as the message of the one it trips names them. */
 export interface LimitWords {
   memoryBytes: number;
