@@ -28,8 +28,9 @@ export const LAYERS: ReadonlyArray<{ layer: string; rank: number }> = [
   { layer: "runtimes", rank: 4 },
   { layer: "supply", rank: 5 },
   { layer: "engine", rank: 6 },
-  { layer: "http", rank: 7 },
-  { layer: "(root)", rank: 8 },
+  { layer: "agent", rank: 7 },
+  { layer: "http", rank: 8 },
+  { layer: "(root)", rank: 9 },
 ];
 
 /** Folders mounted into sandboxes: they run next to untrusted code and import only each other. */

@@ -1,5 +1,6 @@
 /** What the engine takes and gives: the contract's request and response, typed. */
 import type { ErrorEnvelope } from "./errors.ts";
+import type { ChunkMode } from "./protocol/messages.ts";
 
 /** The languages a program may be written in (the request's `language`). */
 export const LANGUAGES = ["python", "javascript", "typescript"] as const;
@@ -39,6 +40,24 @@ export interface ExecutionRequest {
   context: Record<string, unknown> | null;
   /** The caller reads events as they happen (SSE). */
   stream: boolean;
+  /** Set for a run of LangGraph's Agent API (src/agent/): what it adds to an execution. */
+  run?: RunOptions;
+}
+
+/** LangGraph stream modes a run forwards raw (the harness protocol's CHUNK_MODES). */
+export type ChunkModeName = ChunkMode;
+
+/** What an Agent API run adds to an execution request. */
+export interface RunOptions {
+  /** The run's id (the Agent API's `run_id`). */
+  runId: string;
+  /** The modes whose chunks are recorded as `chunk` events. */
+  streamModes: ChunkModeName[];
+  subgraphs: boolean;
+  /** `command.update` and `command.goto` (the request's `resume` carries `command.resume`). */
+  command: { update?: unknown; goto?: unknown } | null;
+  /** Copied into each checkpoint's metadata, as LangGraph does with a run's metadata. */
+  metadata: Record<string, unknown>;
 }
 
 export interface ModelUsage {
@@ -114,6 +133,7 @@ export const EVENT_TYPES = [
   "interrupt",
   "complete",
   "error",
+  "chunk",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -126,7 +146,9 @@ export type ExecutionEvent =
   | { type: "update"; node: string; [key: string]: unknown }
   | { type: "token"; node: string | null; content: string }
   | { type: "custom"; data: unknown }
-  | { type: "interrupt"; next: string[]; interrupts: { id: string; value: unknown }[] };
+  | { type: "interrupt"; next: string[]; interrupts: { id: string; value: unknown }[] }
+  /** A raw LangGraph chunk of an Agent API run (never in the contract's own streams). */
+  | { type: "chunk"; mode: ChunkModeName; ns: string[]; data: unknown };
 
 /** The event that ends every stream: `complete` with the result, or `error` with the envelope. */
 export type TerminalEvent =

@@ -14,7 +14,9 @@ import type { SandboxSupply } from "../supply/index.ts";
 import type { Admission } from "./admission.ts";
 import { Execution, type ExecutionHooks } from "./execution.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
+import type { JobOp } from "../contract/protocol/messages.ts";
 import type {
+  Language,
   ExecutionEvent,
   ExecutionOutcome,
   ExecutionRequest,
@@ -36,6 +38,26 @@ export interface ExecuteOptions extends RunHooks {
   request: ExecutionRequest;
   /** The API key's name: it owns the thread and the execution, and its admission limits apply. */
   owner: string;
+}
+
+/** A registered program as the engine runs it (the Agent API's graphs). */
+export interface Program {
+  language: Language;
+  code: string;
+  files: Record<string, string>;
+  /** The variable holding the graph (config.graph); null: the harness finds it. */
+  graph: string | null;
+}
+
+export interface InspectOptions {
+  owner: string;
+  program: Program;
+  /** The owner's thread whose checkpoints the op reads (and, for update_state, writes); null for `describe`. */
+  threadId: string | null;
+  op: Exclude<JobOp, "run">;
+  /** The op's arguments (see JOB_OPS in the harness protocol). */
+  args: Record<string, unknown>;
+  signal?: AbortSignal;
 }
 
 /** What the engine is made of; the composition root (src/app.ts) makes each part. */
@@ -164,7 +186,7 @@ export class Engine {
   /** Refuses what cannot run on this thread, before anything is recorded. */
   private async admit(request: ExecutionRequest, thread: ThreadRef, runtime: RuntimeName): Promise<void> {
     const existing = await this.store.threads.get(thread);
-    if (existing && existing.runtime !== runtime) {
+    if (existing && existing.runtime !== null && existing.runtime !== runtime) {
       throw new GraphboxError(
         "GBX_ERR_THREAD_RUNTIME",
         `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`,
@@ -299,6 +321,18 @@ export class Engine {
       maxReadBytes: c.maxCheckpointReadBytes,
       listLimit: c.checkpointListLimit,
     });
+  }
+
+  /**
+   * Runs an op other than `run` on a program in a sandbox of its own (its thread's state, history,
+   * an update of its state, its graph's drawing) and returns the harness's answer (JSON). No
+   * execution record, no events; no node runs and no LLM call is allowed. Throws a GraphboxError:
+   * the program's own failure as GBX_ERR_SYNTAX / GBX_ERR_PROGRAM / GBX_ERR_NO_APP /
+   * GBX_ERR_INVALID_REQUEST with its message, a sandbox failure as GBX_ERR_SANDBOX, and so on.
+   */
+  async inspect(options: InspectOptions): Promise<unknown> {
+    void options;
+    throw new GraphboxError("GBX_ERR_INTERNAL", "inspect is not built yet");
   }
 
   /** Cancels a running execution of this owner; false when none runs here. */

@@ -10,7 +10,7 @@
  * to its owner. Every read a client can cause takes the owner and finds nothing of another owner.
  */
 
-import type { RuntimeName } from "../contract/types.ts";
+import type { Language, RuntimeName } from "../contract/types.ts";
 
 /** Milliseconds since the Unix epoch. */
 export type EpochMs = number;
@@ -28,16 +28,36 @@ export interface ThreadRef {
 export type ThreadStatus = "idle" | "busy" | "interrupted" | "error";
 
 export interface ThreadRecord extends ThreadRef {
-  runtime: RuntimeName;
+  /** The runtime of its first execution; null for a thread made by `POST /threads` that has not run yet. */
+  runtime: RuntimeName | null;
   status: ThreadStatus;
+  /** The Agent API's thread metadata (JSON); runs stamp `graph_id` and `assistant_id` into it. */
+  metadata: Record<string, unknown>;
   createdAt: EpochMs;
   updatedAt: EpochMs;
 }
 
 export interface NewThread extends ThreadRef {
-  runtime: RuntimeName;
+  /** null: decided by the first execution (ensure sets it then). */
+  runtime: RuntimeName | null;
   /** Default `idle`. */
   status?: ThreadStatus;
+  /** Default {}. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface ThreadSearch {
+  /** Only threads whose metadata has each of these keys with an equal (deep) value. */
+  metadata?: Record<string, unknown>;
+  status?: ThreadStatus;
+  /** Only these thread ids. */
+  ids?: string[];
+  /** Default 10, at most 1000. */
+  limit?: number;
+  offset?: number;
+  /** Default `created_at`, `desc` (LangGraph's server: newest first). */
+  sortBy?: "thread_id" | "status" | "created_at" | "updated_at";
+  sortOrder?: "asc" | "desc";
 }
 
 /**
@@ -49,6 +69,8 @@ export interface ThreadHead {
   checkpointId: string | null;
   next: string[];
   interrupts: unknown[];
+  /** LangGraph's `ThreadState` of that checkpoint as the harness computed it at the run's end (JSON); absent: not known. */
+  threadState?: Record<string, unknown> | null;
 }
 
 /** Outcome of `ThreadStore.tryLock`. */
@@ -66,9 +88,15 @@ export interface ThreadStore {
   /**
    * Creates the thread unless the owner already has one by that id; either way returns the
    * stored thread. A thread keeps the runtime that created it: compare `thread.runtime` with
-   * the request's to refuse the other runtime.
+   * the request's to refuse the other runtime. A stored thread whose runtime is null takes the
+   * given one.
    */
   ensure(thread: NewThread): Promise<{ thread: ThreadRecord; created: boolean }>;
+  /** Merges `metadata` into the thread's (shallow, as LangGraph's server does) and touches updatedAt; null when absent. */
+  updateMetadata(ref: ThreadRef, metadata: Record<string, unknown>): Promise<ThreadRecord | null>;
+  /** The owner's threads matching the search (the Agent API's `POST /threads/search`). */
+  search(owner: string, search?: ThreadSearch): Promise<ThreadRecord[]>;
+  count(owner: string, search?: Omit<ThreadSearch, "limit" | "offset" | "sortBy" | "sortOrder">): Promise<number>;
   /** The thread, or null when it does not exist or belongs to another owner. */
   get(ref: ThreadRef): Promise<ThreadRecord | null>;
   /** The owner's threads, most recently updated first. */
@@ -372,6 +400,170 @@ export interface Store {
   readonly executions: ExecutionStore;
   readonly events: EventLog;
   readonly checkpoints: CheckpointStore;
+  readonly graphs: GraphStore;
+  readonly assistants: AssistantStore;
+  readonly runs: RunStore;
+  /** LangGraph's long-term memory store, per owner. */
+  readonly items: ItemStore;
   /** Closes the database; ends every `follow`. Idempotent; later calls on the store reject. */
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// LangGraph's Agent Server API: programs registered at run time, assistants, runs, and the
+// long-term memory store (BaseStore) programs reach through the engine. All of it per owner.
+
+/** Sort order of the Agent API's search routes (`sort_order`); newest first by default. */
+export interface PageOptions {
+  /** Default 10 (the Agent API's default), at most 1000. */
+  limit?: number;
+  offset?: number;
+}
+
+/** A program registered with `PUT /graphs/{graph_id}`. */
+export interface GraphRecord {
+  owner: string;
+  graphId: string;
+  language: Language;
+  /** The entry module's source. */
+  code: string;
+  /** The program's other modules by relative path (already checked). */
+  files: Record<string, string>;
+  /** The variable holding the graph (config.graph), null: the harness finds it. */
+  graph: string | null;
+  /** 1 at registration, +1 on each replacement. */
+  version: number;
+  /** What the check at registration found (JSON): nodes and edges, schemas. The engine's own shape. */
+  description: Record<string, unknown>;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export type NewGraph = Omit<GraphRecord, "version" | "createdAt" | "updatedAt">;
+
+export interface GraphStore {
+  /** Registers the program, or replaces the owner's program of that id (its version + 1). */
+  put(graph: NewGraph): Promise<GraphRecord>;
+  get(owner: string, graphId: string): Promise<GraphRecord | null>;
+  /** The owner's programs, by graph_id. */
+  list(owner: string, options?: PageOptions): Promise<GraphRecord[]>;
+  delete(owner: string, graphId: string): Promise<boolean>;
+}
+
+export interface AssistantRecord {
+  owner: string;
+  assistantId: string;
+  graphId: string;
+  name: string;
+  description: string | null;
+  config: Record<string, unknown>;
+  context: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  version: number;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export type NewAssistant = Omit<AssistantRecord, "version" | "createdAt" | "updatedAt">;
+
+export interface AssistantSearch extends PageOptions {
+  graphId?: string;
+  name?: string;
+  /** Only assistants whose metadata has each of these keys with an equal (deep) value. */
+  metadata?: Record<string, unknown>;
+  sortBy?: "assistant_id" | "graph_id" | "name" | "created_at" | "updated_at";
+  sortOrder?: "asc" | "desc";
+}
+
+export interface AssistantStore {
+  /** null when the owner already has one by that id (the caller applies `if_exists`). */
+  create(assistant: NewAssistant): Promise<AssistantRecord | null>;
+  get(owner: string, assistantId: string): Promise<AssistantRecord | null>;
+  /** Replaces the given fields (metadata merged), version + 1; null when absent. */
+  update(
+    owner: string,
+    assistantId: string,
+    patch: Partial<Pick<AssistantRecord, "graphId" | "name" | "description" | "config" | "context" | "metadata">>,
+  ): Promise<AssistantRecord | null>;
+  delete(owner: string, assistantId: string): Promise<boolean>;
+  search(owner: string, search?: AssistantSearch): Promise<AssistantRecord[]>;
+  count(owner: string, search?: Omit<AssistantSearch, "limit" | "offset">): Promise<number>;
+}
+
+/** LangGraph's run statuses. */
+export type RunStatus = "pending" | "running" | "success" | "error" | "timeout" | "interrupted";
+
+export interface RunRecord {
+  owner: string;
+  runId: string;
+  /** null for a stateless run (`POST /runs/stream`) until it has its temporary thread. */
+  threadId: string | null;
+  assistantId: string;
+  /** The execution that runs it, once started. */
+  executionId: string | null;
+  status: RunStatus;
+  metadata: Record<string, unknown>;
+  multitaskStrategy: "reject" | "interrupt" | "rollback" | "enqueue";
+  /** The run's body as the engine needs it again to start it later (an enqueued run): JSON. */
+  kwargs: Record<string, unknown>;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export type NewRun = Omit<RunRecord, "executionId" | "createdAt" | "updatedAt"> & { executionId?: string | null };
+
+export interface RunStore {
+  create(run: NewRun): Promise<RunRecord>;
+  get(owner: string, runId: string): Promise<RunRecord | null>;
+  /** The thread's runs, newest first, optionally of one status. */
+  list(owner: string, threadId: string, options?: PageOptions & { status?: RunStatus }): Promise<RunRecord[]>;
+  /** Sets the status (and the execution, once known); false when absent. */
+  update(runId: string, change: { status: RunStatus; executionId?: string }): Promise<boolean>;
+  delete(owner: string, runId: string): Promise<boolean>;
+  /** The thread's oldest `pending` run (an enqueued one waits for the thread), or null. */
+  nextPending(owner: string, threadId: string): Promise<RunRecord | null>;
+  /** At start: every run still `pending` or `running` of a dead engine becomes `error`. Returns their ids. */
+  failUnfinished(): Promise<string[]>;
+}
+
+/** An item of LangGraph's long-term memory store (`BaseStore`). */
+export interface ItemRecord {
+  namespace: string[];
+  key: string;
+  value: Record<string, unknown>;
+  createdAt: EpochMs;
+  updatedAt: EpochMs;
+}
+
+export interface ItemSearch extends PageOptions {
+  /** Items whose namespace starts with these labels. */
+  namespacePrefix: string[];
+  /** Only items whose value has each of these keys with an equal (deep) value. */
+  filter?: Record<string, unknown>;
+}
+
+export interface NamespaceSearch extends PageOptions {
+  prefix?: string[];
+  suffix?: string[];
+  maxDepth?: number;
+}
+
+export interface ItemLimits {
+  /** Refuse (GBX_STORE_QUOTA_EXCEEDED, nothing written) a value whose JSON is over this many bytes. */
+  maxItemBytes?: number;
+  /** Refuse a new item when the owner already has this many. */
+  maxItems?: number;
+}
+
+export interface ItemStore {
+  get(owner: string, namespace: string[], key: string): Promise<ItemRecord | null>;
+  put(
+    owner: string,
+    item: { namespace: string[]; key: string; value: Record<string, unknown> },
+    limits?: ItemLimits,
+  ): Promise<void>;
+  delete(owner: string, namespace: string[], key: string): Promise<boolean>;
+  /** Newest first (updated_at). */
+  search(owner: string, search: ItemSearch): Promise<ItemRecord[]>;
+  listNamespaces(owner: string, search?: NamespaceSearch): Promise<string[][]>;
 }

@@ -26,6 +26,30 @@ import {
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * What a job asks of the program (absent: `run`). Only `run` executes nodes; the others load the
+ * program, attach the engine's checkpointer and store, and answer with one `answer` message:
+ * - `state`: LangGraph's `get_state` at `args.checkpoint_id` (null: the head), with
+ *   `args.subgraphs`: the Agent API's `ThreadState` as JSON.
+ * - `history`: `get_state_history` with `args.limit`, `args.before`, `args.checkpoint_id`,
+ *   `args.filter` (metadata): a list of `ThreadState`.
+ * - `update_state`: `update_state(args.values, as_node=args.as_node)` from `args.checkpoint_id`
+ *   (null: the head): `{checkpoint: {thread_id, checkpoint_ns, checkpoint_id}}`.
+ * - `describe`: the compiled graph's drawing (`get_graph(xray=args.xray).to_json()`: nodes, edges
+ *   with `conditional`) and its schemas (`input_schema`, `output_schema`, `state_schema`,
+ *   `config_schema`, `context_schema`, JSON Schema or null).
+ */
+export const JOB_OPS = ["run", "state", "history", "update_state", "describe"] as const;
+export type JobOp = (typeof JOB_OPS)[number];
+
+/** LangGraph stream modes a run may forward raw (the Agent API's runs), each chunk as a `chunk` message. */
+export const CHUNK_MODES = ["values", "updates", "messages", "custom", "debug", "tasks", "checkpoints"] as const;
+export type ChunkMode = (typeof CHUNK_MODES)[number];
+
+/** Operations of LangGraph's BaseStore a harness may ask for; always in the execution owner's store. */
+export const STORE_OPS = ["get", "put", "delete", "search", "list_namespaces"] as const;
+export type StoreOp = (typeof STORE_OPS)[number];
+
 /** Engine → harness: run this program once. */
 export interface JobMessage {
   v: typeof PROTOCOL_VERSION;
@@ -37,8 +61,18 @@ export interface JobMessage {
   code: string;
   /** The program's other modules by relative path (checked by the engine), importable from `code`; absent: none. */
   files?: Record<string, string>;
+  /** Absent: `run`. */
+  op?: JobOp;
+  /** The arguments of an op other than `run` (see JOB_OPS). */
+  args?: Record<string, unknown>;
   inputs: unknown;
   resume: unknown;
+  /** A run's `Command(update=..., goto=...)` besides `resume` (the Agent API's `command`); absent: none. */
+  command?: { update?: unknown; goto?: unknown } | null;
+  /** Modes whose raw chunks the harness forwards as `chunk` messages, besides the engine's own events; absent: none. */
+  stream_modes?: ChunkMode[];
+  /** With stream_modes: subgraphs' chunks too, each with its namespace. */
+  subgraphs?: boolean;
   /** True when the caller streams: the harness then also sends `update` and `token` events. */
   stream: boolean;
   /** True for config.debug: the harness sends a `debug` message per step. */
@@ -55,6 +89,8 @@ export interface JobMessage {
     checkpoint_id: string | null;
     /** The variable holding the graph to run; null or absent: the harness finds it. */
     graph?: string | null;
+    /** The run's metadata, which LangGraph copies into each checkpoint's metadata; absent: none. */
+    metadata?: Record<string, unknown>;
   };
 }
 
@@ -96,6 +132,14 @@ export interface CheckpointRequest {
   args: Record<string, unknown>;
 }
 
+export interface StoreRequest {
+  v: 1;
+  type: "store";
+  request_id: number;
+  op: StoreOp;
+  args: Record<string, unknown>;
+}
+
 export interface UsageMessage {
   v: 1;
   type: "usage";
@@ -116,7 +160,12 @@ export type HarnessMessage =
   | { v: 1; type: "token"; node: string | null; content: string }
   | { v: 1; type: "custom"; data: unknown }
   | { v: 1; type: "debug"; data: Record<string, unknown> }
+  /** One raw chunk of a mode the job asked for (`stream_modes`); `ns` is the subgraph's namespace, [] for the root. */
+  | { v: 1; type: "chunk"; mode: ChunkMode; ns: string[]; data: unknown }
+  /** The answer of an op other than `run`: ends the job like `result` does. */
+  | { v: 1; type: "answer"; data: unknown }
   | CheckpointRequest
+  | StoreRequest
   | UsageMessage
   | ResultMessage
   | FailureMessage;
@@ -160,7 +209,10 @@ const HARNESS: HarnessSchemas = {
   token: { node: nullable(name), content: string() },
   custom: { data: json },
   debug: { data: jsonObject() },
+  chunk: { mode: oneOf(...CHUNK_MODES), ns: list(name, 64), data: json },
+  answer: { data: json },
   checkpoint: { request_id: count, op: oneOf("get_tuple", "list", "put", "put_writes"), args: jsonObject(64) },
+  store: { request_id: count, op: oneOf(...STORE_OPS), args: jsonObject(64) },
   usage: { model: name, node: nullable(name), input_tokens: count, output_tokens: count, total_tokens: count },
   result: {
     status: oneOf("success", "interrupted"),
