@@ -87,6 +87,16 @@ export const ERRORS = {
     status: 409,
     doc: "Another execution is running on this thread; retry when it has ended.",
   },
+  GBX_ERR_THREAD_EXISTS: {
+    errorType: "invalid_request",
+    status: 409,
+    doc: "`POST /threads` with `if_exists: raise` (the default) names a thread this API key already has.",
+  },
+  GBX_ERR_THREAD_NO_PROGRAM: {
+    errorType: "invalid_request",
+    status: 409,
+    doc: "The thread's state can only be changed through its program, and it has none registered: its metadata names no `graph_id` of `PUT /graphs` (a thread of `/execute-langgraph`), or that graph was deleted.",
+  },
   GBX_ERR_THREAD_RUNTIME: {
     errorType: "invalid_request",
     status: 409,

@@ -25,7 +25,7 @@ import type {
 } from "../contract/types.ts";
 
 /** A thread's lock lasts this long and is renewed while its execution runs; a dead engine's lapses. */
-const THREAD_LOCK_TTL_MS = 30_000;
+export const THREAD_LOCK_TTL_MS = 30_000;
 
 export interface RunHooks {
   /** Every event as it is stored, with its seq (the SSE id), the terminal one last. */

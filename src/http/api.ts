@@ -12,6 +12,7 @@ import type { Store } from "../store/types.ts";
 import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { registerOpenApi } from "./openapi.ts";
+import { agentThreadRoutes } from "./routes/agent-threads.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { executionRoutes } from "./routes/executions.ts";
@@ -83,6 +84,7 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
   const resources: FastifyPluginAsync = async (api) => {
     await api.register(executeRoutes, { engine, config });
     await api.register(threadRoutes, { store });
+    await api.register(agentThreadRoutes, { engine });
     await api.register(executionRoutes, { engine, store, config });
   };
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });

@@ -1,31 +1,16 @@
-/** A thread's state and its checkpoints (time travel starts from one of them). */
+/**
+ * A thread's checkpoints in Graphbox's shape (time travel starts from one of them). Its state,
+ * `GET /threads/{id}/state`, is answered with LangGraph's thread routes (agent-threads.ts).
+ */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import { GraphboxError } from "../../contract/errors.ts";
 import type { Store } from "../../store/types.ts";
-import { ANY, COMMON_ERRORS, described, errorResponses, oneOf } from "../openapi.ts";
+import { ANY, COMMON_ERRORS, described, errorResponses } from "../openapi.ts";
 import { ownerOf } from "../owner.ts";
 import { idParams } from "../schemas.ts";
 
 const threadErrors = errorResponses([...COMMON_ERRORS, "GBX_ERR_THREAD_NOT_FOUND", "GBX_ERR_INVALID_REQUEST"]);
-const threadStateFields = Object.fromEntries(
-  ["thread_id", "runtime", "status", "values", "next", "interrupts", "checkpoint_id", "updated_at"].map((f) => [
-    f,
-    f === "status" ? oneOf("idle", "busy", "interrupted", "error") : ANY,
-  ]),
-);
-const stateSchema = {
-  tags: ["threads"],
-  summary: "A thread's current state: values, next, interrupts, checkpoint_id",
-  params: idParams,
-  response: {
-    ...described(
-      "{thread_id, runtime, status, values, next, interrupts, checkpoint_id, updated_at}",
-      threadStateFields,
-    ),
-    ...threadErrors,
-  },
-};
 const historySchema = {
   tags: ["threads"],
   summary: "A thread's checkpoints, newest first (use a checkpoint_id with config.checkpoint_id to time-travel)",
@@ -65,26 +50,6 @@ export const threadRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ThreadRou
     if (!thread) throw new GraphboxError("GBX_ERR_THREAD_NOT_FOUND", `no thread ${JSON.stringify(threadId)}`);
     return thread;
   };
-
-  app.get("/threads/:id/state", { schema: stateSchema }, async (request) => {
-    const owner = ownerOf(request);
-    const thread = await threadOf(owner, request.params.id);
-    // The root namespace's head (what the engine wrote last, values without the blob), and what
-    // the last result said it waits for, while that result's checkpoint is still the head.
-    const head = await store.checkpoints.getHeadState(thread);
-    const said = head ? await store.threads.getHead(thread) : null;
-    const current = said !== null && said.checkpointId === head?.checkpointId ? said : null;
-    return {
-      thread_id: thread.threadId,
-      runtime: thread.runtime,
-      status: thread.status,
-      values: head?.values ?? {},
-      next: current?.next ?? [],
-      interrupts: current?.interrupts ?? [],
-      checkpoint_id: head?.checkpointId ?? null,
-      updated_at: new Date(thread.updatedAt).toISOString(),
-    };
-  });
 
   app.get("/threads/:id/history", { schema: historySchema }, async (request) => {
     const owner = ownerOf(request);
