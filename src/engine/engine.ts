@@ -12,7 +12,7 @@ import { Observers, type ExecutionInfo } from "../observability/observer.ts";
 import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import type { SandboxSupply } from "../supply/index.ts";
 import type { Admission } from "./admission.ts";
-import { Execution, type ExecutionHooks } from "./execution.ts";
+import { Execution, FAILURE_CODES, type ExecutionHooks } from "./execution.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
 import type { JobOp } from "../contract/protocol/messages.ts";
 import type {
@@ -141,7 +141,8 @@ export class Engine {
           "GBX_ERR_RUNTIME_UNAVAILABLE",
           `the ${request.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`,
         );
-      const id = randomUUID();
+      // A run of the Agent API is its execution: one id for both.
+      const id = request.run?.runId ?? randomUUID();
       const thread: ThreadRef = { owner, threadId: request.threadId };
 
       const lock = await this.store.threads.tryLock(thread, id, THREAD_LOCK_TTL_MS);
@@ -271,7 +272,7 @@ export class Engine {
       );
       await execution.settled();
       await appended;
-      await this.finish(id, thread, outcome, hooks);
+      await this.finish(id, thread, outcome, { ...hooks, threadState: execution.threadState });
       this.observers.executionEnded(info, outcome);
       return outcome;
     } finally {
@@ -279,7 +280,12 @@ export class Engine {
     }
   }
 
-  private async finish(id: string, thread: ThreadRef, outcome: ExecutionOutcome, hooks: RunHooks): Promise<void> {
+  private async finish(
+    id: string,
+    thread: ThreadRef,
+    outcome: ExecutionOutcome,
+    hooks: RunHooks & { threadState: Record<string, unknown> | null },
+  ): Promise<void> {
     const terminal: TerminalEvent =
       outcome.status === "error" ? { type: "error", ...outcome } : { type: "complete", ...outcome };
     const metadata = outcome.status === "error" ? outcome.metadata : outcome.result.metadata;
@@ -302,7 +308,12 @@ export class Engine {
     const head =
       outcome.status === "error"
         ? undefined
-        : { checkpointId: metadata.checkpoint_id, next: metadata.next, interrupts: metadata.interrupts };
+        : {
+            checkpointId: metadata.checkpoint_id,
+            next: metadata.next,
+            interrupts: metadata.interrupts,
+            threadState: hooks.threadState,
+          };
     await this.store.threads.setStatus(
       thread,
       status === "success" ? "idle" : status === "interrupted" ? "interrupted" : "error",
@@ -330,9 +341,70 @@ export class Engine {
    * the program's own failure as GBX_ERR_SYNTAX / GBX_ERR_PROGRAM / GBX_ERR_NO_APP /
    * GBX_ERR_INVALID_REQUEST with its message, a sandbox failure as GBX_ERR_SANDBOX, and so on.
    */
-  async inspect(options: InspectOptions): Promise<unknown> {
-    void options;
-    throw new GraphboxError("GBX_ERR_INTERNAL", "inspect is not built yet");
+  async inspect({ owner, program, threadId, op, args, signal }: InspectOptions): Promise<unknown> {
+    const ticket = await this.admission.acquire(owner);
+    try {
+      await this.start();
+      const runtime = runtimeFor(program.language);
+      if (!runtime)
+        throw new GraphboxError(
+          "GBX_ERR_RUNTIME_UNAVAILABLE",
+          `the ${program.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`,
+        );
+      const c = this.config;
+      const request: ExecutionRequest = {
+        ...program,
+        languageDetected: false,
+        inputs: null,
+        resume: null,
+        // `describe` reads no thread: a fresh id no one else has keeps its checkpointer empty.
+        threadId: threadId ?? randomUUID(),
+        debug: false,
+        breakpoints: [],
+        timeoutMs: c.defaultTimeoutMs,
+        recursionLimit: c.recursionLimit,
+        checkpointId: null,
+        // No node runs, so no LLM call may either.
+        maxTokens: 0,
+        configurable: {},
+        context: null,
+        stream: false,
+      };
+      const execution = new Execution(
+        c,
+        request,
+        {
+          id: randomUUID(),
+          runtime,
+          gateway: this.gateway,
+          supply: this.supply,
+          checkpoints: this.harnessCheckpoints(runtime.name),
+          thread: { owner, threadId: request.threadId },
+          op: { op, args },
+        },
+        { signal: AbortSignal.any([this.cancelAll.signal, ...(signal ? [signal] : [])]) },
+      );
+      const ending = await execution.runOp();
+      const released = execution.released().catch(() => undefined);
+      this.teardowns.add(released);
+      released.then(
+        () => this.teardowns.delete(released),
+        () => undefined,
+      );
+      await execution.settled();
+      switch (ending.kind) {
+        case "answer":
+          return ending.data;
+        case "failure":
+          throw new GraphboxError(FAILURE_CODES[ending.message.error_type], ending.message.error);
+        case "engine":
+          throw new GraphboxError(ending.code, ending.error);
+        case "result":
+          throw new GraphboxError("GBX_ERR_SANDBOX", `the runtime answered a ${op} job with a run's result`);
+      }
+    } finally {
+      ticket.release();
+    }
   }
 
   /** Cancels a running execution of this owner; false when none runs here. */

@@ -9,6 +9,7 @@ import type {
   FailureMessage,
   HarnessMessage,
   JobMessage,
+  JobOp,
   ResultMessage,
 } from "../contract/protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
@@ -31,6 +32,8 @@ import type {
 
 /** What an execution works with besides its request. */
 export interface ExecutionContext {
+  /** An op other than `run` (Engine.inspect): the job asks for it and the harness's `answer` ends the execution. */
+  op?: { op: Exclude<JobOp, "run">; args: Record<string, unknown> };
   id: string;
   runtime: Runtime;
   gateway: Gateway;
@@ -51,8 +54,9 @@ export interface ExecutionHooks {
 }
 
 /** How the execution ended, before it is turned into the contract's shape. */
-type Ending =
+export type Ending =
   | { kind: "result"; message: ResultMessage }
+  | { kind: "answer"; data: unknown }
   | { kind: "failure"; message: FailureMessage }
   | { kind: "engine"; code: ErrorCode; error: string };
 
@@ -74,6 +78,8 @@ export class Execution {
   private checkpointAnswer: Promise<void> = Promise.resolve();
   private readonly runtime: Runtime;
   private readonly gateway: Gateway;
+  /** The head's ThreadState the result carried (kept with the thread, never in the contract's answer). */
+  threadState: Record<string, unknown> | null = null;
 
   constructor(
     private readonly config: Readonly<Config>,
@@ -99,6 +105,16 @@ export class Execution {
     } finally {
       // The sandbox's tree was killed when the execution ended and its credential dies here; the
       // kernel reaping the tree and the removal of its cgroup and files are not the caller's wait.
+      if (this.account) this.gateway.release(this.account);
+      this.teardown = this.tearDown();
+    }
+  }
+
+  /** Runs an op's job (context.op) to its ending: no metadata event, no contract outcome. */
+  async runOp(): Promise<Ending> {
+    try {
+      return await this.runIn();
+    } finally {
       if (this.account) this.gateway.release(this.account);
       this.teardown = this.tearDown();
     }
@@ -232,9 +248,12 @@ export class Execution {
 
   private job(): JobMessage {
     const r = this.request;
+    const op = this.context.op;
     return {
       v: 1,
       type: "job",
+      ...(op ? { op: op.op, args: op.args } : {}),
+      ...(r.run ? { stream_modes: r.run.streamModes, subgraphs: r.run.subgraphs, command: r.run.command } : {}),
       execution_id: this.id,
       thread_id: r.threadId,
       language: r.language,
@@ -253,6 +272,7 @@ export class Execution {
         interrupt_after: r.breakpoints.filter((b) => b.when === "after").map((b) => b.node),
         checkpoint_id: r.checkpointId,
         graph: r.graph,
+        ...(r.run ? { metadata: r.run.metadata } : {}),
       },
     };
   }
@@ -301,6 +321,21 @@ export class Execution {
       case "custom":
         if (!this.countEvent(bytes)) return;
         return this.emit({ type: "custom", data: message.data });
+      case "chunk":
+        // Only a run that asked for chunks records them; a program sending others is ignored, not believed.
+        if (!this.request.run?.streamModes.includes(message.mode)) return;
+        if (!this.countEvent(bytes)) return;
+        return this.emit({ type: "chunk", mode: message.mode, ns: message.ns, data: message.data });
+      case "answer":
+        if (!this.context.op) return;
+        if (bytes > this.config.maxOutputBytes) {
+          this.outputLimit(
+            `the answer (${bytes} bytes) is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`,
+          );
+          return;
+        }
+        this.end({ kind: "answer", data: message.data });
+        return;
       case "debug":
         this.sent.debugBytes += bytes;
         if (this.sent.debugBytes > this.config.maxOutputBytes) {
@@ -317,17 +352,20 @@ export class Execution {
         this.reportedUsage.add(message);
         return;
       case "result":
+        if (this.context.op) return; // an op ends with its answer, never a result
         if (bytes + this.sent.debugBytes > this.config.maxOutputBytes) {
           this.outputLimit(
             `the answer (result and debug trace, ${bytes + this.sent.debugBytes} bytes) is over GRAPHBOX_MAX_OUTPUT_BYTES (${this.config.maxOutputBytes} bytes)`,
           );
           return;
         }
+        this.threadState = message.thread_state ?? null;
         if (message.status === "interrupted") {
           return Promise.resolve(
             this.emit({ type: "interrupt", next: message.next, interrupts: message.interrupts }),
           ).then(() => this.end({ kind: "result", message }));
         }
+        this.threadState = message.thread_state ?? null;
         this.end({ kind: "result", message });
         return;
       case "error":
@@ -430,6 +468,8 @@ export class Execution {
   }
 
   private outcome(ending: Ending): ExecutionOutcome {
+    if (ending.kind === "answer")
+      return this.outcome({ kind: "engine", code: "GBX_ERR_INTERNAL", error: "a run ended with an op's answer" });
     if (ending.kind === "result") {
       const { message } = ending;
       return {
@@ -470,7 +510,7 @@ function limitEnding(limit: TrippedLimit): Ending {
   };
 }
 
-const FAILURE_CODES: Record<FailureMessage["error_type"], ErrorCode> = {
+export const FAILURE_CODES: Record<FailureMessage["error_type"], ErrorCode> = {
   syntax_error: "GBX_ERR_SYNTAX",
   program_error: "GBX_ERR_PROGRAM",
   no_app: "GBX_ERR_NO_APP",

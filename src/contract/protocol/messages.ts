@@ -179,6 +179,8 @@ export interface ResultMessage {
   next: string[];
   interrupts: { id: string; value: unknown }[];
   checkpoint_id: string | null;
+  /** The head's LangGraph ThreadState (JSON), as op `state` answers it without subgraphs. */
+  thread_state?: Record<string, unknown> | null;
 }
 
 export interface FailureMessage {
