@@ -153,11 +153,14 @@ export class AgentThreads {
 
   /**
    * The stored status, but `busy` while an execution runs on the thread (the engine records a
-   * thread's status when its execution ends, and holds its lock while it runs).
+   * thread's status when its execution ends) or a run waits for it, as LangGraph's servers say.
    */
   private async live(thread: ThreadRecord): Promise<ThreadRecord> {
     const [last] = await this.store.executions.list(thread.owner, { threadId: thread.threadId, limit: 1 });
-    const status: ThreadStatus = last?.status === "running" ? "busy" : thread.status;
+    const waiting =
+      last?.status !== "running" &&
+      (await this.store.runs.list(thread.owner, thread.threadId, { status: "pending", limit: 1 })).length > 0;
+    const status: ThreadStatus = last?.status === "running" || waiting ? "busy" : thread.status;
     return status === thread.status ? thread : { ...thread, status };
   }
 }
