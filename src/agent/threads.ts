@@ -94,8 +94,7 @@ export class AgentThreads {
         `thread ${JSON.stringify(ref.threadId)} is busy with ${lock.heldBy}, which this engine cannot cancel; retry when it has ended`,
       );
     try {
-      for (const run of await this.store.runs.list(ref.owner, ref.threadId, { limit: 1000 }))
-        await this.store.runs.delete(ref.owner, run.runId);
+      // The store deletes the thread's runs with it.
       await this.store.threads.delete(ref);
     } finally {
       await this.store.threads.unlock(ref, holder);
