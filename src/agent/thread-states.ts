@@ -11,9 +11,9 @@
  * Graphbox does not keep an `/execute-langgraph` program's code with its thread: a request's code
  * is the client's, sent again on every call, and keeping it would store every program ever run.
  */
-import { GraphboxError } from "../contract/errors.ts";
+import { ERRORS, GraphboxError } from "../contract/errors.ts";
 import type { RuntimeName } from "../contract/types.ts";
-import type { Engine, Program } from "../engine/engine.ts";
+import type { Engine, InspectOptions, Program } from "../engine/engine.ts";
 import { matchesFilter } from "../store/metadata-filter.ts";
 import type { CheckpointState, ThreadRecord } from "../store/types.ts";
 import {
@@ -98,7 +98,7 @@ export class ThreadStates {
     if (program) {
       refuseSubgraphNamespace(ns);
       const state = parseThreadState(
-        await this.engine.inspect({
+        await this.ask({
           owner: thread.owner,
           program,
           threadId: thread.threadId,
@@ -106,7 +106,7 @@ export class ThreadStates {
           args: { checkpoint_id: at.checkpointId, subgraphs: at.subgraphs },
         }),
       );
-      if (!state) throw new GraphboxError("GBX_ERR_SANDBOX", "the program's harness answered no thread state");
+      if (!state) throw new GraphboxError("GBX_ERR_PROGRAM_FAILED", "the program's harness answered no thread state");
       return answer(state, state.checkpoint?.checkpoint_id ?? null);
     }
     const checkpoint = at.checkpointId === null ? headState : await this.stored(thread, at.checkpointId, ns);
@@ -120,7 +120,7 @@ export class ThreadStates {
     if (program) {
       refuseSubgraphNamespace(ns);
       if (!(await this.store.checkpoints.getHeadState(thread))) return [];
-      const answer = await this.engine.inspect({
+      const answer = await this.ask({
         owner: thread.owner,
         program,
         threadId: thread.threadId,
@@ -133,7 +133,7 @@ export class ThreadStates {
         },
       });
       if (!Array.isArray(answer))
-        throw new GraphboxError("GBX_ERR_SANDBOX", "the program's harness answered no history");
+        throw new GraphboxError("GBX_ERR_PROGRAM_FAILED", "the program's harness answered no history");
       return answer
         .slice(0, query.limit)
         .map((s) => parseThreadState(s))
@@ -177,7 +177,7 @@ export class ThreadStates {
     return withThreadLock(this.engine, thread, async () => {
       // A thread made by POST /threads takes its program's runtime with its first checkpoint.
       await this.store.threads.ensure({ owner: thread.owner, threadId: thread.threadId, runtime });
-      const answer = await this.engine.inspect({
+      const answer = await this.ask({
         owner: thread.owner,
         program,
         threadId: thread.threadId,
@@ -187,10 +187,26 @@ export class ThreadStates {
       const checkpoint = parseCheckpoint(
         typeof answer === "object" && answer !== null ? (answer as { checkpoint?: unknown }).checkpoint : null,
       );
-      if (!checkpoint) throw new GraphboxError("GBX_ERR_SANDBOX", "the program's harness answered no checkpoint");
+      if (!checkpoint)
+        throw new GraphboxError("GBX_ERR_PROGRAM_FAILED", "the program's harness answered no checkpoint");
       const { checkpoint_map: _map, ...ref } = checkpoint;
       return { checkpoint: ref };
     });
+  }
+
+  /**
+   * Asks the thread's program in a sandbox. A program's own failure is a 200 on
+   * /execute-langgraph (the request was fine); here it means the state could not be read or
+   * changed: refused with its message. The engine's own refusals pass as they are.
+   */
+  private async ask(options: InspectOptions): Promise<unknown> {
+    try {
+      return await this.engine.inspect(options);
+    } catch (err: unknown) {
+      if (err instanceof GraphboxError && ERRORS[err.code].status === 200)
+        throw new GraphboxError("GBX_ERR_PROGRAM_FAILED", err.message);
+      throw err;
+    }
   }
 
   private async stored(thread: ThreadRecord, checkpointId: string, ns: string): Promise<CheckpointState | null> {

@@ -103,6 +103,11 @@ export const ERRORS = {
     status: 409,
     doc: "The thread's state can only be changed through its program, and it has none registered: its metadata names no `graph_id` of `PUT /graphs` (a thread of `/execute-langgraph`), or that graph was deleted.",
   },
+  GBX_ERR_PROGRAM_FAILED: {
+    errorType: "invalid_request",
+    status: 422,
+    doc: "The thread's registered program failed while its state was read or updated (it raised, did not load, timed out or ran out of its limits); the message is its own.",
+  },
   GBX_ERR_THREAD_RUNTIME: {
     errorType: "invalid_request",
     status: 409,

@@ -130,10 +130,8 @@ export const updateStateBody = {
   type: "object",
   additionalProperties: false,
   properties: {
-    values: {
-      description: "The update, as a node would write it: an object, a list of them, or null",
-      type: ["object", "array", "null"],
-    },
+    // Any JSON here, checked by the route (ajv's strict mode takes no three-type union).
+    values: { description: "The update, as a node would write it: an object, a list of them, or null" },
     as_node: {
       type: ["string", "null"],
       minLength: 1,
@@ -158,8 +156,8 @@ export const historyBody = {
     before: {
       description:
         "Only checkpoints older than this one: its checkpoint_id, a Checkpoint, or a config `{configurable: {checkpoint_id}}`",
-      // One schema rather than anyOf: a string's keywords apply to strings, an object's to objects.
-      type: ["string", "object", "null"],
+      // No `type`, checked by the route (ajv's strict mode takes no three-type union); a string's
+      // keywords apply to strings, an object's to objects.
       minLength: 1,
       maxLength: 256,
       properties: {

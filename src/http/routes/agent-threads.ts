@@ -7,7 +7,7 @@
  */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
-import type { ErrorCode } from "../../contract/errors.ts";
+import { GraphboxError, type ErrorCode } from "../../contract/errors.ts";
 import type { Engine } from "../../engine/engine.ts";
 import type { AgentThreadCount } from "../../agent/threads.ts";
 import { AgentThreads } from "../../agent/threads.ts";
@@ -36,11 +36,7 @@ const PROGRAM_ERRORS: ErrorCode[] = [
   "GBX_ERR_RATE_LIMITED",
   "GBX_ERR_OVERLOADED",
   "GBX_ERR_RUNTIME_UNAVAILABLE",
-  "GBX_ERR_SANDBOX",
-  "GBX_ERR_PROGRAM",
-  "GBX_ERR_SYNTAX",
-  "GBX_ERR_NO_APP",
-  "GBX_ERR_TIMEOUT",
+  "GBX_ERR_PROGRAM_FAILED",
 ];
 const TAGS = ["threads (LangGraph)"];
 
@@ -163,9 +159,16 @@ const checkpointOf = (checkpoint: CheckpointBody | undefined) => ({
 /** `before` as the SDKs send it: an id (Python), a Checkpoint, or a config (JS). */
 function beforeOf(before: unknown): string | null {
   if (typeof before === "string") return before;
-  if (typeof before !== "object" || before === null) return null;
+  if (before === null || before === undefined) return null;
+  if (typeof before !== "object" || Array.isArray(before))
+    throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`before` must be a checkpoint_id, a checkpoint or a config");
   const b = before as { checkpoint_id?: string; configurable?: { checkpoint_id?: string } };
   return b.configurable?.checkpoint_id ?? b.checkpoint_id ?? null;
+}
+function updateValues(values: unknown): unknown {
+  if (values !== undefined && typeof values !== "object")
+    throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`values` must be an object, a list of objects, or null");
+  return values ?? null;
 }
 const filterOf = (body: { metadata?: object | null; status?: string | null; values?: object | null }) => ({
   ...(body.metadata ? { metadata: body.metadata as Record<string, unknown> } : {}),
@@ -274,7 +277,7 @@ export const agentThreadRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Agen
     const { values, as_node, checkpoint_id, checkpoint } = request.body;
     const at = checkpointOf(checkpoint ?? undefined);
     return threads.states.update(thread, {
-      values: values ?? null,
+      values: updateValues(values),
       asNode: as_node ?? null,
       checkpointId: checkpoint_id ?? at.checkpointId,
       checkpointNs: at.checkpointNs,
