@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { Client } from "@langchain/langgraph-sdk";
 
 import { startEngine, type RunningEngine } from "./support/engine.ts";
+import { AGENT_PROGRAMS, registerProgram } from "./support/agent-programs.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
 
 const ALICE = "alice-key-0123456789abcdef";
@@ -23,147 +24,13 @@ let bob: Client;
 
 type Json = Record<string, unknown>;
 
-async function register(graphId: string, code: string, language: "python" | "typescript", key = ALICE): Promise<Json> {
-  const response = await fetch(`${engine.url}/graphs/${graphId}`, {
-    method: "PUT",
-    headers: { "content-type": "application/json", "x-api-key": key },
-    body: JSON.stringify({ code, language }),
-  });
-  const body = (await response.json()) as Json;
-  assert.equal(response.status, 200, JSON.stringify(body));
-  return body;
-}
-
-const PY_CHAT = `from langchain_openai import ChatOpenAI
-from langgraph.graph import StateGraph, MessagesState, START, END
-
-model = ChatOpenAI(model="gpt-4o-mini", streaming=True)
-
-def chat(state: MessagesState):
-    return {"messages": [model.invoke(state["messages"])]}
-
-builder = StateGraph(MessagesState)
-builder.add_node("chat", chat)
-builder.add_edge(START, "chat")
-builder.add_edge("chat", END)
-graph = builder.compile()
-`;
-
-const TS_CHAT = `import { ChatOpenAI } from "@langchain/openai";
-import { StateGraph, MessagesAnnotation, START, END } from "@langchain/langgraph";
-
-const model = new ChatOpenAI({ model: "gpt-4o-mini", streaming: true });
-
-export const graph = new StateGraph(MessagesAnnotation)
-  .addNode("chat", async (state) => ({ messages: [await model.invoke(state.messages)] }))
-  .addEdge(START, "chat")
-  .addEdge("chat", END)
-  .compile();
-`;
-
-const PY_APPROVAL = `from typing import TypedDict
-from langgraph.graph import StateGraph, START, END
-from langgraph.types import interrupt
-
-class State(TypedDict, total=False):
-    draft: str
-    approved: bool
-    done: str
-
-def write(state: State):
-    return {"draft": "draft of " + state.get("draft", "")}
-
-def review(state: State):
-    answer = interrupt({"question": "approve?", "draft": state["draft"]})
-    return {"approved": answer == "yes"}
-
-def finish(state: State):
-    return {"done": "published" if state["approved"] else "discarded"}
-
-builder = StateGraph(State)
-builder.add_node("write", write)
-builder.add_node("review", review)
-builder.add_node("finish", finish)
-builder.add_edge(START, "write")
-builder.add_edge("write", "review")
-builder.add_edge("review", "finish")
-builder.add_edge("finish", END)
-graph = builder.compile()
-`;
-
-const TS_APPROVAL = `import { StateGraph, Annotation, START, END, interrupt } from "@langchain/langgraph";
-
-const State = Annotation.Root({
-  draft: Annotation<string>(),
-  approved: Annotation<boolean>(),
-  done: Annotation<string>(),
-});
-
-export const graph = new StateGraph(State)
-  .addNode("write", (s) => ({ draft: "draft of " + (s.draft ?? "") }))
-  .addNode("review", (s) => ({ approved: interrupt({ question: "approve?", draft: s.draft }) === "yes" }))
-  .addNode("finish", (s) => ({ done: s.approved ? "published" : "discarded" }))
-  .addEdge(START, "write")
-  .addEdge("write", "review")
-  .addEdge("review", "finish")
-  .addEdge("finish", END)
-  .compile();
-`;
-
-const PY_SLOW = `import time
-from typing import TypedDict
-from langgraph.graph import StateGraph, START, END
-
-class State(TypedDict, total=False):
-    n: int
-
-def tick(state: State):
-    time.sleep(float(state.get("n", 0)))
-    return {"n": state.get("n", 0) + 1}
-
-builder = StateGraph(State)
-builder.add_node("tick", tick)
-builder.add_edge(START, "tick")
-builder.add_edge("tick", END)
-graph = builder.compile()
-`;
-
-const PY_MEMORY = `from typing import TypedDict
-from langgraph.graph import StateGraph, START, END
-from langgraph.config import get_store
-from langgraph.store.memory import InMemoryStore
-
-class State(TypedDict, total=False):
-    remember: str
-    recalled: list
-
-def remember(state: State, config):
-    store = get_store()
-    user = config["configurable"]["user_id"]
-    if state.get("remember"):
-        store.put(("memories", user), state["remember"], {"text": state["remember"]})
-    found = store.search(("memories", user))
-    return {"recalled": sorted(item.value["text"] for item in found)}
-
-builder = StateGraph(State)
-builder.add_node("remember", remember)
-builder.add_edge(START, "remember")
-builder.add_edge("remember", END)
-# As LangGraph's memory how-to does: the engine's store takes this one's place.
-graph = builder.compile(store=InMemoryStore())
-`;
-
 before(async () => {
   llm = await startLlmStandIn();
   engine = await startEngine(llm, { apiKeys: { alice: ALICE, bob: BOB } });
   alice = new Client({ apiUrl: engine.url, apiKey: ALICE });
   bob = new Client({ apiUrl: engine.url, apiKey: BOB });
-  await register("py-chat", PY_CHAT, "python");
-  await register("ts-chat", TS_CHAT, "typescript");
-  await register("py-approval", PY_APPROVAL, "python");
-  await register("ts-approval", TS_APPROVAL, "typescript");
-  await register("py-slow", PY_SLOW, "python");
-  await register("py-memory", PY_MEMORY, "python");
+  for (const [graphId, program] of Object.entries(AGENT_PROGRAMS))
+    await registerProgram({ url: engine.url, key: ALICE, graphId, ...program });
 });
 after(async () => {
   await engine?.close();
@@ -188,7 +55,8 @@ for (const graphId of ["py-chat", "ts-chat"]) {
     assert.equal(events[0]?.event, "metadata");
     assert.match(String((events[0]?.data as Json)["run_id"]), /^[0-9a-f-]{36}$/);
     const names = new Set(events.map((e) => e.event));
-    for (const name of ["values", "updates", "messages"]) assert.ok(names.has(name), `no ${name} event in ${[...names]}`);
+    for (const name of ["values", "updates", "messages"])
+      assert.ok(names.has(name), `no ${name} event in ${[...names]}`);
     const tokens = events
       .filter((e) => e.event === "messages")
       .map((e) => (e.data as [{ content: string }, Json])[0].content)
@@ -200,7 +68,10 @@ for (const graphId of ["py-chat", "ts-chat"]) {
     assert.equal(last.messages.at(-1)?.content, "Hello from the stand-in! You said: hi there");
 
     const found = await alice.threads.search({ metadata: { graph_id: graphId } });
-    assert.ok(found.some((t) => t.thread_id === thread.thread_id), "runs stamp graph_id into the thread's metadata");
+    assert.ok(
+      found.some((t) => t.thread_id === thread.thread_id),
+      "runs stamp graph_id into the thread's metadata",
+    );
     const state = await alice.threads.getState(thread.thread_id);
     assert.deepEqual(state.next, []);
     assert.equal((state.values as { messages: unknown[] }).messages.length, 2);
@@ -267,7 +138,10 @@ test("a background run is joined; reject and enqueue on a busy thread", async ()
     alice.runs.create(thread.thread_id, "py-slow", { input: { n: 0 }, multitaskStrategy: "reject" }),
     (err: Error & { status?: number }) => err.status === 422,
   );
-  const queued = await alice.runs.create(thread.thread_id, "py-slow", { input: { n: 0 }, multitaskStrategy: "enqueue" });
+  const queued = await alice.runs.create(thread.thread_id, "py-slow", {
+    input: { n: 0 },
+    multitaskStrategy: "enqueue",
+  });
   assert.equal(queued.status, "pending");
   const joined = (await alice.runs.join(thread.thread_id, slow.run_id)) as Json;
   assert.equal(joined["n"], 3);
@@ -294,7 +168,9 @@ test("the store: a memory written on one thread is found on another; another key
 test("a stateless run answers and leaves no thread behind", async () => {
   const values = (await alice.runs.wait(null, "py-slow", { input: { n: 0 } })) as Json;
   assert.equal(values["n"], 1);
-  const events = await collect(alice.runs.stream(null, "ts-chat", { input: { messages: [{ role: "user", content: "yo" }] } }));
+  const events = await collect(
+    alice.runs.stream(null, "ts-chat", { input: { messages: [{ role: "user", content: "yo" }] } }),
+  );
   assert.equal(events[0]?.event, "metadata");
   assert.equal(events.at(-1)?.event, "values");
 });
