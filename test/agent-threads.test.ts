@@ -440,3 +440,141 @@ describe("delete", () => {
     assert.equal(fresh.body["code"], "GBX_ERR_NOTHING_TO_CONTINUE");
   });
 });
+
+/** Two steps; `first` counts, `second` logs. Its state is LangGraph's to compute: next, tasks. */
+const COUNTER = `import operator
+from typing import Annotated, TypedDict
+from langgraph.graph import StateGraph, START, END
+
+class State(TypedDict, total=False):
+    n: int
+    log: Annotated[list, operator.add]
+
+def first(state):
+    return {"n": state.get("n", 0) + 1, "log": ["first"]}
+
+def second(state):
+    return {"log": ["second"]}
+
+builder = StateGraph(State)
+builder.add_node("first", first)
+builder.add_node("second", second)
+builder.add_edge(START, "first")
+builder.add_edge("first", "second")
+builder.add_edge("second", END)
+graph = builder.compile()
+`;
+
+describe("a thread of a registered program", () => {
+  const graphId = `counter-${randomUUID()}`;
+  before(async () => {
+    const registered = await call("PUT", `/graphs/${graphId}`, { code: COUNTER, language: "python" });
+    assert.equal(registered.status, 200, JSON.stringify(registered.body));
+  });
+  const newThread = async () => {
+    const created = await call("POST", "/threads", { metadata: { graph_id: graphId } });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    return String(json(created)["thread_id"]);
+  };
+  const update = async (thread: string, body: Json) => {
+    const answer = await call("POST", `/threads/${thread}/state`, body);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    const checkpoint = json(answer)["checkpoint"] as Json;
+    assert.deepEqual(Object.keys(checkpoint).sort(), ["checkpoint_id", "checkpoint_ns", "thread_id"]);
+    assert.equal(checkpoint["thread_id"], thread);
+    return String(checkpoint["checkpoint_id"]);
+  };
+
+  test("update_state as a node; state at a checkpoint computed by the program; history filtered by metadata", async () => {
+    const thread = await newThread();
+    const empty = json(await call("GET", `/threads/${thread}/state`));
+    assert.deepEqual([empty["values"], empty["next"], empty["checkpoint"]], [{}, [], null]);
+
+    const asFirst = await update(thread, { values: { n: 1, log: ["set"] }, as_node: "first" });
+    const asSecond = await update(thread, { values: { log: ["more"] }, as_node: "second" });
+
+    const head = json(await call("GET", `/threads/${thread}/state`));
+    assert.deepEqual(head["values"], { n: 1, log: ["set", "more"] });
+    assert.deepEqual(head["next"], [], "after `second` the graph ends");
+    assert.equal((head["checkpoint"] as Json)["checkpoint_id"], asSecond);
+    assert.equal(head["checkpoint_id"], asSecond);
+    assert.equal(head["runtime"], "python", "the thread took its program's runtime");
+    assert.equal((head["metadata"] as Json)["source"], "update");
+
+    // The program says what comes next at an earlier checkpoint: `second`, after `first`.
+    const earlier = json(await call("GET", `/threads/${thread}/state/${asFirst}`));
+    assert.deepEqual(earlier["values"], { n: 1, log: ["set"] });
+    assert.deepEqual(earlier["next"], ["second"]);
+    assert.deepEqual(
+      (earlier["tasks"] as Json[]).map((t) => t["name"]),
+      ["second"],
+    );
+    assert.deepEqual(
+      json(await call("POST", `/threads/${thread}/state/checkpoint`, { checkpoint: { checkpoint_id: asFirst } })),
+      earlier,
+    );
+
+    const history = list(await call("POST", `/threads/${thread}/history`, {}));
+    assert.deepEqual(history.map((s) => (s["checkpoint"] as Json)["checkpoint_id"]).slice(0, 2), [asSecond, asFirst]);
+    const updates = list(await call("POST", `/threads/${thread}/history`, { metadata: { source: "update", step: 1 } }));
+    assert.deepEqual(
+      updates.map((s) => (s["checkpoint"] as Json)["checkpoint_id"]),
+      [asSecond],
+    );
+    assert.deepEqual(
+      list(await call("POST", `/threads/${thread}/history`, { limit: 1 })).map(
+        (s) => (s["checkpoint"] as Json)["checkpoint_id"],
+      ),
+      [asSecond],
+    );
+    // Graphbox's GET history lists the same checkpoints.
+    const graphbox = json(await call("GET", `/threads/${thread}/history`))["checkpoints"] as Json[];
+    assert.deepEqual(
+      graphbox.map((c) => c["checkpoint_id"]),
+      history.map((s) => (s["checkpoint"] as Json)["checkpoint_id"]),
+    );
+  });
+
+  test("update_state from an earlier checkpoint forks the thread there", async () => {
+    const thread = await newThread();
+    const asFirst = await update(thread, { values: { n: 1 }, as_node: "first" });
+    await update(thread, { values: { log: ["main line"] }, as_node: "second" });
+    const fork = await update(thread, { values: { n: 10 }, as_node: "first", checkpoint_id: asFirst });
+
+    const head = json(await call("GET", `/threads/${thread}/state`));
+    assert.equal(head["checkpoint_id"], fork);
+    assert.equal(
+      (head["parent_checkpoint"] as Json)["checkpoint_id"],
+      asFirst,
+      "the fork branches from the checkpoint",
+    );
+    assert.deepEqual(head["values"], { n: 10, log: [] }, "the main line's log is not on the fork");
+    assert.deepEqual(head["next"], ["second"]);
+    const read = json(await call("GET", `/threads/${thread}`));
+    assert.equal((read["values"] as Json)["n"], 10, "the thread's values are the fork's");
+  });
+
+  test("state updates: refused while a run holds the thread; a program's refusal is a 4xx naming it", async () => {
+    const thread = await newThread();
+    let slowStarted!: () => void;
+    const started = new Promise<void>((resolve) => (slowStarted = resolve));
+    const streaming = readSse(`${engine.url}/execute-langgraph/stream`, {
+      body: { code: SLOW, inputs: { sleep: 60 }, config: { thread_id: thread } },
+      headers: { authorization: `Bearer ${ALICE}` },
+      onEvent: (event) => {
+        if (event.event === "node_start" && event.data["node"] === "slow") slowStarted();
+      },
+    });
+    await started;
+    const busy = await call("POST", `/threads/${thread}/state`, { values: { n: 1 }, as_node: "first" });
+    assert.equal(busy.status, 409);
+    assert.equal(json(busy)["code"], "GBX_ERR_THREAD_BUSY");
+    assert.equal((await call("DELETE", `/threads/${thread}`)).status, 204);
+    assert.equal((await streaming).events.at(-1)!.data["error_type"], "cancelled");
+
+    const other = await newThread();
+    const unknown = await call("POST", `/threads/${other}/state`, { values: { n: 1 }, as_node: "nowhere" });
+    assert.ok(unknown.status >= 400 && unknown.status < 500, JSON.stringify(unknown.body));
+    assert.match(String(json(unknown)["error"]), /nowhere/);
+  });
+});
