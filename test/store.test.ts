@@ -42,6 +42,7 @@ describe("sqlite store", () => {
         "execution_events",
         "executions",
         "schema_version",
+        "store_items",
         "thread_locks",
         "threads",
       ]);

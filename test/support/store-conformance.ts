@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { NewEvent, Store, StoredEvent, ThreadRef, TypedBlob } from "../../src/store/index.ts";
+import { itemStoreCases } from "./item-store-conformance.ts";
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -1090,6 +1091,8 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     });
 
     // -------------------------------------------------------------------------------- durability
+
+    describe("items (LangGraph's long-term memory store)", () => itemStoreCases(() => store, open));
 
     describe("durability and sharing", () => {
       test("closing and reopening the same data keeps everything", TIMEOUT, async () => {

@@ -18,6 +18,7 @@ import { SqliteCheckpointStore } from "./checkpoints.ts";
 import type { SqliteContext } from "./context.ts";
 import { SqliteEventLog } from "./events.ts";
 import { SqliteExecutionStore } from "./executions.ts";
+import { SqliteItemStore } from "./items.ts";
 import { migrate } from "./schema.ts";
 import { SqliteThreadStore } from "./threads.ts";
 
@@ -58,6 +59,7 @@ export class SqliteStore implements Store {
   readonly executions: SqliteExecutionStore;
   readonly events: SqliteEventLog;
   readonly checkpoints: SqliteCheckpointStore;
+  readonly items: SqliteItemStore;
 
   private readonly db: Database.Database;
   private readonly closing = new AbortController();
@@ -107,6 +109,7 @@ export class SqliteStore implements Store {
     this.events = new SqliteEventLog(context);
     this.executions = new SqliteExecutionStore(context, this.events);
     this.checkpoints = new SqliteCheckpointStore(context);
+    this.items = new SqliteItemStore(context);
   }
 
   async close(): Promise<void> {
