@@ -256,6 +256,7 @@ export class Engine {
         supply: this.supply,
         checkpoints: this.harnessCheckpoints(runtime.name),
         thread,
+        items: this.store.items,
       },
       executionHooks,
     );
