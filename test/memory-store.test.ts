@@ -245,7 +245,11 @@ describe("LangGraph's long-term memory store", () => {
     const got = await call("carol", "GET", `/store/items?namespace=docs.${tag}.en&key=d1&refresh_ttl=true`);
     assert.equal(got.status, 200);
     const item = got.body as Body;
-    assert.deepEqual(Object.keys(item).sort(), ["created_at", "key", "namespace", "updated_at", "value"]);
+    assert.deepEqual(
+      Object.keys(item),
+      ["value", "key", "namespace", "created_at", "updated_at"],
+      "the reference's order",
+    );
     assert.deepEqual(item["namespace"], ["docs", tag, "en"]);
     assert.deepEqual(item["value"], { kind: "note", stars: 3 });
     assert.match(String(item["created_at"]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

@@ -33,10 +33,11 @@ const page = (fallback: number) =>
     offset: { type: "integer", minimum: 0, maximum: 1_000_000_000 },
   }) as const;
 
+// In the reference's order (LangGraph's JS server): value, key, namespace, times.
 const itemFields = {
-  namespace: { type: "array", items: { type: "string" } },
-  key: { type: "string" },
   value: { type: "object", additionalProperties: true },
+  key: { type: "string" },
+  namespace: { type: "array", items: { type: "string" } },
   created_at: { type: "string" },
   updated_at: { type: "string" },
 } as const;
@@ -91,7 +92,7 @@ const schemas = {
     },
     response: {
       200: {
-        description: "{namespace, key, value, created_at, updated_at}, or null",
+        description: "{value, key, namespace, created_at, updated_at}, or null",
         ...itemSchema,
         type: ["object", "null"],
       },
@@ -111,7 +112,7 @@ const schemas = {
   },
   search: {
     tags: ["store"],
-    summary: "Items under a namespace prefix, newest first, filtered by value",
+    summary: "Items under a namespace prefix, most recently updated first, filtered by value",
     body: {
       type: "object",
       required: ["namespace_prefix"],
@@ -133,7 +134,7 @@ const schemas = {
     },
     response: {
       200: {
-        description: "{items: [{namespace, key, value, created_at, updated_at}]}",
+        description: "{items: [{value, key, namespace, created_at, updated_at}]}",
         type: "object",
         required: ["items"],
         properties: { items: { type: "array", items: itemSchema } },
@@ -167,9 +168,9 @@ const schemas = {
 } as const;
 
 const toApi = (item: ItemRecord) => ({
-  namespace: item.namespace,
-  key: item.key,
   value: item.value,
+  key: item.key,
+  namespace: item.namespace,
   created_at: new Date(item.createdAt).toISOString(),
   updated_at: new Date(item.updatedAt).toISOString(),
 });
