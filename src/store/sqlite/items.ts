@@ -29,10 +29,10 @@ interface ItemRow {
   updated_at: number;
 }
 
-const toItem = (row: ItemRow): ItemRecord => ({
+const toItem = (row: ItemRow, value = JSON.parse(row.value) as Record<string, unknown>): ItemRecord => ({
   namespace: JSON.parse(row.namespace) as string[],
   key: row.item_key,
-  value: JSON.parse(row.value) as Record<string, unknown>,
+  value,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -145,13 +145,14 @@ export class SqliteItemStore implements ItemStore {
     let skipped = 0;
     // The filter is applied in code (see items.ts), so rows are read until the page is full.
     for (const row of rows) {
-      const item = toItem(row);
-      if (!matchesItemFilter(item.value, search.filter)) continue;
+      // Only the value is read before the filter: a filtered search may scan all the owner's items.
+      const value = JSON.parse(row.value) as Record<string, unknown>;
+      if (!matchesItemFilter(value, search.filter)) continue;
       if (skipped < offset) {
         skipped++;
         continue;
       }
-      found.push(item);
+      found.push(toItem(row, value));
       if (found.length === limit) {
         // Leaving the loop early ends the statement's iteration (its return()).
         break;
