@@ -16,6 +16,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { executionRoutes } from "./routes/executions.ts";
 import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
+import { storeRoutes } from "./routes/store.ts";
 import { threadRoutes } from "./routes/threads.ts";
 
 /**
@@ -84,6 +85,7 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     await api.register(executeRoutes, { engine, config });
     await api.register(threadRoutes, { store });
     await api.register(executionRoutes, { engine, store, config });
+    await api.register(storeRoutes, { store, config });
   };
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
   await server.register(operationsRoutes, { config, engine, store, metrics });
