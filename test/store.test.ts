@@ -45,6 +45,7 @@ describe("sqlite store", () => {
         "graphs",
         "runs",
         "schema_version",
+        "store_items",
         "thread_locks",
         "threads",
       ]);

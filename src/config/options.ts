@@ -166,6 +166,19 @@ export const OPTIONS = {
     default: 100,
     doc: "checkpoints one list answer to a program holds (the harness pages for more)",
   }),
+  /** At most 16 MiB: a store search answers up to 16 MiB of items in one frame (see engine/store-requests.ts). */
+  storeMaxItemBytes: option({
+    env: "GRAPHBOX_STORE_MAX_ITEM_BYTES",
+    kind: bytes(1024, 16_777_216),
+    default: 65_536,
+    doc: "largest value (as JSON) of one item of the long-term memory store (LangGraph's BaseStore); a larger put is refused (the program sees an exception, HTTP answers 422)",
+  }),
+  storeMaxItems: option({
+    env: "GRAPHBOX_STORE_MAX_ITEMS",
+    kind: integer(1, 10_000_000),
+    default: 10_000,
+    doc: "items one API key may keep in the long-term memory store; a put of a new item past it is refused (updates and deletes go on)",
+  }),
   logLevel: option({ env: "GRAPHBOX_LOG_LEVEL", kind: oneOf(LOG_LEVELS), default: "info", doc: "pino log level" }),
   dataDir: option({
     env: "GRAPHBOX_DATA_DIR",

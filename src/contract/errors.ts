@@ -118,6 +118,11 @@ export const ERRORS = {
     status: 400,
     doc: "`inputs` is null (continue) but the thread has no checkpoint to continue from.",
   },
+  GBX_ERR_STORE_LIMIT: {
+    errorType: "invalid_request",
+    status: 422,
+    doc: "A store item is over GRAPHBOX_STORE_MAX_ITEM_BYTES, or the API key already keeps GRAPHBOX_STORE_MAX_ITEMS items.",
+  },
   GBX_ERR_SYNTAX: { errorType: "syntax_error", status: 200, doc: "The program does not parse." },
   GBX_ERR_PROGRAM: {
     errorType: "program_error",

@@ -259,6 +259,7 @@ export class Engine {
         supply: this.supply,
         checkpoints: this.harnessCheckpoints(runtime.name),
         thread,
+        items: this.store.items,
       },
       executionHooks,
     );
@@ -382,6 +383,7 @@ export class Engine {
           supply: this.supply,
           checkpoints: this.harnessCheckpoints(runtime.name),
           thread: { owner, threadId: request.threadId },
+          items: this.store.items,
           op: { op, args },
         },
         { signal: AbortSignal.any([this.cancelAll.signal, ...(signal ? [signal] : [])]) },

@@ -11,16 +11,18 @@ import type {
   JobMessage,
   JobOp,
   ResultMessage,
+  StoreRequest,
 } from "../contract/protocol/messages.ts";
 import type { Runtime } from "../runtimes/index.ts";
 import type { ChannelFault, ExitInfo, Sandbox, TrippedLimit } from "../sandbox/sandbox.ts";
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { UsageTotals } from "../gateway/meter.ts";
-import type { CheckpointStore, ThreadRef } from "../store/types.ts";
+import type { CheckpointStore, ItemStore, ThreadRef } from "../store/types.ts";
 import type { SandboxSupply } from "../supply/index.ts";
 import { answerCheckpointRequest } from "./checkpoints.ts";
 import { costOf } from "./cost.ts";
+import { answerStoreRequest } from "./store-requests.ts";
 import type {
   ExecutionEvent,
   ExecutionMetadata,
@@ -42,6 +44,8 @@ export interface ExecutionContext {
   checkpoints: CheckpointStore;
   /** The thread in the store (the owner's name and the request's thread_id). */
   thread: ThreadRef;
+  /** The long-term memory store: `store` requests reach the thread owner's items only. */
+  items: ItemStore;
 }
 
 export interface ExecutionHooks {
@@ -348,6 +352,9 @@ export class Execution {
         return;
       case "checkpoint":
         return (this.checkpointAnswer = this.answer(message));
+      case "store":
+        // Held like a checkpoint write: the run's end waits for a put in flight.
+        return (this.checkpointAnswer = this.answerStore(message));
       case "usage":
         this.reportedUsage.add(message);
         return;
@@ -410,6 +417,16 @@ export class Execution {
       else if (name !== "CheckpointRequestError")
         this.fail("GBX_ERR_INTERNAL", `the engine could not store a checkpoint: ${message}`);
     }
+  }
+
+  /** Answers a store request in the thread owner's store; a forged one ends the run. */
+  private async answerStore(request: StoreRequest): Promise<void> {
+    const { items, thread } = this.context;
+    const answer = await answerStoreRequest({ items, owner: thread.owner, config: this.config }, request);
+    const { request_id } = request;
+    if (answer.ok) this.sandbox?.send({ v: 1, type: "response", request_id, ok: true, value: answer.value });
+    else this.sandbox?.send({ v: 1, type: "response", request_id, ok: false, error: answer.error });
+    if (!answer.ok && answer.fault) this.fail(answer.fault.code, answer.fault.error);
   }
 
   /** Resolves once every checkpoint the harness sent has been stored. */

@@ -17,6 +17,7 @@ import { docsRoutes } from "./routes/docs.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { executionRoutes } from "./routes/executions.ts";
 import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
+import { storeRoutes } from "./routes/store.ts";
 import { threadRoutes } from "./routes/threads.ts";
 
 /**
@@ -86,6 +87,7 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     await api.register(threadRoutes, { store });
     await api.register(agentThreadRoutes, { engine });
     await api.register(executionRoutes, { engine, store, config });
+    await api.register(storeRoutes, { store, config });
   };
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
   await server.register(operationsRoutes, { config, engine, store, metrics });

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import type { NewEvent, Store, StoredEvent, ThreadRef, TypedBlob } from "../../src/store/index.ts";
 import { agentRecordCases } from "./store-conformance-agent.ts";
+import { itemStoreCases } from "./item-store-conformance.ts";
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -1095,6 +1096,8 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     agentRecordCases({ store: () => store, open });
 
     // -------------------------------------------------------------------------------- durability
+
+    describe("items (LangGraph's long-term memory store)", () => itemStoreCases(() => store, open));
 
     describe("durability and sharing", () => {
       test("closing and reopening the same data keeps everything", TIMEOUT, async () => {

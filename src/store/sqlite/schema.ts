@@ -197,6 +197,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX runs_by_thread_status ON runs (owner, thread_id, status, seq);
   CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('pending', 'running');
   `,
+  // 5: LangGraph's long-term memory store (BaseStore items) per owner. A namespace is the JSON text
+  // of its labels, so a prefix is one range of the unique index (see sqlite/items.ts); a rowid
+  // orders the items written within one millisecond.
+  `
+  CREATE TABLE store_items (
+    owner       TEXT NOT NULL,
+    namespace   TEXT NOT NULL,
+    item_key    TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (owner, namespace, item_key)
+  );
+  CREATE INDEX store_items_by_owner_updated ON store_items (owner, updated_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -21,6 +21,7 @@ import { SqliteEventLog } from "./events.ts";
 import { SqliteExecutionStore } from "./executions.ts";
 import { SqliteGraphStore } from "./graphs.ts";
 import { SqliteRunStore } from "./runs.ts";
+import { SqliteItemStore } from "./items.ts";
 import { migrate } from "./schema.ts";
 import { SqliteThreadStore } from "./threads.ts";
 
@@ -64,6 +65,7 @@ export class SqliteStore implements Store {
   readonly graphs: SqliteGraphStore;
   readonly assistants: SqliteAssistantStore;
   readonly runs: SqliteRunStore;
+  readonly items: SqliteItemStore;
 
   private readonly db: Database.Database;
   private readonly closing = new AbortController();
@@ -116,6 +118,7 @@ export class SqliteStore implements Store {
     this.graphs = new SqliteGraphStore(context);
     this.assistants = new SqliteAssistantStore(context);
     this.runs = new SqliteRunStore(context);
+    this.items = new SqliteItemStore(context);
   }
 
   async close(): Promise<void> {

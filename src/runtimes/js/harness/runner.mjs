@@ -8,6 +8,7 @@ import { describe, describeAt, programTraceback, setProgram, sourceTraceback } f
 import { findGraph, NoGraphError, nodeNames, writeProgram } from "./loader.mjs";
 import { LlmMeter } from "./meter.mjs";
 import { toJson } from "./serialize.mjs";
+import { EngineStore } from "./store.mjs";
 import { tokenOf } from "./tokens.mjs";
 import { NodeTracker } from "./tracker.mjs";
 import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } from "./transpile.mjs";
@@ -101,6 +102,7 @@ export async function run(job, channel, progress = {}) {
   const checkpointer = new EngineCheckpointSaver(channel);
   const graph = await loadGraph(job, channel, checkpointer);
   if (!graph) return;
+  /** @type {{ store?: unknown }} */ (graph).store = new EngineStore(channel); // in place of the program's, as the checkpointer
 
   const problem = checkBreakpoints(graph, job);
   if (problem) {

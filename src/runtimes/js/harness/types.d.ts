@@ -1,6 +1,6 @@
 // Types only, for the harness's JSDoc (`tsc -p src/runtimes/js/harness`); nothing here runs.
 // The messages are the engine's own definitions: one protocol, checked on both sides.
-export type { CheckpointOp, JobMessage, ResponseMessage } from "../../../contract/protocol/messages.ts";
+export type { CheckpointOp, JobMessage, ResponseMessage, StoreOp } from "../../../contract/protocol/messages.ts";
 /** The engine's one PROTOCOL_VERSION, as a type: the harness's constant fails the type check when it differs. */
 export type ProtocolVersion = typeof import("../../../contract/protocol/messages.ts").PROTOCOL_VERSION;
 
@@ -15,6 +15,16 @@ export interface CheckpointRow {
   checkpoint: string;
   metadata: Record<string, unknown> | null;
   writes: { task_id: string; channel: string; type: string; value: string }[];
+}
+
+/** One item as the engine answers store `get` and `search` (src/engine/store-requests.ts toWire). */
+export interface ItemRow {
+  namespace: string[];
+  key: string;
+  value: Record<string, unknown>;
+  /** ISO 8601 */
+  created_at: string;
+  updated_at: string;
 }
 
 /** Where a syntax or import error is in the program (1-based). */

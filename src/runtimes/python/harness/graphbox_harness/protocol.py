@@ -12,6 +12,8 @@ _HEADER = struct.Struct(">I")
 MAX_JOB_BYTES = 64 * 1024 * 1024
 # The messages that end the run: the engine answers, and kills the process, once it has one.
 _FINAL = frozenset({"result", "error"})
+# Operations of LangGraph's BaseStore a `store` request may ask for (messages.ts STORE_OPS).
+STORE_OPS = ("get", "put", "delete", "search", "list_namespaces")
 
 
 class EngineRequestError(Exception):

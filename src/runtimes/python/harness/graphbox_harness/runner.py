@@ -10,6 +10,7 @@ from .loader import NoGraphError, find_graph, load_program
 from .meter import LlmMeter
 from .serde import use_for_program_savers
 from .serialize import to_json
+from .store import EngineStore
 from .tokens import token_of
 
 
@@ -125,6 +126,7 @@ async def run(job: dict, channel) -> None:
 
     # The engine's checkpointer replaces any the program set, so threads live in the engine's store.
     graph.checkpointer = EngineCheckpointSaver(channel)
+    graph.store = EngineStore(channel)  # and its store, so memories outlive the run and reach other threads
     config_in = job["config"]
     configurable = {**config_in.get("configurable", {}), "thread_id": job["thread_id"]}
     if config_in.get("checkpoint_id"):
