@@ -331,6 +331,11 @@ describe("a thread written by /execute-langgraph", () => {
       byId.map((s) => (s["metadata"] as Json)["step"]),
       [-1],
     );
+    for (const before of [42, [], { configurable: {} }, ""]) {
+      const refused = await call("POST", `/threads/${thread}/history`, { before });
+      assert.equal(refused.status, 400, JSON.stringify(before));
+      assert.match(String(json(refused)["error"]), /`before`/);
+    }
     const loops = list(await call("POST", `/threads/${thread}/history`, { metadata: { source: "loop", step: 1 } }));
     assert.deepEqual(
       loops.map((s) => (s["checkpoint"] as Json)["checkpoint_id"]),
@@ -371,6 +376,9 @@ describe("a thread written by /execute-langgraph", () => {
     const missing = json(await call("GET", `/threads/${thread}/state/${randomUUID()}`));
     assert.deepEqual(missing["values"], {}, "a checkpoint the thread does not have is empty, as LangGraph answers it");
 
+    const malformed = await call("POST", `/threads/${thread}/state`, { values: "count", as_node: "greet" });
+    assert.equal(malformed.status, 400);
+    assert.match(String(json(malformed)["error"]), /`values`/);
     const update = await call("POST", `/threads/${thread}/state`, { values: { count: 9 }, as_node: "greet" });
     assert.equal(update.status, 409);
     assert.equal(json(update)["code"], "GBX_ERR_THREAD_NO_PROGRAM");

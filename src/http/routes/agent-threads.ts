@@ -158,12 +158,19 @@ const checkpointOf = (checkpoint: CheckpointBody | undefined) => ({
 });
 /** `before` as the SDKs send it: an id (Python), a Checkpoint, or a config (JS). */
 function beforeOf(before: unknown): string | null {
-  if (typeof before === "string") return before;
   if (before === null || before === undefined) return null;
-  if (typeof before !== "object" || Array.isArray(before))
-    throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`before` must be a checkpoint_id, a checkpoint or a config");
-  const b = before as { checkpoint_id?: string; configurable?: { checkpoint_id?: string } };
-  return b.configurable?.checkpoint_id ?? b.checkpoint_id ?? null;
+  const object = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+  const id = object(before)
+    ? object(before["configurable"])
+      ? before["configurable"]["checkpoint_id"]
+      : before["checkpoint_id"]
+    : before;
+  if (typeof id !== "string" || id === "" || id.length > 256)
+    throw new GraphboxError(
+      "GBX_ERR_INVALID_REQUEST",
+      "`before` must be a checkpoint_id, a checkpoint `{checkpoint_id}` or a config `{configurable: {checkpoint_id}}`",
+    );
+  return id;
 }
 function updateValues(values: unknown): unknown {
   if (values !== undefined && typeof values !== "object")
