@@ -128,8 +128,14 @@ describe("threads", () => {
     const pages = [...(await byId(0, "asc")), ...(await byId(2, "asc")), ...(await byId(4, "asc"))];
     assert.deepEqual(pages, [...ids].sort());
     assert.deepEqual(await byId(0, "desc"), [...ids].sort().reverse().slice(0, 2));
-    const first = await call("POST", "/threads/search", { metadata: { suite }, limit: 2 });
-    assert.equal(first.headers.get("x-pagination-next"), "2");
+    // The headers as LangGraph's JS server computes them: offset + every match, one more and a
+    // next offset when the matches fill exactly one page.
+    const second = await call("POST", "/threads/search", { metadata: { suite }, limit: 2, offset: 2 });
+    assert.equal(second.headers.get("x-pagination-total"), "7");
+    assert.equal(second.headers.get("x-pagination-next"), null);
+    const full = await call("POST", "/threads/search", { metadata: { suite }, limit: 5 });
+    assert.equal(full.headers.get("x-pagination-total"), "6");
+    assert.equal(full.headers.get("x-pagination-next"), "5");
 
     const odd = list(await call("POST", "/threads/search", { metadata: { suite, odd: true } }));
     assert.deepEqual(odd.map((t) => (t["metadata"] as Json)["n"]).sort(), [1, 3, 5]);
@@ -352,7 +358,7 @@ describe("a thread written by /execute-langgraph", () => {
     );
   });
 
-  test("state at a checkpoint; changing it needs a registered program (409)", async () => {
+  test("state at a checkpoint; changing it needs a registered program (400)", async () => {
     const thread = `exec-${randomUUID()}`;
     await execute({
       code: ECHO,
@@ -380,7 +386,7 @@ describe("a thread written by /execute-langgraph", () => {
     assert.equal(malformed.status, 400);
     assert.match(String(json(malformed)["error"]), /`values`/);
     const update = await call("POST", `/threads/${thread}/state`, { values: { count: 9 }, as_node: "greet" });
-    assert.equal(update.status, 409);
+    assert.equal(update.status, 400, "as LangGraph's server refuses a thread without a graph");
     assert.equal(json(update)["code"], "GBX_ERR_THREAD_NO_PROGRAM");
     assert.match(String(json(update)["error"]), /no registered program/);
     // Nothing changed.
@@ -497,6 +503,7 @@ describe("a thread of a registered program", () => {
     const thread = await newThread();
     const empty = json(await call("GET", `/threads/${thread}/state`));
     assert.deepEqual([empty["values"], empty["next"], empty["checkpoint"]], [{}, [], null]);
+    assert.ok(!("metadata" in empty), "no metadata before a checkpoint, as LangGraph's server answers");
 
     const asFirst = await update(thread, { values: { n: 1, log: ["set"] }, as_node: "first" });
     const asSecond = await update(thread, { values: { log: ["more"] }, as_node: "second" });

@@ -9,8 +9,8 @@ import type { CheckpointState, ThreadHead, ThreadRecord } from "../store/types.t
 /** LangGraph's checkpoint reference (`runnableConfigToCheckpoint`). */
 export interface CheckpointJson {
   thread_id: string;
-  checkpoint_ns: string;
   checkpoint_id: string;
+  checkpoint_ns: string;
   checkpoint_map: Record<string, unknown> | null;
 }
 
@@ -32,7 +32,8 @@ export interface ThreadStateJson {
   values: unknown;
   next: string[];
   tasks: TaskJson[];
-  metadata: Record<string, unknown> | null;
+  /** Absent where LangGraph's server leaves it out: a thread without checkpoints. */
+  metadata?: Record<string, unknown> | null;
   created_at: string | null;
   checkpoint: CheckpointJson | null;
   parent_checkpoint: CheckpointJson | null;
@@ -62,8 +63,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 export const checkpointRef = (threadId: string, checkpointId: string, checkpointNs = ""): CheckpointJson => ({
   thread_id: threadId,
-  checkpoint_ns: checkpointNs,
   checkpoint_id: checkpointId,
+  checkpoint_ns: checkpointNs,
   checkpoint_map: null,
 });
 
@@ -71,8 +72,8 @@ export function parseCheckpoint(raw: unknown): CheckpointJson | null {
   if (!isObject(raw) || typeof raw["thread_id"] !== "string" || typeof raw["checkpoint_id"] !== "string") return null;
   return {
     thread_id: raw["thread_id"],
-    checkpoint_ns: stringOr(raw["checkpoint_ns"], ""),
     checkpoint_id: raw["checkpoint_id"],
+    checkpoint_ns: stringOr(raw["checkpoint_ns"], ""),
     checkpoint_map: isObject(raw["checkpoint_map"]) ? raw["checkpoint_map"] : null,
   };
 }
@@ -107,13 +108,12 @@ export function parseThreadState(raw: unknown, depth = 0): ThreadStateJson | nul
   };
 }
 
-/** LangGraph's answer for a checkpoint it does not have: empty, naming what was asked. */
+/** LangGraph's answer for a checkpoint it does not have: empty (no `metadata` key), naming what was asked. */
 export function emptyThreadState(checkpoint: CheckpointJson | null): ThreadStateJson {
   return {
     values: {},
     next: [],
     tasks: [],
-    metadata: null,
     created_at: null,
     checkpoint,
     parent_checkpoint: null,

@@ -189,8 +189,14 @@ export class ThreadStates {
       );
       if (!checkpoint)
         throw new GraphboxError("GBX_ERR_PROGRAM_FAILED", "the program's harness answered no checkpoint");
-      const { checkpoint_map: _map, ...ref } = checkpoint;
-      return { checkpoint: ref };
+      // In the order LangGraph's server answers it.
+      return {
+        checkpoint: {
+          thread_id: checkpoint.thread_id,
+          checkpoint_ns: checkpoint.checkpoint_ns,
+          checkpoint_id: checkpoint.checkpoint_id,
+        },
+      };
     });
   }
 

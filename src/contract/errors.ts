@@ -100,8 +100,8 @@ export const ERRORS = {
   },
   GBX_ERR_THREAD_NO_PROGRAM: {
     errorType: "invalid_request",
-    status: 409,
-    doc: "The thread's state can only be changed through its program, and it has none registered: its metadata names no `graph_id` of `PUT /graphs` (a thread of `/execute-langgraph`), or that graph was deleted.",
+    status: 400,
+    doc: "The thread's state can only be changed through its program, and it has none registered: its metadata names no `graph_id` of `PUT /graphs` (a thread of `/execute-langgraph`, or one no run has used), or that graph was deleted. LangGraph's server answers 400 too.",
   },
   GBX_ERR_PROGRAM_FAILED: {
     errorType: "invalid_request",

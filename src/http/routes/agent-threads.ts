@@ -48,7 +48,8 @@ const threadFields = Object.fromEntries(
 );
 const THREAD = "LangGraph's Thread: {thread_id, created_at, updated_at, metadata, status, config, values, interrupts}";
 const threadResponse = described(THREAD, threadFields);
-const stateFieldNames = ["values", "next", "tasks", "metadata", "created_at", "checkpoint", "parent_checkpoint"];
+// `metadata` is left out of a thread without checkpoints, as LangGraph's server does.
+const stateFieldNames = ["values", "next", "tasks", "created_at", "checkpoint", "parent_checkpoint"];
 const STATE = "LangGraph's ThreadState: {values, next, tasks, metadata, created_at, checkpoint, parent_checkpoint}";
 const stateResponse = described(STATE, Object.fromEntries(stateFieldNames.map((f) => [f, ANY])));
 const list = (description: string) => ({
@@ -231,8 +232,11 @@ export const agentThreadRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Agen
       sortBy: body.sort_by ?? "created_at",
       sortOrder: body.sort_order ?? "desc",
     });
-    void reply.header("x-pagination-total", String(total));
-    if (offset + page.length < total) void reply.header("x-pagination-next", String(offset + page.length));
+    // As LangGraph's JS server computes them (offset + every match; one more, and a next offset,
+    // when the matches fill exactly one page): clients written against it read the same numbers.
+    const counted = offset + total;
+    if (total === limit) void reply.header("x-pagination-next", String(counted));
+    void reply.header("x-pagination-total", String(total === limit ? counted + 1 : counted));
     return page.map((thread) => selected(thread, body.select));
   });
 
