@@ -12,9 +12,12 @@ import type { Store } from "../store/types.ts";
 import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { registerOpenApi } from "./openapi.ts";
+import { assistantRoutes } from "./routes/assistants.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { executionRoutes } from "./routes/executions.ts";
+import { graphRoutes } from "./routes/graphs.ts";
+import { infoRoutes } from "./routes/info.ts";
 import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
 import { threadRoutes } from "./routes/threads.ts";
 
@@ -84,6 +87,9 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     await api.register(executeRoutes, { engine, config });
     await api.register(threadRoutes, { store });
     await api.register(executionRoutes, { engine, store, config });
+    await api.register(graphRoutes, { engine, store, config });
+    await api.register(assistantRoutes, { engine, store, config });
+    await api.register(infoRoutes);
   };
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
   await server.register(operationsRoutes, { config, engine, store, metrics });

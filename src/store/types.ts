@@ -447,6 +447,8 @@ export interface GraphStore {
   get(owner: string, graphId: string): Promise<GraphRecord | null>;
   /** The owner's programs, by graph_id. */
   list(owner: string, options?: PageOptions): Promise<GraphRecord[]>;
+  /** How many programs the owner has (the per-key limit), without loading them. */
+  count(owner: string): Promise<number>;
   delete(owner: string, graphId: string): Promise<boolean>;
 }
 
