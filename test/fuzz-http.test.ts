@@ -1,6 +1,6 @@
 /**
- * The OpenAPI fuzz run: schemathesis (pinned in test/fuzz/requirements.lock, installed into
- * .venv-tools by scripts/setup-fuzz-tools.sh) generates requests from the engine's own
+ * The OpenAPI fuzz run: schemathesis (pinned in test/tools/requirements.lock, installed into
+ * .venv-tools by scripts/setup-test-tools.sh) generates requests from the engine's own
  * /openapi.json, valid and invalid, for every operation under both prefixes, the streams
  * included, against a real engine on a real port. It checks that no answer is a 5xx and that
  * every answer has a documented status, content type and shape (each SSE event too); then the
@@ -24,12 +24,13 @@ import { loadConfig, PROJECT_ROOT } from "../src/config/index.ts";
 import { buildApp, type GraphboxApp } from "../src/app.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { corpus, programSource } from "./support/corpus.ts";
+import { installTestTools } from "./support/test-tools.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
 import { PYTHON_OK } from "./support/programs.ts";
 import { readSse } from "./support/sse.ts";
 
 const SEED = Number(process.env["GRAPHBOX_FUZZ_SEED"] ?? "1201");
-const SETTINGS = join(PROJECT_ROOT, "test/fuzz/schemathesis.toml");
+const SETTINGS = join(PROJECT_ROOT, "test/tools/schemathesis.toml");
 const KEY = `fuzz-key-${crypto.randomUUID()}`;
 const AUTH = { authorization: `Bearer ${KEY}` };
 const HELLO = { messages: [{ role: "user", content: "hello" }] };
@@ -80,24 +81,8 @@ async function executionsByOutcome(): Promise<Map<string, number>> {
 /** A TOML basic string: JSON's escapes are a subset of TOML's. */
 const toml = (value: string): string => JSON.stringify(value);
 
-/** Runs the installer; resolves to the fuzzer's path. */
-function installFuzzer(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [join(PROJECT_ROOT, "scripts/setup-fuzz-tools.sh")], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0
-        ? resolve(out.trim().split("\n").at(-1)!)
-        : reject(new Error(`setup-fuzz-tools.sh exited ${code}: ${err}`)),
-    );
-  });
-}
+/** Installs the test tools; resolves to the fuzzer's path. */
+const installFuzzer = async (): Promise<string> => join(await installTestTools(), "schemathesis");
 
 interface FuzzRun {
   code: number | null;

@@ -82,6 +82,12 @@ export const ERRORS = {
     status: 404,
     doc: "No such execution (for this API key).",
   },
+  GBX_ERR_RUN_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such run (for this API key)." },
+  GBX_ERR_RUN_REJECTED: {
+    errorType: "invalid_request",
+    status: 422,
+    doc: "A run with `multitask_strategy: reject` (the default) on a thread that is running one; LangGraph's JS server answers 422 too.",
+  },
   GBX_ERR_THREAD_BUSY: {
     errorType: "invalid_request",
     status: 409,

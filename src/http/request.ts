@@ -5,23 +5,11 @@ import type { Config } from "../config/index.ts";
 import { detectLanguage } from "../engine/language.ts";
 import type { Breakpoint, ExecutionRequest, Language } from "../contract/types.ts";
 import { GraphboxError } from "../contract/errors.ts";
+import { nestedDeeperThan } from "../contract/depth.ts";
 import { programFiles } from "./files.ts";
 import type { ExecuteBody } from "./schemas.ts";
 
-/**
- * Whether `value` nests arrays and objects deeper than `limit` (a scalar is 0, `[]` is 1).
- * Counted without recursion: the value is the client's, and may be deep enough to overflow a stack.
- */
-export function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const pending: [unknown, number][] = [[value, 0]];
-  for (let next = pending.pop(); next; next = pending.pop()) {
-    const [item, depth] = next;
-    if (item === null || typeof item !== "object") continue;
-    if (depth + 1 > limit) return true;
-    for (const child of Object.values(item)) pending.push([child, depth + 1]);
-  }
-  return false;
-}
+export { nestedDeeperThan };
 
 /** The language the request names, or the one its source shows; GBX_ERR_LANGUAGE_UNDETECTED when neither says. */
 export function programLanguage(code: string, language: Language | undefined): Language {

@@ -15,8 +15,10 @@ export class SseStream {
     private readonly raw: ServerResponse,
     keepAliveMs: number,
     onGone: () => void,
+    headers: Record<string, string> = {},
   ) {
     raw.writeHead(200, {
+      ...headers,
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",
       connection: "keep-alive",
@@ -47,6 +49,20 @@ export class SseStream {
     this.raw.write(`id: ${event.seq}\nevent: ${event.type}\ndata: `);
     this.raw.write(event.json);
     this.raw.write("\n\n");
+    this.keepAlive.refresh();
+  }
+
+  /**
+   * Writes one event of LangGraph's Agent API (src/agent/run-stream.ts names them): its name and
+   * id printable ASCII without spaces, its data one line of JSON.
+   */
+  sendFrame(frame: { id: string; event: string; data: string }): void {
+    if (this.closed) return;
+    if (!/^[\x21-\x7e]{1,4096}$/u.test(frame.event) || !/^-?[0-9]{1,20}$/u.test(frame.id) || /[\r\n]/u.test(frame.data))
+      throw new Error(`refusing to stream an event named ${JSON.stringify(frame.event).slice(0, 64)}: not one line`);
+    this.raw.write(`event: ${frame.event}\ndata: `);
+    this.raw.write(frame.data);
+    this.raw.write(`\nid: ${frame.id}\n\n`);
     this.keepAlive.refresh();
   }
 

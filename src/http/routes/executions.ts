@@ -149,8 +149,10 @@ export const executionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Execut
     reply.hijack();
     // A reader going away stops following; it does not cancel the execution (the POST's client owns that).
     const stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort());
-    for await (const event of store.events.follow(owner, request.params.id, after, { signal: gone.signal }))
-      stream.send(event);
+    for await (const event of store.events.follow(owner, request.params.id, after, { signal: gone.signal })) {
+      // A run's raw LangGraph chunks belong to its Agent API stream (/threads/{id}/runs/{id}/stream).
+      if (event.type !== "chunk") stream.send(event);
+    }
     stream.end();
   });
 };

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Installs the OpenAPI fuzzer (schemathesis, pinned in test/fuzz/requirements.lock) into .venv-tools.
-# Kept apart from setup.sh and the runtime's .venv: only test/fuzz-http.test.ts needs it, so
-# `npm start` never installs it and programs never see it. Safe to run again: skipped when done.
-# Prints the fuzzer's path on success.
+# Installs the Python test tools (pinned in test/tools/requirements.lock) into .venv-tools: the
+# OpenAPI fuzzer (schemathesis) and LangGraph's Python client (langgraph-sdk). Kept apart from
+# setup.sh and the runtime's .venv: only tests need them, so `npm start` never installs them and
+# programs never see them. Safe to run again: skipped when done. Prints the venv's bin directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fail() { echo "setup-fuzz-tools: $*" >&2; exit 1; }
+fail() { echo "setup-test-tools: $*" >&2; exit 1; }
 
 python=${GRAPHBOX_BOOTSTRAP_PYTHON:-$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || command -v python3 || true)}
-[ -n "$python" ] || fail "Python 3 is required to install the fuzzer (apt-get install python3 python3-venv)"
-req=test/fuzz/requirements.lock
+[ -n "$python" ] || fail "Python 3 is required to install the test tools (apt-get install python3 python3-venv)"
+req=test/tools/requirements.lock
 want="$(sha256sum "$req" | cut -c1-16) $(readlink -f "$(command -v "$python")")"
 venv=.venv-tools
 if [ ! -f "$venv/.graphbox-installed" ] || [ "$(cat "$venv/.graphbox-installed")" != "$want" ]; then
@@ -25,4 +25,4 @@ if [ ! -f "$venv/.graphbox-installed" ] || [ "$(cat "$venv/.graphbox-installed")
   fi
   exec 9>&-
 fi
-echo "$PWD/$venv/bin/schemathesis"
+echo "$PWD/$venv/bin"

@@ -1,0 +1,327 @@
+/**
+ * Runs of LangGraph's Agent API. A run is one execution of a registered program on a thread
+ * (same sandbox, limits, gateway metering and `/executions/{id}` record; its id is the run's),
+ * with LangGraph's rules around it: one run at a time per thread and `multitask_strategy` for the
+ * next (`reject`, `enqueue`, `interrupt`, `rollback`), threads created on demand (`if_not_exists`),
+ * stateless runs on a thread of their own, and `graph_id`/`assistant_id` stamped into the
+ * thread's metadata.
+ *
+ * The queue of enqueued runs is the store's `pending` runs; this engine starts them as the thread
+ * frees. Engines sharing a database (issue 15) will need a shared queue; one engine needs no more.
+ */
+import { randomUUID } from "node:crypto";
+
+import type { Config } from "../config/index.ts";
+import { GraphboxError } from "../contract/errors.ts";
+import type { ExecutionOutcome } from "../contract/types.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { RunRecord, RunStatus, Store, ThreadRef } from "../store/types.ts";
+import { toRunExecution, type ResolvedAssistant, type RunBody } from "./run-request.ts";
+import { runError } from "./run-stream.ts";
+
+export type ResolveAssistant = (owner: string, assistantId: string) => Promise<ResolvedAssistant>;
+
+export interface RunsOptions {
+  engine: Engine;
+  store: Store;
+  config: Readonly<Config>;
+  resolveAssistant: ResolveAssistant;
+}
+
+interface ActiveRun {
+  owner: string;
+  threadId: string;
+  cancel: AbortController;
+  /** Resolves when the execution exists (its events can be followed) or the run ended without one. */
+  started: Promise<void>;
+  /** Resolves when the run has its final status. */
+  ended: Promise<void>;
+  /** The thread's head when the run started: where `rollback` returns the thread to. */
+  startedFrom: string | null;
+  /** How a cancel asked the run to end: `interrupted` (the default), or deleted (`rollback`). */
+  cancelledAs: "interrupted" | "rollback" | null;
+}
+
+export interface CreateRunOptions {
+  owner: string;
+  /** null: a stateless run (`POST /runs/...`) on a thread of its own. */
+  threadId: string | null;
+  body: RunBody;
+}
+
+const FINAL: ReadonlySet<RunStatus> = new Set(["success", "error", "timeout", "interrupted"]);
+
+/** The run's status from its execution's outcome; a cancelled run ends `interrupted`, as LangGraph's do. */
+export function runStatusOf(outcome: ExecutionOutcome): RunStatus {
+  if (outcome.status !== "error") return outcome.status;
+  if (outcome.error_type === "cancelled") return "interrupted";
+  if (outcome.error_type === "timeout") return "timeout";
+  return "error";
+}
+
+/**
+ * What `wait` and `join` answer: the thread's values after the run (with `__interrupt__` when it
+ * stopped at an interrupt), or `{__error__: {error, message}}` when it failed.
+ */
+export function runAnswer(outcome: unknown): unknown {
+  const o = outcome as ExecutionOutcome | null;
+  if (!o) return null;
+  if (o.status === "error") return { __error__: runError(o) };
+  const values = { ...o.result.state };
+  if (o.result.metadata.interrupts.length > 0) values["__interrupt__"] = o.result.metadata.interrupts;
+  return values;
+}
+
+export class Runs {
+  private readonly engine: Engine;
+  private readonly store: Store;
+  private readonly config: Readonly<Config>;
+  private readonly resolveAssistant: ResolveAssistant;
+  private readonly active = new Map<string, ActiveRun>();
+
+  constructor(options: RunsOptions) {
+    this.engine = options.engine;
+    this.store = options.store;
+    this.config = options.config;
+    this.resolveAssistant = options.resolveAssistant;
+  }
+
+  /**
+   * Creates a run and starts it, or queues it behind the thread's active run (`enqueue`). Resolves
+   * once the run's execution exists (its stream can be followed) or it is queued; throws when the
+   * run is refused: unknown assistant or thread, `reject` on a busy thread, over the engine's limits.
+   */
+  async create({ owner, threadId, body }: CreateRunOptions): Promise<RunRecord> {
+    const assistant = await this.resolveAssistant(owner, body.assistant_id);
+    const stateless = threadId === null;
+    const thread: ThreadRef = { owner, threadId: threadId ?? randomUUID() };
+    const existing = await this.store.threads.get(thread);
+    if (!existing) {
+      if (!stateless && body.if_not_exists !== "create")
+        throw new GraphboxError("GBX_ERR_THREAD_NOT_FOUND", `Thread with ID ${thread.threadId} not found`);
+      await this.store.threads.ensure({ ...thread, runtime: null, metadata: {} });
+    }
+    const strategy = body.multitask_strategy ?? "reject";
+    const busy = await this.activeRuns(thread);
+    if (busy.length > 0 && strategy === "reject") throw rejected(thread.threadId);
+
+    await this.store.threads.updateMetadata(thread, {
+      graph_id: assistant.graphId,
+      assistant_id: assistant.assistantId,
+    });
+    // `interrupt` and `rollback` end the thread's runs first; `enqueue` queues behind them.
+    const from =
+      busy.length > 0 && strategy !== "enqueue"
+        ? await this.cancelAll(busy, strategy === "rollback" ? "rollback" : "interrupted")
+        : null;
+    const runId = randomUUID();
+    const run = await this.store.runs.create({
+      owner,
+      runId,
+      threadId: thread.threadId,
+      assistantId: assistant.assistantId,
+      status: "pending",
+      metadata: body.metadata ?? {},
+      multitaskStrategy: strategy,
+      kwargs: { ...body, ...(stateless ? { __stateless: true } : {}) },
+    });
+    if (busy.length === 0 || strategy !== "enqueue") await this.start(run, assistant, from);
+    // Enqueued behind a run that ended meanwhile: the queue moves now.
+    else await this.startNext(thread);
+    // `enqueue`: it stays pending; the active run starts it when it ends.
+    return (await this.store.runs.get(owner, runId)) ?? run;
+  }
+
+  /** Waits until the run can be streamed: its execution exists, or it ended (or was cancelled) before it had one. */
+  async started(owner: string, runId: string, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const active = this.active.get(runId);
+      if (active) return active.started;
+      const run = await this.store.runs.get(owner, runId);
+      if (!run || run.status !== "pending") return;
+      // Enqueued: it starts when the runs before it end.
+      await this.nextChange(owner, run.threadId, signal);
+      if (signal?.aborted) return;
+    }
+  }
+
+  /** Resolves when the run has ended (at once when it has); the run's record then. */
+  async join(owner: string, runId: string, signal?: AbortSignal): Promise<RunRecord | null> {
+    for (;;) {
+      const run = await this.store.runs.get(owner, runId);
+      if (!run || FINAL.has(run.status) || signal?.aborted) return run;
+      const active = this.active.get(runId);
+      if (active) await abortable(active.ended, signal);
+      else await this.nextChange(owner, run.threadId, signal);
+    }
+  }
+
+  /**
+   * Cancels a pending or running run of this owner: it ends `interrupted` (`action: "rollback"`:
+   * it is deleted and the thread returns to where the run started). False when it had ended.
+   */
+  async cancel(owner: string, runId: string, action: "interrupt" | "rollback" = "interrupt"): Promise<boolean> {
+    const run = await this.store.runs.get(owner, runId);
+    if (!run || FINAL.has(run.status)) return false;
+    await this.cancelAll([run], action === "rollback" ? "rollback" : "interrupted");
+    return true;
+  }
+
+  /** The thread's runs that are pending or running. */
+  private async activeRuns(thread: ThreadRef): Promise<RunRecord[]> {
+    const [running, pending] = await Promise.all([
+      this.store.runs.list(thread.owner, thread.threadId, { status: "running", limit: 1000 }),
+      this.store.runs.list(thread.owner, thread.threadId, { status: "pending", limit: 1000 }),
+    ]);
+    return [...running, ...pending];
+  }
+
+  /** Ends these runs; returns the head the first running one started from (where `rollback` goes back to). */
+  private async cancelAll(runs: RunRecord[], as: "interrupted" | "rollback"): Promise<string | null> {
+    let from: string | null = null;
+    for (const run of runs) {
+      const active = this.active.get(run.runId);
+      if (active) {
+        from ??= active.startedFrom;
+        active.cancelledAs = as;
+        active.cancel.abort(as === "rollback" ? "rolled back by a new run" : "cancelled by request");
+        await active.ended;
+      } else if (run.status === "pending") {
+        if (as === "rollback") await this.store.runs.delete(run.owner, run.runId);
+        else await this.store.runs.update(run.runId, { status: "interrupted" });
+      }
+    }
+    return from;
+  }
+
+  private async start(run: RunRecord, assistant: ResolvedAssistant, rollbackTo: string | null = null): Promise<void> {
+    if (this.active.has(run.runId)) return;
+    const thread: ThreadRef = { owner: run.owner, threadId: run.threadId as string };
+    const cancel = new AbortController();
+    let markStarted = (): void => undefined;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    let refused: unknown = null;
+    // Claimed before the first await, so the queue never starts it twice.
+    const active: ActiveRun = {
+      owner: run.owner,
+      threadId: thread.threadId,
+      cancel,
+      started,
+      ended: Promise.resolve(),
+      startedFrom: null,
+      cancelledAs: null,
+    };
+    this.active.set(run.runId, active);
+    this.wake(thread);
+    active.ended = (async () => {
+      try {
+        active.startedFrom = rollbackTo ?? (await this.store.checkpoints.getHeadState(thread))?.checkpointId ?? null;
+        const request = toRunExecution({
+          runId: run.runId,
+          threadId: thread.threadId,
+          body: run.kwargs as RunBody,
+          assistant,
+          config: this.config,
+          checkpointId: rollbackTo,
+        });
+        const outcome = await this.engine.execute({
+          request,
+          owner: run.owner,
+          signal: cancel.signal,
+          onEvent: (event) => {
+            if (event.seq === 1) {
+              markStarted();
+              this.store.runs.update(run.runId, { status: "running", executionId: run.runId }).catch(() => undefined);
+            }
+          },
+        });
+        await this.ended(run, outcome, active);
+      } catch (err: unknown) {
+        refused = err;
+        await this.store.runs.update(run.runId, { status: "error" });
+      } finally {
+        markStarted();
+        this.active.delete(run.runId);
+        this.wake(thread);
+        await this.startNext(thread);
+      }
+    })();
+    await started;
+    if (refused !== null && (await this.store.executions.get(run.owner, run.runId)) === null) {
+      // Refused before it ran (over the engine's limits, the thread held by /execute-langgraph): the run never was.
+      await this.store.runs.delete(run.owner, run.runId);
+      throw refused instanceof GraphboxError && refused.code === "GBX_ERR_THREAD_BUSY"
+        ? rejected(thread.threadId)
+        : refused;
+    }
+  }
+
+  private async ended(run: RunRecord, outcome: ExecutionOutcome, active: ActiveRun): Promise<void> {
+    const thread: ThreadRef = { owner: run.owner, threadId: run.threadId as string };
+    if (active.cancelledAs === "rollback") {
+      await this.store.runs.delete(run.owner, run.runId);
+      if (active.startedFrom === null) await this.store.checkpoints.deleteThread(thread);
+    } else {
+      await this.store.runs.update(run.runId, { status: runStatusOf(outcome) });
+    }
+    // LangGraph leaves a cancelled run's thread idle (the engine marks it `error`).
+    if (outcome.status === "error" && outcome.error_type === "cancelled")
+      await this.store.threads.setStatus(thread, "idle");
+    if ((run.kwargs as RunBody & { __stateless?: boolean }).__stateless && run.kwargs["on_completion"] !== "keep")
+      await this.store.threads.delete(thread);
+  }
+
+  /** Starts the thread's oldest pending run, if no run is active on it. */
+  private async startNext(thread: ThreadRef): Promise<void> {
+    if ([...this.active.values()].some((a) => a.owner === thread.owner && a.threadId === thread.threadId)) return;
+    const next = await this.store.runs.nextPending(thread.owner, thread.threadId);
+    if (!next || this.active.has(next.runId)) return;
+    try {
+      await this.start(next, await this.resolveAssistant(thread.owner, next.assistantId));
+    } catch {
+      // Refused (its assistant gone, the engine full): it ends as an error and the next one gets its turn.
+      await this.store.runs.update(next.runId, { status: "error" });
+      await this.startNext(thread);
+    }
+  }
+
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** Resolves at the next run change on the thread (a run ended or started), or on abort. */
+  private nextChange(owner: string, threadId: string | null, signal?: AbortSignal): Promise<void> {
+    const key = `${owner}\u0000${threadId ?? ""}`;
+    return new Promise<void>((resolve) => {
+      const set = this.waiters.get(key) ?? new Set();
+      this.waiters.set(key, set);
+      const done = (): void => {
+        set.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      set.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private wake(thread: ThreadRef): void {
+    const key = `${thread.owner}\u0000${thread.threadId}`;
+    for (const done of [...(this.waiters.get(key) ?? [])]) done();
+  }
+
+  /** Cancels every active run of this engine (the engine is stopping). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.active.values()].map((a) => a.ended));
+  }
+}
+
+function rejected(threadId: string): GraphboxError {
+  return new GraphboxError(
+    "GBX_ERR_RUN_REJECTED",
+    `Thread ${threadId} is already running a task. Consider using a different multitask strategy.`,
+  );
+}
+
+const abortable = (promise: Promise<void>, signal?: AbortSignal): Promise<void> =>
+  signal
+    ? Promise.race([promise, new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()))])
+    : promise;

@@ -1,0 +1,385 @@
+/**
+ * LangGraph's run routes: on a thread (`/threads/{id}/runs/...`) and stateless (`/runs/...`),
+ * streamed, waited for, or in the background, then listed, joined, re-joined and cancelled.
+ */
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+import type { FastifyReply } from "fastify";
+
+import type { Config } from "../../config/index.ts";
+import { GraphboxError } from "../../contract/errors.ts";
+import {
+  MULTITASK_STRATEGIES,
+  RUN_STREAM_MODES,
+  streamModesOf,
+  type RunBody,
+  type RunStreamMode,
+} from "../../agent/run-request.ts";
+import { RunStreamTranslator } from "../../agent/run-stream.ts";
+import { runAnswer, type Runs } from "../../agent/runs.ts";
+import type { RunRecord, RunStatus, Store } from "../../store/types.ts";
+import { ANY, COMMON_ERRORS, described, errorResponses, eventStream } from "../openapi.ts";
+import { ownerOf } from "../owner.ts";
+import { SseStream } from "../sse.ts";
+
+const object = { type: "object" } as const;
+const nullableObject = { type: ["object", "null"] } as const;
+const breakpoints = {
+  anyOf: [{ type: "string", enum: ["*"] }, { type: "array", items: { type: "string" } }, { type: "null" }],
+};
+const streamMode = { type: "string", enum: [...RUN_STREAM_MODES] } as const;
+
+/** LangGraph's RunCreate: the fields Graphbox reads are typed; the others (webhook, feedback_keys...) pass unread. */
+const runBody = {
+  type: "object",
+  additionalProperties: true,
+  required: ["assistant_id"],
+  properties: {
+    assistant_id: { type: "string", minLength: 1, maxLength: 256 },
+    input: ANY,
+    command: {
+      type: ["object", "null"],
+      additionalProperties: false,
+      properties: { resume: ANY, update: ANY, goto: ANY },
+    },
+    metadata: nullableObject,
+    config: {
+      type: ["object", "null"],
+      additionalProperties: true,
+      properties: {
+        configurable: object,
+        recursion_limit: { type: "integer", minimum: 1, maximum: 10_000 },
+        tags: { type: "array", items: { type: "string" } },
+        timeout_ms: { type: "integer", minimum: 1 },
+        max_tokens: { type: "integer", minimum: 0 },
+      },
+    },
+    context: nullableObject,
+    checkpoint: {
+      type: ["object", "null"],
+      additionalProperties: true,
+      properties: { checkpoint_id: { type: ["string", "null"] } },
+    },
+    checkpoint_id: { type: ["string", "null"] },
+    interrupt_before: breakpoints,
+    interrupt_after: breakpoints,
+    stream_mode: { anyOf: [streamMode, { type: "array", items: streamMode }, { type: "null" }] },
+    stream_subgraphs: { type: ["boolean", "null"] },
+    multitask_strategy: { type: ["string", "null"], enum: [...MULTITASK_STRATEGIES, null] },
+    if_not_exists: { type: ["string", "null"], enum: ["create", "reject", null] },
+    on_disconnect: { type: ["string", "null"], enum: ["cancel", "continue", null] },
+    on_completion: { type: ["string", "null"], enum: ["delete", "keep", null] },
+  },
+} as const;
+
+const threadParams = {
+  type: "object",
+  required: ["thread_id"],
+  properties: { thread_id: { type: "string", minLength: 1, maxLength: 256 } },
+} as const;
+const runParams = {
+  type: "object",
+  required: ["thread_id", "run_id"],
+  properties: {
+    thread_id: { type: "string", minLength: 1, maxLength: 256 },
+    run_id: { type: "string", minLength: 1, maxLength: 256 },
+  },
+} as const;
+
+const RUN_ERRORS = errorResponses([
+  ...COMMON_ERRORS,
+  "GBX_ERR_INVALID_REQUEST",
+  "GBX_ERR_THREAD_NOT_FOUND",
+  "GBX_ERR_RUN_REJECTED",
+  "GBX_ERR_THREAD_RUNTIME",
+  "GBX_ERR_NOTHING_TO_CONTINUE",
+  "GBX_ERR_RATE_LIMITED",
+  "GBX_ERR_OVERLOADED",
+]);
+const RUN_FIELDS = ["run_id", "thread_id", "assistant_id", "created_at", "updated_at", "status", "metadata", "kwargs"];
+const runResponse = (summary: string) => described(summary, Object.fromEntries(RUN_FIELDS.map((f) => [f, ANY])));
+const tags = ["runs"];
+
+/** LangGraph's Run object. */
+export function runView(run: RunRecord): Record<string, unknown> {
+  const { __stateless: _stateless, ...kwargs } = run.kwargs;
+  return {
+    run_id: run.runId,
+    thread_id: run.threadId,
+    assistant_id: run.assistantId,
+    created_at: new Date(run.createdAt).toISOString(),
+    updated_at: new Date(run.updatedAt).toISOString(),
+    status: run.status,
+    metadata: run.metadata,
+    kwargs,
+    multitask_strategy: run.multitaskStrategy,
+  };
+}
+
+export interface RunRoutesOptions {
+  runs: Runs;
+  store: Store;
+  config: Readonly<Config>;
+}
+
+export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOptions }> = async (
+  app,
+  { runs, store, config },
+) => {
+  const location = (run: RunRecord): string => `/threads/${run.threadId}/runs/${run.runId}`;
+  const runOf = async (owner: string, threadId: string, runId: string): Promise<RunRecord> => {
+    const run = await store.runs.get(owner, runId);
+    if (!run || run.threadId !== threadId) throw new GraphboxError("GBX_ERR_RUN_NOT_FOUND", `Run ${runId} not found`);
+    return run;
+  };
+  const threadOf = async (owner: string, threadId: string): Promise<void> => {
+    if (!(await store.threads.get({ owner, threadId })))
+      throw new GraphboxError("GBX_ERR_THREAD_NOT_FOUND", `Thread with ID ${threadId} not found`);
+  };
+
+  /** Streams a run's events as LangGraph's SSE, from after `after` (a stored seq), until it ends or the client leaves. */
+  const stream = async (options: {
+    reply: FastifyReply;
+    owner: string;
+    run: RunRecord;
+    modes: RunStreamMode[];
+    after: number;
+    cancelOnDisconnect: boolean;
+  }): Promise<void> => {
+    const { reply, owner, run } = options;
+    const gone = new AbortController();
+    reply.hijack();
+    const sse = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort(), {
+      "content-location": location(run),
+    });
+    gone.signal.addEventListener("abort", () => {
+      if (options.cancelOnDisconnect) runs.cancel(owner, run.runId).catch(() => undefined);
+    });
+    await runs.started(owner, run.runId, gone.signal);
+    const translator = new RunStreamTranslator(run.runId, options.modes);
+    for await (const event of store.events.follow(owner, run.runId, options.after, { signal: gone.signal }))
+      for (const frame of translator.translate(event)) sse.sendFrame(frame);
+    sse.end();
+  };
+
+  /** What `wait` and `join` answer once the run has ended. */
+  const answer = async (owner: string, run: RunRecord, signal: AbortSignal): Promise<unknown> => {
+    await runs.join(owner, run.runId, signal);
+    const execution = await store.executions.get(owner, run.runId);
+    return runAnswer(execution?.result ?? null);
+  };
+
+  const disconnected = (reply: FastifyReply): AbortSignal => {
+    const gone = new AbortController();
+    reply.raw.on("close", () => {
+      if (!reply.raw.writableEnded) gone.abort();
+    });
+    return gone.signal;
+  };
+
+  for (const stateless of [false, true]) {
+    const base = stateless ? "/runs" : "/threads/:thread_id/runs";
+    const params = stateless ? {} : { params: threadParams };
+    const threadIdOf = (p: unknown): string | null => (stateless ? null : (p as { thread_id: string }).thread_id);
+
+    app.post(
+      `${base}/stream`,
+      {
+        schema: {
+          tags,
+          summary: "Create a run and stream its events (LangGraph's SSE)",
+          ...params,
+          body: runBody,
+          response: { ...eventStream("metadata, then values, updates, messages..., error"), ...RUN_ERRORS },
+        },
+      },
+      async (request, reply) => {
+        const owner = ownerOf(request);
+        const body = request.body as RunBody;
+        const run = await runs.create({ owner, threadId: threadIdOf(request.params), body });
+        await stream({
+          reply,
+          owner,
+          run,
+          modes: streamModesOf(body),
+          after: 0,
+          cancelOnDisconnect: body.on_disconnect === "cancel",
+        });
+      },
+    );
+
+    app.post(
+      `${base}/wait`,
+      {
+        schema: {
+          tags,
+          summary: "Create a run and answer with the thread's values when it ends",
+          ...params,
+          body: runBody,
+          response: { 200: { description: "The values, with __interrupt__ or __error__" }, ...RUN_ERRORS },
+        },
+      },
+      async (request, reply) => {
+        const owner = ownerOf(request);
+        const body = request.body as RunBody;
+        const signal = disconnected(reply);
+        const run = await runs.create({ owner, threadId: threadIdOf(request.params), body });
+        if (body.on_disconnect === "cancel")
+          signal.addEventListener("abort", () => void runs.cancel(owner, run.runId).catch(() => undefined));
+        const values = await answer(owner, run, signal);
+        return reply.header("content-location", location(run)).send(values);
+      },
+    );
+
+    app.post(
+      base,
+      {
+        schema: {
+          tags,
+          summary: "Create a run in the background",
+          ...params,
+          body: runBody,
+          response: { ...runResponse("The run"), ...RUN_ERRORS },
+        },
+      },
+      async (request, reply) => {
+        const run = await runs.create({
+          owner: ownerOf(request),
+          threadId: threadIdOf(request.params),
+          body: request.body as RunBody,
+        });
+        return reply.header("content-location", location(run)).send(runView(run));
+      },
+    );
+  }
+
+  app.get(
+    "/threads/:thread_id/runs",
+    {
+      schema: {
+        tags,
+        summary: "The thread's runs, newest first",
+        params: threadParams,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            limit: { type: "string", pattern: "^(1000|[1-9][0-9]{0,2})$" },
+            offset: { type: "string", pattern: "^[0-9]{1,9}$" },
+            status: { type: "string", enum: ["pending", "running", "success", "error", "timeout", "interrupted"] },
+          },
+        },
+        response: { 200: { type: "array", items: { type: "object", additionalProperties: true } }, ...RUN_ERRORS },
+      },
+    },
+    async (request) => {
+      const owner = ownerOf(request);
+      await threadOf(owner, request.params.thread_id);
+      const q = request.query;
+      const list = await store.runs.list(owner, request.params.thread_id, {
+        limit: q.limit === undefined ? 10 : Number(q.limit),
+        offset: q.offset === undefined ? 0 : Number(q.offset),
+        ...(q.status ? { status: q.status as RunStatus } : {}),
+      });
+      return list.map(runView);
+    },
+  );
+
+  app.get(
+    "/threads/:thread_id/runs/:run_id",
+    { schema: { tags, summary: "A run", params: runParams, response: { ...runResponse("The run"), ...RUN_ERRORS } } },
+    async (request) => runView(await runOf(ownerOf(request), request.params.thread_id, request.params.run_id)),
+  );
+
+  app.delete(
+    "/threads/:thread_id/runs/:run_id",
+    { schema: { tags, summary: "Delete a run that has ended", params: runParams, response: RUN_ERRORS } },
+    async (request, reply) => {
+      const owner = ownerOf(request);
+      const run = await runOf(owner, request.params.thread_id, request.params.run_id);
+      if (run.status === "pending" || run.status === "running")
+        throw new GraphboxError("GBX_ERR_THREAD_BUSY", `Run ${run.runId} is ${run.status}; cancel it first`);
+      await store.runs.delete(owner, run.runId);
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    "/threads/:thread_id/runs/:run_id/join",
+    {
+      schema: {
+        tags,
+        summary: "Wait for a run to end; the thread's values then",
+        params: runParams,
+        response: { 200: { description: "The values, with __interrupt__ or __error__" }, ...RUN_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const owner = ownerOf(request);
+      const run = await runOf(owner, request.params.thread_id, request.params.run_id);
+      return reply.send(await answer(owner, run, disconnected(reply)));
+    },
+  );
+
+  app.get(
+    "/threads/:thread_id/runs/:run_id/stream",
+    {
+      schema: {
+        tags,
+        summary: "Join a run's stream (from after Last-Event-ID; -1: from its start)",
+        params: runParams,
+        querystring: {
+          type: "object",
+          additionalProperties: true,
+          properties: {
+            cancel_on_disconnect: { type: "string", enum: ["true", "false"] },
+            stream_mode: { anyOf: [streamMode, { type: "array", items: streamMode }] },
+          },
+        },
+        response: { ...eventStream("the run's events after Last-Event-ID"), ...RUN_ERRORS },
+      },
+    },
+    async (request, reply) => {
+      const owner = ownerOf(request);
+      const run = await runOf(owner, request.params.thread_id, request.params.run_id);
+      const header = request.headers["last-event-id"];
+      const after = typeof header === "string" ? Number(header) : 0;
+      if (!Number.isInteger(after) || after < -1)
+        throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`Last-Event-ID` must be a whole number or -1");
+      const asked = (request.query as { stream_mode?: RunStreamMode | RunStreamMode[] }).stream_mode;
+      await stream({
+        reply,
+        owner,
+        run,
+        modes: asked ? (Array.isArray(asked) ? asked : [asked]) : streamModesOf(run.kwargs as RunBody),
+        after: Math.max(after, 0),
+        cancelOnDisconnect: (request.query as { cancel_on_disconnect?: string }).cancel_on_disconnect === "true",
+      });
+    },
+  );
+
+  app.post(
+    "/threads/:thread_id/runs/:run_id/cancel",
+    {
+      schema: {
+        tags,
+        summary: "Cancel a pending or running run (action interrupt or rollback; wait=1 waits until it has ended)",
+        params: runParams,
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            wait: { type: "string", enum: ["0", "1", "true", "false"] },
+            action: { type: "string", enum: ["interrupt", "rollback"] },
+          },
+        },
+        response: RUN_ERRORS,
+      },
+    },
+    async (request, reply) => {
+      const owner = ownerOf(request);
+      const run = await runOf(owner, request.params.thread_id, request.params.run_id);
+      await runs.cancel(owner, run.runId, request.query.action ?? "interrupt");
+      return reply.status(request.query.wait === "1" || request.query.wait === "true" ? 204 : 202).send();
+    },
+  );
+};
