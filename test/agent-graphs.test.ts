@@ -438,7 +438,9 @@ describe("assistants", () => {
   test("resolveAssistant: a graph_id or an assistant_id, with its program; the runs' 404 otherwise", async () => {
     const store = engine.app.store;
     const byGraph = await resolveAssistant(store, "alice", "router");
-    assert.equal(byGraph.assistant.assistantId, defaultAssistantId("router"));
+    assert.equal(byGraph.assistantId, defaultAssistantId("router"));
+    assert.equal(byGraph.graphId, "router");
+    assert.deepEqual(byGraph.metadata, { created_by: "system" });
     assert.equal(byGraph.graph.graphId, "router");
     assert.equal(byGraph.graph.code, PYTHON_ROUTER);
     const made = expectStatus(await call("POST", "/assistants", { body: { graph_id: "router-js" } }), 200);

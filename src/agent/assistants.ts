@@ -9,6 +9,7 @@ import type { Config } from "../config/index.ts";
 import { GraphboxError } from "../contract/errors.ts";
 import type { AssistantRecord, AssistantSearch, GraphRecord, Store } from "../store/types.ts";
 import { graphNotFound } from "./programs.ts";
+import type { ResolvedAssistant } from "./run-request.ts";
 import { defaultAssistantId } from "./uuid5.ts";
 
 /** The store's largest page. */
@@ -82,12 +83,6 @@ async function assistantIdFor(
   return graph ? { id: defaultAssistantId(id), graph } : { id, graph: null };
 }
 
-export interface ResolvedAssistant {
-  assistant: AssistantRecord;
-  /** The program the assistant runs. */
-  graph: GraphRecord;
-}
-
 /**
  * What a run's `assistant_id` names: an assistant of the owner, or a graph of the owner (its
  * default assistant), with the program it runs. GBX_ERR_ASSISTANT_NOT_FOUND otherwise, worded as
@@ -100,7 +95,8 @@ export async function resolveAssistant(store: Store, owner: string, id: string):
   const graph =
     named.graph?.graphId === assistant.graphId ? named.graph : await store.graphs.get(owner, assistant.graphId);
   if (!graph) throw graphNotFound(assistant.graphId);
-  return { assistant, graph };
+  const { assistantId, graphId, config, context, metadata } = assistant;
+  return { assistantId, graphId, config, context, metadata, graph };
 }
 
 export interface AssistantsParts {
