@@ -345,6 +345,16 @@ describe("assistants", () => {
       "GBX_ERR_INVALID_REQUEST",
     );
     expectError(await call("POST", "/assistants", { body: { graph_id: "nowhere" } }), 404, "GBX_ERR_GRAPH_NOT_FOUND");
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 150; i++) deep = { a: deep };
+    for (const [method, path, body] of [
+      ["POST", "/assistants", { graph_id: "router", metadata: deep }],
+      ["PATCH", `/assistants/${id}`, { context: deep }],
+      ["POST", "/assistants/search", { metadata: deep }],
+    ] as const) {
+      const refused = expectError(await call(method, path, { body }), 400, "GBX_ERR_INVALID_REQUEST");
+      assert.match(refused, /GRAPHBOX_MAX_INPUT_DEPTH/);
+    }
     expectError(
       await call("PATCH", `/assistants/${id}`, { body: { graph_id: "nowhere" } }),
       404,

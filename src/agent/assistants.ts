@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { Config } from "../config/index.ts";
+import { nestedDeeperThan } from "../contract/depth.ts";
 import { GraphboxError } from "../contract/errors.ts";
 import type { AssistantRecord, AssistantSearch, GraphRecord, Store } from "../store/types.ts";
 import { graphNotFound } from "./programs.ts";
@@ -104,6 +105,18 @@ export interface AssistantsParts {
   config: Readonly<Config>;
 }
 
+/** Refuses a client's JSON deeper than GRAPHBOX_MAX_INPUT_DEPTH, before the store walks it. */
+function checkDepth(fields: Record<string, unknown>, limit: number): void {
+  for (const [field, value] of Object.entries(fields)) {
+    if (nestedDeeperThan(value, limit)) {
+      throw new GraphboxError(
+        "GBX_ERR_INVALID_REQUEST",
+        `\`${field}\` is nested deeper than GRAPHBOX_MAX_INPUT_DEPTH (${limit}) allows`,
+      );
+    }
+  }
+}
+
 export class Assistants {
   constructor(private readonly parts: AssistantsParts) {}
 
@@ -122,6 +135,7 @@ export class Assistants {
 
   async create(owner: string, input: NewAssistantInput): Promise<AssistantRecord> {
     const { store, config } = this.parts;
+    checkDepth({ config: input.config, context: input.context, metadata: input.metadata }, config.maxInputDepth);
     if (!(await store.graphs.get(owner, input.graphId))) throw graphNotFound(input.graphId);
     const ifExists = input.ifExists ?? "raise";
     const existing = input.assistantId ? await store.assistants.get(owner, input.assistantId) : null;
@@ -154,7 +168,8 @@ export class Assistants {
 
   /** Replaces the given fields (metadata is merged into the assistant's), version + 1. */
   async update(owner: string, id: string, patch: AssistantPatch): Promise<AssistantRecord> {
-    const { store } = this.parts;
+    const { store, config } = this.parts;
+    checkDepth({ config: patch.config, context: patch.context, metadata: patch.metadata }, config.maxInputDepth);
     if (patch.graphId !== undefined && !(await store.graphs.get(owner, patch.graphId)))
       throw graphNotFound(patch.graphId);
     const updated = await store.assistants.update(owner, (await assistantIdFor(store, owner, id)).id, patch);
@@ -189,10 +204,12 @@ export class Assistants {
   }
 
   search(owner: string, search: AssistantSearch): Promise<AssistantRecord[]> {
+    checkDepth({ metadata: search.metadata }, this.parts.config.maxInputDepth);
     return this.parts.store.assistants.search(owner, search);
   }
 
   count(owner: string, search: Omit<AssistantSearch, "limit" | "offset">): Promise<number> {
+    checkDepth({ metadata: search.metadata }, this.parts.config.maxInputDepth);
     return this.parts.store.assistants.count(owner, search);
   }
 
