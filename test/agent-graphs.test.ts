@@ -246,17 +246,18 @@ describe("assistants", () => {
 
   test("a graph's default assistant answers to its graph_id and to LangGraph's uuid5 of it", async () => {
     const byGraph = expectStatus(await call("GET", "/assistants/router"), 200);
-    assert.deepEqual(Object.keys(byGraph).sort(), [
+    // The reference server's fields, in its order.
+    assert.deepEqual(Object.keys(byGraph), [
       "assistant_id",
+      "version",
       "config",
       "context",
       "created_at",
-      "description",
+      "updated_at",
       "graph_id",
       "metadata",
       "name",
-      "updated_at",
-      "version",
+      "description",
     ]);
     assert.equal(byGraph["assistant_id"], defaultAssistantId("router"));
     assert.equal(byGraph["graph_id"], "router");
@@ -405,6 +406,10 @@ describe("assistants", () => {
       assert.deepEqual(nodes.map((n) => n.id).sort(), ["__end__", "__start__", "big", "decide", "small"]);
       assert.equal(nodes.find((n) => n.id === "__start__")?.type, "schema");
       assert.equal(nodes.find((n) => n.id === "decide")?.type, "runnable");
+      assert.ok(
+        edges.every((e) => typeof e.conditional === "boolean"),
+        "as the JS server draws edges",
+      );
       const drawn = edges.map((e) => `${e.source}->${e.target}${e.conditional === true ? " (conditional)" : ""}`);
       for (const edge of [
         "__start__->decide",
@@ -534,6 +539,14 @@ describe("authentication and the server's own routes", () => {
         await call("GET", `${prefix}/info`, { key: null, headers: { "x-api-key": ALICE } }),
         200,
       );
+      assert.deepEqual(Object.keys(info), [
+        "version",
+        "langgraph_js_version",
+        "context",
+        "langgraph_py_version",
+        "flags",
+      ]);
+      assert.equal(info["context"], "js");
       assert.match(String(info["version"]), /^\d+\.\d+\.\d+/);
       assert.match(String(info["langgraph_js_version"]), /^\d+\.\d+\.\d+/);
       assert.match(String(info["langgraph_py_version"]), /^\d+\.\d+\.\d+/);

@@ -36,31 +36,31 @@ export type AssistantPatch = Partial<
   Pick<AssistantRecord, "graphId" | "name" | "description" | "config" | "context" | "metadata">
 >;
 
-/** An assistant as LangGraph's servers answer it. */
+/** An assistant as LangGraph's servers answer it, in their field order. */
 export interface AssistantJson {
   assistant_id: string;
-  graph_id: string;
+  version: number;
   config: Record<string, unknown>;
   context: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  graph_id: string;
   metadata: Record<string, unknown>;
   name: string;
   description: string | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
 }
 
 export const toAssistantJson = (a: AssistantRecord): AssistantJson => ({
   assistant_id: a.assistantId,
-  graph_id: a.graphId,
+  version: a.version,
   config: a.config,
   context: a.context,
+  created_at: new Date(a.createdAt).toISOString(),
+  updated_at: new Date(a.updatedAt).toISOString(),
+  graph_id: a.graphId,
   metadata: a.metadata,
   name: a.name,
   description: a.description,
-  version: a.version,
-  created_at: new Date(a.createdAt).toISOString(),
-  updated_at: new Date(a.updatedAt).toISOString(),
 });
 
 /** The assistant routes' 404, in LangGraph's words. */

@@ -28,8 +28,8 @@ export interface DrawnNode {
 export interface DrawnEdge {
   source: string;
   target: string;
-  /** Present (true) on a conditional edge only, as LangGraph writes it. */
-  conditional?: true;
+  /** Always there, as LangGraph's JS server draws it (Python's drawing has it only when true). */
+  conditional: boolean;
   data?: unknown;
 }
 
@@ -66,8 +66,8 @@ function edge(value: unknown, index: number): DrawnEdge {
   return {
     source: value["source"],
     target: value["target"],
+    conditional: value["conditional"] === true,
     ...(value["data"] === undefined ? {} : { data: value["data"] }),
-    ...(value["conditional"] === true ? { conditional: true } : {}),
   };
 }
 

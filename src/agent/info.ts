@@ -7,11 +7,12 @@ import { join } from "node:path";
 
 import { PROJECT_ROOT, SOURCE_ROOT } from "../contract/paths.ts";
 
+/** LangGraph's JS server's fields in its order, and the Python runtime's LangGraph besides. */
 export interface ServerInfo {
   version: string | null;
   langgraph_js_version: string | null;
-  langgraph_py_version: string | null;
   context: "js";
+  langgraph_py_version: string | null;
   flags: { assistants: true; crons: false; langsmith: false; langsmith_tracing_replicas: true };
 }
 
@@ -44,9 +45,9 @@ export function serverInfo(): ServerInfo {
     langgraph_js_version: packageVersion(
       join(SOURCE_ROOT, "runtimes/js/node_modules/@langchain/langgraph/package.json"),
     ),
-    langgraph_py_version: pinnedVersion(join(SOURCE_ROOT, "runtimes/python/requirements.lock"), "langgraph"),
     // LangGraph's JS server says "js"; Graphbox runs both languages and answers as the JS server, its reference.
     context: "js",
+    langgraph_py_version: pinnedVersion(join(SOURCE_ROOT, "runtimes/python/requirements.lock"), "langgraph"),
     flags: { assistants: true, crons: false, langsmith: false, langsmith_tracing_replicas: true },
   };
   return cached;

@@ -86,17 +86,18 @@ export const assistantPatchBody = {
 } as const;
 export type AssistantPatchBody = FromSchema<typeof assistantPatchBody>;
 
+/** An assistant's fields in the reference server's order (the response schema writes them so). */
 export const ASSISTANT_FIELDS = [
   "assistant_id",
-  "graph_id",
+  "version",
   "config",
   "context",
+  "created_at",
+  "updated_at",
+  "graph_id",
   "metadata",
   "name",
   "description",
-  "version",
-  "created_at",
-  "updated_at",
 ] as const;
 
 const SORT_BY = ["assistant_id", "graph_id", "name", "created_at", "updated_at"] as const;

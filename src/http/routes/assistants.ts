@@ -293,9 +293,9 @@ export const assistantRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Assist
         graph_id: a.graphId,
         config: a.config,
         context: a.context,
-        metadata: a.metadata,
         name: a.name,
         description: a.description,
+        metadata: a.metadata,
         created_at: new Date(a.updatedAt).toISOString(),
       },
     ];

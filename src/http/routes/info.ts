@@ -20,8 +20,12 @@ export const infoRoutes: FastifyPluginAsync = async (app) => {
         tags: ["agent"],
         summary: "The server's version, its LangGraph's, and its features (LangGraph's `/info`)",
         response: {
-          ...described("{version, langgraph_js_version, langgraph_py_version, context, flags}", {
+          // Every field named: the serializer writes them in this order, the reference's.
+          ...described("{version, langgraph_js_version, context, langgraph_py_version, flags}", {
             version: ANY,
+            langgraph_js_version: ANY,
+            context: ANY,
+            langgraph_py_version: ANY,
             flags: ANY,
           }),
           ...errors,
