@@ -36,11 +36,14 @@ describe("sqlite store", () => {
       assert.deepEqual(db.prepare("SELECT version FROM schema_version").all(), [{ version: SCHEMA_VERSION }]);
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       assert.deepEqual(tables, [
+        "assistants",
         "checkpoint_threads",
         "checkpoint_writes",
         "checkpoints",
         "execution_events",
         "executions",
+        "graphs",
+        "runs",
         "schema_version",
         "thread_locks",
         "threads",
@@ -94,6 +97,103 @@ describe("sqlite store", () => {
       );
     } finally {
       await store.close();
+    }
+  });
+
+  test("a version-3 database migrates: its threads stay as they were, with metadata {}", async () => {
+    const dataDir = join(root, "from-v3");
+    mkdirSync(dataDir, { recursive: true });
+    const db = new Database(join(dataDir, "graphbox.sqlite"));
+    for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
+    db.exec("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (3)");
+    const head = { checkpointId: "c1", next: ["human"], interrupts: [{ value: "?" }] };
+    db.prepare(
+      "INSERT INTO threads (owner, thread_id, runtime, status, created_at, updated_at, head_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run("o", "t1", "python", "interrupted", 1000, 2000, JSON.stringify(head));
+    db.prepare(
+      "INSERT INTO threads (owner, thread_id, runtime, status, created_at, updated_at) VALUES ('o', 't2', 'js', 'idle', 1500, 1500)",
+    ).run();
+    db.prepare("INSERT INTO thread_locks (owner, thread_id, execution_id, expires_at) VALUES ('o', 't1', 'e1', ?)").run(
+      Date.now() + 600_000,
+    );
+    db.close();
+
+    const store = new SqliteStore({ dataDir });
+    try {
+      assert.deepEqual(await store.threads.get({ owner: "o", threadId: "t1" }), {
+        owner: "o",
+        threadId: "t1",
+        runtime: "python",
+        status: "interrupted",
+        metadata: {},
+        createdAt: 1000,
+        updatedAt: 2000,
+      });
+      assert.deepEqual(await store.threads.getHead({ owner: "o", threadId: "t1" }), head);
+      assert.deepEqual(
+        (await store.threads.search("o")).map((t) => [t.threadId, t.runtime, t.metadata]),
+        [
+          ["t2", "js", {}],
+          ["t1", "python", {}],
+        ],
+      );
+      assert.equal((await store.threads.tryLock({ owner: "o", threadId: "t1" }, "e2", 1000)).acquired, false);
+      // The rebuilt table takes a thread without a runtime, and searches by metadata.
+      await store.threads.ensure({ owner: "o", threadId: "t3", runtime: null, metadata: { graph_id: "g" } });
+      assert.deepEqual(
+        (await store.threads.search("o", { metadata: { graph_id: "g" } })).map((t) => t.threadId),
+        ["t3"],
+      );
+    } finally {
+      await store.close();
+    }
+    const check = new Database(join(dataDir, "graphbox.sqlite"), { readonly: true });
+    try {
+      assert.equal(check.pragma("integrity_check", { simple: true }), "ok");
+      const indexes = check
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'threads' AND sql IS NOT NULL ORDER BY name",
+        )
+        .pluck()
+        .all();
+      assert.deepEqual(indexes, ["threads_by_owner_created", "threads_by_owner_status", "threads_by_owner_updated"]);
+    } finally {
+      check.close();
+    }
+  });
+
+  test("searches read through their indexes, not the whole table", () => {
+    const db = new Database(":memory:");
+    try {
+      for (const migration of MIGRATIONS) db.exec(migration);
+      const plan = (sql: string): string =>
+        db
+          .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all()
+          .map((row) => (row as { detail: string }).detail)
+          .join("; ");
+      assert.match(
+        plan("SELECT * FROM threads WHERE owner = 'o' ORDER BY created_at DESC LIMIT 10"),
+        /USING INDEX threads_by_owner_created/,
+      );
+      assert.match(
+        plan("SELECT * FROM assistants WHERE owner = 'o' AND graph_id = 'g' ORDER BY created_at DESC"),
+        /USING INDEX assistants_by_owner_graph/,
+      );
+      assert.match(
+        plan("SELECT * FROM runs WHERE owner = 'o' AND thread_id = 't' AND status = 'pending' ORDER BY seq LIMIT 1"),
+        /USING (COVERING )?INDEX runs_by_thread_status/,
+      );
+      assert.match(
+        plan("SELECT * FROM runs WHERE owner = 'o' AND thread_id = 't' ORDER BY seq DESC LIMIT 10"),
+        /USING INDEX runs_by_thread \(/,
+      );
+      assert.match(
+        plan("UPDATE runs SET status = 'error' WHERE status IN ('pending', 'running')"),
+        /USING INDEX runs_unfinished/,
+      );
+    } finally {
+      db.close();
     }
   });
 

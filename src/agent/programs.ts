@@ -11,9 +11,6 @@ import type { GraphRecord, PageOptions, Store } from "../store/types.ts";
 import { parseDescription, storedDescription, type GraphDescription } from "./description.ts";
 import { defaultAssistantId } from "./uuid5.ts";
 
-/** The store's largest page. */
-const PAGE = 1000;
-
 export interface ProgramsParts {
   engine: Engine;
   store: Store;
@@ -121,17 +118,8 @@ export class Programs {
     return this.parts.store.graphs.list(owner, page);
   }
 
-  /**
-   * Deletes the program and every assistant of it (they could not run without it, and would come
-   * back to life, on other code, if the graph_id were registered again); false when there is none.
-   */
-  async delete(owner: string, graphId: string): Promise<boolean> {
-    const { store } = this.parts;
-    if (!(await store.graphs.delete(owner, graphId))) return false;
-    for (;;) {
-      const assistants = await store.assistants.search(owner, { graphId, limit: PAGE });
-      for (const assistant of assistants) await store.assistants.delete(owner, assistant.assistantId);
-      if (assistants.length < PAGE) return true;
-    }
+  /** Deletes the program and its assistants (the store's `delete`); false when there is none. */
+  delete(owner: string, graphId: string): Promise<boolean> {
+    return this.parts.store.graphs.delete(owner, graphId);
   }
 }

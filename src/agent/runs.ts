@@ -60,16 +60,19 @@ export function runStatusOf(outcome: ExecutionOutcome): RunStatus {
 }
 
 /**
- * What `wait` and `join` answer: the thread's values after the run (with `__interrupt__` when it
- * stopped at an interrupt), or `{__error__: {error, message}}` when it failed.
+ * What `wait` and `join` answer, as LangGraph's servers do: the run's last `values` (the thread's
+ * values after it; only `{__interrupt__: [...]}` when it stopped at an interrupt), or
+ * `{__error__: {error, message}}` when it failed, the message holding the error event's JSON again.
  */
 export function runAnswer(outcome: unknown): unknown {
   const o = outcome as ExecutionOutcome | null;
   if (!o) return null;
-  if (o.status === "error") return { __error__: runError(o) };
-  const values = { ...o.result.state };
-  if (o.result.metadata.interrupts.length > 0) values["__interrupt__"] = o.result.metadata.interrupts;
-  return values;
+  if (o.status === "error") {
+    const error = runError(o);
+    return { __error__: { error: error.error, message: JSON.stringify(error) } };
+  }
+  const interrupts = o.result.metadata.interrupts;
+  return interrupts.length > 0 ? { __interrupt__: interrupts } : o.result.state;
 }
 
 export class Runs {
@@ -121,7 +124,13 @@ export class Runs {
       threadId: thread.threadId,
       assistantId: assistant.assistantId,
       status: "pending",
-      metadata: body.metadata ?? {},
+      // As LangGraph's servers: the assistant's metadata, the run's own, and which graph ran.
+      metadata: {
+        ...assistant.metadata,
+        ...(body.metadata ?? {}),
+        graph_id: assistant.graphId,
+        assistant_id: assistant.assistantId,
+      },
       multitaskStrategy: strategy,
       kwargs: { ...body, ...(stateless ? { __stateless: true } : {}) },
     });
@@ -187,8 +196,7 @@ export class Runs {
         active.cancel.abort(as === "rollback" ? "rolled back by a new run" : "cancelled by request");
         await active.ended;
       } else if (run.status === "pending") {
-        if (as === "rollback") await this.store.runs.delete(run.owner, run.runId);
-        else await this.store.runs.update(run.runId, { status: "interrupted" });
+        await this.store.runs.update(run.runId, { status: as === "rollback" ? "error" : "interrupted" });
       }
     }
     return from;
@@ -258,12 +266,13 @@ export class Runs {
 
   private async ended(run: RunRecord, outcome: ExecutionOutcome, active: ActiveRun): Promise<void> {
     const thread: ThreadRef = { owner: run.owner, threadId: run.threadId as string };
-    if (active.cancelledAs === "rollback") {
-      await this.store.runs.delete(run.owner, run.runId);
-      if (active.startedFrom === null) await this.store.checkpoints.deleteThread(thread);
-    } else {
-      await this.store.runs.update(run.runId, { status: runStatusOf(outcome) });
-    }
+    // A rolled-back run stays listed as `error`, as on LangGraph's servers; its checkpoints are
+    // left behind by the next run, which starts from where this one did.
+    await this.store.runs.update(run.runId, {
+      status: active.cancelledAs === "rollback" ? "error" : runStatusOf(outcome),
+    });
+    if (active.cancelledAs === "rollback" && active.startedFrom === null)
+      await this.store.checkpoints.deleteThread(thread);
     // LangGraph leaves a cancelled run's thread idle (the engine marks it `error`).
     if (outcome.status === "error" && outcome.error_type === "cancelled")
       await this.store.threads.setStatus(thread, "idle");
@@ -317,7 +326,7 @@ export class Runs {
 function rejected(threadId: string): GraphboxError {
   return new GraphboxError(
     "GBX_ERR_RUN_REJECTED",
-    `Thread ${threadId} is already running a task. Consider using a different multitask strategy.`,
+    `Thread ${threadId} is already running a task. Wait for it to finish or choose a different multitask strategy.`,
   );
 }
 

@@ -117,6 +117,8 @@ export class Engine {
           },
         }),
       });
+      // The Agent API's runs that a dead engine had accepted or started end with its executions.
+      await this.store.runs.failUnfinished();
     })();
     return this.started;
   }

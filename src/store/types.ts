@@ -108,7 +108,7 @@ export interface ThreadStore {
   setStatus(ref: ThreadRef, status: ThreadStatus, head?: ThreadHead): Promise<boolean>;
   /** What the last execution that reached a result said of the thread's head; null when none did. */
   getHead(ref: ThreadRef): Promise<ThreadHead | null>;
-  /** Deletes the thread, its checkpoints, pending writes and lock (not its executions); false when absent. */
+  /** Deletes the thread, its checkpoints, pending writes, lock and runs (not its executions); false when absent. */
   delete(ref: ThreadRef): Promise<boolean>;
   /**
    * Takes the thread's exclusive run lock for `executionId` for `ttlMs`, unless another execution
@@ -449,6 +449,7 @@ export interface GraphStore {
   list(owner: string, options?: PageOptions): Promise<GraphRecord[]>;
   /** How many programs the owner has (the per-key limit), without loading them. */
   count(owner: string): Promise<number>;
+  /** Deletes the program and its assistants (they could not run; threads and runs stay); false when absent. */
   delete(owner: string, graphId: string): Promise<boolean>;
 }
 

@@ -13,6 +13,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import type { NewEvent, Store, StoredEvent, ThreadRef, TypedBlob } from "../../src/store/index.ts";
+import { agentRecordCases } from "./store-conformance-agent.ts";
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -1088,6 +1089,10 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
         );
       });
     });
+
+    // -------------------------------------------------------------------------------- Agent API records
+
+    agentRecordCases({ store: () => store, open });
 
     // -------------------------------------------------------------------------------- durability
 

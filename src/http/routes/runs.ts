@@ -99,19 +99,44 @@ const RUN_FIELDS = ["run_id", "thread_id", "assistant_id", "created_at", "update
 const runResponse = (summary: string) => described(summary, Object.fromEntries(RUN_FIELDS.map((f) => [f, ANY])));
 const tags = ["runs"];
 
-/** LangGraph's Run object. */
+/** LangGraph's Run object; `kwargs` as LangGraph's servers show them (the body as the run runs it). */
 export function runView(run: RunRecord): Record<string, unknown> {
-  const { __stateless: _stateless, ...kwargs } = run.kwargs;
+  const body = run.kwargs as RunBody & { __stateless?: boolean };
+  const ids = {
+    run_id: run.runId,
+    thread_id: run.threadId,
+    graph_id: run.metadata["graph_id"],
+    assistant_id: run.assistantId,
+  };
+  const kwargs: Record<string, unknown> = {
+    input: body.input ?? null,
+    ...(body.command ? { command: body.command } : {}),
+    config: {
+      ...(body.config ?? {}),
+      configurable: { ...(body.config?.configurable ?? {}), ...ids },
+      metadata: run.metadata,
+    },
+    context: body.context ?? {},
+    stream_mode: streamModesOf(body),
+    ...(body.interrupt_before ? { interrupt_before: body.interrupt_before } : {}),
+    ...(body.interrupt_after ? { interrupt_after: body.interrupt_after } : {}),
+    ...(body.checkpoint_id || body.checkpoint
+      ? { checkpoint_id: body.checkpoint_id ?? body.checkpoint?.checkpoint_id }
+      : {}),
+    temporary: body.__stateless === true && body.on_completion !== "keep",
+    subgraphs: body.stream_subgraphs ?? false,
+    resumable: false,
+  };
   return {
     run_id: run.runId,
     thread_id: run.threadId,
     assistant_id: run.assistantId,
-    created_at: new Date(run.createdAt).toISOString(),
-    updated_at: new Date(run.updatedAt).toISOString(),
-    status: run.status,
     metadata: run.metadata,
+    status: run.status,
     kwargs,
     multitask_strategy: run.multitaskStrategy,
+    created_at: new Date(run.createdAt).toISOString(),
+    updated_at: new Date(run.updatedAt).toISOString(),
   };
 }
 
@@ -125,7 +150,10 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
   app,
   { runs, store, config },
 ) => {
-  const location = (run: RunRecord): string => `/threads/${run.threadId}/runs/${run.runId}`;
+  const location = (run: RunRecord): string =>
+    (run.kwargs as { __stateless?: boolean }).__stateless
+      ? `/runs/${run.runId}`
+      : `/threads/${run.threadId}/runs/${run.runId}`;
   const runOf = async (owner: string, threadId: string, runId: string): Promise<RunRecord> => {
     const run = await store.runs.get(owner, runId);
     if (!run || run.threadId !== threadId) throw new GraphboxError("GBX_ERR_RUN_NOT_FOUND", `Run ${runId} not found`);
@@ -280,7 +308,8 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
         offset: q.offset === undefined ? 0 : Number(q.offset),
         ...(q.status ? { status: q.status as RunStatus } : {}),
       });
-      return list.map(runView);
+      // Oldest first, as LangGraph's servers list them.
+      return list.reverse().map(runView);
     },
   );
 
@@ -379,7 +408,8 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
       const owner = ownerOf(request);
       const run = await runOf(owner, request.params.thread_id, request.params.run_id);
       await runs.cancel(owner, run.runId, request.query.action ?? "interrupt");
-      return reply.status(request.query.wait === "1" || request.query.wait === "true" ? 204 : 202).send();
+      // As LangGraph's servers: 202 without `wait`, 204 with it (the SDKs always send it).
+      return reply.status(request.query.wait === undefined ? 202 : 204).send();
     },
   );
 };

@@ -120,6 +120,83 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE executions ADD COLUMN context TEXT;
   `,
+  // 4: LangGraph's Agent Server API. Threads get metadata (canonical JSON, searched by key) and a
+  // runtime that stays null until their first run (POST /threads makes them before any run).
+  // SQLite cannot drop a NOT NULL, so the table is rebuilt within this transaction; nothing
+  // refers to it by foreign key, view or trigger. Then the programs registered at run time,
+  // their assistants, and the runs of the Agent API.
+  `
+  CREATE TABLE threads_v4 (
+    owner       TEXT NOT NULL,
+    thread_id   TEXT NOT NULL,
+    runtime     TEXT,
+    status      TEXT NOT NULL,
+    metadata    TEXT NOT NULL DEFAULT '{}',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    head_json   TEXT,
+    PRIMARY KEY (owner, thread_id)
+  );
+  INSERT INTO threads_v4 (owner, thread_id, runtime, status, metadata, created_at, updated_at, head_json)
+    SELECT owner, thread_id, runtime, status, '{}', created_at, updated_at, head_json FROM threads;
+  DROP TABLE threads;
+  ALTER TABLE threads_v4 RENAME TO threads;
+  CREATE INDEX threads_by_owner_updated ON threads (owner, updated_at);
+  CREATE INDEX threads_by_owner_created ON threads (owner, created_at);
+  CREATE INDEX threads_by_owner_status ON threads (owner, status, created_at);
+
+  CREATE TABLE graphs (
+    owner        TEXT NOT NULL,
+    graph_id     TEXT NOT NULL,
+    language     TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    files        TEXT NOT NULL DEFAULT '{}',
+    graph        TEXT,
+    version      INTEGER NOT NULL,
+    description  TEXT NOT NULL DEFAULT '{}',
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (owner, graph_id)
+  );
+
+  CREATE TABLE assistants (
+    owner         TEXT NOT NULL,
+    assistant_id  TEXT NOT NULL,
+    graph_id      TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    description   TEXT,
+    config        TEXT NOT NULL DEFAULT '{}',
+    context       TEXT NOT NULL DEFAULT '{}',
+    metadata      TEXT NOT NULL DEFAULT '{}',
+    version       INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    PRIMARY KEY (owner, assistant_id)
+  );
+  CREATE INDEX assistants_by_owner_graph ON assistants (owner, graph_id, created_at);
+  CREATE INDEX assistants_by_owner_created ON assistants (owner, created_at);
+  CREATE INDEX assistants_by_owner_updated ON assistants (owner, updated_at);
+
+  -- seq orders a thread's runs as they were created, even across a step of the clock.
+  CREATE TABLE runs (
+    seq                 INTEGER PRIMARY KEY,
+    run_id              TEXT NOT NULL UNIQUE,
+    owner               TEXT NOT NULL,
+    thread_id           TEXT,
+    assistant_id        TEXT NOT NULL,
+    execution_id        TEXT,
+    status              TEXT NOT NULL,
+    metadata            TEXT NOT NULL DEFAULT '{}',
+    multitask_strategy  TEXT NOT NULL,
+    kwargs              TEXT NOT NULL DEFAULT '{}',
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+  );
+  CREATE INDEX runs_by_thread ON runs (owner, thread_id, seq);
+  -- A thread's pending runs in order without passing its finished ones (and the list by status).
+  CREATE INDEX runs_by_thread_status ON runs (owner, thread_id, status, seq);
+  CREATE INDEX runs_unfinished ON runs (status) WHERE status IN ('pending', 'running');
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

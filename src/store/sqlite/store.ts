@@ -14,10 +14,13 @@ import { StoreError } from "../errors.ts";
 import { InProcessNotifier } from "../follow.ts";
 import type { Store } from "../types.ts";
 import { positiveInteger } from "../validate.ts";
+import { SqliteAssistantStore } from "./assistants.ts";
 import { SqliteCheckpointStore } from "./checkpoints.ts";
 import type { SqliteContext } from "./context.ts";
 import { SqliteEventLog } from "./events.ts";
 import { SqliteExecutionStore } from "./executions.ts";
+import { SqliteGraphStore } from "./graphs.ts";
+import { SqliteRunStore } from "./runs.ts";
 import { migrate } from "./schema.ts";
 import { SqliteThreadStore } from "./threads.ts";
 
@@ -58,6 +61,9 @@ export class SqliteStore implements Store {
   readonly executions: SqliteExecutionStore;
   readonly events: SqliteEventLog;
   readonly checkpoints: SqliteCheckpointStore;
+  readonly graphs: SqliteGraphStore;
+  readonly assistants: SqliteAssistantStore;
+  readonly runs: SqliteRunStore;
 
   private readonly db: Database.Database;
   private readonly closing = new AbortController();
@@ -107,6 +113,9 @@ export class SqliteStore implements Store {
     this.events = new SqliteEventLog(context);
     this.executions = new SqliteExecutionStore(context, this.events);
     this.checkpoints = new SqliteCheckpointStore(context);
+    this.graphs = new SqliteGraphStore(context);
+    this.assistants = new SqliteAssistantStore(context);
+    this.runs = new SqliteRunStore(context);
   }
 
   async close(): Promise<void> {
