@@ -7,6 +7,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
+import { Client } from "@langchain/langgraph-sdk";
+
 import { resolveAssistant } from "../src/agent/assistants.ts";
 import { defaultAssistantId } from "../src/agent/uuid5.ts";
 import { GraphboxError } from "../src/contract/errors.ts";
@@ -441,6 +443,43 @@ describe("assistants", () => {
       assert.ok(state?.properties && "value" in state.properties && "out" in state.properties, JSON.stringify(state));
     });
   }
+
+  test("the JS SDK's assistants client, as a user calls it", async () => {
+    const client = new Client({ apiUrl: engine.url, apiKey: ALICE });
+    const made = await client.assistants.create({
+      graphId: "router-js",
+      name: "via sdk",
+      metadata: { via: "sdk" },
+      context: { user: "sdk" },
+    });
+    assert.equal(made.graph_id, "router-js");
+    assert.deepEqual(made.context, { user: "sdk" });
+    assert.equal((await client.assistants.get("router-js")).assistant_id, defaultAssistantId("router-js"));
+    const updated = await client.assistants.update(made.assistant_id, { metadata: { step: 2 } });
+    assert.deepEqual(updated.metadata, { via: "sdk", step: 2 });
+    const page = await client.assistants.search({ metadata: { via: "sdk" }, includePagination: true });
+    assert.deepEqual(
+      page.assistants.map((a) => a.assistant_id),
+      [made.assistant_id],
+    );
+    assert.equal(page.next, null);
+    assert.equal(await client.assistants.count({ metadata: { via: "sdk" } }), 1);
+    const graph = await client.assistants.getGraph(made.assistant_id, { xray: true });
+    assert.ok(graph.edges.some((e) => e.source === "decide" && e.target === "big" && e.conditional === true));
+    const schemas = await client.assistants.getSchemas(made.assistant_id);
+    assert.equal(schemas.graph_id, "router-js");
+    const versions = await client.assistants.getVersions(made.assistant_id);
+    assert.deepEqual(
+      versions.map((v) => v.version),
+      [2],
+    );
+    await client.assistants.delete(made.assistant_id);
+    await assert.rejects(client.assistants.get(made.assistant_id), (err: Error & { status?: number }) => {
+      assert.equal(err.status, 404);
+      assert.match(err.message, /^HTTP 404: .*Assistant not found/);
+      return true;
+    });
+  });
 
   test("an unknown assistant: 404 with LangGraph's words in `detail`", async () => {
     const message = expectError(await call("GET", "/assistants/nobody"), 404, "GBX_ERR_ASSISTANT_NOT_FOUND");
