@@ -55,17 +55,15 @@ builder.add_edge("small", END)
 graph = builder.compile()
 `;
 
-const TYPESCRIPT_ROUTER = `import { StateGraph, START, END, Annotation } from "@langchain/langgraph";
+/** The same router in TypeScript, its state a zod schema (whose JSON Schema LangGraph.js gives at run time). */
+const TYPESCRIPT_ROUTER = `import { z } from "zod";
+import { StateGraph, START, END } from "@langchain/langgraph";
 
-const State = Annotation.Root({
-  value: Annotation<number>(),
-  out: Annotation<string>(),
-});
-
-type S = typeof State.State;
+const State = z.object({ value: z.number().optional(), out: z.string().optional() });
+type S = z.infer<typeof State>;
 
 export const graph = new StateGraph(State)
-  .addNode("decide", (s: S) => ({ out: s.value > 1 ? "big" : "small" }))
+  .addNode("decide", (s: S) => ({ out: (s.value ?? 0) > 1 ? "big" : "small" }))
   .addNode("big", () => ({ out: "big!" }))
   .addNode("small", () => ({ out: "small!" }))
   .addEdge(START, "decide")
@@ -166,8 +164,8 @@ describe("registering programs", () => {
 
   test("a TypeScript program, its language detected, with a module beside it", async () => {
     const code = TYPESCRIPT_ROUTER.replace(
-      `const State = Annotation.Root({`,
-      `import { BIG } from "./limits.ts";\nvoid BIG;\nconst State = Annotation.Root({`,
+      `const State = z.object(`,
+      `import { BIG } from "./limits.js";\nvoid BIG;\nconst State = z.object(`,
     );
     const answer = expectStatus(
       await register("router-ts", { code, files: { "limits.ts": "export const BIG = 1;\n" }, graph: "graph" }),

@@ -57,7 +57,7 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     bodyLimit: config.bodyLimitBytes,
     // Past find-my-way's 100, a path parameter is a bare 414 that no error handler sees; the
     // routes' schemas bound their ids (a thread's 256, a graph's 128) and answer the envelope.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // Types are checked, never coerced: `"code": 123` is an error, not the program "123".
     // Unknown fields are reported, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
