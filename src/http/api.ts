@@ -12,9 +12,12 @@ import type { Store } from "../store/types.ts";
 import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { registerOpenApi } from "./openapi.ts";
+import { assistantRoutes } from "./routes/assistants.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { executionRoutes } from "./routes/executions.ts";
+import { graphRoutes } from "./routes/graphs.ts";
+import { infoRoutes } from "./routes/info.ts";
 import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
 import { storeRoutes } from "./routes/store.ts";
 import { threadRoutes } from "./routes/threads.ts";
@@ -53,6 +56,9 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
   const server = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
+    // Past find-my-way's 100, a path parameter is a bare 414 that no error handler sees; the
+    // routes' schemas bound their ids (a thread's 256, a graph's 128) and answer the envelope.
+    routerOptions: { maxParamLength: 1024 },
     // Types are checked, never coerced: `"code": 123` is an error, not the program "123".
     // Unknown fields are reported, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -86,6 +92,9 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     await api.register(threadRoutes, { store });
     await api.register(executionRoutes, { engine, store, config });
     await api.register(storeRoutes, { store, config });
+    await api.register(graphRoutes, { engine, store, config });
+    await api.register(assistantRoutes, { engine, store, config });
+    await api.register(infoRoutes);
   };
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
   await server.register(operationsRoutes, { config, engine, store, metrics });
