@@ -4,6 +4,8 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 
+import { resolveAssistant } from "../agent/assistants.ts";
+import { Runs } from "../agent/runs.ts";
 import type { Config } from "../config/index.ts";
 import { GraphboxError } from "../contract/errors.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -20,6 +22,7 @@ import { graphRoutes } from "./routes/graphs.ts";
 import { infoRoutes } from "./routes/info.ts";
 import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
 import { storeRoutes } from "./routes/store.ts";
+import { runRoutes } from "./routes/runs.ts";
 import { threadRoutes } from "./routes/threads.ts";
 
 /**
@@ -87,6 +90,13 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   server.removeContentTypeParser("text/plain");
 
+  // One for the server: both prefixes share the threads' queues of runs.
+  const runs = new Runs({
+    engine,
+    store,
+    config,
+    resolveAssistant: (owner, id) => resolveAssistant(store, owner, id),
+  });
   const resources: FastifyPluginAsync = async (api) => {
     await api.register(executeRoutes, { engine, config });
     await api.register(threadRoutes, { store });
@@ -95,6 +105,7 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     await api.register(graphRoutes, { engine, store, config });
     await api.register(assistantRoutes, { engine, store, config });
     await api.register(infoRoutes);
+    await api.register(runRoutes, { runs, store, config });
   };
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
   await server.register(operationsRoutes, { config, engine, store, metrics });
