@@ -39,10 +39,15 @@ function stateView(checkpoint) {
 }
 
 export class EngineCheckpointSaver extends BaseCheckpointSaver {
-  /** @param {import("./channel.mjs").Channel} channel */
-  constructor(channel) {
+  /**
+   * @param {import("./channel.mjs").Channel} channel
+   * @param {Record<string, unknown> | null} runMetadata Put under LangGraph's own metadata in every
+   *   checkpoint (an Agent API run's, see run-input.mjs checkpointMetadata); null: nothing.
+   */
+  constructor(channel, runMetadata = null) {
     super(new GraphboxSerializer());
     this.channel = channel;
+    this.runMetadata = runMetadata;
   }
 
   /**
@@ -153,7 +158,7 @@ export class EngineCheckpointSaver extends BaseCheckpointSaver {
       parent_checkpoint_id: c.checkpoint_id ?? null,
       type,
       checkpoint: b64(bytes),
-      metadata: toJson(metadata),
+      metadata: toJson(this.runMetadata ? { ...this.runMetadata, ...metadata } : metadata),
       values: stateView(prepared),
     });
     return { configurable: { ...ids, checkpoint_id: checkpoint.id } };

@@ -1,13 +1,15 @@
 // @ts-check
 // Runs one job: transpile and load the program, find its graph, stream it, report events and the
 // result. Mirrors the Python harness's runner.py step for step.
-import { Command } from "@langchain/langgraph";
-
 import { EngineCheckpointSaver } from "./checkpointer.mjs";
+import { ChunkForwarder } from "./chunks.mjs";
 import { describe, describeAt, programTraceback, setProgram, sourceTraceback } from "./errors.mjs";
 import { findGraph, NoGraphError, nodeNames, writeProgram } from "./loader.mjs";
 import { LlmMeter } from "./meter.mjs";
+import { answerOp } from "./ops.mjs";
+import { checkpointMetadata, graphInput } from "./run-input.mjs";
 import { toJson } from "./serialize.mjs";
+import { threadState } from "./thread-state.mjs";
 import { tokenOf } from "./tokens.mjs";
 import { NodeTracker } from "./tracker.mjs";
 import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } from "./transpile.mjs";
@@ -23,12 +25,6 @@ import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } fro
  * @param {string[]} names
  */
 const listOf = (names) => `[${names.map((name) => `'${name}'`).join(", ")}]`;
-
-/** @param {JobMessage} job */
-function graphInput(job) {
-  if (job.resume !== null && job.resume !== undefined) return new Command({ resume: job.resume });
-  return job.inputs ?? null;
-}
 
 /**
  * @param {Graph} graph
@@ -77,7 +73,10 @@ async function loadGraph(job, channel, checkpointer) {
   }
 
   try {
-    return await findGraph(namespace, checkpointer, job.config.graph);
+    return await findGraph(namespace, checkpointer, {
+      choice: job.config.graph,
+      config: { configurable: { ...job.config.configurable } },
+    });
   } catch (err) {
     if (err instanceof NoGraphError) fail(channel, "no_app", err.message, null, "");
     else fail(channel, "program_error", describe(err), null, programTraceback(err)); // createApp() or compile() threw
@@ -98,9 +97,13 @@ export async function run(job, channel, progress = {}) {
   // Awaited, every handler runs in order with the graph, as Python's inline ones do.
   process.env.LANGCHAIN_CALLBACKS_BACKGROUND = "false";
   // The engine's checkpointer replaces any the program set, so threads live in the engine's store.
-  const checkpointer = new EngineCheckpointSaver(channel);
+  const checkpointer = new EngineCheckpointSaver(channel, checkpointMetadata(job));
   const graph = await loadGraph(job, channel, checkpointer);
   if (!graph) return;
+  if ((job.op ?? "run") !== "run") {
+    await answerOp(job, channel, graph);
+    return;
+  }
 
   const problem = checkBreakpoints(graph, job);
   if (problem) {
@@ -116,26 +119,37 @@ export async function run(job, channel, progress = {}) {
   // `messages` yields the tokens of every LLM call; a run nobody streams does not pay for it.
   const streamMode = job.stream ? ["tasks", "updates", "custom", "messages"] : ["tasks"];
   if (job.debug) streamMode.push("checkpoints");
+  const chunks = new ChunkForwarder(channel, job);
+  const ownModes = new Set(streamMode);
+  streamMode.push(...chunks.modes.filter((mode) => !ownModes.has(mode)));
+  const nested = job.stream || chunks.subgraphs;
   const options = {
     configurable,
     // Per run, as LangGraph has it: a thread keeps no context from one run to the next.
     context: job.config.context ?? undefined,
     recursionLimit: job.config.recursion_limit,
     callbacks: [new LlmMeter({ channel })],
+    // The run's metadata (the Agent API's), which its checkpoints carry too (checkpointMetadata).
+    ...(job.config.metadata ? { metadata: { ...job.config.metadata } } : {}),
     streamMode,
     interruptBefore: job.config.interrupt_before.length ? job.config.interrupt_before : undefined,
     interruptAfter: job.config.interrupt_after.length ? job.config.interrupt_after : undefined,
     // Each step's checkpoint is stored before the next step starts, so a killed run resumes.
     durability: "sync",
     // So that `messages` reaches the LLM calls inside subgraphs (an agent used as a node).
-    subgraphs: job.stream,
+    subgraphs: nested,
   };
 
   try {
     // With `subgraphs`, a subgraph's chunks come out too: its tokens, and its custom events (as they
     // did without it); its own tasks and updates stay inside it.
     for await (const item of await graph.stream(graphInput(job), options)) {
-      const [ns, mode, chunk] = job.stream ? item : [[], ...item];
+      const [ns, mode, chunk] = /** @type {[string[], string, unknown]} */ (
+        /** @type {unknown} */ (nested ? item : [[], ...item])
+      );
+      chunks.forward(ns, mode, chunk);
+      // A mode only stream_modes asked for: no event of the engine's own comes of it.
+      if (!ownModes.has(mode)) continue;
       if (mode === "messages") {
         const token = tokenOf(chunk);
         if (token) channel.send("token", token);
@@ -173,5 +187,6 @@ export async function run(job, channel, progress = {}) {
     next,
     interrupts,
     checkpoint_id: snapshot.config?.configurable?.checkpoint_id ?? null,
+    thread_state: threadState(snapshot),
   });
 }

@@ -2,14 +2,15 @@
 
 import time
 
-from langgraph.types import Command
-
-from . import errors
+from . import errors, ops
 from .checkpointer import EngineCheckpointSaver
-from .loader import NoGraphError, find_graph, load_program
+from .chunks import ChunkForwarder
+from .loader import NoGraphError, find_graph_async, load_program
 from .meter import LlmMeter
+from .run_input import graph_input
 from .serde import use_for_program_savers
 from .serialize import to_json
+from .thread_state import thread_state
 from .tokens import token_of
 
 
@@ -80,12 +81,6 @@ class NodeTracker:
         self._debug_tasks = []
 
 
-def _graph_input(job: dict):
-    if job.get("resume") is not None:
-        return Command(resume=job["resume"])
-    return job.get("inputs")
-
-
 def _check_breakpoints(graph, job: dict) -> str | None:
     known = [name for name in graph.nodes if not name.startswith("__")]
     asked = job["config"]["interrupt_before"] + job["config"]["interrupt_after"]
@@ -109,13 +104,19 @@ async def run(job: dict, channel) -> None:
         return
 
     try:
-        graph = find_graph(module, job["config"].get("graph"))
+        graph = await find_graph_async(
+            module, job["config"].get("graph"), {"configurable": dict(job["config"].get("configurable") or {})}
+        )
     except NoGraphError as err:
         channel.send("error", error_type="no_app", error=str(err), node=None, traceback="")
         return
     except BaseException as err:  # create_app() or compile() raised
         channel.send("error", error_type="program_error", error=errors.describe(err), node=None,
                      traceback=errors.program_traceback(err))
+        return
+
+    if job.get("op", "run") != "run":
+        await ops.answer(job, channel, graph)
         return
 
     problem = _check_breakpoints(graph, job)
@@ -133,6 +134,8 @@ async def run(job: dict, channel) -> None:
         "configurable": configurable,
         "recursion_limit": config_in["recursion_limit"],
         "callbacks": [LlmMeter(channel)],
+        # The run's metadata (the Agent API's): LangGraph copies it into each checkpoint's metadata.
+        "metadata": dict(config_in.get("metadata") or {}),
     }
     stream = job["stream"]
     # `messages` yields the tokens of every LLM call; a run nobody streams does not pay for it.
@@ -140,10 +143,14 @@ async def run(job: dict, channel) -> None:
     if job.get("debug"):
         modes.append("checkpoints")
     tracker = NodeTracker(channel, debug=bool(job.get("debug")))
+    chunks = ChunkForwarder(channel, job)
+    own_modes = set(modes)
+    modes += [mode for mode in chunks.modes if mode not in own_modes]
+    nested = stream or chunks.subgraphs
 
     try:
         async for item in graph.astream(
-            _graph_input(job), config, stream_mode=modes,
+            graph_input(job), config, stream_mode=modes,
             # Per run, as LangGraph has it: a thread keeps no context from one run to the next.
             context=config_in.get("context"),
             interrupt_before=config_in["interrupt_before"] or None,
@@ -151,9 +158,12 @@ async def run(job: dict, channel) -> None:
             # Each step's checkpoint is stored before the next step starts, so a killed run resumes.
             durability="sync",
             # So that `messages` reaches the LLM calls inside subgraphs (an agent used as a node).
-            subgraphs=stream,
+            subgraphs=nested,
         ):
-            ns, mode, chunk = item if stream else ((), *item)
+            ns, mode, chunk = item if nested else ((), *item)
+            chunks.forward(ns, mode, chunk)
+            if mode not in own_modes:
+                continue  # asked for by stream_modes only: no event of the engine's own comes of it
             if mode == "messages":
                 token = token_of(chunk)
                 if token:
@@ -191,4 +201,5 @@ async def run(job: dict, channel) -> None:
         next=next_nodes,
         interrupts=interrupts,
         checkpoint_id=(snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
+        thread_state=thread_state(snapshot),
     )
