@@ -32,6 +32,8 @@ interface Programs {
   review: string;
   /** From START, `route` picks `big` or `small` (conditional edges). */
   branches: string;
+  /** ok (x + 1) → boom, which raises "boom: this node always fails". */
+  failing: string;
 }
 
 const PROGRAMS: Record<Runtime, Programs> = {
@@ -102,6 +104,22 @@ builder.add_conditional_edges(START, route, ["big", "small"])
 builder.add_edge("big", END).add_edge("small", END)
 app = builder.compile()
 `,
+    failing: `from typing import TypedDict
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict, total=False):
+    x: int
+
+
+def boom(state):
+    raise ValueError("boom: this node always fails")
+
+
+builder = StateGraph(State).add_node("ok", lambda s: {"x": s.get("x", 0) + 1}).add_node("boom", boom)
+builder.add_edge(START, "ok").add_edge("ok", "boom").add_edge("boom", END)
+app = builder.compile()
+`,
   },
   js: {
     stream: `import { StateGraph, START, END, Annotation, MessagesAnnotation, type LangGraphRunnableConfig } from "@langchain/langgraph";
@@ -145,6 +163,17 @@ export const app = new StateGraph(State)
   .addNode("small", () => ({ label: "small" }))
   .addConditionalEdges(START, (s) => ((s.x ?? 0) > 10 ? "big" : "small"), ["big", "small"])
   .addEdge("big", END).addEdge("small", END)
+  .compile();
+`,
+    failing: `import { StateGraph, START, END, Annotation } from "@langchain/langgraph";
+
+const State = Annotation.Root({ x: Annotation<number>() });
+export const app = new StateGraph(State)
+  .addNode("ok", (s) => ({ x: (s.x ?? 0) + 1 }))
+  .addNode("boom", () => {
+    throw new Error("boom: this node always fails");
+  })
+  .addEdge(START, "ok").addEdge("ok", "boom").addEdge("boom", END)
   .compile();
 `,
   },
@@ -336,6 +365,87 @@ for (const runtime of ["python", "js"] as const) {
       );
       assert.equal(refused.final?.type, "error");
       assert.equal(refused.final?.type === "error" && refused.final.error_type, "invalid_request");
+    });
+
+    test("checkpoints, tasks and debug chunks as the reference server shapes them", async () => {
+      const outcome = await rig.run(runtime, {
+        code: programs.branches,
+        language,
+        thread_id: newThread(),
+        inputs: { x: 3 },
+        stream_modes: ["checkpoints", "tasks", "debug"],
+      });
+      assert.equal(resultOf(outcome).status, "success");
+      const of = (mode: string) => outcome.chunks.filter((c) => c.mode === mode).map((c) => record(c.data));
+      const checkpoints = of("checkpoints");
+      assert.deepEqual(
+        checkpoints.map((c) => Object.keys(c)),
+        checkpoints.map(() => ["values", "metadata", "next"]),
+      );
+      assert.deepEqual(
+        checkpoints.map((c) => record(c["metadata"])["source"]),
+        ["input", "loop", "loop"],
+      );
+      assert.deepEqual(checkpoints.at(-1)?.["values"], { x: 3, label: "small" });
+      const tasks = of("tasks");
+      assert.deepEqual(
+        tasks.map((t) => [t["name"], "input" in t ? "start" : "end"]),
+        [
+          ["small", "start"],
+          ["small", "end"],
+        ],
+      );
+      assert.deepEqual(tasks[1]?.["result"], { label: "small" });
+      const debug = of("debug");
+      assert.deepEqual([...new Set(debug.map((d) => d["type"]))].sort(), ["checkpoint", "task", "task_result"]);
+      for (const step of debug.filter((d) => d["type"] === "checkpoint")) {
+        const payload = record(step["payload"]);
+        const configurable = record(record(payload["config"])["configurable"]);
+        assert.ok(!Object.keys(configurable).some((key) => key.startsWith("__")), Object.keys(configurable).join());
+        assert.equal(record(payload["checkpoint"])["checkpoint_id"], configurable["checkpoint_id"]);
+        assert.ok("parent_checkpoint" in payload);
+        assert.ok(!("parentConfig" in payload));
+      }
+    });
+
+    test("a failed task's error in the state; a thread with no checkpoint; history before a checkpoint object", async () => {
+      const threadId = newThread();
+      const failed = await rig.run(runtime, { code: programs.failing, language, thread_id: threadId, inputs: {} });
+      assert.equal(failed.final?.type, "error");
+      const state = record(answerOf(await rig.run(runtime, op(programs.failing, threadId, "state", {}))));
+      assert.deepEqual(state["values"], { x: 1 });
+      assert.deepEqual(state["next"], ["boom"]);
+      const [task] = list(state["tasks"]).map(record);
+      assert.equal(task?.["name"], "boom");
+      const error = record(JSON.parse(String(task?.["error"])));
+      assert.equal(error["message"], "boom: this node always fails");
+      assert.equal(error["name"], runtime === "python" ? "ValueError" : "Error");
+
+      const history = list(answerOf(await rig.run(runtime, op(programs.failing, threadId, "history", {})))).map(record);
+      assert.deepEqual(
+        history.map((s) => record(s["metadata"])["step"]),
+        [1, 0, -1],
+      );
+      // `before` as the checkpoint object the SDKs send, or as its id.
+      for (const before of [history[0]?.["checkpoint"], record(history[0]?.["checkpoint"])["checkpoint_id"]]) {
+        const older = list(answerOf(await rig.run(runtime, op(programs.failing, threadId, "history", { before })))).map(
+          record,
+        );
+        assert.deepEqual(
+          older.map((s) => record(s["metadata"])["step"]),
+          [0, -1],
+        );
+      }
+
+      const fresh = record(answerOf(await rig.run(runtime, op(programs.failing, newThread(), "state", {}))));
+      assert.deepEqual(fresh, {
+        values: {},
+        next: [],
+        tasks: [],
+        created_at: null,
+        checkpoint: null,
+        parent_checkpoint: null,
+      });
     });
 
     test("describe: the graph's nodes and conditional edges, and its schemas", async () => {

@@ -41,13 +41,13 @@ function stateView(checkpoint) {
 export class EngineCheckpointSaver extends BaseCheckpointSaver {
   /**
    * @param {import("./channel.mjs").Channel} channel
-   * @param {Record<string, unknown> | null} runMetadata Put under LangGraph's own metadata in every
-   *   checkpoint (an Agent API run's, see run-input.mjs checkpointMetadata); null: nothing.
+   * @param {((config: RunnableConfig, metadata: CheckpointMetadata) => Record<string, unknown>) | null} metadataOf
+   *   What a checkpoint's metadata is made of (an Agent API job's, see run-input.mjs); null: LangGraph's own.
    */
-  constructor(channel, runMetadata = null) {
+  constructor(channel, metadataOf = null) {
     super(new GraphboxSerializer());
     this.channel = channel;
-    this.runMetadata = runMetadata;
+    this.metadataOf = metadataOf;
   }
 
   /**
@@ -158,7 +158,7 @@ export class EngineCheckpointSaver extends BaseCheckpointSaver {
       parent_checkpoint_id: c.checkpoint_id ?? null,
       type,
       checkpoint: b64(bytes),
-      metadata: toJson(this.runMetadata ? { ...this.runMetadata, ...metadata } : metadata),
+      metadata: toJson(this.metadataOf ? this.metadataOf(config, metadata) : metadata),
       values: stateView(prepared),
     });
     return { configurable: { ...ids, checkpoint_id: checkpoint.id } };

@@ -2,12 +2,13 @@
 // The raw chunks of the LangGraph stream modes a run asked for (`stream_modes`), as `chunk`
 // messages. Mirrors the Python harness's chunks.py.
 //
-// Each goes out as LangGraph's JS server sends it to its clients (its stream.mts): the chunk in the
-// Agent API's JSON (agent-json.mjs), and for `debug`, `checkpoints` and `tasks` with the server's
-// additions: a checkpoint's `checkpoint` and `parent_checkpoint` records and `parent_config` (for
-// LangGraph.js's `parentConfig`), a subgraph task's `checkpoint` in place of its config, and no
-// internal (`__`-prefixed) configurable keys or callbacks in configs. A subgraph's chunks carry its
-// namespace and go out only when the run asked for `subgraphs`.
+// Each goes out as LangGraph's JS server (the reference) sends it to its clients (its stream.mts):
+// the chunk in the Agent API's JSON (agent-json.mjs); a `checkpoints` chunk as `{values, metadata,
+// next}`; for `debug` and `tasks` with the server's additions: a checkpoint's `checkpoint` and
+// `parent_checkpoint` records and `parent_config` (for LangGraph.js's `parentConfig`), a subgraph
+// task's `checkpoint` in place of its config, and no internal (`__`-prefixed) configurable keys or
+// callbacks in configs. A subgraph's chunks carry its namespace and go out only when the run asked
+// for `subgraphs`.
 import { toAgentJson } from "./agent-json.mjs";
 import { configToCheckpoint, taskConfigToCheckpoint } from "./thread-state.mjs";
 
@@ -48,6 +49,12 @@ function checkpointChunk(payload) {
   };
 }
 
+/** @param {unknown} payload */
+function checkpointsChunk(payload) {
+  if (!isRecord(payload)) return payload;
+  return { values: payload.values, metadata: payload.metadata, next: payload.next };
+}
+
 /** @param {unknown} chunk */
 function debugChunk(chunk) {
   if (!isRecord(chunk)) return chunk;
@@ -57,7 +64,7 @@ function debugChunk(chunk) {
 }
 
 /** @type {Partial<Record<ChunkMode, (chunk: unknown) => unknown>>} */
-const SHAPES = { debug: debugChunk, checkpoints: checkpointChunk, tasks: taskChunk };
+const SHAPES = { debug: debugChunk, checkpoints: checkpointsChunk, tasks: taskChunk };
 
 export class ChunkForwarder {
   /**

@@ -33,10 +33,25 @@ const REQUEST_ERRORS = new Set(["InvalidUpdateError", "NotImplementedError"]);
  * @param {unknown} checkpointId
  */
 function configOf(job, checkpointId) {
+  // The job's configurable too (the engine's graph_id...), which the checkpointer copies into the
+  // metadata of a checkpoint updateState writes, as LangGraph's JS server has it.
   /** @type {Record<string, unknown>} */
-  const configurable = { thread_id: job.thread_id, checkpoint_ns: "" };
+  const configurable = { ...job.config.configurable, thread_id: job.thread_id, checkpoint_ns: "" };
   if (typeof checkpointId === "string" && checkpointId) configurable.checkpoint_id = checkpointId;
   return { configurable };
+}
+
+/**
+ * A checkpoint id, given as itself or as the checkpoint object the SDKs send (`{checkpoint_id, ...}`).
+ * @param {unknown} value
+ */
+function checkpointIdOf(value) {
+  const id =
+    typeof value === "object" && value !== null
+      ? (/** @type {{ checkpoint_id?: unknown, configurable?: { checkpoint_id?: unknown } }} */ (value).checkpoint_id ??
+        /** @type {{ configurable?: { checkpoint_id?: unknown } }} */ (value).configurable?.checkpoint_id)
+      : value;
+  return typeof id === "string" && id ? id : null;
 }
 
 /** @type {Record<string, (graph: OpGraph, job: JobMessage, args: Record<string, unknown>) => Promise<unknown>>} */
@@ -45,11 +60,12 @@ const OPS = {
     return threadState(await graph.getState(configOf(job, args.checkpoint_id), { subgraphs: Boolean(args.subgraphs) }));
   },
   async history(graph, job, args) {
-    const { limit, before, filter } = args;
+    const { limit, filter } = args;
+    const before = checkpointIdOf(args.before);
     const states = [];
     for await (const snapshot of graph.getStateHistory(configOf(job, args.checkpoint_id), {
       limit: typeof limit === "number" && Number.isInteger(limit) && limit > 0 ? limit : DEFAULT_HISTORY_LIMIT,
-      ...(typeof before === "string" && before ? { before: configOf(job, before) } : {}),
+      ...(before ? { before: configOf(job, before) } : {}),
       ...(typeof filter === "object" && filter !== null && !Array.isArray(filter) ? { filter } : {}),
     }))
       states.push(threadState(snapshot));

@@ -38,17 +38,16 @@ export function graphInput(job) {
 }
 
 /**
- * The metadata each checkpoint of an Agent API run carries besides LangGraph's own: its configurable
- * values and the run's metadata, as LangGraph's JS server's checkpointer adds them (LangGraph.js
- * itself does not, where LangGraph in Python does); null for a run of the contract's own, whose
- * checkpoints stay as they were.
- * @param {JobMessage} job
- * @returns {Record<string, unknown> | null}
+ * A checkpoint's metadata as LangGraph's JS server's checkpointer stores it: the configurable values
+ * and the metadata of the config it is put with (the run's metadata, and what LangGraph adds to it),
+ * then LangGraph's own (`source`, `step`, `parents`). LangGraph.js itself keeps only its own, where
+ * LangGraph in Python copies the run's too; a history filtered by a run's metadata depends on it.
+ * @param {import("@langchain/core/runnables").RunnableConfig} config
+ * @param {Record<string, unknown>} metadata
  */
-export function checkpointMetadata(job) {
-  if (!job.config.metadata) return null;
-  const configurable = Object.entries(job.config.configurable ?? {}).filter(
+export function checkpointMetadata(config, metadata) {
+  const configurable = Object.entries(config.configurable ?? {}).filter(
     ([key]) => !key.startsWith("__") && !NOT_METADATA.has(key),
   );
-  return { ...Object.fromEntries(configurable), ...job.config.metadata };
+  return { ...Object.fromEntries(configurable), ...config.metadata, ...metadata };
 }

@@ -97,7 +97,8 @@ export async function run(job, channel, progress = {}) {
   // Awaited, every handler runs in order with the graph, as Python's inline ones do.
   process.env.LANGCHAIN_CALLBACKS_BACKGROUND = "false";
   // The engine's checkpointer replaces any the program set, so threads live in the engine's store.
-  const checkpointer = new EngineCheckpointSaver(channel, checkpointMetadata(job));
+  // A job of the Agent API (it has run metadata) stores checkpoint metadata as its server does.
+  const checkpointer = new EngineCheckpointSaver(channel, job.config.metadata ? checkpointMetadata : null);
   const graph = await loadGraph(job, channel, checkpointer);
   if (!graph) return;
   if ((job.op ?? "run") !== "run") {

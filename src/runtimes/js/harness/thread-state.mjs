@@ -1,8 +1,9 @@
 // @ts-check
 // LangGraph.js's StateSnapshot as the Agent API's ThreadState, field by field as LangGraph's JS
 // server answers GET /threads/{id}/state (its stateSnapshotToThreadState): `values`, `next`,
-// `tasks` (each `{id, name, error, interrupts, path, checkpoint, state, result}`), `metadata`,
-// `created_at`, `checkpoint`, `parent_checkpoint`. Mirrors the Python harness's thread_state.py.
+// `tasks` (each `{id, name, error, interrupts, path, checkpoint, state, result}`), `metadata` (left
+// out with no checkpoint), `created_at`, `checkpoint`, `parent_checkpoint`. Mirrors the Python
+// harness's thread_state.py.
 import { toAgentJson } from "./agent-json.mjs";
 
 /**
@@ -53,10 +54,14 @@ export function taskConfigToCheckpoint(config) {
   return record(c, typeof c.checkpoint_id === "string" && c.checkpoint_id ? c.checkpoint_id : null);
 }
 
-/** @param {unknown} error */
+/**
+ * As the server words a failed task's error (its serializeError): an Error's message, else the JSON
+ * text of what was stored, which for an error read back from a checkpoint is `{message, name}`.
+ * @param {unknown} error
+ */
 function errorText(error) {
   if (error === null || error === undefined) return null;
-  if (isRecord(error) && typeof error.message === "string") return error.message;
+  if (error instanceof Error) return error.message;
   return JSON.stringify(toAgentJson(error));
 }
 
@@ -93,7 +98,8 @@ export function threadState(snapshot) {
     values: toAgentJson(snapshot.values),
     next: [...(snapshot.next ?? [])],
     tasks: (snapshot.tasks ?? []).map(taskState),
-    metadata: toAgentJson(snapshot.metadata ?? null),
+    // Undefined for a thread with no checkpoint yet: the server's JSON has no such key.
+    metadata: snapshot.metadata === undefined ? undefined : toAgentJson(snapshot.metadata),
     created_at: createdAt && !Number.isNaN(createdAt.getTime()) ? createdAt.toISOString() : null,
     checkpoint: configToCheckpoint(snapshot.config),
     parent_checkpoint: configToCheckpoint(snapshot.parentConfig),

@@ -1,9 +1,10 @@
 """The raw chunks of the LangGraph stream modes a run asked for (`stream_modes`), as `chunk` messages.
 
-Each goes out as LangGraph's Agent Server sends it to its clients: the chunk in the Agent API's
-JSON (agent_json.py), and for `debug`, `checkpoints` and `tasks` with the server's additions: a
-checkpoint's `checkpoint` and `parent_checkpoint` records, a subgraph task's `checkpoint` in place
-of its config, and no internal (`__`-prefixed) configurable keys or callbacks in configs.
+Each goes out as LangGraph's JS server (the reference) sends it to its clients: the chunk in the
+Agent API's JSON (agent_json.py); a `checkpoints` chunk as `{values, metadata, next}`; for `debug`
+and `tasks` with the server's additions: a checkpoint's `checkpoint` and `parent_checkpoint`
+records, a subgraph task's `checkpoint` in place of its config, and no internal (`__`-prefixed)
+configurable keys or callbacks in configs.
 A subgraph's chunks carry its namespace and go out only when the run asked for `subgraphs`.
 """
 
@@ -33,14 +34,23 @@ def _checkpoint(payload):
     if not isinstance(payload, dict):
         return payload
     parent = payload.get("parent_config")
-    return {
+    shaped = {
         **payload,
         "config": _public_config(payload.get("config")),
-        "parent_config": _public_config(parent),
         "checkpoint": config_to_checkpoint(payload.get("config")),
         "parent_checkpoint": config_to_checkpoint(parent),
         "tasks": [_task(task) for task in payload.get("tasks") or ()],
     }
+    shaped.pop("parent_config", None)
+    if parent is not None:  # the first checkpoint has none, and the server's JSON no such key
+        shaped["parent_config"] = _public_config(parent)
+    return shaped
+
+
+def _checkpoints(payload):
+    if not isinstance(payload, dict):
+        return payload
+    return {"values": payload.get("values"), "metadata": payload.get("metadata"), "next": payload.get("next")}
 
 
 def _debug(chunk):
@@ -53,7 +63,7 @@ def _debug(chunk):
     return chunk
 
 
-_SHAPES = {"debug": _debug, "checkpoints": _checkpoint, "tasks": _task}
+_SHAPES = {"debug": _debug, "checkpoints": _checkpoints, "tasks": _task}
 
 
 class ChunkForwarder:

@@ -19,10 +19,19 @@ DEFAULT_HISTORY_LIMIT = 10
 
 
 def _config(job: dict, checkpoint_id=None) -> dict:
-    configurable = {"thread_id": job["thread_id"], "checkpoint_ns": ""}
+    # The job's configurable too (the engine's graph_id...), which LangGraph copies into the metadata
+    # of a checkpoint update_state writes, as LangGraph's servers have it.
+    configurable = {**(job["config"].get("configurable") or {}), "thread_id": job["thread_id"], "checkpoint_ns": ""}
     if isinstance(checkpoint_id, str) and checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
+
+
+def _checkpoint_id(value) -> str | None:
+    """A checkpoint id, given as itself or as the checkpoint object the SDKs send (`{checkpoint_id, ...}`)."""
+    if isinstance(value, dict):
+        value = value.get("checkpoint_id", (value.get("configurable") or {}).get("checkpoint_id"))
+    return value if isinstance(value, str) and value else None
 
 
 async def _state(graph, job: dict, args: dict):
@@ -32,12 +41,12 @@ async def _state(graph, job: dict, args: dict):
 
 async def _history(graph, job: dict, args: dict):
     limit = args.get("limit")
-    before = args.get("before")
+    before = _checkpoint_id(args.get("before"))
     states = []
     async for snapshot in graph.aget_state_history(
         _config(job, args.get("checkpoint_id")),
         filter=args.get("filter") if isinstance(args.get("filter"), dict) else None,
-        before=_config(job, before) if isinstance(before, str) and before else None,
+        before=_config(job, before) if before else None,
         limit=limit if isinstance(limit, int) and limit > 0 else DEFAULT_HISTORY_LIMIT,
     ):
         states.append(thread_state(snapshot))

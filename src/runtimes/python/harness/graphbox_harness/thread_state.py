@@ -1,8 +1,12 @@
-"""LangGraph's StateSnapshot as the Agent API's ThreadState, field by field as LangGraph's servers
-answer GET /threads/{id}/state: `values`, `next`, `tasks` (each `{id, name, path, error, interrupts,
-checkpoint, state, result}`), `metadata`, `created_at`, `checkpoint`, `parent_checkpoint`, and the
-`interrupts` LangGraph's Python server adds.
+"""LangGraph's StateSnapshot as the Agent API's ThreadState, field by field as LangGraph's JS server
+(the reference) answers GET /threads/{id}/state: `values`, `next`, `tasks` (each `{id, name, error,
+interrupts, path, checkpoint, state, result}`), `metadata` (left out with no checkpoint), `created_at`,
+`checkpoint`, `parent_checkpoint`. Mirrors the JS harness's thread-state.mjs.
 """
+
+import ast
+import json
+import re
 
 from langgraph.types import StateSnapshot
 
@@ -40,10 +44,30 @@ def task_config_to_checkpoint(config) -> dict | None:
     }
 
 
+# How LangGraph stores a failed task's error: the exception's repr, `ValueError('boom')`.
+_ERROR_REPR = re.compile(r"([A-Za-z_][\w.]*)\((.*)\)", re.DOTALL)
+_MAX_ERROR_REPR = 10_000
+
+
+def _error_record(error) -> dict:
+    if isinstance(error, BaseException):
+        return {"message": str(error), "name": type(error).__name__}
+    text = str(error)
+    match = _ERROR_REPR.fullmatch(text) if len(text) <= _MAX_ERROR_REPR else None
+    if match:
+        try:
+            message = ast.literal_eval(match.group(2) or "''")  # literals only: the text stays data
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            message = match.group(2)
+        return {"message": message if isinstance(message, str) else str(message), "name": match.group(1)}
+    return {"message": text, "name": "Error"}
+
+
 def _error_text(error) -> str | None:
+    """As the JS server shows a failed task's error: the JSON text of `{message, name}`."""
     if error is None:
         return None
-    return str(error) if isinstance(error, BaseException) else str(to_agent_json(error))
+    return json.dumps(_error_record(error), separators=(",", ":"), ensure_ascii=False)
 
 
 def _task(task) -> dict:
@@ -52,9 +76,9 @@ def _task(task) -> dict:
     return {
         "id": task.id,
         "name": task.name,
-        "path": to_agent_json(list(task.path or ())),
         "error": _error_text(task.error),
         "interrupts": to_agent_json(list(task.interrupts or ())),
+        "path": to_agent_json(list(task.path or ())),
         # A subgraph's task names the subgraph's namespace; with `subgraphs` it holds its whole state.
         "checkpoint": to_agent_json(configurable) if configurable is not None else None,
         "state": thread_state(state) if isinstance(state, StateSnapshot) else None,
@@ -63,7 +87,7 @@ def _task(task) -> dict:
 
 
 def thread_state(snapshot: StateSnapshot) -> dict:
-    return {
+    state = {
         "values": to_agent_json(snapshot.values),
         "next": list(snapshot.next),
         "tasks": [_task(task) for task in snapshot.tasks],
@@ -71,5 +95,7 @@ def thread_state(snapshot: StateSnapshot) -> dict:
         "created_at": snapshot.created_at,
         "checkpoint": config_to_checkpoint(snapshot.config),
         "parent_checkpoint": config_to_checkpoint(snapshot.parent_config),
-        "interrupts": to_agent_json(list(getattr(snapshot, "interrupts", ()) or ())),
     }
+    if snapshot.metadata is None:  # a thread with no checkpoint yet: the server's JSON has no such key
+        del state["metadata"]
+    return state
