@@ -75,7 +75,8 @@ async function loadGraph(job, channel, checkpointer) {
   try {
     return await findGraph(namespace, checkpointer, {
       choice: job.config.graph,
-      config: { configurable: { ...job.config.configurable } },
+      // A graph factory gets the run's config, as LangGraph's servers give theirs.
+      config: { configurable: { ...job.config.configurable, thread_id: job.thread_id } },
     });
   } catch (err) {
     if (err instanceof NoGraphError) fail(channel, "no_app", err.message, null, "");

@@ -69,7 +69,7 @@ _OPS = {"state": _state, "history": _history, "update_state": _update_state, "de
 
 
 async def answer(job: dict, channel, graph) -> None:
-    op = _OPS.get(job.get("op"))
+    op = _OPS.get(job["op"]) if isinstance(job.get("op"), str) else None
     if op is None:
         channel.send("error", error_type="invalid_request", error=f"unknown op {str(job.get('op'))[:64]!r}",
                      node=None, traceback="")

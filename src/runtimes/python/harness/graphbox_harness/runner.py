@@ -104,9 +104,9 @@ async def run(job: dict, channel) -> None:
         return
 
     try:
-        graph = await find_graph_async(
-            module, job["config"].get("graph"), {"configurable": dict(job["config"].get("configurable") or {})}
-        )
+        # A graph factory gets the run's config, as LangGraph's servers give theirs.
+        factory_config = {"configurable": {**(job["config"].get("configurable") or {}), "thread_id": job["thread_id"]}}
+        graph = await find_graph_async(module, job["config"].get("graph"), factory_config)
     except NoGraphError as err:
         channel.send("error", error_type="no_app", error=str(err), node=None, traceback="")
         return

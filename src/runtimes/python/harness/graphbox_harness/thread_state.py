@@ -5,6 +5,7 @@ interrupts, path, checkpoint, state, result}`), `metadata` (left out with no che
 """
 
 import ast
+import datetime
 import json
 import re
 
@@ -86,13 +87,24 @@ def _task(task) -> dict:
     }
 
 
+def _timestamp(text):
+    """A checkpoint's time as the JS server writes timestamps: UTC, milliseconds, `Z`."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
+
+
 def thread_state(snapshot: StateSnapshot) -> dict:
     state = {
         "values": to_agent_json(snapshot.values),
         "next": list(snapshot.next),
         "tasks": [_task(task) for task in snapshot.tasks],
         "metadata": to_agent_json(snapshot.metadata),
-        "created_at": snapshot.created_at,
+        "created_at": _timestamp(snapshot.created_at) if snapshot.created_at else None,
         "checkpoint": config_to_checkpoint(snapshot.config),
         "parent_checkpoint": config_to_checkpoint(snapshot.parent_config),
     }
