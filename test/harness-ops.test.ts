@@ -8,7 +8,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
-import { defaultRunConfig, parseHarnessMessage, ProtocolError } from "../src/contract/protocol/messages.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+import { SOURCE_ROOT } from "../src/contract/paths.ts";
+import {
+  CHUNK_MODES,
+  defaultRunConfig,
+  parseHarnessMessage,
+  ProtocolError,
+} from "../src/contract/protocol/messages.ts";
 import {
   answerOf,
   resultOf,
@@ -539,6 +548,16 @@ test("the engine's parser refuses a forged chunk: an unknown mode, a namespace t
     }),
   );
   assert.equal(result.type === "result" && result.thread_state, null);
+});
+
+test("both harnesses forward exactly the engine's CHUNK_MODES", () => {
+  // Declared once in messages.ts; the harnesses carry their own copy (they import nothing of the engine's).
+  const python = readFileSync(join(SOURCE_ROOT, "runtimes/python/harness/graphbox_harness/chunks.py"), "utf8");
+  const js = readFileSync(join(SOURCE_ROOT, "runtimes/js/harness/chunks.mjs"), "utf8");
+  const modes = (text: string, pattern: RegExp): string[] =>
+    [...(pattern.exec(text)?.[1] ?? "").matchAll(/"(\w+)"/g)].map((m) => m[1]!);
+  assert.deepEqual(modes(python, /^CHUNK_MODES = \(([^)]*)\)$/m), [...CHUNK_MODES]);
+  assert.deepEqual(modes(js, /^const CHUNK_MODES = \[([^\]]*)\];$/m), [...CHUNK_MODES]);
 });
 
 /** A job of an op other than `run`. */
