@@ -98,6 +98,41 @@ let pipeline = new StateGraph(State)
   assert.deepEqual(state(body), { value: 1, out: "from a builder" });
 });
 
+// A graph that exists only once a promise settles, as LangGraph's servers accept one.
+const LATER = `await new Promise((resolve) => setTimeout(resolve, 5));`;
+for (const [what, code, config] of [
+  [
+    "exported as a Promise",
+    `${TS_BASE}\nexport const graph = (async () => {\n  ${LATER}\n  return oneNode("answer", "later").compile();\n})();\n`,
+    {},
+  ],
+  [
+    "a Promise under any name",
+    `${TS_BASE}\nexport const pending = (async () => oneNode("answer", "later").compile())();\n`,
+    {},
+  ],
+  [
+    "made by an async factory config.graph names",
+    `${TS_BASE}\nexport async function makeGraph() {\n  ${LATER}\n  return oneNode("answer", "later");\n}\n`,
+    { graph: "makeGraph" },
+  ],
+] as const) {
+  test(`TypeScript: a graph ${what} runs`, async () => {
+    const { status, body } = await run({ code, language: "typescript", config });
+    assert.equal(status, 200);
+    assert.deepEqual(state(body), { value: 1, out: "later" });
+  });
+}
+
+test("Python: a graph made by an async create_app(), or by an async factory config.graph names, runs", async () => {
+  const factory = (name: string) =>
+    `${PY_BASE}\nimport asyncio\n\n\nasync def ${name}():\n    await asyncio.sleep(0.005)\n    return one_node("answer", "later").compile()\n`;
+  const created = await run({ code: factory("create_app"), language: "python" });
+  assert.deepEqual(state(created.body), { value: 1, out: "later" });
+  const named = await run({ code: factory("make_graph"), language: "python", config: { graph: "make_graph" } });
+  assert.deepEqual(state(named.body), { value: 1, out: "later" });
+});
+
 // A supervisor over two agents: three compiled graphs at the top level, one holding the other two.
 const SUPERVISORS = {
   python: `${PY_BASE}

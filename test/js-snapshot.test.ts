@@ -28,10 +28,10 @@ test("setup built a usable startup snapshot for the default heap size", () => {
   assert.equal(snapshotProblem(HEAP_MB), null, "scripts/setup.sh builds it (scripts/js-snapshot.ts)");
 });
 
-/** What legitimately differs between two runs: generated ids, timings, and how many library frames a traceback counts. */
+/** What legitimately differs between two runs: generated ids, timings (the thread state's checkpoint time too), and how many library frames a traceback counts. */
 function masked(value: unknown): string {
   return JSON.stringify(value, (key, v: unknown) =>
-    key === "duration_ms" ? "<ms>" : key === "versions" ? "<versions>" : v,
+    key === "duration_ms" ? "<ms>" : key === "versions" ? "<versions>" : key === "created_at" ? "<time>" : v,
   )
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "<uuid>")
     .replace(/"id":"[0-9a-f]{32}"/g, '"id":"<interrupt id>"');

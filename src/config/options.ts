@@ -105,6 +105,18 @@ export const OPTIONS = {
     default: 4_194_304,
     doc: "bytes (UTF-8) of a request's `files` together, names and sources (more: 400)",
   }),
+  maxGraphsPerKey: option({
+    env: "GRAPHBOX_MAX_GRAPHS_PER_KEY",
+    kind: integer(0, 1_000_000),
+    default: 100,
+    doc: "programs one API key may keep registered (`PUT /graphs/{graph_id}`; more: 409); `0`: none",
+  }),
+  maxAssistantsPerKey: option({
+    env: "GRAPHBOX_MAX_ASSISTANTS_PER_KEY",
+    kind: integer(0, 1_000_000),
+    default: 1000,
+    doc: "assistants one API key may keep, each registered graph's own counted (`POST /assistants` past it: 409)",
+  }),
   maxLogBytes: option({
     env: "GRAPHBOX_MAX_LOG_BYTES",
     kind: bytes(0, 67_108_864),

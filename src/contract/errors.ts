@@ -53,7 +53,7 @@ export const ERRORS = {
   GBX_ERR_UNAUTHENTICATED: {
     errorType: "invalid_request",
     status: 401,
-    doc: "API keys are configured and the request has no valid `Authorization: Bearer <key>`.",
+    doc: "API keys are configured and the request has no valid `Authorization: Bearer <key>` (or `x-api-key: <key>`).",
   },
   GBX_ERR_RATE_LIMITED: {
     errorType: "invalid_request",
@@ -122,6 +122,36 @@ export const ERRORS = {
     errorType: "invalid_request",
     status: 422,
     doc: "A store item is over GRAPHBOX_STORE_MAX_ITEM_BYTES, or the API key already keeps GRAPHBOX_STORE_MAX_ITEMS items.",
+  },
+  GBX_ERR_GRAPH_NOT_FOUND: {
+    errorType: "invalid_request",
+    status: 404,
+    doc: "No program registered by that graph_id (for this API key).",
+  },
+  GBX_ERR_GRAPH_INVALID: {
+    errorType: "invalid_request",
+    status: 422,
+    doc: "The program sent to `PUT /graphs/{graph_id}` does not load: it does not parse, raises at its top level, has no graph, or runs out of its limits while loading; the message is its own. Nothing is stored.",
+  },
+  GBX_ERR_GRAPH_LIMIT: {
+    errorType: "invalid_request",
+    status: 409,
+    doc: "This API key already has GRAPHBOX_MAX_GRAPHS_PER_KEY programs registered; delete one first.",
+  },
+  GBX_ERR_ASSISTANT_NOT_FOUND: {
+    errorType: "invalid_request",
+    status: 404,
+    doc: "No assistant by that id, and no registered graph by that id (for this API key).",
+  },
+  GBX_ERR_ASSISTANT_EXISTS: {
+    errorType: "invalid_request",
+    status: 409,
+    doc: "An assistant with that assistant_id exists (POST /assistants with `if_exists: raise`).",
+  },
+  GBX_ERR_ASSISTANT_LIMIT: {
+    errorType: "invalid_request",
+    status: 409,
+    doc: "This API key already has GRAPHBOX_MAX_ASSISTANTS_PER_KEY assistants; delete one first.",
   },
   GBX_ERR_SYNTAX: { errorType: "syntax_error", status: 200, doc: "The program does not parse." },
   GBX_ERR_PROGRAM: {

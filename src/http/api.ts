@@ -4,6 +4,8 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 
+import { resolveAssistant } from "../agent/assistants.ts";
+import { Runs } from "../agent/runs.ts";
 import type { Config } from "../config/index.ts";
 import { GraphboxError } from "../contract/errors.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -13,11 +15,15 @@ import { Authenticator } from "./auth.ts";
 import { installErrorHandlers } from "./errors.ts";
 import { registerOpenApi } from "./openapi.ts";
 import { agentThreadRoutes } from "./routes/agent-threads.ts";
+import { assistantRoutes } from "./routes/assistants.ts";
 import { docsRoutes } from "./routes/docs.ts";
 import { executeRoutes } from "./routes/execute.ts";
 import { executionRoutes } from "./routes/executions.ts";
+import { graphRoutes } from "./routes/graphs.ts";
+import { infoRoutes } from "./routes/info.ts";
 import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
 import { storeRoutes } from "./routes/store.ts";
+import { runRoutes } from "./routes/runs.ts";
 import { threadRoutes } from "./routes/threads.ts";
 
 /**
@@ -54,6 +60,9 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
   const server = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: config.bodyLimitBytes,
+    // Past find-my-way's 100, a path parameter is a bare 414 that no error handler sees; the
+    // routes' schemas bound their ids (a thread's 256, a graph's 128) and answer the envelope.
+    routerOptions: { maxParamLength: 1024 },
     // Types are checked, never coerced: `"code": 123` is an error, not the program "123".
     // Unknown fields are reported, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -82,12 +91,23 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
   // JSON only: a text/plain body is a 415, not a string that fails the schema.
   server.removeContentTypeParser("text/plain");
 
+  // One for the server: both prefixes share the threads' queues of runs.
+  const runs = new Runs({
+    engine,
+    store,
+    config,
+    resolveAssistant: (owner, id) => resolveAssistant(store, owner, id),
+  });
   const resources: FastifyPluginAsync = async (api) => {
     await api.register(executeRoutes, { engine, config });
     await api.register(threadRoutes, { store });
     await api.register(agentThreadRoutes, { engine });
     await api.register(executionRoutes, { engine, store, config });
     await api.register(storeRoutes, { store, config });
+    await api.register(graphRoutes, { engine, store, config });
+    await api.register(assistantRoutes, { engine, store, config });
+    await api.register(infoRoutes);
+    await api.register(runRoutes, { runs, store, config });
   };
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
   await server.register(operationsRoutes, { config, engine, store, metrics });

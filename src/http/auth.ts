@@ -1,5 +1,6 @@
 /**
- * Bearer API keys. Keys are compared as SHA-256 digests with timingSafeEqual, against every
+ * API keys, sent as `Authorization: Bearer <key>` or as `x-api-key: <key>` (the header LangGraph's
+ * SDKs send). Keys are compared as SHA-256 digests with timingSafeEqual, against every
  * configured key, so neither a key's content nor its position leaks through timing.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -33,11 +34,21 @@ export class Authenticator {
     return this.keys.length > 0;
   }
 
-  /** The name of the key the header carries, or null. */
-  identify(authorization: string | undefined): string | null {
-    const match = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-    if (!match) return null;
-    const presented = digest(match[1]!);
+  /** The name of the key the headers carry (the bearer token, else `x-api-key`), or null. */
+  identify(headers: {
+    authorization?: string | undefined;
+    "x-api-key"?: string | string[] | undefined;
+  }): string | null {
+    const match = headers.authorization ? /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization) : null;
+    const bearer = match ? this.match(match[1]!) : null;
+    if (bearer !== null) return bearer;
+    // A header sent twice arrives as a list: no key is chosen from several.
+    const apiKey = headers["x-api-key"];
+    return typeof apiKey === "string" && apiKey.trim() !== "" ? this.match(apiKey.trim()) : null;
+  }
+
+  private match(presentedKey: string): string | null {
+    const presented = digest(presentedKey);
     let found: string | null = null;
     for (const key of this.keys) {
       if (timingSafeEqual(presented, key.digest) && found === null) found = key.name;
@@ -51,11 +62,11 @@ export class Authenticator {
       if (!this.enabled) return;
       const path = request.url.split("?")[0]!;
       if (PUBLIC_ROUTES.has(path)) return;
-      const owner = this.identify(request.headers.authorization);
+      const owner = this.identify(request.headers);
       if (owner === null)
         throw new GraphboxError(
           "GBX_ERR_UNAUTHENTICATED",
-          "missing or invalid API key: send `Authorization: Bearer <key>`",
+          "missing or invalid API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
         );
       request.owner = owner;
     });

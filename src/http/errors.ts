@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { GraphboxError } from "../contract/errors.ts";
+import { envelopeFor } from "./langgraph.ts";
 import { NOT_BLANK } from "./schemas.ts";
 
 interface ValidationIssue {
@@ -97,7 +98,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     const mapped = request.is404 ? noRoute(app, request, reply) : translate(err);
     if (mapped.code === "GBX_ERR_INTERNAL") request.log.error({ err }, "request failed");
     if (mapped.retryAfterSeconds !== undefined) void reply.header("retry-after", String(mapped.retryAfterSeconds));
-    void reply.status(mapped.status).send(mapped.toEnvelope());
+    void reply.status(mapped.status).send(envelopeFor(request, mapped.toEnvelope()));
   });
   app.setNotFoundHandler((request, reply) => {
     const mapped = noRoute(app, request, reply);

@@ -95,8 +95,13 @@ export async function registerOpenApi(server: FastifyInstance): Promise<void> {
         description:
           "Runs LangGraph programs (Python, JavaScript, TypeScript) in sandboxes. Every error answers the envelope {status: error, error, error_type, code}; each response lists its codes. An unknown route answers 404 GBX_ERR_NOT_FOUND; a route asked with a method it does not take, 405 GBX_ERR_METHOD_NOT_ALLOWED with `Allow`.",
       },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer" },
+          apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
     },
   });
 }

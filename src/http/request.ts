@@ -3,13 +3,25 @@ import { randomUUID } from "node:crypto";
 
 import type { Config } from "../config/index.ts";
 import { detectLanguage } from "../engine/language.ts";
-import type { Breakpoint, ExecutionRequest } from "../contract/types.ts";
+import type { Breakpoint, ExecutionRequest, Language } from "../contract/types.ts";
 import { GraphboxError } from "../contract/errors.ts";
 import { nestedDeeperThan } from "../contract/depth.ts";
 import { programFiles } from "./files.ts";
 import type { ExecuteBody } from "./schemas.ts";
 
 export { nestedDeeperThan };
+
+/** The language the request names, or the one its source shows; GBX_ERR_LANGUAGE_UNDETECTED when neither says. */
+export function programLanguage(code: string, language: Language | undefined): Language {
+  const found = language ?? detectLanguage(code);
+  if (found === null) {
+    throw new GraphboxError(
+      "GBX_ERR_LANGUAGE_UNDETECTED",
+      "`language` is absent and the source does not tell whether it is Python or JavaScript/TypeScript; set `language` to python, javascript or typescript",
+    );
+  }
+  return found;
+}
 
 export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, stream: boolean): ExecutionRequest {
   if (body.code.trim() === "") throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`code` must not be empty");
@@ -26,13 +38,7 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
       );
     }
   }
-  const language = body.language ?? detectLanguage(body.code);
-  if (language === null) {
-    throw new GraphboxError(
-      "GBX_ERR_LANGUAGE_UNDETECTED",
-      "`language` is absent and the source does not tell whether it is Python or JavaScript/TypeScript; set `language` to python, javascript or typescript",
-    );
-  }
+  const language = programLanguage(body.code, body.language);
   const c = body.config ?? {};
   const breakpoints: Breakpoint[] = (c.breakpoints ?? []).map((b) =>
     typeof b === "string" ? { node: b, when: "before" } : { node: b.node, when: b.when ?? "before" },

@@ -447,6 +447,8 @@ export interface GraphStore {
   get(owner: string, graphId: string): Promise<GraphRecord | null>;
   /** The owner's programs, by graph_id. */
   list(owner: string, options?: PageOptions): Promise<GraphRecord[]>;
+  /** How many programs the owner has (the per-key limit), without loading them. */
+  count(owner: string): Promise<number>;
   /** Deletes the program and its assistants (they could not run; threads and runs stay); false when absent. */
   delete(owner: string, graphId: string): Promise<boolean>;
 }

@@ -318,6 +318,8 @@ export function agentRecordCases({ store: getStore, open }: AgentRecordCasesOpti
       assert.equal(await store.graphs.delete(owner, "g03"), false);
       assert.equal(await store.graphs.get(owner, "g03"), null);
       assert.equal((await store.graphs.list(owner, { limit: 100 })).length, 11);
+      assert.equal(await store.graphs.count(owner), 11);
+      assert.equal(await store.graphs.count(owners("graph-count").other), 0, "per owner");
     });
 
     test("deleting a graph deletes its assistants, and no one else's", TIMEOUT, async () => {

@@ -179,8 +179,8 @@ export interface ResultMessage {
   next: string[];
   interrupts: { id: string; value: unknown }[];
   checkpoint_id: string | null;
-  /** The head's LangGraph ThreadState (JSON), as op `state` answers it without subgraphs. */
-  thread_state?: Record<string, unknown> | null;
+  /** The thread's head after the run as the `state` op answers it (the Agent API's ThreadState, no subgraphs); null from a harness that sends none. */
+  thread_state: Record<string, unknown> | null;
 }
 
 export interface FailureMessage {
@@ -194,6 +194,12 @@ export interface FailureMessage {
 }
 
 export { ProtocolError };
+
+/** A field a harness may leave out, read as null (a field added to a message after harnesses sent it without). */
+const absentAsNull =
+  <T>(check: Check<T>): Check<T | null> =>
+  (value) =>
+    value === undefined ? null : nullable(check)(value);
 
 type Fields<M> = { [K in keyof Omit<M, "v" | "type">]: Check<M[K]> };
 type HarnessSchemas = { [T in HarnessMessage["type"]]: Fields<Extract<HarnessMessage, { type: T }>> };
@@ -223,6 +229,7 @@ const HARNESS: HarnessSchemas = {
     next: list(name),
     interrupts: list(record<{ id: string; value: unknown }>({ id: name, value: json })),
     checkpoint_id: nullable(name),
+    thread_state: absentAsNull(jsonObject()),
   },
   error: {
     error_type: oneOf("syntax_error", "program_error", "no_app", "invalid_request"),

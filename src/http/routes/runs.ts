@@ -18,6 +18,7 @@ import { RunStreamTranslator } from "../../agent/run-stream.ts";
 import { runAnswer, type Runs } from "../../agent/runs.ts";
 import type { RunRecord, RunStatus, Store } from "../../store/types.ts";
 import { ANY, COMMON_ERRORS, described, errorResponses, eventStream } from "../openapi.ts";
+import { speaksLangGraph } from "../langgraph.ts";
 import { ownerOf } from "../owner.ts";
 import { SseStream } from "../sse.ts";
 
@@ -150,6 +151,7 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
   app,
   { runs, store, config },
 ) => {
+  speaksLangGraph(app);
   const location = (run: RunRecord): string =>
     (run.kwargs as { __stateless?: boolean }).__stateless
       ? `/runs/${run.runId}`

@@ -41,6 +41,7 @@ export class SqliteGraphStore implements GraphStore {
   private readonly upsert;
   private readonly select;
   private readonly selectPage;
+  private readonly countOwned;
   private readonly deleteGraph;
   private readonly deleteAssistants;
 
@@ -59,6 +60,7 @@ export class SqliteGraphStore implements GraphStore {
     this.selectPage = db.prepare<[string, number, number], GraphRow>(
       "SELECT * FROM graphs WHERE owner = ? ORDER BY graph_id LIMIT ? OFFSET ?",
     );
+    this.countOwned = db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM graphs WHERE owner = ?");
     this.deleteGraph = db.prepare<[string, string]>("DELETE FROM graphs WHERE owner = ? AND graph_id = ?");
     this.deleteAssistants = db.prepare<[string, string]>("DELETE FROM assistants WHERE owner = ? AND graph_id = ?");
   }
@@ -95,6 +97,11 @@ export class SqliteGraphStore implements GraphStore {
     this.ctx.assertOpen();
     const { limit, offset } = pageOf(options);
     return this.selectPage.all(owner, limit, offset).map(toGraph);
+  }
+
+  async count(owner: string): Promise<number> {
+    this.ctx.assertOpen();
+    return this.countOwned.get(owner)?.n ?? 0;
   }
 
   /**

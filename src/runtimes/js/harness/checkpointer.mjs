@@ -39,10 +39,15 @@ function stateView(checkpoint) {
 }
 
 export class EngineCheckpointSaver extends BaseCheckpointSaver {
-  /** @param {import("./channel.mjs").Channel} channel */
-  constructor(channel) {
+  /**
+   * @param {import("./channel.mjs").Channel} channel
+   * @param {((config: RunnableConfig, metadata: CheckpointMetadata) => Record<string, unknown>) | null} metadataOf
+   *   What a checkpoint's metadata is made of (an Agent API job's, see run-input.mjs); null: LangGraph's own.
+   */
+  constructor(channel, metadataOf = null) {
     super(new GraphboxSerializer());
     this.channel = channel;
+    this.metadataOf = metadataOf;
   }
 
   /**
@@ -153,7 +158,7 @@ export class EngineCheckpointSaver extends BaseCheckpointSaver {
       parent_checkpoint_id: c.checkpoint_id ?? null,
       type,
       checkpoint: b64(bytes),
-      metadata: toJson(metadata),
+      metadata: toJson(this.metadataOf ? this.metadataOf(config, metadata) : metadata),
       values: stateView(prepared),
     });
     return { configurable: { ...ids, checkpoint_id: checkpoint.id } };

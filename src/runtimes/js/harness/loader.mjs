@@ -92,6 +92,19 @@ function asGraph(value, checkpointer) {
   return null;
 }
 
+/** @type {(value: any) => value is PromiseLike<unknown>} The program's values: anything at all. */
+const isThenable = (value) =>
+  (typeof value === "object" || typeof value === "function") && value !== null && typeof value.then === "function";
+
+/**
+ * What a graph factory makes, awaited. As LangGraph's servers call theirs, it gets the run's config,
+ * but only when it declares a parameter without a default: `createApp(model = "...")` is called
+ * with none, as before.
+ * @param {Function} factory
+ * @param {Record<string, unknown>} config
+ */
+const made = async (factory, config) => (factory.length > 0 ? factory(config) : factory());
+
 /**
  * The program's named values: its exports, then its top-level bindings (bindings.mjs).
  * @param {Record<string, unknown>} namespace
@@ -177,15 +190,20 @@ async function onlyGraph(values, checkpointer) {
 }
 
 /**
- * The graph config.graph names: a compiled graph, a StateGraph, or a function returning one.
+ * The graph config.graph names: a compiled graph, a StateGraph, a promise of one, or a function
+ * (async or not) returning one.
  * @param {[string, unknown][]} values
  * @param {string} choice
  * @param {EngineCheckpointSaver} checkpointer
+ * @param {Record<string, unknown>} config
  */
-async function chosenGraph(values, choice, checkpointer) {
+async function chosenGraph(values, choice, checkpointer, config) {
   const found = values.find(([name]) => name === choice);
   const value = found?.[1];
-  const graph = asGraph(typeof value === "function" && !isGraphBuilder(value) ? await value() : value, checkpointer);
+  const graph = asGraph(
+    typeof value === "function" && !isGraphBuilder(value) ? await made(value, config) : await value,
+    checkpointer,
+  );
   if (graph) return graph;
   const graphs = [...distinct(values, isCompiledGraph), ...distinct(values, isGraphBuilder)].map(([name]) => name);
   const what = found ? "is not a graph" : "the program does not define";
@@ -193,34 +211,53 @@ async function chosenGraph(values, choice, checkpointer) {
 }
 
 /**
+ * The program's values with each promise among them settled, for a graph exported as a promise
+ * (`export const graph = (async () => ...)()`), as LangGraph's servers accept one.
+ * @param {[string, unknown][]} values
+ * @returns {Promise<[string, unknown][]>}
+ */
+const settled = (values) =>
+  Promise.all(values.map(async ([name, value]) => /** @type {[string, unknown]} */ ([name, unwrapAgent(await value)])));
+
+/**
  * config.graph's choice; else the first export of `app`, the default export, `graph`, `workflow`,
- * `builder` (compiled, or a StateGraph we compile), then the same names unexported; `createApp()`;
- * else the one graph at the top level, exported or not.
+ * `builder` (compiled, or a StateGraph we compile, or a promise of either), then the same names
+ * unexported; `createApp()` (awaited); else the one graph at the top level, exported or not, the
+ * program's promises awaited when no graph is found without them.
  * @param {Record<string, unknown>} namespace
  * @param {EngineCheckpointSaver} checkpointer
- * @param {string | null} [choice]
+ * @param {{ choice?: string | null, config?: Record<string, unknown> }} [options] `config`: the run's,
+ *   which factories get.
  */
-export async function findGraph(namespace, checkpointer, choice = null) {
-  if (choice) return chosenGraph(namedValues(namespace), choice, checkpointer);
+export async function findGraph(namespace, checkpointer, options = {}) {
+  const config = options.config ?? { configurable: {} };
+  if (options.choice) return chosenGraph(namedValues(namespace), options.choice, checkpointer, config);
   for (const name of GRAPH_EXPORTS) {
-    const graph = asGraph(namespace[name], checkpointer);
+    const graph = asGraph(await namespace[name], checkpointer);
     if (graph) return graph;
   }
   // The same names defined without `export`, as Python's are.
   const bindings = new Map(readBindings(namespace));
   for (const name of GRAPH_EXPORTS) {
-    const graph = asGraph(bindings.get(name), checkpointer);
+    const graph = asGraph(await bindings.get(name), checkpointer);
     if (graph) return graph;
   }
   for (const name of FACTORY_EXPORTS) {
     const factory = namespace[name];
     if (typeof factory !== "function") continue;
-    const graph = asGraph(await factory(), checkpointer);
+    const graph = asGraph(await made(factory, config), checkpointer);
     if (graph) return graph;
     throw new NoGraphError(`${name}() returned neither a compiled graph nor a StateGraph`);
   }
-  return /** @type {Graph} */ (await onlyGraph(namedValues(namespace), checkpointer));
+  const values = namedValues(namespace);
+  // A promise the program made for some other purpose is not waited for while a graph is there without it.
+  const pending = values.some(([, value]) => isThenable(value));
+  if (pending && !hasGraph(values)) return /** @type {Graph} */ (await onlyGraph(await settled(values), checkpointer));
+  return /** @type {Graph} */ (await onlyGraph(values, checkpointer));
 }
+
+/** @param {[string, unknown][]} values */
+const hasGraph = (values) => values.some(([, value]) => isCompiledGraph(value) || isGraphBuilder(value));
 
 /**
  * The graph's own node names (without __start__ / __end__).

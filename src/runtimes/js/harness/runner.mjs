@@ -1,14 +1,16 @@
 // @ts-check
 // Runs one job: transpile and load the program, find its graph, stream it, report events and the
 // result. Mirrors the Python harness's runner.py step for step.
-import { Command } from "@langchain/langgraph";
-
 import { EngineCheckpointSaver } from "./checkpointer.mjs";
+import { ChunkForwarder } from "./chunks.mjs";
 import { describe, describeAt, programTraceback, setProgram, sourceTraceback } from "./errors.mjs";
 import { findGraph, NoGraphError, nodeNames, writeProgram } from "./loader.mjs";
 import { LlmMeter } from "./meter.mjs";
+import { answerOp } from "./ops.mjs";
+import { checkpointMetadata, graphInput } from "./run-input.mjs";
 import { toJson } from "./serialize.mjs";
 import { EngineStore } from "./store.mjs";
+import { threadState } from "./thread-state.mjs";
 import { tokenOf } from "./tokens.mjs";
 import { NodeTracker } from "./tracker.mjs";
 import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } from "./transpile.mjs";
@@ -24,12 +26,6 @@ import { ProgramImportError, ProgramSyntaxError, stopTranspiler, transpile } fro
  * @param {string[]} names
  */
 const listOf = (names) => `[${names.map((name) => `'${name}'`).join(", ")}]`;
-
-/** @param {JobMessage} job */
-function graphInput(job) {
-  if (job.resume !== null && job.resume !== undefined) return new Command({ resume: job.resume });
-  return job.inputs ?? null;
-}
 
 /**
  * @param {Graph} graph
@@ -78,7 +74,11 @@ async function loadGraph(job, channel, checkpointer) {
   }
 
   try {
-    return await findGraph(namespace, checkpointer, job.config.graph);
+    return await findGraph(namespace, checkpointer, {
+      choice: job.config.graph,
+      // A graph factory gets the run's config, as LangGraph's servers give theirs.
+      config: { configurable: { ...job.config.configurable, thread_id: job.thread_id } },
+    });
   } catch (err) {
     if (err instanceof NoGraphError) fail(channel, "no_app", err.message, null, "");
     else fail(channel, "program_error", describe(err), null, programTraceback(err)); // createApp() or compile() threw
@@ -99,10 +99,15 @@ export async function run(job, channel, progress = {}) {
   // Awaited, every handler runs in order with the graph, as Python's inline ones do.
   process.env.LANGCHAIN_CALLBACKS_BACKGROUND = "false";
   // The engine's checkpointer replaces any the program set, so threads live in the engine's store.
-  const checkpointer = new EngineCheckpointSaver(channel);
+  // A job of the Agent API (it has run metadata) stores checkpoint metadata as its server does.
+  const checkpointer = new EngineCheckpointSaver(channel, job.config.metadata ? checkpointMetadata : null);
   const graph = await loadGraph(job, channel, checkpointer);
   if (!graph) return;
   /** @type {{ store?: unknown }} */ (graph).store = new EngineStore(channel); // in place of the program's, as the checkpointer
+  if ((job.op ?? "run") !== "run") {
+    await answerOp(job, channel, graph);
+    return;
+  }
 
   const problem = checkBreakpoints(graph, job);
   if (problem) {
@@ -118,26 +123,37 @@ export async function run(job, channel, progress = {}) {
   // `messages` yields the tokens of every LLM call; a run nobody streams does not pay for it.
   const streamMode = job.stream ? ["tasks", "updates", "custom", "messages"] : ["tasks"];
   if (job.debug) streamMode.push("checkpoints");
+  const chunks = new ChunkForwarder(channel, job);
+  const ownModes = new Set(streamMode);
+  streamMode.push(...chunks.modes.filter((mode) => !ownModes.has(mode)));
+  const nested = job.stream || chunks.subgraphs;
   const options = {
     configurable,
     // Per run, as LangGraph has it: a thread keeps no context from one run to the next.
     context: job.config.context ?? undefined,
     recursionLimit: job.config.recursion_limit,
     callbacks: [new LlmMeter({ channel })],
+    // The run's metadata (the Agent API's), which its checkpoints carry too (checkpointMetadata).
+    ...(job.config.metadata ? { metadata: { ...job.config.metadata } } : {}),
     streamMode,
     interruptBefore: job.config.interrupt_before.length ? job.config.interrupt_before : undefined,
     interruptAfter: job.config.interrupt_after.length ? job.config.interrupt_after : undefined,
     // Each step's checkpoint is stored before the next step starts, so a killed run resumes.
     durability: "sync",
     // So that `messages` reaches the LLM calls inside subgraphs (an agent used as a node).
-    subgraphs: job.stream,
+    subgraphs: nested,
   };
 
   try {
     // With `subgraphs`, a subgraph's chunks come out too: its tokens, and its custom events (as they
     // did without it); its own tasks and updates stay inside it.
     for await (const item of await graph.stream(graphInput(job), options)) {
-      const [ns, mode, chunk] = job.stream ? item : [[], ...item];
+      const [ns, mode, chunk] = /** @type {[string[], string, unknown]} */ (
+        /** @type {unknown} */ (nested ? item : [[], ...item])
+      );
+      chunks.forward(ns, mode, chunk);
+      // A mode only stream_modes asked for: no event of the engine's own comes of it.
+      if (!ownModes.has(mode)) continue;
       if (mode === "messages") {
         const token = tokenOf(chunk);
         if (token) channel.send("token", token);
@@ -175,5 +191,6 @@ export async function run(job, channel, progress = {}) {
     next,
     interrupts,
     checkpoint_id: snapshot.config?.configurable?.checkpoint_id ?? null,
+    thread_state: threadState(snapshot),
   });
 }

@@ -1,6 +1,8 @@
 """Loads a program as a real module and finds its graph."""
 
+import asyncio
 import importlib.machinery
+import inspect
 import linecache
 import sys
 import types
@@ -142,10 +144,31 @@ def _only_graph(namespace: dict):
     )
 
 
-def _chosen(namespace: dict, choice: str):
-    """The graph config.graph names: a compiled graph, a StateGraph, or a function returning one."""
+async def _settled(value):
+    """A value the program holds, awaited when it is awaitable (a coroutine, a task, a future)."""
+    return await value if inspect.isawaitable(value) else value
+
+
+def _takes_config(factory) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    # Only a parameter that must be given: a factory with defaults only is called as before, with none.
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return any(p.kind in positional and p.default is inspect.Parameter.empty for p in parameters)
+
+
+async def _made(factory, config: dict):
+    """What a graph factory makes; as LangGraph's servers call theirs, with the run's config when it takes one, awaited."""
+    return await _settled(factory(config) if _takes_config(factory) else factory())
+
+
+async def _chosen(namespace: dict, choice: str, config: dict):
+    """The graph config.graph names: a compiled graph, a StateGraph, a function (sync or async)
+    returning one, or an awaitable of one."""
     value = namespace.get(choice)
-    graph = _as_graph(value() if isinstance(value, types.FunctionType) else value)
+    graph = _as_graph(await (_made(value, config) if isinstance(value, types.FunctionType) else _settled(value)))
     if graph is not None:
         return graph
     graphs = [name for name, _ in _top_level(namespace, Pregel) + _top_level(namespace, StateGraph)]
@@ -153,19 +176,26 @@ def _chosen(namespace: dict, choice: str):
     raise NoGraphError(f"config.graph is {choice!r}, which {what}; the program's graphs are {graphs}")
 
 
-def find_graph(module: types.ModuleType, choice: str | None = None) -> Pregel:
+async def find_graph_async(module: types.ModuleType, choice: str | None = None, config: dict | None = None) -> Pregel:
     """config.graph's choice; else the first of `app`, `graph`, `workflow`, `builder` (compiled, or a
-    StateGraph we compile); `create_app()`; else the one graph at the top level."""
+    StateGraph we compile, or an awaitable of one); `create_app()` (an async one awaited); else the
+    one graph at the top level. Factories get `config` (the run's) when they take an argument."""
+    config = config if config is not None else {"configurable": {}}
     if choice:
-        return _chosen(module.__dict__, choice)
+        return await _chosen(module.__dict__, choice, config)
     for name in GRAPH_NAMES:
-        graph = _as_graph(module.__dict__.get(name))
+        graph = _as_graph(await _settled(module.__dict__.get(name)))
         if graph is not None:
             return graph
     factory = module.__dict__.get("create_app")
     if callable(factory):
-        graph = _as_graph(factory())
+        graph = _as_graph(await _made(factory, config))
         if graph is not None:
             return graph
         raise NoGraphError("create_app() returned neither a compiled graph nor a StateGraph")
     return _only_graph(module.__dict__)
+
+
+def find_graph(module: types.ModuleType, choice: str | None = None) -> Pregel:
+    """find_graph_async for callers outside an event loop (the benchmarks)."""
+    return asyncio.run(find_graph_async(module, choice))

@@ -10,8 +10,8 @@ VERSION = 1
 CHANNEL_FD = 3
 _HEADER = struct.Struct(">I")
 MAX_JOB_BYTES = 64 * 1024 * 1024
-# The messages that end the run: the engine answers, and kills the process, once it has one.
-_FINAL = frozenset({"result", "error"})
+# The messages that end the job: the engine answers, and kills the process, once it has one.
+_FINAL = frozenset({"result", "answer", "error"})
 # Operations of LangGraph's BaseStore a `store` request may ask for (messages.ts STORE_OPS).
 STORE_OPS = ("get", "put", "delete", "search", "list_namespaces")
 

@@ -2,15 +2,16 @@
 
 import time
 
-from langgraph.types import Command
-
-from . import errors
+from . import errors, ops
 from .checkpointer import EngineCheckpointSaver
-from .loader import NoGraphError, find_graph, load_program
+from .chunks import ChunkForwarder
+from .loader import NoGraphError, find_graph_async, load_program
 from .meter import LlmMeter
+from .run_input import graph_input
 from .serde import use_for_program_savers
 from .serialize import to_json
 from .store import EngineStore
+from .thread_state import thread_state
 from .tokens import token_of
 
 
@@ -81,12 +82,6 @@ class NodeTracker:
         self._debug_tasks = []
 
 
-def _graph_input(job: dict):
-    if job.get("resume") is not None:
-        return Command(resume=job["resume"])
-    return job.get("inputs")
-
-
 def _check_breakpoints(graph, job: dict) -> str | None:
     known = [name for name in graph.nodes if not name.startswith("__")]
     asked = job["config"]["interrupt_before"] + job["config"]["interrupt_after"]
@@ -110,13 +105,20 @@ async def run(job: dict, channel) -> None:
         return
 
     try:
-        graph = find_graph(module, job["config"].get("graph"))
+        # A graph factory gets the run's config, as LangGraph's servers give theirs.
+        factory_config = {"configurable": {**(job["config"].get("configurable") or {}), "thread_id": job["thread_id"]}}
+        graph = await find_graph_async(module, job["config"].get("graph"), factory_config)
     except NoGraphError as err:
         channel.send("error", error_type="no_app", error=str(err), node=None, traceback="")
         return
     except BaseException as err:  # create_app() or compile() raised
         channel.send("error", error_type="program_error", error=errors.describe(err), node=None,
                      traceback=errors.program_traceback(err))
+        return
+
+    graph.store = EngineStore(channel)  # in place of the program's, so memories outlive the run and reach other threads
+    if job.get("op", "run") != "run":
+        await ops.answer(job, channel, graph)
         return
 
     problem = _check_breakpoints(graph, job)
@@ -126,7 +128,6 @@ async def run(job: dict, channel) -> None:
 
     # The engine's checkpointer replaces any the program set, so threads live in the engine's store.
     graph.checkpointer = EngineCheckpointSaver(channel)
-    graph.store = EngineStore(channel)  # and its store, so memories outlive the run and reach other threads
     config_in = job["config"]
     configurable = {**config_in.get("configurable", {}), "thread_id": job["thread_id"]}
     if config_in.get("checkpoint_id"):
@@ -135,6 +136,8 @@ async def run(job: dict, channel) -> None:
         "configurable": configurable,
         "recursion_limit": config_in["recursion_limit"],
         "callbacks": [LlmMeter(channel)],
+        # The run's metadata (the Agent API's): LangGraph copies it into each checkpoint's metadata.
+        "metadata": dict(config_in.get("metadata") or {}),
     }
     stream = job["stream"]
     # `messages` yields the tokens of every LLM call; a run nobody streams does not pay for it.
@@ -142,10 +145,14 @@ async def run(job: dict, channel) -> None:
     if job.get("debug"):
         modes.append("checkpoints")
     tracker = NodeTracker(channel, debug=bool(job.get("debug")))
+    chunks = ChunkForwarder(channel, job)
+    own_modes = set(modes)
+    modes += [mode for mode in chunks.modes if mode not in own_modes]
+    nested = stream or chunks.subgraphs
 
     try:
         async for item in graph.astream(
-            _graph_input(job), config, stream_mode=modes,
+            graph_input(job), config, stream_mode=modes,
             # Per run, as LangGraph has it: a thread keeps no context from one run to the next.
             context=config_in.get("context"),
             interrupt_before=config_in["interrupt_before"] or None,
@@ -153,9 +160,12 @@ async def run(job: dict, channel) -> None:
             # Each step's checkpoint is stored before the next step starts, so a killed run resumes.
             durability="sync",
             # So that `messages` reaches the LLM calls inside subgraphs (an agent used as a node).
-            subgraphs=stream,
+            subgraphs=nested,
         ):
-            ns, mode, chunk = item if stream else ((), *item)
+            ns, mode, chunk = item if nested else ((), *item)
+            chunks.forward(ns, mode, chunk)
+            if mode not in own_modes:
+                continue  # asked for by stream_modes only: no event of the engine's own comes of it
             if mode == "messages":
                 token = token_of(chunk)
                 if token:
@@ -193,4 +203,5 @@ async def run(job: dict, channel) -> None:
         next=next_nodes,
         interrupts=interrupts,
         checkpoint_id=(snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
+        thread_state=thread_state(snapshot),
     )
