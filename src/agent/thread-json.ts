@@ -124,16 +124,22 @@ export function emptyThreadState(checkpoint: CheckpointJson | null): ThreadState
  * The ThreadState of a stored checkpoint, without the program: its values and metadata as stored.
  * `next`, `tasks` and the interrupts are LangGraph's to compute from the graph; they are known
  * only for the checkpoint a result described (`head`, when it is this checkpoint), else empty.
+ *
+ * `values`: `stored` is the contract's JSON view kept with the checkpoint (messages as
+ * `{role, content}`, a value JSON cannot hold as `{__type, repr}`), what a thread of
+ * /execute-langgraph has always answered; `langgraph` is LangGraph's own, as its harness
+ * computed them for the Agent API (falling back to the stored view where it computed none).
  */
 export function storedThreadState(options: {
   threadId: string;
   checkpoint: CheckpointState;
   head: ThreadHead | null;
+  values: "stored" | "langgraph";
 }): ThreadStateJson {
   const { threadId, checkpoint, head } = options;
   const described = head !== null && head.checkpointId === checkpoint.checkpointId ? head : null;
   const computed = described?.threadState ? parseThreadState(described.threadState) : null;
-  if (computed) return computed;
+  if (computed) return options.values === "langgraph" ? computed : { ...computed, values: checkpoint.values ?? {} };
   // LangGraph's server drops the root namespace's empty `checkpoint_ns` from the metadata.
   const metadata = { ...checkpoint.metadata };
   if (metadata["checkpoint_ns"] === "") delete metadata["checkpoint_ns"];

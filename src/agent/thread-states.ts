@@ -89,12 +89,12 @@ export class ThreadStates {
       interrupts: described ? described.interrupts : interruptsOf(state),
       checkpointId,
     });
+    const program = await this.programOf(thread);
     // The last run's harness described the head already: no sandbox for the common read.
-    if (described?.threadState && wanted === headState.checkpointId && !at.subgraphs) {
+    if (program && described?.threadState && wanted === headState.checkpointId && !at.subgraphs) {
       const state = parseThreadState(described.threadState);
       if (state) return answer(state, wanted);
     }
-    const program = await this.programOf(thread);
     if (program) {
       refuseSubgraphNamespace(ns);
       const state = parseThreadState(
@@ -111,7 +111,10 @@ export class ThreadStates {
     }
     const checkpoint = at.checkpointId === null ? headState : await this.stored(thread, at.checkpointId, ns);
     if (!checkpoint) return empty(thread, at.checkpointId, ns);
-    return answer(storedThreadState({ threadId: thread.threadId, checkpoint, head }), checkpoint.checkpointId);
+    return answer(
+      storedThreadState({ threadId: thread.threadId, checkpoint, head, values: "stored" }),
+      checkpoint.checkpointId,
+    );
   }
 
   async history(thread: ThreadRecord, query: HistoryQuery): Promise<ThreadStateJson[]> {
@@ -154,7 +157,9 @@ export class ThreadStates {
         ...(query.metadata !== null ? { filter: query.metadata } : {}),
       });
     }
-    return checkpoints.map((checkpoint) => storedThreadState({ threadId: thread.threadId, checkpoint, head }));
+    return checkpoints.map((checkpoint) =>
+      storedThreadState({ threadId: thread.threadId, checkpoint, head, values: "stored" }),
+    );
   }
 
   /**

@@ -136,7 +136,10 @@ export class AgentThreads {
     const checkpoint = await this.store.checkpoints.getHeadState(thread);
     if (!checkpoint) return null;
     const head = await this.store.threads.getHead(thread);
-    return storedThreadState({ threadId: thread.threadId, checkpoint, head });
+    // A thread of a registered program is LangGraph's: its values as LangGraph gives them; one
+    // of /execute-langgraph keeps the contract's view of them.
+    const values = typeof thread.metadata["graph_id"] === "string" ? "langgraph" : "stored";
+    return storedThreadState({ threadId: thread.threadId, checkpoint, head, values });
   }
 
   private async matchingValues(
