@@ -6,8 +6,9 @@
  * (`graph_id`, stamped by runs) is asked of that program in a sandbox (`Engine.inspect`), except
  * for its head, which the last run's harness already described (`ThreadHead.threadState`).
  * A thread without one (written by `/execute-langgraph`, or whose graph was deleted) is answered
- * from what the store keeps: values and metadata of every checkpoint, `next` and interrupts of the
- * head a result described. Changing its state needs the program: refused (GBX_ERR_THREAD_NO_PROGRAM).
+ * from what the store keeps: values (the contract's JSON view, as that route always answered) and
+ * metadata of every checkpoint, `next` and tasks of the head a result described. Changing its
+ * state needs the program: refused (GBX_ERR_THREAD_NO_PROGRAM).
  * Graphbox does not keep an `/execute-langgraph` program's code with its thread: a request's code
  * is the client's, sent again on every call, and keeping it would store every program ever run.
  */

@@ -96,7 +96,7 @@ export const searchBody = {
     ...filterFields,
     ids: { type: ["array", "null"], maxItems: 1000, items: threadId },
     limit: { type: "integer", minimum: 1, maximum: 1000, description: "Default 10" },
-    offset: { type: "integer", minimum: 0 },
+    offset: { type: "integer", minimum: 0, maximum: 1_000_000_000 },
     sort_by: { type: ["string", "null"], enum: ["thread_id", "status", "created_at", "updated_at", null] },
     sort_order: { type: ["string", "null"], enum: ["asc", "desc", null], description: "Default desc: newest first" },
     select: {
