@@ -101,14 +101,20 @@ for (const graphId of ["py-approval", "ts-approval"]) {
 
     const history = await alice.threads.getHistory(thread.thread_id, { limit: 10 });
     assert.ok(history.length >= 4, `history has ${history.length} states`);
-    const beforeReview = history.find((h) => h.next.includes("review"));
-    assert.ok(beforeReview, "a checkpoint waits at review");
+    assert.ok(
+      history.some((h) => h.next.includes("review")),
+      "a checkpoint waits at review",
+    );
 
-    // Fork: answer the interrupt differently from the checkpoint that waited for it.
-    const forked = await alice.runs.wait(thread.thread_id, graphId, {
-      command: { resume: "no" },
-      checkpoint_id: beforeReview.checkpoint.checkpoint_id ?? undefined,
-    } as Parameters<Client["runs"]["wait"]>[2]);
+    // Fork: replay from the checkpoint before `write`, which stops at the interrupt again on a new
+    // branch, and answer it differently there.
+    const start = history.find((h) => h.next.includes("write"));
+    assert.ok(start, "a checkpoint waits at write");
+    const replay = (await alice.runs.wait(thread.thread_id, graphId, {
+      checkpointId: start.checkpoint.checkpoint_id ?? undefined,
+    })) as Json;
+    assert.ok(replay["__interrupt__"], "the replay stops at the interrupt again");
+    const forked = await alice.runs.wait(thread.thread_id, graphId, { command: { resume: "no" } });
     assert.equal((forked as Json)["done"], "discarded");
   });
 }

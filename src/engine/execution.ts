@@ -194,6 +194,8 @@ export class Execution {
       });
     };
     this.hooks.signal?.addEventListener("abort", onAbort, { once: true });
+    // A cancel that came while the sandbox was being acquired fired no listener yet.
+    if (this.hooks.signal?.aborted) onAbort();
     const timers: NodeJS.Timeout[] = [];
     try {
       const startup = setTimeout(

@@ -1,6 +1,12 @@
 // Types only, for the harness's JSDoc (`tsc -p src/runtimes/js/harness`); nothing here runs.
 // The messages are the engine's own definitions: one protocol, checked on both sides.
-export type { CheckpointOp, ChunkMode, JobMessage, ResponseMessage, StoreOp } from "../../../contract/protocol/messages.ts";
+export type {
+  CheckpointOp,
+  ChunkMode,
+  JobMessage,
+  ResponseMessage,
+  StoreOp,
+} from "../../../contract/protocol/messages.ts";
 /** The engine's one PROTOCOL_VERSION, as a type: the harness's constant fails the type check when it differs. */
 export type ProtocolVersion = typeof import("../../../contract/protocol/messages.ts").PROTOCOL_VERSION;
 
