@@ -46,6 +46,7 @@ async function collect(stream: AsyncIterable<{ event: string; data: unknown }>) 
 for (const graphId of ["py-chat", "ts-chat"]) {
   test(`${graphId}: a streamed run with values, updates and messages-tuple carries the stand-in's tokens`, async () => {
     const thread = await alice.threads.create({ metadata: { purpose: "chat" } });
+    const tokensBefore = llm.totalTokens();
     const events = await collect(
       alice.runs.stream(thread.thread_id, graphId, {
         input: { messages: [{ role: "user", content: "hi there" }] },
@@ -78,6 +79,13 @@ for (const graphId of ["py-chat", "ts-chat"]) {
     const runs = await alice.runs.list(thread.thread_id);
     assert.equal(runs.length, 1);
     assert.equal(runs[0]?.status, "success");
+    // A run is an execution: the gateway's tokens and each node's timing are in its metadata.
+    const metering = runs[0]?.metadata["graphbox"] as { tokens_used: number; node_timings: { node: string }[] };
+    assert.equal(metering.tokens_used, llm.totalTokens() - tokensBefore);
+    assert.deepEqual(
+      metering.node_timings.map((t) => t.node),
+      ["chat"],
+    );
   });
 }
 

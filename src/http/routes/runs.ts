@@ -16,7 +16,8 @@ import {
 } from "../../agent/run-request.ts";
 import { RunStreamTranslator } from "../../agent/run-stream.ts";
 import { runAnswer, type Runs } from "../../agent/runs.ts";
-import type { RunRecord, RunStatus, Store } from "../../store/types.ts";
+import type { ExecutionMetadata } from "../../contract/types.ts";
+import type { ExecutionRecord, RunRecord, RunStatus, Store } from "../../store/types.ts";
 import { ANY, COMMON_ERRORS, described, errorResponses, eventStream } from "../openapi.ts";
 import { speaksLangGraph } from "../langgraph.ts";
 import { ownerOf } from "../owner.ts";
@@ -104,7 +105,7 @@ const runResponse = (summary: string) => described(summary, Object.fromEntries(R
 const tags = ["runs"];
 
 /** LangGraph's Run object; `kwargs` as LangGraph's servers show them (the body as the run runs it). */
-export function runView(run: RunRecord): Record<string, unknown> {
+export function runView(run: RunRecord, execution: ExecutionRecord | null = null): Record<string, unknown> {
   const body = run.kwargs as RunBody & { __stateless?: boolean };
   const ids = {
     run_id: run.runId,
@@ -135,12 +136,33 @@ export function runView(run: RunRecord): Record<string, unknown> {
     run_id: run.runId,
     thread_id: run.threadId,
     assistant_id: run.assistantId,
-    metadata: run.metadata,
+    metadata: { ...run.metadata, ...(execution ? { graphbox: meteringOf(execution) } : {}) },
     status: run.status,
     kwargs,
     multitask_strategy: run.multitaskStrategy,
     created_at: new Date(run.createdAt).toISOString(),
     updated_at: new Date(run.updatedAt).toISOString(),
+  };
+}
+
+/**
+ * What Graphbox adds to a run's metadata once it has an execution: its record's id, and once it
+ * ended, the gateway's token count by model, the cost, and each node's timing and tokens.
+ */
+function meteringOf(execution: ExecutionRecord): Record<string, unknown> {
+  const result = execution.result as { metadata?: ExecutionMetadata; result?: { metadata?: ExecutionMetadata } } | null;
+  const metadata = result?.result?.metadata ?? result?.metadata ?? null;
+  return {
+    execution_id: execution.id,
+    duration_ms: execution.durationMs,
+    tokens_used: execution.tokensUsed,
+    ...(metadata
+      ? {
+          token_usage: metadata.token_usage,
+          ...(metadata.cost ? { cost: metadata.cost } : {}),
+          node_timings: metadata.node_timings,
+        }
+      : {}),
   };
 }
 
@@ -314,14 +336,19 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
         ...(q.status ? { status: q.status as RunStatus } : {}),
       });
       // Oldest first, as LangGraph's servers list them.
-      return list.reverse().map(runView);
+      const executions = await Promise.all(list.map((run) => store.executions.get(owner, run.runId)));
+      return list.map((run, i) => runView(run, executions[i] ?? null)).reverse();
     },
   );
 
   app.get(
     "/threads/:thread_id/runs/:run_id",
     { schema: { tags, summary: "A run", params: runParams, response: { ...runResponse("The run"), ...RUN_ERRORS } } },
-    async (request) => runView(await runOf(ownerOf(request), request.params.thread_id, request.params.run_id)),
+    async (request) => {
+      const owner = ownerOf(request);
+      const run = await runOf(owner, request.params.thread_id, request.params.run_id);
+      return runView(run, await store.executions.get(owner, run.runId));
+    },
   );
 
   app.delete(
