@@ -80,7 +80,7 @@ for (const graphId of ["py-chat", "ts-chat"]) {
     assert.equal(runs.length, 1);
     assert.equal(runs[0]?.status, "success");
     // A run is an execution: the gateway's tokens and each node's timing are in its metadata.
-    const metering = runs[0]?.metadata["graphbox"] as { tokens_used: number; node_timings: { node: string }[] };
+    const metering = runs[0]?.metadata?.["graphbox"] as { tokens_used: number; node_timings: { node: string }[] };
     assert.equal(metering.tokens_used, llm.totalTokens() - tokensBefore);
     assert.deepEqual(
       metering.node_timings.map((t) => t.node),

@@ -137,12 +137,7 @@ export class Engine {
     const ticket = await this.admission.acquire(owner);
     try {
       await this.start();
-      const runtime = runtimeFor(request.language);
-      if (!runtime)
-        throw new GraphboxError(
-          "GBX_ERR_RUNTIME_UNAVAILABLE",
-          `the ${request.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`,
-        );
+      const runtime = this.runtimeOf(request.language);
       // A run of the Agent API is its execution: one id for both.
       const id = request.run?.runId ?? randomUUID();
       const thread: ThreadRef = { owner, threadId: request.threadId };
@@ -267,12 +262,7 @@ export class Engine {
     this.running.set(id, { promise, cancel });
     try {
       const outcome = await promise;
-      const released = execution.released().catch(() => undefined);
-      this.teardowns.add(released);
-      released.then(
-        () => this.teardowns.delete(released),
-        () => undefined,
-      );
+      this.tearDownLater(execution);
       await execution.settled();
       await appended;
       await this.finish(id, thread, outcome, { ...hooks, threadState: execution.threadState });
@@ -348,12 +338,7 @@ export class Engine {
     const ticket = await this.admission.acquire(owner);
     try {
       await this.start();
-      const runtime = runtimeFor(program.language);
-      if (!runtime)
-        throw new GraphboxError(
-          "GBX_ERR_RUNTIME_UNAVAILABLE",
-          `the ${program.language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`,
-        );
+      const runtime = this.runtimeOf(program.language);
       const c = this.config;
       const request: ExecutionRequest = {
         ...program,
@@ -389,12 +374,7 @@ export class Engine {
         { signal: AbortSignal.any([this.cancelAll.signal, ...(signal ? [signal] : [])]) },
       );
       const ending = await execution.runOp();
-      const released = execution.released().catch(() => undefined);
-      this.teardowns.add(released);
-      released.then(
-        () => this.teardowns.delete(released),
-        () => undefined,
-      );
+      this.tearDownLater(execution);
       await execution.settled();
       switch (ending.kind) {
         case "answer":
@@ -409,6 +389,26 @@ export class Engine {
     } finally {
       ticket.release();
     }
+  }
+
+  private runtimeOf(language: Language): NonNullable<ReturnType<typeof runtimeFor>> {
+    const runtime = runtimeFor(language);
+    if (!runtime)
+      throw new GraphboxError(
+        "GBX_ERR_RUNTIME_UNAVAILABLE",
+        `the ${language} runtime is not available in this engine: its packages are not installed (run \`npm run setup\`)`,
+      );
+    return runtime;
+  }
+
+  /** The sandbox is killed already; reaping it and removing its files is not the caller's wait, but close() waits for it. */
+  private tearDownLater(execution: Execution): void {
+    const released = execution.released().catch(() => undefined);
+    this.teardowns.add(released);
+    released.then(
+      () => this.teardowns.delete(released),
+      () => undefined,
+    );
   }
 
   /** Cancels a running execution of this owner; false when none runs here. */
