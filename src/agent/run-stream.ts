@@ -4,8 +4,9 @@
  * ..., a subgraph's as `mode|namespace`), and `error` `{error, message}` when the run failed. The
  * engine's own events (node_start, token, ...) stay in the execution's stream.
  *
- * A namespace is the program's (its node names): any character outside printable ASCII, and `%`,
- * is percent-encoded in the event name, so a program's string never breaks an SSE line.
+ * A namespace is the program's (its node names): any character outside printable ASCII, `%` and
+ * `|` are percent-encoded in the event name, so a program's string never breaks an SSE line nor
+ * makes one segment read as two (LangGraph reserves `|` in names; a forged chunk need not).
  */
 import type { ExecutionEvent, TerminalEvent } from "../contract/types.ts";
 import type { StoredEvent } from "../store/types.ts";
@@ -21,7 +22,7 @@ export interface SseFrame {
 
 const encodeSegment = (segment: string): string =>
   segment.replace(
-    /[^\x21-\x24\x26-\x7e]/gu,
+    /[^\x21-\x24\x26-\x7b\x7d\x7e]/gu,
     (c) => "%" + [...Buffer.from(c, "utf8")].map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join("%"),
   );
 

@@ -52,8 +52,12 @@ export interface ThreadJson {
   interrupts?: Record<string, InterruptJson[]>;
 }
 
-/** LangGraph's task ids are UUIDs; anything else a harness sends is not used as a key. */
-const TASK_ID = /^[0-9A-Za-z-]{1,64}$/;
+/**
+ * LangGraph's task ids are UUIDs (uuid5 of the checkpoint and the task, in both runtimes); a task
+ * a harness sends with any other id is dropped, so a program's `constructor` or `toString` never
+ * becomes a key of the Thread's `interrupts`.
+ */
+const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/u;
 /** `state` of a task nests a subgraph's ThreadState; deeper than this is not LangGraph's doing. */
 const MAX_NESTING = 16;
 
