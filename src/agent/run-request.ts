@@ -79,14 +79,19 @@ function chunkModes(modes: RunStreamMode[]): ChunkModeName[] {
   return [...wanted];
 }
 
-/** The nodes a breakpoint list names; `"*"` is every node of the registered graph. */
+/**
+ * The nodes a breakpoint list names; `"*"` is every node of the registered graph. A name the graph
+ * has no node for is dropped, as LangGraph's servers ignore it (langgraphjs's own server tests ask
+ * the weather graph to stop before a `tool` node it does not have), where `/execute-langgraph`'s
+ * contract refuses it.
+ */
 function breakpointNodes(asked: "*" | string[] | null | undefined, graph: GraphRecord): string[] {
   if (asked === undefined || asked === null) return [];
-  if (asked !== "*") return asked;
   const drawn = graph.description["graph"] as { nodes?: { id?: unknown }[] } | undefined;
-  return (drawn?.nodes ?? [])
+  const nodes = (drawn?.nodes ?? [])
     .map((node) => node.id)
     .filter((id): id is string => typeof id === "string" && !id.startsWith("__"));
+  return asked === "*" ? nodes : asked.filter((name) => nodes.includes(name));
 }
 
 const objectOr = (value: unknown): Record<string, unknown> =>

@@ -43,6 +43,8 @@ export class RunStreamTranslator {
   private readonly modes: Set<RunStreamMode>;
   /** The `messages` mode's messages so far by id: each partial event carries the whole message. */
   private readonly partial = new Map<string, Record<string, unknown>>();
+  /** The ids of the messages a `messages/complete` event has carried. */
+  private readonly completed = new Set<string>();
 
   constructor(
     private readonly runId: string,
@@ -63,8 +65,10 @@ export class RunStreamTranslator {
       case "chunk": {
         if (event.mode !== "messages") {
           // `values` is always recorded (wait and join answer with it); streamed only when asked for.
-          if (!this.modes.has(event.mode)) return [];
-          return [frame(eventName(event.mode, event.ns), event.data)];
+          const frames = this.modes.has(event.mode) ? [frame(eventName(event.mode, event.ns), event.data)] : [];
+          if (event.mode === "values" && event.ns.length === 0 && this.modes.has("messages"))
+            frames.push(...this.completeFrames(event.data, frame));
+          return frames;
         }
         const frames: SseFrame[] = [];
         if (this.modes.has("messages-tuple")) frames.push(frame(eventName("messages", event.ns), event.data));
@@ -74,6 +78,24 @@ export class RunStreamTranslator {
       default:
         return [];
     }
+  }
+
+  /**
+   * `messages/complete` with the messages of the graph's state not completed before, as LangGraph's
+   * JS server derives them from each `values` chunk: the input's first, a model's answer once its
+   * node has written it.
+   */
+  private completeFrames(data: unknown, frame: (name: string, data: unknown) => SseFrame): SseFrame[] {
+    const messages = typeof data === "object" && data !== null ? (data as Record<string, unknown>)["messages"] : null;
+    if (!Array.isArray(messages)) return [];
+    const fresh = messages.filter((message: unknown): message is Record<string, unknown> => {
+      if (typeof message !== "object" || message === null) return false;
+      const id = (message as Record<string, unknown>)["id"];
+      if (typeof id !== "string" || this.completed.has(id)) return false;
+      this.completed.add(id);
+      return true;
+    });
+    return fresh.length > 0 ? [frame("messages/complete", fresh)] : [];
   }
 
   /** `messages/metadata` the first time a message is seen, then `messages/partial` with the message so far. */
