@@ -13,7 +13,7 @@ import type { StoredEvent } from "../store/types.ts";
 import type { RunStreamMode } from "./run-request.ts";
 
 export interface SseFrame {
-  /** The stored event's seq, as text (LangGraph's ids are strings). */
+  /** The frame's place in the run's stream, from "0", as LangGraph's servers number them (ids are strings). */
   id: string;
   event: string;
   /** One line of JSON. */
@@ -37,14 +37,21 @@ export function runError(terminal: { error: string; error_type: string }): { err
 }
 
 type MessageTuple = [Record<string, unknown>, Record<string, unknown>];
+/** Makes the next frame: its name, and its data (or the data's JSON text as given). */
+type Framer = (name: string, data: unknown, json?: string) => SseFrame;
 
-/** Turns one run's stored events into LangGraph's SSE frames, in order; stateful for `messages`' partial messages. */
+/**
+ * Turns one run's stored events into LangGraph's SSE frames, in order, numbered from 0. It is a
+ * pure function of the log and the modes, so a client re-joining after frame N is served by
+ * translating the log again from its start and sending the frames after N.
+ */
 export class RunStreamTranslator {
   private readonly modes: Set<RunStreamMode>;
   /** The `messages` mode's messages so far by id: each partial event carries the whole message. */
   private readonly partial = new Map<string, Record<string, unknown>>();
   /** The ids of the messages a `messages/complete` event has carried. */
   private readonly completed = new Set<string>();
+  private count = 0;
 
   constructor(
     private readonly runId: string,
@@ -54,14 +61,18 @@ export class RunStreamTranslator {
   }
 
   translate(stored: StoredEvent): SseFrame[] {
-    const id = String(stored.seq);
     const event = stored.data as ExecutionEvent | TerminalEvent;
-    const frame = (name: string, data: unknown): SseFrame => ({ id, event: name, data: JSON.stringify(data) });
+    const frame = (name: string, data: unknown, json = JSON.stringify(data)): SseFrame => ({
+      id: String(this.count++),
+      event: name,
+      data: json,
+    });
     switch (event.type) {
       case "metadata":
         return [frame("metadata", { run_id: this.runId, attempt: 1 })];
       case "error":
-        return [frame("error", runError(event))];
+        // A cancelled run's stream just ends, as on LangGraph's servers.
+        return event.error_type === "cancelled" ? [] : [frame("error", runError(event))];
       case "chunk": {
         if (event.mode !== "messages") {
           // `values` is always recorded (wait and join answer with it); streamed only when asked for.
@@ -85,7 +96,7 @@ export class RunStreamTranslator {
    * JS server derives them from each `values` chunk: the input's first, a model's answer once its
    * node has written it.
    */
-  private completeFrames(data: unknown, frame: (name: string, data: unknown) => SseFrame): SseFrame[] {
+  private completeFrames(data: unknown, frame: Framer): SseFrame[] {
     const messages = typeof data === "object" && data !== null ? (data as Record<string, unknown>)["messages"] : null;
     if (!Array.isArray(messages)) return [];
     const fresh = messages.filter((message: unknown): message is Record<string, unknown> => {
@@ -99,7 +110,7 @@ export class RunStreamTranslator {
   }
 
   /** `messages/metadata` the first time a message is seen, then `messages/partial` with the message so far. */
-  private partialFrames(data: unknown, ns: string[], frame: (name: string, data: unknown) => SseFrame): SseFrame[] {
+  private partialFrames(data: unknown, ns: string[], frame: Framer): SseFrame[] {
     if (!Array.isArray(data) || data.length !== 2) return [];
     const [chunk, metadata] = data as MessageTuple;
     if (typeof chunk !== "object" || chunk === null) return [];
@@ -107,7 +118,15 @@ export class RunStreamTranslator {
     if (messageId === null) return [];
     const frames: SseFrame[] = [];
     const before = this.partial.get(messageId);
-    if (!before) frames.push(frame(eventName("messages/metadata", ns), { [messageId]: { metadata } }));
+    // `{<message id>: {metadata}}`, written out: the id is the program's, never an object key here.
+    if (!before)
+      frames.push(
+        frame(
+          eventName("messages/metadata", ns),
+          null,
+          `{${JSON.stringify(messageId)}:${JSON.stringify({ metadata })}}`,
+        ),
+      );
     const merged = before ? mergeChunk(before, chunk) : { ...chunk };
     this.partial.set(messageId, merged);
     frames.push(frame(eventName("messages/partial", ns), [merged]));

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Config } from "../config/index.ts";
 import { GraphboxError } from "../contract/errors.ts";
-import type { ExecutionOutcome } from "../contract/types.ts";
+import type { ExecutionEvent, ExecutionOutcome } from "../contract/types.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { RunRecord, RunStatus, Store, ThreadRef } from "../store/types.ts";
 import { toRunExecution, type ResolvedAssistant, type RunBody } from "./run-request.ts";
@@ -60,19 +60,31 @@ export function runStatusOf(outcome: ExecutionOutcome): RunStatus {
 }
 
 /**
- * What `wait` and `join` answer, as LangGraph's servers do: the run's last `values` (the thread's
- * values after it; only `{__interrupt__: [...]}` when it stopped at an interrupt), or
- * `{__error__: {error, message}}` when it failed, the message holding the error event's JSON again.
+ * What `wait` and `join` answer, as LangGraph's servers do: the run's last root `values` chunk
+ * (the thread's values in LangGraph's own JSON, messages as LangChain's dicts), only
+ * `{__interrupt__: [...]}` when it stopped at an interrupt or breakpoint, `{__error__: {error,
+ * message}}` when it failed (the message holding the error event's JSON again), and the values so
+ * far (or null) when it was cancelled.
  */
-export function runAnswer(outcome: unknown): unknown {
-  const o = outcome as ExecutionOutcome | null;
-  if (!o) return null;
-  if (o.status === "error") {
-    const error = runError(o);
+export async function runAnswer(store: Store, owner: string, runId: string): Promise<unknown> {
+  const execution = await store.executions.get(owner, runId);
+  const outcome = (execution?.result ?? null) as ExecutionOutcome | null;
+  if (outcome?.status === "error" && outcome.error_type !== "cancelled") {
+    const error = runError(outcome);
     return { __error__: { error: error.error, message: JSON.stringify(error) } };
   }
-  const interrupts = o.result.metadata.interrupts;
-  return interrupts.length > 0 ? { __interrupt__: interrupts } : o.result.state;
+  if (outcome?.status === "interrupted") return { __interrupt__: outcome.result.metadata.interrupts };
+  let values: unknown = outcome?.status === "success" ? outcome.result.state : null;
+  for (let after = 0; execution;) {
+    const page = await store.events.read(owner, runId, after);
+    if (page.length === 0) break;
+    for (const event of page) {
+      const data = event.data as ExecutionEvent;
+      if (data.type === "chunk" && data.mode === "values" && data.ns.length === 0) values = data.data;
+    }
+    after = page.at(-1)!.seq;
+  }
+  return values;
 }
 
 export class Runs {

@@ -190,7 +190,8 @@ export class Engine {
         `thread ${JSON.stringify(thread.threadId)} was written by the ${existing.runtime} runtime; a ${request.language} program cannot continue it`,
       );
     }
-    if (request.inputs === null && request.resume === null) {
+    // A run's Command(update=..., goto=...) may start a thread, as in LangGraph.
+    if (request.inputs === null && request.resume === null && !request.run?.command) {
       // Whether there is one, without loading its blob (a specific id is looked up as such).
       const checkpoints = this.store.checkpoints;
       const head = !existing

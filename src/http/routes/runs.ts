@@ -130,7 +130,8 @@ export function runView(run: RunRecord, execution: ExecutionRecord | null = null
       : {}),
     temporary: body.__stateless === true && body.on_completion !== "keep",
     subgraphs: body.stream_subgraphs ?? false,
-    resumable: false,
+    // Every run's stream can be re-joined here (it is replayed from the stored log).
+    resumable: body["stream_resumable"] === true,
   };
   return {
     run_id: run.runId,
@@ -191,7 +192,7 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
       throw new GraphboxError("GBX_ERR_THREAD_NOT_FOUND", `Thread with ID ${threadId} not found`);
   };
 
-  /** Streams a run's events as LangGraph's SSE, from after `after` (a stored seq), until it ends or the client leaves. */
+  /** Streams a run's events as LangGraph's SSE, the frames after `after` (a frame id; -1: all), until it ends or the client leaves. */
   const stream = async (options: {
     reply: FastifyReply;
     owner: string;
@@ -210,17 +211,17 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
       if (options.cancelOnDisconnect) runs.cancel(owner, run.runId).catch(() => undefined);
     });
     await runs.started(owner, run.runId, gone.signal);
+    // Frames are numbered from the run's start: a re-join translates the log again and skips to `after`.
     const translator = new RunStreamTranslator(run.runId, options.modes);
-    for await (const event of store.events.follow(owner, run.runId, options.after, { signal: gone.signal }))
-      for (const frame of translator.translate(event)) sse.sendFrame(frame);
+    for await (const event of store.events.follow(owner, run.runId, 0, { signal: gone.signal }))
+      for (const frame of translator.translate(event)) if (Number(frame.id) > options.after) sse.sendFrame(frame);
     sse.end();
   };
 
   /** What `wait` and `join` answer once the run has ended. */
   const answer = async (owner: string, run: RunRecord, signal: AbortSignal): Promise<unknown> => {
     await runs.join(owner, run.runId, signal);
-    const execution = await store.executions.get(owner, run.runId);
-    return runAnswer(execution?.result ?? null);
+    return runAnswer(store, owner, run.runId);
   };
 
   const disconnected = (reply: FastifyReply): AbortSignal => {
@@ -256,7 +257,7 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
           owner,
           run,
           modes: streamModesOf(body),
-          after: 0,
+          after: -1,
           cancelOnDisconnect: body.on_disconnect === "cancel",
         });
       },
@@ -392,8 +393,14 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
           type: "object",
           additionalProperties: true,
           properties: {
-            cancel_on_disconnect: { type: "string", enum: ["true", "false"] },
-            stream_mode: { anyOf: [streamMode, { type: "array", items: streamMode }] },
+            // The JS SDK sends 0/1, the Python SDK true/false (and an empty stream_mode for none).
+            cancel_on_disconnect: { type: "string", enum: ["true", "false", "1", "0"] },
+            stream_mode: {
+              anyOf: [
+                { type: "string", enum: [...RUN_STREAM_MODES, ""] },
+                { type: "array", items: streamMode },
+              ],
+            },
           },
         },
         response: { ...eventStream("the run's events after Last-Event-ID"), ...RUN_ERRORS },
@@ -402,18 +409,23 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
     async (request, reply) => {
       const owner = ownerOf(request);
       const run = await runOf(owner, request.params.thread_id, request.params.run_id);
+      // Without Last-Event-ID, the whole stream (LangGraph's servers: only what comes from now on).
       const header = request.headers["last-event-id"];
-      const after = typeof header === "string" ? Number(header) : 0;
+      const after = typeof header === "string" ? Number(header) : -1;
       if (!Number.isInteger(after) || after < -1)
         throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`Last-Event-ID` must be a whole number or -1");
-      const asked = (request.query as { stream_mode?: RunStreamMode | RunStreamMode[] }).stream_mode;
+      const query = request.query as {
+        stream_mode?: RunStreamMode | RunStreamMode[] | "";
+        cancel_on_disconnect?: string;
+      };
+      const asked = query.stream_mode === "" ? undefined : query.stream_mode;
       await stream({
         reply,
         owner,
         run,
         modes: asked ? (Array.isArray(asked) ? asked : [asked]) : streamModesOf(run.kwargs as RunBody),
-        after: Math.max(after, 0),
-        cancelOnDisconnect: (request.query as { cancel_on_disconnect?: string }).cancel_on_disconnect === "true",
+        after,
+        cancelOnDisconnect: query.cancel_on_disconnect === "true" || query.cancel_on_disconnect === "1",
       });
     },
   );

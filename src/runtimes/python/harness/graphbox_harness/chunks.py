@@ -73,7 +73,15 @@ class ChunkForwarder:
         self.subgraphs = bool(job.get("subgraphs"))
 
     def forward(self, ns: tuple, mode: str, chunk) -> None:
-        if mode not in self.modes or (ns and not self.subgraphs):
+        if ns and not self.subgraphs:
+            return
+        if mode == "updates" and "values" in self.modes and isinstance(chunk, dict) and "__interrupt__" in chunk:
+            # LangGraph.js ends a run stopped at an interrupt with a `values` chunk of only the
+            # interrupts, and LangGraph's servers stream it (chat UIs read it); Python LangGraph
+            # yields it in `updates` alone.
+            self._channel.send("chunk", mode="values", ns=[str(part) for part in ns],
+                               data={"__interrupt__": to_agent_json(chunk["__interrupt__"])})
+        if mode not in self.modes:
             return
         if mode == "messages":
             message, metadata = chunk
