@@ -80,6 +80,12 @@ export const OPTIONS = {
     default: 1024,
     doc: "memory (charged to their cgroups) the waiting sandboxes of all pools may hold together, MiB; a pool does not grow past it (`0`: each keeps its minimum only)",
   }),
+  corsOrigins: option({
+    env: "GRAPHBOX_CORS_ORIGINS",
+    kind: list,
+    default: [],
+    doc: "origins a browser page may call the API from (a chat UI such as agent-chat-ui, served elsewhere): `https://ui.example.com,...`, or `*` for any; empty: no CORS headers, so browsers refuse cross-origin calls. The API key is still needed on every call",
+  }),
   bodyLimitBytes: option({
     env: "GRAPHBOX_BODY_LIMIT_BYTES",
     kind: bytes(1024, 1_073_741_824),

@@ -2,6 +2,7 @@
  * The HTTP server, without listening: validation, error envelopes, authentication, the drain, and
  * one plugin per resource. It holds no policy of its own: admission and every limit are the engine's.
  */
+import cors, { type FastifyCorsOptions } from "@fastify/cors";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 
 import { resolveAssistant } from "../agent/assistants.ts";
@@ -31,6 +32,17 @@ import { threadRoutes } from "./routes/threads.ts";
  * the engine. Operations and docs answer at the root only.
  */
 const API_PREFIXES = ["", "/api"] as const;
+
+/** CORS for the configured origins, exposing the headers LangGraph's clients read (useStream takes the run id from Content-Location). */
+function corsOptions(origins: string[]): FastifyCorsOptions {
+  return {
+    origin: origins.includes("*") ? "*" : origins,
+    methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    allowedHeaders: ["authorization", "x-api-key", "content-type", "last-event-id"],
+    exposedHeaders: ["content-location", "x-pagination-total", "x-pagination-next", "retry-after"],
+    maxAge: 600,
+  };
+}
 
 export interface ApiParts {
   config: Readonly<Config>;
@@ -78,6 +90,8 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     for (const method of methods) routes.push({ method, url: route.url, hidden });
   });
   installErrorHandlers(server);
+  // Before the key check: a browser's preflight carries no key.
+  if (config.corsOrigins.length > 0) await server.register(cors, corsOptions(config.corsOrigins));
   new Authenticator(config.apiKeys).install(server);
   let draining = false;
   server.addHook("onRequest", async (request) => {

@@ -1,23 +1,27 @@
 /** Server-Sent Events on a raw response: ids, names, JSON data, keep-alive comments. */
 import type { ServerResponse } from "node:http";
 
+import type { FastifyReply } from "fastify";
+
 import { EVENT_TYPES } from "../contract/types.ts";
 import type { StoredEvent } from "../store/types.ts";
 
 const EVENT_NAMES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 export class SseStream {
+  private readonly raw: ServerResponse;
   private keepAlive: NodeJS.Timeout;
   private closed = false;
 
-  /** `onGone` runs when the client goes away before the stream ended. */
-  constructor(
-    private readonly raw: ServerResponse,
-    keepAliveMs: number,
-    onGone: () => void,
-    headers: Record<string, string> = {},
-  ) {
+  /**
+   * `onGone` runs when the client goes away before the stream ended. The reply's headers set so
+   * far (CORS) go out too: a hijacked reply no longer sends them itself.
+   */
+  constructor(reply: FastifyReply, keepAliveMs: number, onGone: () => void, headers: Record<string, string> = {}) {
+    const raw = (this.raw = reply.raw);
+    reply.hijack();
     raw.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
       ...headers,
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache, no-transform",

@@ -73,8 +73,7 @@ export const executeRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: ExecuteR
     // admission limits, thread busy, bad breakpoint) still gets a plain JSON error with its HTTP status.
     const open = (): SseStream => {
       if (!stream) {
-        reply.hijack();
-        stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort("the client disconnected"));
+        stream = new SseStream(reply, config.sseKeepAliveMs, () => gone.abort("the client disconnected"));
       }
       return stream;
     };

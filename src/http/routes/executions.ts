@@ -146,9 +146,8 @@ export const executionRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Execut
     if (!Number.isInteger(after) || after < 0)
       throw new GraphboxError("GBX_ERR_INVALID_REQUEST", "`Last-Event-ID` must be a whole number");
     const gone = new AbortController();
-    reply.hijack();
     // A reader going away stops following; it does not cancel the execution (the POST's client owns that).
-    const stream = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort());
+    const stream = new SseStream(reply, config.sseKeepAliveMs, () => gone.abort());
     for await (const event of store.events.follow(owner, request.params.id, after, { signal: gone.signal })) {
       // A run's raw LangGraph chunks belong to its Agent API stream (/threads/{id}/runs/{id}/stream).
       if (event.type !== "chunk") stream.send(event);

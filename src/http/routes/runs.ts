@@ -203,8 +203,7 @@ export const runRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: RunRoutesOpt
   }): Promise<void> => {
     const { reply, owner, run } = options;
     const gone = new AbortController();
-    reply.hijack();
-    const sse = new SseStream(reply.raw, config.sseKeepAliveMs, () => gone.abort(), {
+    const sse = new SseStream(reply, config.sseKeepAliveMs, () => gone.abort(), {
       "content-location": location(run),
     });
     gone.signal.addEventListener("abort", () => {
