@@ -370,3 +370,53 @@ for (const language of ["typescript", "python"] as const)
       assert.deepEqual(after["interrupts"], {});
     });
   });
+
+describe("a chat UI served from another origin", () => {
+  const ORIGIN = "https://chat.example";
+  let corsEngine: RunningEngine;
+  before(async () => {
+    corsEngine = await startEngine(llm, { apiKeys: { ui: KEY }, corsOrigins: [ORIGIN] });
+    await register(agentClient(corsEngine.url, KEY), {
+      graphId: "agent",
+      code: CHAT.typescript,
+      language: "typescript",
+    });
+  });
+  after(async () => corsEngine?.close());
+
+  test("its preflight passes without a key, and the run's stream exposes Content-Location", async () => {
+    const preflight = await fetch(`${corsEngine.url}/threads/search`, {
+      method: "OPTIONS",
+      headers: {
+        origin: ORIGIN,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "x-api-key,content-type",
+      },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), ORIGIN);
+    assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /x-api-key/);
+
+    const response = await fetch(`${corsEngine.url}/runs/stream`, {
+      method: "POST",
+      headers: { origin: ORIGIN, "x-api-key": KEY, "content-type": "application/json" },
+      body: JSON.stringify({ assistant_id: "agent", input: { messages: [{ role: "user", content: "hi" }] } }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("access-control-allow-origin"), ORIGIN);
+    assert.match(response.headers.get("access-control-expose-headers") ?? "", /content-location/);
+    assert.match(response.headers.get("content-location") ?? "", /^\/runs\/[0-9a-f-]{36}$/);
+    await response.text();
+
+    const stranger = await fetch(`${corsEngine.url}/info`, {
+      headers: { origin: "https://evil.example", "x-api-key": KEY },
+    });
+    assert.equal(stranger.headers.get("access-control-allow-origin"), null, "another origin is not allowed");
+  });
+
+  test("without GRAPHBOX_CORS_ORIGINS no CORS header is sent", async () => {
+    const answer = await fetch(`${engine.url}/info`, { headers: { origin: ORIGIN, "x-api-key": KEY } });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get("access-control-allow-origin"), null);
+  });
+});
