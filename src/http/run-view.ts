@@ -1,6 +1,5 @@
 /** LangGraph's Run object as the run routes answer it. */
-import type { RunBody } from "../agent/run-request.ts";
-import { streamModesOf } from "../agent/run-request.ts";
+import { streamModesOf, type RunBody } from "../agent/run-request.ts";
 import type { ExecutionMetadata } from "../contract/types.ts";
 import type { ExecutionRecord, RunRecord } from "../store/types.ts";
 
