@@ -191,7 +191,6 @@ export async function run(job, channel, progress = {}) {
     next,
     interrupts,
     checkpoint_id: snapshot.config?.configurable?.checkpoint_id ?? null,
-    // Only the Agent API reads it (a run asks for chunks): a contract execution's answer stays its size.
-    thread_state: job.stream_modes ? threadState(snapshot) : null,
+    thread_state: threadState(snapshot),
   });
 }

@@ -203,6 +203,5 @@ async def run(job: dict, channel) -> None:
         next=next_nodes,
         interrupts=interrupts,
         checkpoint_id=(snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
-        # Only the Agent API reads it (a run asks for chunks): a contract execution's answer stays its size.
-        thread_state=thread_state(snapshot) if job.get("stream_modes") else None,
+        thread_state=thread_state(snapshot),
     )
