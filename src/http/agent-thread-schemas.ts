@@ -25,9 +25,6 @@ export const checkpointSchema = {
     checkpoint_ns: {
       type: ["string", "null"],
       maxLength: 4096,
-      // LangGraph's namespace of a subgraph: `node:task_id`, nested ones joined by `|` (both are
-      // reserved in node names). Every class excludes both separators, so matching stays linear.
-      pattern: "^(?:[^|:]+:[^|:]+(?:\\|[^|:]+:[^|:]+)*)?$",
       description:
         "\"\" or absent: the root graph; `name:task_id|...`: a subgraph's, as a task's `checkpoint` names it",
     },
