@@ -14,6 +14,16 @@ export interface CheckpointJson {
   checkpoint_map: Record<string, unknown> | null;
 }
 
+/**
+ * What a task names when its subgraph has checkpoints (LangGraph's "subgraph checkpoints exist"
+ * config): the subgraph's namespace, `name:task_id`, which `POST /threads/{id}/state/checkpoint`,
+ * `/state` and `/history` take as `checkpoint` to read or change that subgraph's state.
+ */
+export interface TaskCheckpointJson {
+  thread_id: string;
+  checkpoint_ns: string;
+}
+
 /** An `interrupt()` waiting for its resume value: `{value, id}` as LangGraph gives it. */
 export type InterruptJson = Record<string, unknown>;
 
@@ -23,7 +33,7 @@ export interface TaskJson {
   path: unknown[];
   error: string | null;
   interrupts: InterruptJson[];
-  checkpoint: CheckpointJson | null;
+  checkpoint: TaskCheckpointJson | null;
   state: ThreadStateJson | null;
   result: unknown;
 }
@@ -82,6 +92,15 @@ export function parseCheckpoint(raw: unknown): CheckpointJson | null {
   };
 }
 
+/** Longer than any namespace the engine stores (harness-checkpoints.ts): not LangGraph's doing. */
+const MAX_NS_CHARS = 4096;
+
+function parseTaskCheckpoint(raw: unknown): TaskCheckpointJson | null {
+  if (!isObject(raw) || typeof raw["thread_id"] !== "string" || typeof raw["checkpoint_ns"] !== "string") return null;
+  if (raw["checkpoint_ns"].length > MAX_NS_CHARS) return null;
+  return { thread_id: raw["thread_id"], checkpoint_ns: raw["checkpoint_ns"] };
+}
+
 function parseTask(raw: unknown, depth: number): TaskJson | null {
   if (!isObject(raw) || typeof raw["id"] !== "string" || !TASK_ID.test(raw["id"])) return null;
   const state = depth < MAX_NESTING && isObject(raw["state"]) ? parseThreadState(raw["state"], depth + 1) : null;
@@ -91,7 +110,7 @@ function parseTask(raw: unknown, depth: number): TaskJson | null {
     path: Array.isArray(raw["path"]) ? raw["path"] : [],
     error: stringOr(raw["error"], null),
     interrupts: Array.isArray(raw["interrupts"]) ? raw["interrupts"].filter(isObject) : [],
-    checkpoint: parseCheckpoint(raw["checkpoint"]),
+    checkpoint: parseTaskCheckpoint(raw["checkpoint"]),
     state,
     result: raw["result"] ?? null,
   };

@@ -32,7 +32,7 @@ import { withThreadLock } from "./thread-lock.ts";
 /** A checkpoint of the thread as a request names it; null id: the head. */
 export interface CheckpointSelector {
   checkpointId: string | null;
-  /** Default "" (the root graph). */
+  /** Default "" (the root graph); `name:task_id|...`: a subgraph's, as a task's `checkpoint` names it. */
   checkpointNs?: string;
 }
 
@@ -97,14 +97,13 @@ export class ThreadStates {
       if (state) return answer(state, wanted);
     }
     if (program) {
-      refuseSubgraphNamespace(ns);
       const state = parseThreadState(
         await this.ask({
           owner: thread.owner,
           program,
           threadId: thread.threadId,
           op: "state",
-          args: { checkpoint_id: at.checkpointId, subgraphs: at.subgraphs },
+          args: { checkpoint_id: at.checkpointId, checkpoint_ns: ns, subgraphs: at.subgraphs },
         }),
       );
       if (!state) throw new GraphboxError("GBX_ERR_PROGRAM_FAILED", "the program's harness answered no thread state");
@@ -122,8 +121,7 @@ export class ThreadStates {
     const ns = query.checkpointNs ?? ROOT;
     const program = await this.programOf(thread);
     if (program) {
-      refuseSubgraphNamespace(ns);
-      if (!(await this.store.checkpoints.getHeadState(thread))) return [];
+      if (!(await this.store.checkpoints.getHeadState(thread, { checkpointNs: ns }))) return [];
       const answer = await this.ask({
         owner: thread.owner,
         program,
@@ -133,6 +131,7 @@ export class ThreadStates {
           limit: query.limit,
           before: query.before,
           checkpoint_id: query.checkpointId,
+          checkpoint_ns: ns,
           filter: query.metadata,
         },
       });
@@ -173,7 +172,6 @@ export class ThreadStates {
   ): Promise<{ checkpoint: Omit<CheckpointJson, "checkpoint_map"> }> {
     const program = await this.programOf(thread);
     if (!program) throw noProgram(thread);
-    refuseSubgraphNamespace(update.checkpointNs ?? ROOT);
     const runtime = runtimeOf(program);
     if (thread.runtime !== null && thread.runtime !== runtime)
       throw new GraphboxError(
@@ -188,7 +186,12 @@ export class ThreadStates {
         program,
         threadId: thread.threadId,
         op: "update_state",
-        args: { values: update.values, as_node: update.asNode, checkpoint_id: update.checkpointId },
+        args: {
+          values: update.values,
+          as_node: update.asNode,
+          checkpoint_id: update.checkpointId,
+          checkpoint_ns: update.checkpointNs ?? ROOT,
+        },
       });
       const checkpoint = parseCheckpoint(
         typeof answer === "object" && answer !== null ? (answer as { checkpoint?: unknown }).checkpoint : null,
@@ -229,15 +232,6 @@ export class ThreadStates {
     });
     return tuple;
   }
-}
-
-/** The harness's ops read and update the root graph; a subgraph's state is read with `subgraphs`. */
-function refuseSubgraphNamespace(ns: string): void {
-  if (ns !== ROOT)
-    throw new GraphboxError(
-      "GBX_ERR_INVALID_REQUEST",
-      "`checkpoint.checkpoint_ns` of a subgraph is not supported for a registered program: read the root's state with `subgraphs=true`",
-    );
 }
 
 const empty = (thread: ThreadRecord, checkpointId: string | null, ns: string): StateAnswer => ({

@@ -22,7 +22,12 @@ export const checkpointSchema = {
   properties: {
     thread_id: { type: "string", description: "Ignored: the path names the thread." },
     checkpoint_id: { type: ["string", "null"], minLength: 1, maxLength: 256 },
-    checkpoint_ns: { type: ["string", "null"], maxLength: 4096 },
+    checkpoint_ns: {
+      type: ["string", "null"],
+      maxLength: 4096,
+      description:
+        "\"\" or absent: the root graph; `name:task_id|...`: a subgraph's, as a task's `checkpoint` names it",
+    },
     checkpoint_map: { type: ["object", "null"] },
   },
 } as const;

@@ -38,6 +38,10 @@ export const PROTOCOL_VERSION = 1;
  * - `describe`: the compiled graph's drawing (`get_graph(xray=args.xray).to_json()`: nodes, edges
  *   with `conditional`) and its schemas (`input_schema`, `output_schema`, `state_schema`,
  *   `config_schema`, `context_schema`, JSON Schema or null).
+ *
+ * `state`, `history` and `update_state` work in the namespace `args.checkpoint_ns` ("" or absent:
+ * the root graph; `name:task_id|...`: a subgraph's, which LangGraph's get_state/update_state hand
+ * to that subgraph, as a task's `checkpoint.checkpoint_ns` names it).
  */
 export const JOB_OPS = ["run", "state", "history", "update_state", "describe"] as const;
 export type JobOp = (typeof JOB_OPS)[number];

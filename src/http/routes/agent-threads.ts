@@ -153,9 +153,23 @@ const schemas = {
 } as const;
 
 const yes = (flag: string | boolean | null | undefined): boolean => flag === true || flag === "true" || flag === "1";
+/**
+ * LangGraph's namespace of a subgraph: `node:task_id`, nested ones joined by `|` (both reserved in
+ * node names). Every class excludes both separators, so matching stays linear.
+ */
+const SUBGRAPH_NS = /^[^|:]+:[^|:]+(?:\|[^|:]+:[^|:]+)*$/u;
+function namespaceOf(ns: string | null | undefined): string {
+  if (!ns) return "";
+  if (!SUBGRAPH_NS.test(ns))
+    throw new GraphboxError(
+      "GBX_ERR_INVALID_REQUEST",
+      "`checkpoint.checkpoint_ns` must be \"\" (the root graph) or a subgraph's namespace `name:task_id`, nested ones joined by `|`, as a task's `checkpoint` names it",
+    );
+  return ns;
+}
 const checkpointOf = (checkpoint: CheckpointBody | undefined) => ({
   checkpointId: checkpoint?.checkpoint_id ?? null,
-  checkpointNs: checkpoint?.checkpoint_ns ?? "",
+  checkpointNs: namespaceOf(checkpoint?.checkpoint_ns),
 });
 /** `before` as the SDKs send it: an id (Python), a Checkpoint, or a config (JS). */
 function beforeOf(before: unknown): string | null {

@@ -7,6 +7,9 @@
 // - `history`: ThreadStates newest first (`limit`, default 10; `before`; `checkpoint_id`; `filter` on metadata);
 // - `update_state`: `updateState(values, as_node)` from `checkpoint_id` or the head: the new checkpoint;
 // - `describe`: the graph's drawing and schemas (describe.mjs).
+//
+// `state`, `history` and `update_state` read the namespace `checkpoint_ns` ("" or absent: the root
+// graph; `name:task_id|...`: a subgraph's, which LangGraph's getState/updateState hand to that subgraph).
 import { toAgentJson } from "./agent-json.mjs";
 import { describe } from "./describe.mjs";
 import { describe as describeError, programTraceback } from "./errors.mjs";
@@ -30,13 +33,15 @@ const REQUEST_ERRORS = new Set(["InvalidUpdateError", "NotImplementedError"]);
 
 /**
  * @param {JobMessage} job
+ * @param {Record<string, unknown>} args
  * @param {unknown} checkpointId
  */
-function configOf(job, checkpointId) {
+function configOf(job, args, checkpointId) {
   // The job's configurable too (the engine's graph_id...), which the checkpointer copies into the
   // metadata of a checkpoint updateState writes, as LangGraph's JS server has it.
+  const ns = typeof args.checkpoint_ns === "string" ? args.checkpoint_ns : "";
   /** @type {Record<string, unknown>} */
-  const configurable = { ...job.config.configurable, thread_id: job.thread_id, checkpoint_ns: "" };
+  const configurable = { ...job.config.configurable, thread_id: job.thread_id, checkpoint_ns: ns };
   if (typeof checkpointId === "string" && checkpointId) configurable.checkpoint_id = checkpointId;
   return { configurable };
 }
@@ -57,15 +62,17 @@ function checkpointIdOf(value) {
 /** @type {Record<string, (graph: OpGraph, job: JobMessage, args: Record<string, unknown>) => Promise<unknown>>} */
 const OPS = {
   async state(graph, job, args) {
-    return threadState(await graph.getState(configOf(job, args.checkpoint_id), { subgraphs: Boolean(args.subgraphs) }));
+    return threadState(
+      await graph.getState(configOf(job, args, args.checkpoint_id), { subgraphs: Boolean(args.subgraphs) }),
+    );
   },
   async history(graph, job, args) {
     const { limit, filter } = args;
     const before = checkpointIdOf(args.before);
     const states = [];
-    for await (const snapshot of graph.getStateHistory(configOf(job, args.checkpoint_id), {
+    for await (const snapshot of graph.getStateHistory(configOf(job, args, args.checkpoint_id), {
       limit: typeof limit === "number" && Number.isInteger(limit) && limit > 0 ? limit : DEFAULT_HISTORY_LIMIT,
-      ...(before ? { before: configOf(job, before) } : {}),
+      ...(before ? { before: configOf(job, args, before) } : {}),
       ...(typeof filter === "object" && filter !== null && !Array.isArray(filter) ? { filter } : {}),
     }))
       states.push(threadState(snapshot));
@@ -73,7 +80,7 @@ const OPS = {
   },
   async update_state(graph, job, args) {
     const asNode = typeof args.as_node === "string" ? args.as_node : undefined;
-    const next = await graph.updateState(configOf(job, args.checkpoint_id), args.values, asNode);
+    const next = await graph.updateState(configOf(job, args, args.checkpoint_id), args.values, asNode);
     return { checkpoint: toAgentJson(next?.configurable ?? null) };
   },
   async describe(graph, _job, args) {

@@ -69,12 +69,21 @@ function errorText(error) {
 const isSnapshot = (state) => isRecord(state) && "values" in state && "next" in state;
 
 /**
+ * `{thread_id, checkpoint_ns}` of a task whose subgraph has checkpoints (its config), as the server shows it.
+ * @param {unknown} state
+ */
+function subgraphRef(state) {
+  const c = isSnapshot(state) ? null : configurableOf(state);
+  if (!c || typeof c.thread_id !== "string" || typeof c.checkpoint_ns !== "string") return null;
+  return { thread_id: c.thread_id, checkpoint_ns: c.checkpoint_ns };
+}
+
+/**
  * @param {StateSnapshot["tasks"][number]} task
  * @returns {Record<string, unknown>}
  */
 function taskState(task) {
   const state = /** @type {unknown} */ (task.state);
-  const configurable = isSnapshot(state) ? null : configurableOf(state);
   return {
     id: task.id,
     name: task.name,
@@ -82,7 +91,7 @@ function taskState(task) {
     interrupts: toAgentJson(task.interrupts ?? []),
     path: toAgentJson(task.path ?? []),
     // A subgraph's task names the subgraph's namespace; with `subgraphs` it holds its whole state.
-    checkpoint: configurable ? toAgentJson(configurable) : null,
+    checkpoint: subgraphRef(state),
     state: isSnapshot(state) ? threadState(state) : null,
     result: toAgentJson(task.result ?? null),
   };

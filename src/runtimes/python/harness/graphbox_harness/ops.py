@@ -5,6 +5,9 @@ found as for a run, the engine's checkpointer attached, and one `answer` (or `er
 - `history`: ThreadStates newest first (`limit`, default 10; `before`; `checkpoint_id`; `filter` on metadata);
 - `update_state`: `update_state(values, as_node)` from `checkpoint_id` or the head: the new checkpoint;
 - `describe`: the graph's drawing and schemas (describe.py).
+
+`state`, `history` and `update_state` read the namespace `checkpoint_ns` ("" or absent: the root graph;
+`name:task_id|...`: a subgraph's, which LangGraph's get_state/update_state hand to that subgraph).
 """
 
 from langgraph.errors import InvalidUpdateError
@@ -18,10 +21,15 @@ from .thread_state import thread_state
 DEFAULT_HISTORY_LIMIT = 10
 
 
-def _config(job: dict, checkpoint_id=None) -> dict:
+def _config(job: dict, args: dict, checkpoint_id=None) -> dict:
     # The job's configurable too (the engine's graph_id...), which LangGraph copies into the metadata
     # of a checkpoint update_state writes, as LangGraph's servers have it.
-    configurable = {**(job["config"].get("configurable") or {}), "thread_id": job["thread_id"], "checkpoint_ns": ""}
+    ns = args.get("checkpoint_ns")
+    configurable = {
+        **(job["config"].get("configurable") or {}),
+        "thread_id": job["thread_id"],
+        "checkpoint_ns": ns if isinstance(ns, str) else "",
+    }
     if isinstance(checkpoint_id, str) and checkpoint_id:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}
@@ -35,7 +43,8 @@ def _checkpoint_id(value) -> str | None:
 
 
 async def _state(graph, job: dict, args: dict):
-    snapshot = await graph.aget_state(_config(job, args.get("checkpoint_id")), subgraphs=bool(args.get("subgraphs")))
+    config = _config(job, args, args.get("checkpoint_id"))
+    snapshot = await graph.aget_state(config, subgraphs=bool(args.get("subgraphs")))
     return thread_state(snapshot)
 
 
@@ -44,9 +53,9 @@ async def _history(graph, job: dict, args: dict):
     before = _checkpoint_id(args.get("before"))
     states = []
     async for snapshot in graph.aget_state_history(
-        _config(job, args.get("checkpoint_id")),
+        _config(job, args, args.get("checkpoint_id")),
         filter=args.get("filter") if isinstance(args.get("filter"), dict) else None,
-        before=_config(job, before) if before else None,
+        before=_config(job, args, before) if before else None,
         limit=limit if isinstance(limit, int) and limit > 0 else DEFAULT_HISTORY_LIMIT,
     ):
         states.append(thread_state(snapshot))
@@ -56,7 +65,9 @@ async def _history(graph, job: dict, args: dict):
 async def _update_state(graph, job: dict, args: dict):
     as_node = args.get("as_node")
     config = await graph.aupdate_state(
-        _config(job, args.get("checkpoint_id")), args.get("values"), as_node=as_node if isinstance(as_node, str) else None
+        _config(job, args, args.get("checkpoint_id")),
+        args.get("values"),
+        as_node=as_node if isinstance(as_node, str) else None,
     )
     return {"checkpoint": to_agent_json(config.get("configurable"))}
 

@@ -71,9 +71,16 @@ def _error_text(error) -> str | None:
     return json.dumps(_error_record(error), separators=(",", ":"), ensure_ascii=False)
 
 
+def _subgraph_ref(state) -> dict | None:
+    """`{thread_id, checkpoint_ns}` of a task whose subgraph has checkpoints (its config), as the server shows it."""
+    c = _configurable(state) if not isinstance(state, StateSnapshot) else None
+    if not c or not isinstance(c.get("thread_id"), str) or not isinstance(c.get("checkpoint_ns"), str):
+        return None
+    return {"thread_id": c["thread_id"], "checkpoint_ns": c["checkpoint_ns"]}
+
+
 def _task(task) -> dict:
     state = task.state
-    configurable = _configurable(state) if not isinstance(state, StateSnapshot) else None
     return {
         "id": task.id,
         "name": task.name,
@@ -81,7 +88,7 @@ def _task(task) -> dict:
         "interrupts": to_agent_json(list(task.interrupts or ())),
         "path": to_agent_json(list(task.path or ())),
         # A subgraph's task names the subgraph's namespace; with `subgraphs` it holds its whole state.
-        "checkpoint": to_agent_json(configurable) if configurable is not None else None,
+        "checkpoint": _subgraph_ref(state),
         "state": thread_state(state) if isinstance(state, StateSnapshot) else None,
         "result": to_agent_json(task.result),
     }
