@@ -139,7 +139,7 @@ export const OPTIONS = {
     env: "GRAPHBOX_MAX_OUTPUT_BYTES",
     kind: bytes(1024, 1_073_741_824),
     default: 16_777_216,
-    doc: "largest message a program may send, and largest answer (result and `config.debug`'s trace together); over it: `output_limit`",
+    doc: "largest message a program may send, and largest answer (the result with the thread head's LangGraph `ThreadState`, which repeats the state, and `config.debug`'s trace together); over it: `output_limit`",
   }),
   maxEvents: option({
     env: "GRAPHBOX_MAX_EVENTS",
