@@ -82,7 +82,14 @@ const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 /** 405 with `Allow` when the path has routes for other methods (RFC 9110), else 404. */
 function noRoute(app: FastifyInstance, request: FastifyRequest, reply: FastifyReply): GraphboxError {
   const path = request.url.split("?")[0]!;
-  const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
+  // The resource is the most specific route the path matches: `/assistants/count` is POST's
+  // route of that name, not the GET that `/assistants/{assistant_id}` would also match.
+  const found = METHODS.map((method) => {
+    const route = app.findRoute({ method, url: path });
+    return { method, params: route ? Object.keys(route.params).length : Number.POSITIVE_INFINITY };
+  });
+  const fewest = Math.min(...found.map((f) => f.params));
+  const allowed = found.filter((f) => f.params === fewest && fewest !== Number.POSITIVE_INFINITY).map((f) => f.method);
   if (allowed.length === 0) return new GraphboxError("GBX_ERR_NOT_FOUND", `no route ${request.method} ${path}`);
   void reply.header("allow", allowed.join(", "));
   return new GraphboxError(

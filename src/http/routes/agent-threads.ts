@@ -81,7 +81,7 @@ const schemas = {
     summary: "Delete a thread, its checkpoints and runs (a run on it is cancelled)",
     params: threadParams,
     response: {
-      204: { description: "Deleted (no body)" },
+      204: { description: "Deleted (no body)", type: "null" },
       ...errorResponses([...READ_ERRORS, "GBX_ERR_THREAD_BUSY"]),
     },
   },
@@ -267,7 +267,7 @@ export const agentThreadRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: Agen
 
   app.delete("/threads/:id", { schema: schemas.delete }, async (request, reply) => {
     await threads.delete(ref(request));
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 
   app.get("/threads/:id/state", { schema: schemas.state }, async (request) => {

@@ -138,7 +138,12 @@ const schemas = {
           context_schema: ANY,
         },
       },
-      ...errorResponses([...COMMON_ERRORS, "GBX_ERR_ASSISTANT_NOT_FOUND", "GBX_ERR_GRAPH_NOT_FOUND"]),
+      ...errorResponses([
+        ...COMMON_ERRORS,
+        "GBX_ERR_INVALID_REQUEST",
+        "GBX_ERR_ASSISTANT_NOT_FOUND",
+        "GBX_ERR_GRAPH_NOT_FOUND",
+      ]),
     },
   },
   versions: {

@@ -88,7 +88,7 @@ const schemas = {
     tags: ["graphs"],
     summary: "Delete a registered program and its assistants",
     params: graphParams,
-    response: { 204: { description: "Deleted: no body" }, ...notFound },
+    response: { 204: { description: "Deleted: no body", type: "null" }, ...notFound },
   },
 } as const;
 
@@ -139,6 +139,6 @@ export const graphRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: GraphRoute
   app.delete("/graphs/:graph_id", { schema: schemas.delete }, async (request, reply) => {
     const { graph_id } = request.params;
     if (!(await programs.delete(ownerOf(request), graph_id))) throw graphNotFound(graph_id);
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 };

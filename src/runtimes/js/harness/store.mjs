@@ -10,7 +10,7 @@
 // Semantic search is not available (the engine keeps no embeddings): a search with `query`
 // answers as a filter-only search, as LangGraph's `InMemoryStore` without an `index` does; a put's
 // `index` is ignored, as it is there.
-import { BaseStore, InvalidNamespaceError } from "@langchain/langgraph-checkpoint";
+import { AsyncBatchedStore, BaseStore, InvalidNamespaceError } from "@langchain/langgraph-checkpoint";
 
 import { toJson } from "./serialize.mjs";
 
@@ -153,3 +153,56 @@ export class EngineStore extends BaseStore {
     );
   }
 }
+
+/**
+ * LangGraph.js wraps a graph's store in an AsyncBatchedStore whose loop polls its queue with a
+ * timer for the whole run. That timer kept Node's event loop alive, so a program awaiting a
+ * promise that can never settle hung until its timeout instead of failing at once (serve.mjs's
+ * `beforeExit`). The same loop, with timers that do not hold the process; what holds it is a
+ * store operation waiting in the queue or for the engine's answer.
+ */
+/**
+ * @typedef {{ operation: unknown, resolve: (value: unknown) => void, reject: (err: unknown) => void }} Queued
+ * @typedef {{ running: boolean, queue: Map<number, Queued>, store: { batch: (ops: unknown[]) => Promise<unknown[]> } }} BatchLoop
+ */
+const batchedPrototype =
+  /** @type {{ processBatchQueue: (this: BatchLoop) => Promise<void>, enqueueOperation: (this: BatchLoop, operation: unknown) => Promise<unknown>, stop: (this: BatchLoop) => Promise<void> }} */ (
+    /** @type {unknown} */ (AsyncBatchedStore.prototype)
+  );
+/**
+ * @template T
+ * @param {Promise<T>} promise
+ * @returns {Promise<T>} the promise, with the process held until it settles
+ */
+const held = (promise) => {
+  const hold = setInterval(() => undefined, 2 ** 30);
+  promise.then(
+    () => clearInterval(hold),
+    () => clearInterval(hold),
+  );
+  return promise;
+};
+const { enqueueOperation, stop } = batchedPrototype;
+/** @this {BatchLoop} @param {unknown} operation */
+batchedPrototype.enqueueOperation = function heldEnqueueOperation(operation) {
+  return held(enqueueOperation.call(this, operation));
+};
+/** @this {BatchLoop} */
+batchedPrototype.stop = function heldStop() {
+  return held(stop.call(this));
+};
+/** @this {BatchLoop} */
+batchedPrototype.processBatchQueue = async function processBatchQueue() {
+  while (this.running) {
+    await new Promise((resolve) => setTimeout(resolve, 0).unref());
+    if (this.queue.size === 0) continue;
+    const batch = [...this.queue.values()];
+    this.queue.clear();
+    try {
+      const results = await this.store.batch(batch.map(({ operation }) => operation));
+      batch.forEach(({ resolve }, i) => resolve(results[i]));
+    } catch (err) {
+      batch.forEach(({ reject }) => reject(err));
+    }
+  }
+};
