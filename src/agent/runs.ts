@@ -328,11 +328,6 @@ export class Runs {
     const key = `${thread.owner}\u0000${thread.threadId}`;
     for (const done of [...(this.waiters.get(key) ?? [])]) done();
   }
-
-  /** Cancels every active run of this engine (the engine is stopping). */
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.active.values()].map((a) => a.ended));
-  }
 }
 
 function rejected(threadId: string): GraphboxError {
