@@ -15,6 +15,8 @@ const metadata = {
 } as const;
 const ttl = { description: "Accepted and ignored: Graphbox keeps a thread until it is deleted." } as const;
 
+const checkpointIdSchema = { type: "string", minLength: 1, maxLength: 256 } as const;
+
 /** LangGraph's `Checkpoint` as a request names one; `checkpoint_id` null or absent: the head. */
 export const checkpointSchema = {
   type: ["object", "null"],
@@ -25,6 +27,8 @@ export const checkpointSchema = {
     checkpoint_ns: {
       type: ["string", "null"],
       maxLength: 4096,
+      // The route checks it too, with a message that says what a namespace looks like.
+      pattern: "^$|^[^|:]+:[^|:]+(\\|[^|:]+:[^|:]+)*$",
       description:
         "\"\" or absent: the root graph; `name:task_id|...`: a subgraph's, as a task's `checkpoint` names it",
     },
@@ -52,7 +56,7 @@ export const subgraphsQuery = {
 } as const;
 
 export const createBody = {
-  type: ["object", "null"],
+  type: "object",
   additionalProperties: false,
   properties: {
     thread_id: { ...threadId, description: "Default: a new UUID." },
@@ -95,7 +99,7 @@ const filterFields = {
 } as const;
 
 export const searchBody = {
-  type: ["object", "null"],
+  type: "object",
   additionalProperties: false,
   properties: {
     ...filterFields,
@@ -117,7 +121,7 @@ export const searchBody = {
 } as const;
 
 export const countBody = {
-  type: ["object", "null"],
+  type: "object",
   additionalProperties: false,
   properties: filterFields,
 } as const;
@@ -135,8 +139,10 @@ export const updateStateBody = {
   type: "object",
   additionalProperties: false,
   properties: {
-    // Any JSON here, checked by the route (ajv's strict mode takes no three-type union).
-    values: { description: "The update, as a node would write it: an object, a list of them, or null" },
+    values: {
+      description: "The update, as a node would write it: an object, a list of them, or null",
+      anyOf: [{ type: "object" }, { type: "array" }, { type: "null" }],
+    },
     as_node: {
       type: ["string", "null"],
       minLength: 1,
@@ -154,14 +160,33 @@ export const updateStateBody = {
 } as const;
 
 export const historyBody = {
-  type: ["object", "null"],
+  type: "object",
   additionalProperties: false,
   properties: {
     limit: { type: "integer", minimum: 1, maximum: 1000, description: "Default 10" },
     before: {
       description:
         "Only checkpoints older than this one: its checkpoint_id, a Checkpoint, or a config `{configurable: {checkpoint_id}}`",
-      // Any JSON here, checked by the route (ajv's strict mode takes no three-type union).
+      anyOf: [
+        { type: "null" },
+        checkpointIdSchema,
+        {
+          type: "object",
+          required: ["configurable"],
+          properties: {
+            configurable: {
+              type: "object",
+              required: ["checkpoint_id"],
+              properties: { checkpoint_id: checkpointIdSchema },
+            },
+          },
+        },
+        {
+          type: "object",
+          required: ["checkpoint_id"],
+          properties: { checkpoint_id: checkpointIdSchema, configurable: { not: { type: "object" } } },
+        },
+      ],
     },
     metadata: {
       ...metadata,
