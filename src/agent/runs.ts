@@ -38,7 +38,7 @@ interface ActiveRun {
   ended: Promise<void>;
   /** The thread's head when the run started: where `rollback` returns the thread to. */
   startedFrom: string | null;
-  /** How a cancel asked the run to end: `interrupted` (the default), or deleted (`rollback`). */
+  /** How a cancel asked the run to end: `interrupted` (the default), or `rollback` (it ends `error`). */
   cancelledAs: "interrupted" | "rollback" | null;
 }
 
@@ -147,9 +147,9 @@ export class Runs {
       kwargs: { ...body, ...(stateless ? { __stateless: true } : {}) },
     });
     if (busy.length === 0 || strategy !== "enqueue") await this.start(run, assistant, from);
-    // Enqueued behind a run that ended meanwhile: the queue moves now.
+    // Enqueued: it stays pending and the active run starts it when it ends (now, if that one just ended).
     else await this.startNext(thread);
-    // `enqueue`: it stays pending; the active run starts it when it ends.
+    // Its status now: `running` once it has its sandbox (LangGraph's servers answer `pending`).
     return (await this.store.runs.get(owner, runId)) ?? run;
   }
 
@@ -179,7 +179,8 @@ export class Runs {
 
   /**
    * Cancels a pending or running run of this owner: it ends `interrupted` (`action: "rollback"`:
-   * it is deleted and the thread returns to where the run started). False when it had ended.
+   * `error`, and the thread's checkpoints go back to where the run started when it started on an
+   * empty thread). False when it had ended.
    */
   async cancel(owner: string, runId: string, action: "interrupt" | "rollback" = "interrupt"): Promise<boolean> {
     const run = await this.store.runs.get(owner, runId);
