@@ -266,7 +266,9 @@ export class Runs {
         this.wake(thread);
         await this.startNext(thread);
       }
-    })();
+    })()
+      // The store failing to record the end, or the queue to move: the run's waiters still go on.
+      .catch((err: unknown) => this.engine.observers.engineFault("run_queue", err));
     await started;
     if (refused !== null && (await this.store.executions.get(run.owner, run.runId)) === null) {
       // Refused before it ran (over the engine's limits, the thread held by /execute-langgraph): the run never was.
