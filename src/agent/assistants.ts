@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { Config } from "../config/index.ts";
-import { nestedDeeperThan } from "../contract/depth.ts";
+import { nestedDeeperThan } from "../contract/json.ts";
 import { GraphboxError } from "../contract/errors.ts";
 import type { AssistantRecord, AssistantSearch, GraphRecord, Store } from "../store/types.ts";
 import { graphNotFound } from "./programs.ts";

@@ -6,6 +6,7 @@
  * only the fields LangGraph's drawing has are kept, each checked, so what a program forges is at
  * worst a wrong drawing of its own graph, never a field the engine would act on.
  */
+import { isJsonObject } from "../contract/json.ts";
 import { GraphboxError } from "../contract/errors.ts";
 
 export const SCHEMA_NAMES = [
@@ -43,15 +44,12 @@ export interface GraphDescription {
   schemas: Record<SchemaName, Record<string, unknown> | null>;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 function unreadable(problem: string): GraphboxError {
   return new GraphboxError("GBX_ERR_GRAPH_INVALID", `the program's graph could not be described: ${problem}`);
 }
 
 function node(value: unknown, index: number): DrawnNode {
-  if (!isObject(value) || typeof value["id"] !== "string") throw unreadable(`node ${index} has no string \`id\``);
+  if (!isJsonObject(value) || typeof value["id"] !== "string") throw unreadable(`node ${index} has no string \`id\``);
   return {
     id: value["id"],
     type: typeof value["type"] === "string" ? value["type"] : "unknown",
@@ -61,7 +59,7 @@ function node(value: unknown, index: number): DrawnNode {
 }
 
 function edge(value: unknown, index: number): DrawnEdge {
-  if (!isObject(value) || typeof value["source"] !== "string" || typeof value["target"] !== "string")
+  if (!isJsonObject(value) || typeof value["source"] !== "string" || typeof value["target"] !== "string")
     throw unreadable(`edge ${index} has no string \`source\` and \`target\``);
   return {
     source: value["source"],
@@ -77,15 +75,15 @@ function edge(value: unknown, index: number): DrawnEdge {
  * Throws GBX_ERR_GRAPH_INVALID when it is not one.
  */
 export function parseDescription(answer: unknown): GraphDescription {
-  if (!isObject(answer)) throw unreadable("the answer is not an object");
-  const drawing = isObject(answer["graph"]) ? answer["graph"] : answer;
+  if (!isJsonObject(answer)) throw unreadable("the answer is not an object");
+  const drawing = isJsonObject(answer["graph"]) ? answer["graph"] : answer;
   const nodes = drawing["nodes"];
   const edges = drawing["edges"];
   if (!Array.isArray(nodes) || !Array.isArray(edges)) throw unreadable("it has no `nodes` and `edges` lists");
   const schemas = Object.fromEntries(
     SCHEMA_NAMES.map((name) => {
       const schema = answer[name];
-      return [name, isObject(schema) ? schema : null];
+      return [name, isJsonObject(schema) ? schema : null];
     }),
   ) as GraphDescription["schemas"];
   return { graph: { nodes: nodes.map(node), edges: edges.map(edge) }, schemas };

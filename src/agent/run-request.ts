@@ -7,7 +7,7 @@ import type { Config } from "../config/index.ts";
 import { GraphboxError } from "../contract/errors.ts";
 import type { ChunkModeName, ExecutionRequest } from "../contract/types.ts";
 import type { GraphRecord } from "../store/types.ts";
-import { nestedDeeperThan } from "../contract/depth.ts";
+import { isJsonObject, nestedDeeperThan } from "../contract/json.ts";
 
 /** The stream modes a run may ask for, as the SDKs name them. */
 export const RUN_STREAM_MODES = [
@@ -94,8 +94,7 @@ function breakpointNodes(asked: "*" | string[] | null | undefined, graph: GraphR
   return asked === "*" ? nodes : asked.filter((name) => nodes.includes(name));
 }
 
-const objectOr = (value: unknown): Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+const objectOr = (value: unknown): Record<string, unknown> => (isJsonObject(value) ? value : {});
 
 export interface RunRequestOptions {
   runId: string;

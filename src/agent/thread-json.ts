@@ -4,6 +4,7 @@
  * A harness runs next to the program, so its JSON is read field by field: only the fields named
  * here leave, each of its type, and nothing it names becomes a key of ours unchecked.
  */
+import { isJsonObject } from "../contract/json.ts";
 import type { CheckpointState, ThreadHead, ThreadRecord } from "../store/types.ts";
 
 /** LangGraph's checkpoint reference (`runnableConfigToCheckpoint`). */
@@ -71,7 +72,6 @@ const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 /** `state` of a task nests a subgraph's ThreadState; deeper than this is not LangGraph's doing. */
 const MAX_NESTING = 16;
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const stringOr = <T>(x: unknown, fallback: T): string | T => (typeof x === "string" ? x : fallback);
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -83,12 +83,13 @@ export const checkpointRef = (threadId: string, checkpointId: string, checkpoint
 });
 
 export function parseCheckpoint(raw: unknown): CheckpointJson | null {
-  if (!isObject(raw) || typeof raw["thread_id"] !== "string" || typeof raw["checkpoint_id"] !== "string") return null;
+  if (!isJsonObject(raw) || typeof raw["thread_id"] !== "string" || typeof raw["checkpoint_id"] !== "string")
+    return null;
   return {
     thread_id: raw["thread_id"],
     checkpoint_id: raw["checkpoint_id"],
     checkpoint_ns: stringOr(raw["checkpoint_ns"], ""),
-    checkpoint_map: isObject(raw["checkpoint_map"]) ? raw["checkpoint_map"] : null,
+    checkpoint_map: isJsonObject(raw["checkpoint_map"]) ? raw["checkpoint_map"] : null,
   };
 }
 
@@ -96,20 +97,21 @@ export function parseCheckpoint(raw: unknown): CheckpointJson | null {
 const MAX_NS_CHARS = 4096;
 
 function parseTaskCheckpoint(raw: unknown): TaskCheckpointJson | null {
-  if (!isObject(raw) || typeof raw["thread_id"] !== "string" || typeof raw["checkpoint_ns"] !== "string") return null;
+  if (!isJsonObject(raw) || typeof raw["thread_id"] !== "string" || typeof raw["checkpoint_ns"] !== "string")
+    return null;
   if (raw["checkpoint_ns"].length > MAX_NS_CHARS) return null;
   return { thread_id: raw["thread_id"], checkpoint_ns: raw["checkpoint_ns"] };
 }
 
 function parseTask(raw: unknown, depth: number): TaskJson | null {
-  if (!isObject(raw) || typeof raw["id"] !== "string" || !TASK_ID.test(raw["id"])) return null;
-  const state = depth < MAX_NESTING && isObject(raw["state"]) ? parseThreadState(raw["state"], depth + 1) : null;
+  if (!isJsonObject(raw) || typeof raw["id"] !== "string" || !TASK_ID.test(raw["id"])) return null;
+  const state = depth < MAX_NESTING && isJsonObject(raw["state"]) ? parseThreadState(raw["state"], depth + 1) : null;
   return {
     id: raw["id"],
     name: stringOr(raw["name"], ""),
     path: Array.isArray(raw["path"]) ? raw["path"] : [],
     error: stringOr(raw["error"], null),
-    interrupts: Array.isArray(raw["interrupts"]) ? raw["interrupts"].filter(isObject) : [],
+    interrupts: Array.isArray(raw["interrupts"]) ? raw["interrupts"].filter(isJsonObject) : [],
     checkpoint: parseTaskCheckpoint(raw["checkpoint"]),
     state,
     result: raw["result"] ?? null,
@@ -118,13 +120,13 @@ function parseTask(raw: unknown, depth: number): TaskJson | null {
 
 /** A ThreadState as a harness computed it (LangGraph's own `get_state`), kept to LangGraph's fields. */
 export function parseThreadState(raw: unknown, depth = 0): ThreadStateJson | null {
-  if (!isObject(raw)) return null;
+  if (!isJsonObject(raw)) return null;
   const tasks = Array.isArray(raw["tasks"]) ? raw["tasks"] : [];
   return {
     values: raw["values"] ?? {},
     next: Array.isArray(raw["next"]) ? raw["next"].filter((n): n is string => typeof n === "string") : [],
     tasks: tasks.map((t) => parseTask(t, depth)).filter((t): t is TaskJson => t !== null),
-    metadata: isObject(raw["metadata"]) ? raw["metadata"] : null,
+    metadata: isJsonObject(raw["metadata"]) ? raw["metadata"] : null,
     created_at: stringOr(raw["created_at"], null),
     checkpoint: parseCheckpoint(raw["checkpoint"]),
     parent_checkpoint: parseCheckpoint(raw["parent_checkpoint"]),

@@ -5,7 +5,7 @@ import type { Config } from "../config/index.ts";
 import { detectLanguage } from "../engine/language.ts";
 import type { Breakpoint, ExecutionRequest, Language } from "../contract/types.ts";
 import { GraphboxError } from "../contract/errors.ts";
-import { nestedDeeperThan } from "../contract/depth.ts";
+import { nestedDeeperThan } from "../contract/json.ts";
 import { programFiles } from "./files.ts";
 import type { ExecuteBody } from "./schemas.ts";
 

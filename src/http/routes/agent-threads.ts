@@ -5,6 +5,7 @@
  * `interrupts` as a list, `checkpoint_id`, `updated_at`), so clients of either API read it; `GET
  * /threads/{id}/history` stays Graphbox's (threads.ts).
  */
+import { isJsonObject } from "../../contract/json.ts";
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import { GraphboxError, type ErrorCode } from "../../contract/errors.ts";
@@ -174,9 +175,8 @@ const checkpointOf = (checkpoint: CheckpointBody | undefined) => ({
 /** `before` as the SDKs send it: an id (Python), a Checkpoint, or a config (JS). */
 function beforeOf(before: unknown): string | null {
   if (before === null || before === undefined) return null;
-  const object = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
-  const id = object(before)
-    ? object(before["configurable"])
+  const id = isJsonObject(before)
+    ? isJsonObject(before["configurable"])
       ? before["configurable"]["checkpoint_id"]
       : before["checkpoint_id"]
     : before;

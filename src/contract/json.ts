@@ -1,4 +1,4 @@
-/** How deep a client's JSON nests, checked before anything walks it recursively. */
+/** Checks on JSON that came from outside (a client's body, a program's message). */
 
 /**
  * Whether `value` nests arrays and objects deeper than `limit` (a scalar is 0, `[]` is 1).
@@ -14,3 +14,7 @@ export function nestedDeeperThan(value: unknown, limit: number): boolean {
   }
   return false;
 }
+
+/** A JSON object: not null, not an array. */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
