@@ -14,6 +14,11 @@ export interface EventNotifier {
   subscribe(executionId: string, listener: () => void): () => void;
 }
 
+/** The `StoreSignals.runs` key of a thread. */
+export const runsKey = (owner: string, threadId: string): string => `${owner}\u0000${threadId}`;
+/** The `StoreSignals.runs` key every dispatcher listens on: a run may be waiting to be claimed. */
+export const RUNS_ANY = "*";
+
 /** Followers in this process. */
 export class InProcessNotifier implements EventNotifier {
   private readonly listeners = new Map<string, Set<() => void>>();

@@ -6,7 +6,7 @@
  */
 export type * from "./types.ts";
 export { StoreError, type StoreErrorCode } from "./errors.ts";
-export { followEvents, InProcessNotifier, type EventNotifier, type FollowSource } from "./follow.ts";
+export { followEvents, InProcessNotifier, RUNS_ANY, runsKey, type EventNotifier, type FollowSource } from "./follow.ts";
 export { matchesFilter } from "./metadata-filter.ts";
 export { pendingWriteIndex, SPECIAL_WRITE_INDEX } from "./write-index.ts";
 export {

@@ -11,6 +11,7 @@
  */
 
 import type { Language, RuntimeName } from "../contract/types.ts";
+import type { EventNotifier } from "./follow.ts";
 
 /** Milliseconds since the Unix epoch. */
 export type EpochMs = number;
@@ -186,6 +187,12 @@ export interface MarkFailedOptions {
   /** Only executions started by this engine instance (several engines on one database). Default: all. */
   engineId?: string;
   /**
+   * Only executions whose engine holds no lease (`ClusterStore`): its lease expired and was
+   * reaped, it left, or it never had one. The sweep that every engine runs: it never touches a
+   * live engine's executions. Ignored with `engineId`.
+   */
+  ofDeadEngines?: boolean;
+  /**
    * The event to end each failed execution's log with (the contract's `error` event), so a
    * client that reconnects sees its stream end like any other. Appended in the same transaction.
    */
@@ -215,7 +222,18 @@ export interface ExecutionStore {
    * error_type `internal_error` and `reason`, and its thread lock is released. Returns their ids.
    */
   markRunningAsFailed(reason: string, options?: MarkFailedOptions): Promise<string[]>;
+  /**
+   * Asks the engine that runs the execution to cancel it (`POST /executions/{id}/cancel` on any
+   * engine): recorded on the execution and signalled on `store.signals.cancels` with the engine's
+   * id as key. False when it is not running (or not the owner's).
+   */
+  requestCancel(owner: string, id: string, action: CancelAction): Promise<boolean>;
+  /** The cancels asked of this engine's running executions, each handed out once. */
+  takeCancelRequests(engineId: string): Promise<{ executionId: string; action: CancelAction }[]>;
 }
+
+/** How a cancel ends an execution: `interrupt` (error_type cancelled; a run ends `interrupted`) or `rollback` (an Agent API run ends `error` and its thread goes back). */
+export type CancelAction = "interrupt" | "rollback";
 
 // ---------------------------------------------------------------------------------------------
 // Event log
@@ -393,9 +411,54 @@ export interface CheckpointStore {
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Engines sharing one database
+
+/** An engine's lease: it is alive while `expiresAt` is ahead; a peer reaps it after. */
+export interface EngineLease {
+  engineId: string;
+  /** Where it serves (host:port) or its host name: for /ready and logs. */
+  address: string;
+  startedAt: EpochMs;
+  heartbeatAt: EpochMs;
+  expiresAt: EpochMs;
+}
+
+export interface ClusterStore {
+  /**
+   * Registers the engine or renews its lease until now + `ttlMs`. False when its lease had
+   * expired and a peer reaped it (its executions were failed): the engine has been declared dead,
+   * cancels what it still runs, and is registered again by this call.
+   */
+  heartbeat(engine: { engineId: string; address: string }, ttlMs: number): Promise<boolean>;
+  /** Engines whose lease has not expired, oldest first. */
+  live(): Promise<EngineLease[]>;
+  /** Deletes the leases that have expired (each reaped by one caller) and returns their engine ids. */
+  reapExpired(): Promise<string[]>;
+  /** A clean stop: the engine's lease is removed at once. */
+  leave(engineId: string): Promise<void>;
+}
+
+/**
+ * Wake-ups between engines. Each is a hint, never data: whoever is woken re-reads the store, and
+ * polls it anyway (a signal may be lost with a connection). SQLite: in this process;
+ * PostgreSQL: LISTEN/NOTIFY, so a signal reaches every engine on the database. Keys are hashed
+ * by the backend when they are long, so a payload stays small.
+ */
+export interface StoreSignals {
+  /** Key: an execution id. An event was appended or the execution ended. */
+  readonly events: EventNotifier;
+  /** Key: the engine id. A cancel was asked of one of its executions. */
+  readonly cancels: EventNotifier;
+  /** Key: `runsKey(owner, threadId)`, or `RUNS_ANY` when a run became pending. A run of the thread changed. */
+  readonly runs: EventNotifier;
+}
+
 export interface Store {
   /** `sqlite` or `postgres`: for /ready and logs. */
   readonly backend: string;
+  readonly cluster: ClusterStore;
+  readonly signals: StoreSignals;
   readonly threads: ThreadStore;
   readonly executions: ExecutionStore;
   readonly events: EventLog;
@@ -405,6 +468,8 @@ export interface Store {
   readonly runs: RunStore;
   /** LangGraph's long-term memory store, per owner. */
   readonly items: ItemStore;
+  /** Connections in use, idle and waited for (PostgreSQL's pool; SQLite: one, never waited for). For /metrics. */
+  poolStats(): { total: number; idle: number; waiting: number };
   /** Closes the database; ends every `follow`. Idempotent; later calls on the store reject. */
   close(): Promise<void>;
 }
@@ -509,24 +574,46 @@ export interface RunRecord {
   multitaskStrategy: "reject" | "interrupt" | "rollback" | "enqueue";
   /** The run's body as the engine needs it again to start it later (an enqueued run): JSON. */
   kwargs: Record<string, unknown>;
+  /** The engine that has claimed it (to start it, or running it); null: any engine may take it. */
+  engineId: string | null;
+  /** The thread's head when it started: where a `rollback` returns the thread to (null: the thread was empty). */
+  startedFrom: string | null;
   createdAt: EpochMs;
   updatedAt: EpochMs;
 }
 
-export type NewRun = Omit<RunRecord, "executionId" | "createdAt" | "updatedAt"> & { executionId?: string | null };
+export type NewRun = Omit<RunRecord, "executionId" | "engineId" | "startedFrom" | "createdAt" | "updatedAt"> & {
+  executionId?: string | null;
+  /** Claimed at creation by the engine that starts it now; default null (queued for any engine). */
+  engineId?: string | null;
+};
 
 export interface RunStore {
   create(run: NewRun): Promise<RunRecord>;
   get(owner: string, runId: string): Promise<RunRecord | null>;
   /** The thread's runs, newest first, optionally of one status. */
   list(owner: string, threadId: string, options?: PageOptions & { status?: RunStatus }): Promise<RunRecord[]>;
-  /** Sets the status (and the execution, once known); false when absent. */
-  update(runId: string, change: { status: RunStatus; executionId?: string }): Promise<boolean>;
+  /** Sets the status (and the execution and where it started from, once known); false when absent. */
+  update(
+    runId: string,
+    change: { status: RunStatus; executionId?: string; startedFrom?: string | null },
+  ): Promise<boolean>;
   delete(owner: string, runId: string): Promise<boolean>;
   /** The thread's oldest `pending` run (an enqueued one waits for the thread), or null. */
   nextPending(owner: string, threadId: string): Promise<RunRecord | null>;
-  /** At start: every run still `pending` or `running` of a dead engine becomes `error`. Returns their ids. */
-  failUnfinished(): Promise<string[]>;
+  /**
+   * The durable queue: claims for `engineId` the oldest pending, unclaimed run whose thread has no
+   * other run running or claimed and no older pending run, optionally only on one thread. Atomic
+   * across engines: two claimers never get the same run (PostgreSQL: `FOR UPDATE SKIP LOCKED`).
+   */
+  claimNext(engineId: string, thread?: ThreadRef): Promise<RunRecord | null>;
+  /** Gives a claimed, still pending run back to the queue (it could not start here yet); false when not claimed by `engineId`. */
+  unclaim(runId: string, engineId: string): Promise<boolean>;
+  /**
+   * After engines died: their `running` runs become `error`, and their claimed `pending` runs go
+   * back to the queue (nothing accepted is lost). Only runs whose engine holds no lease, or none.
+   */
+  recoverFromDeadEngines(): Promise<{ failed: string[]; requeued: string[] }>;
 }
 
 /** An item of LangGraph's long-term memory store (`BaseStore`). */
