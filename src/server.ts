@@ -57,6 +57,8 @@ try {
   logger.fatal(err.message);
   process.exit(2);
 }
+const address = server.server.address();
+await app.engine.listening(typeof address === "object" && address ? address.port : config.port);
 const sandbox = await app.engine.supply.protections();
 if (sandbox.mode === "none")
   logger.warn(

@@ -40,6 +40,7 @@ describe("sqlite store", () => {
         "checkpoint_threads",
         "checkpoint_writes",
         "checkpoints",
+        "engines",
         "execution_events",
         "executions",
         "graphs",

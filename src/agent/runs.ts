@@ -6,16 +6,22 @@
  * stateless runs on a thread of their own, and `graph_id`/`assistant_id` stamped into the
  * thread's metadata.
  *
- * The queue of enqueued runs is the store's `pending` runs; this engine starts them as the thread
- * frees. Engines sharing a database (issue 15) will need a shared queue; one engine needs no more.
+ * The queue is the store's `pending` runs, shared by every engine on the database. A run started
+ * at once is claimed by the engine that accepted it; an enqueued one waits unclaimed, and is taken
+ * (`claimNext`, atomic across engines) by the engine whose run on the thread ends, or by any
+ * engine's dispatcher, signalled or at its poll. An engine that dies gives its claimed runs back
+ * (`recoverFromDeadEngines`), so nothing accepted is lost; its running runs end `error` with their
+ * executions. A run on another engine is cancelled through the store (the engine that runs it
+ * takes the cancel), and waited for by its signals and polls.
  */
 import { randomUUID } from "node:crypto";
 
 import type { Config } from "../config/index.ts";
-import { GraphboxError } from "../contract/errors.ts";
+import { GraphboxError, type ErrorCode } from "../contract/errors.ts";
 import type { ExecutionEvent, ExecutionOutcome } from "../contract/types.ts";
 import type { Engine } from "../engine/engine.ts";
-import type { RunRecord, RunStatus, Store, ThreadRef } from "../store/types.ts";
+import { RUNS_ANY, runsKey } from "../store/follow.ts";
+import type { CancelAction, RunRecord, RunStatus, Store, ThreadRef } from "../store/types.ts";
 import { toRunExecution, type ResolvedAssistant, type RunBody } from "./run-request.ts";
 import { runError } from "./run-stream.ts";
 
@@ -99,6 +105,54 @@ export class Runs {
     this.store = options.store;
     this.config = options.config;
     this.resolveAssistant = options.resolveAssistant;
+    // A cancel asked on another engine of a run this engine runs: ended the run's own way.
+    this.engine.remoteCancelHandler = (runId, action) => {
+      const active = this.active.get(runId);
+      if (!active) return false;
+      this.endActive(active, action === "rollback" ? "rollback" : "interrupted");
+      return true;
+    };
+  }
+
+  private dispatching: { stop: () => void } | null = null;
+
+  /**
+   * Takes queued runs for this engine while it has a free slot: when a run becomes pending
+   * anywhere (signalled) and every poll. Idempotent; `stopDispatching` ends it.
+   */
+  startDispatching(): void {
+    if (this.dispatching) return;
+    let busy = false;
+    const dispatch = (): void => {
+      if (busy) return;
+      busy = true;
+      void this.dispatch()
+        .catch((err: unknown) => this.engine.observers.engineFault("run_queue", err))
+        .finally(() => (busy = false));
+    };
+    const unsubscribe = this.store.signals.runs.subscribe(RUNS_ANY, dispatch);
+    const timer = setInterval(dispatch, this.config.clusterPollMs);
+    timer.unref();
+    this.dispatching = {
+      stop: () => {
+        clearInterval(timer);
+        unsubscribe();
+      },
+    };
+  }
+
+  stopDispatching(): void {
+    this.dispatching?.stop();
+    this.dispatching = null;
+  }
+
+  private async dispatch(): Promise<void> {
+    const { admission } = this.engine;
+    while (this.dispatching && admission.inFlight + admission.queued < this.config.maxConcurrent) {
+      const run = await this.store.runs.claimNext(this.engine.engineId);
+      if (!run) return;
+      await this.startClaimed(run);
+    }
   }
 
   /**
@@ -130,6 +184,7 @@ export class Runs {
         ? await this.cancelAll(busy, strategy === "rollback" ? "rollback" : "interrupted")
         : null;
     const runId = randomUUID();
+    const queued = busy.length > 0 && strategy === "enqueue";
     const run = await this.store.runs.create({
       owner,
       runId,
@@ -145,8 +200,10 @@ export class Runs {
       },
       multitaskStrategy: strategy,
       kwargs: { ...body, ...(stateless ? { __stateless: true } : {}) },
+      // Started now: claimed by this engine. Enqueued: any engine may take it when the thread frees.
+      engineId: queued ? null : this.engine.engineId,
     });
-    if (busy.length === 0 || strategy !== "enqueue") await this.start(run, assistant, from);
+    if (!queued) await this.start(run, assistant, { rollbackTo: from });
     // Enqueued: it stays pending and the active run starts it when it ends (now, if that one just ended).
     else await this.startNext(thread);
     // Its status now: `running` once it has its sandbox (LangGraph's servers answer `pending`).
@@ -182,7 +239,7 @@ export class Runs {
    * `error`, and the thread's checkpoints go back to where the run started when it started on an
    * empty thread). False when it had ended.
    */
-  async cancel(owner: string, runId: string, action: "interrupt" | "rollback" = "interrupt"): Promise<boolean> {
+  async cancel(owner: string, runId: string, action: CancelAction = "interrupt"): Promise<boolean> {
     const run = await this.store.runs.get(owner, runId);
     if (!run || FINAL.has(run.status)) return false;
     await this.cancelAll([run], action === "rollback" ? "rollback" : "interrupted");
@@ -205,9 +262,13 @@ export class Runs {
       const active = this.active.get(run.runId);
       if (active) {
         from ??= active.startedFrom;
-        active.cancelledAs = as;
-        active.cancel.abort(as === "rollback" ? "rolled back by a new run" : "cancelled by request");
+        this.endActive(active, as);
         await active.ended;
+      } else if (run.status === "running") {
+        // On another engine: it takes the cancel from the store and ends the run its own way.
+        await this.store.executions.requestCancel(run.owner, run.runId, as === "rollback" ? "rollback" : "interrupt");
+        const ended = await this.join(run.owner, run.runId, AbortSignal.timeout(REMOTE_CANCEL_WAIT_MS));
+        from ??= ended?.startedFrom ?? null;
       } else if (run.status === "pending") {
         await this.store.runs.update(run.runId, { status: as === "rollback" ? "error" : "interrupted" });
       }
@@ -215,7 +276,20 @@ export class Runs {
     return from;
   }
 
-  private async start(run: RunRecord, assistant: ResolvedAssistant, rollbackTo: string | null = null): Promise<void> {
+  private endActive(active: ActiveRun, as: "interrupted" | "rollback"): void {
+    active.cancelledAs = as;
+    active.cancel.abort(as === "rollback" ? "rolled back by a new run" : "cancelled by request");
+  }
+
+  /**
+   * Starts the run here; resolves once its execution exists. Refused before it ran: a run made
+   * by this request is deleted (it never was), a queued one is left to its caller (`startClaimed`).
+   */
+  private async start(
+    run: RunRecord,
+    assistant: ResolvedAssistant,
+    { rollbackTo = null, queued = false }: { rollbackTo?: string | null; queued?: boolean } = {},
+  ): Promise<void> {
     if (this.active.has(run.runId)) return;
     const thread: ThreadRef = { owner: run.owner, threadId: run.threadId as string };
     const cancel = new AbortController();
@@ -252,14 +326,16 @@ export class Runs {
           onEvent: (event) => {
             if (event.seq === 1) {
               markStarted();
-              this.store.runs.update(run.runId, { status: "running", executionId: run.runId }).catch(() => undefined);
+              this.store.runs
+                .update(run.runId, { status: "running", executionId: run.runId, startedFrom: active.startedFrom })
+                .catch(() => undefined);
             }
           },
         });
         await this.ended(run, outcome, active);
       } catch (err: unknown) {
         refused = err;
-        await this.store.runs.update(run.runId, { status: "error" });
+        if (!(queued && retryLater(err))) await this.store.runs.update(run.runId, { status: "error" });
       } finally {
         markStarted();
         this.active.delete(run.runId);
@@ -270,6 +346,7 @@ export class Runs {
       // The store failing to record the end, or the queue to move: the run's waiters still go on.
       .catch((err: unknown) => this.engine.observers.engineFault("run_queue", err));
     await started;
+    if (refused !== null && queued) throw refused;
     if (refused !== null && (await this.store.executions.get(run.owner, run.runId)) === null) {
       // Refused before it ran (over the engine's limits, the thread held by /execute-langgraph): the run never was.
       await this.store.runs.delete(run.owner, run.runId);
@@ -295,30 +372,49 @@ export class Runs {
       await this.store.threads.delete(thread);
   }
 
-  /** Starts the thread's oldest pending run, if no run is active on it. */
+  /** Takes the thread's oldest pending run for this engine, if no run is running or claimed on it (anywhere). */
   private async startNext(thread: ThreadRef): Promise<void> {
-    if ([...this.active.values()].some((a) => a.owner === thread.owner && a.threadId === thread.threadId)) return;
-    const next = await this.store.runs.nextPending(thread.owner, thread.threadId);
-    if (!next || this.active.has(next.runId)) return;
+    const next = await this.store.runs.claimNext(this.engine.engineId, thread);
+    if (next) await this.startClaimed(next);
+  }
+
+  /**
+   * Starts a run this engine claimed from the queue. When it cannot start here yet (the thread
+   * held by /execute-langgraph, the engine full) it goes back to the queue; when it cannot start
+   * at all (its assistant gone) it ends `error` and the thread's next run gets its turn.
+   */
+  private async startClaimed(run: RunRecord): Promise<void> {
+    const thread: ThreadRef = { owner: run.owner, threadId: run.threadId as string };
     try {
-      await this.start(next, await this.resolveAssistant(thread.owner, next.assistantId));
-    } catch {
-      // Refused (its assistant gone, the engine full): it ends as an error and the next one gets its turn.
-      await this.store.runs.update(next.runId, { status: "error" });
+      await this.start(run, await this.resolveAssistant(run.owner, run.assistantId), { queued: true });
+    } catch (err: unknown) {
+      if (retryLater(err)) {
+        await this.store.runs.unclaim(run.runId, this.engine.engineId);
+        return;
+      }
+      await this.store.runs.update(run.runId, { status: "error" });
       await this.startNext(thread);
     }
   }
 
   private readonly waiters = new Map<string, Set<() => void>>();
 
-  /** Resolves at the next run change on the thread (a run ended or started), or on abort. */
+  /**
+   * Resolves at the next run change on the thread (a run ended or started, here or signalled by
+   * another engine), at the next poll (a signal can be lost), or on abort.
+   */
   private nextChange(owner: string, threadId: string | null, signal?: AbortSignal): Promise<void> {
-    const key = `${owner}\u0000${threadId ?? ""}`;
+    const key = runsKey(owner, threadId ?? "");
     return new Promise<void>((resolve) => {
       const set = this.waiters.get(key) ?? new Set();
       this.waiters.set(key, set);
+      const unsubscribe = this.store.signals.runs.subscribe(key, () => done());
+      const timer = setTimeout(() => done(), this.config.clusterPollMs);
       const done = (): void => {
         set.delete(done);
+        if (set.size === 0 && this.waiters.get(key) === set) this.waiters.delete(key);
+        unsubscribe();
+        clearTimeout(timer);
         signal?.removeEventListener("abort", done);
         resolve();
       };
@@ -328,10 +424,23 @@ export class Runs {
   }
 
   private wake(thread: ThreadRef): void {
-    const key = `${thread.owner}\u0000${thread.threadId}`;
+    const key = runsKey(thread.owner, thread.threadId);
     for (const done of [...(this.waiters.get(key) ?? [])]) done();
   }
 }
+
+/** How long cancelling a run on another engine waits for it to end before going on. */
+const REMOTE_CANCEL_WAIT_MS = 10_000;
+
+/** Refusals that pass: the run waits in the queue and is tried again. */
+const RETRY_LATER: ReadonlySet<ErrorCode> = new Set([
+  "GBX_ERR_THREAD_BUSY",
+  "GBX_ERR_OVERLOADED",
+  "GBX_ERR_RATE_LIMITED",
+  "GBX_ERR_SHUTTING_DOWN",
+]);
+
+const retryLater = (err: unknown): boolean => err instanceof GraphboxError && RETRY_LATER.has(err.code);
 
 function rejected(threadId: string): GraphboxError {
   return new GraphboxError(

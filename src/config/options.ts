@@ -267,6 +267,18 @@ export const OPTIONS = {
     shownDefault: "`0` (unlimited)",
     doc: "executions one key may start per minute (more: 429)",
   }),
+  engineLeaseMs: option({
+    env: "GRAPHBOX_ENGINE_LEASE_MS",
+    kind: integer(1000, 600_000),
+    default: 15_000,
+    doc: "an engine's lease in the database, renewed every third of it: when it lapses (the engine died), a peer fails its running executions and frees their threads",
+  }),
+  clusterPollMs: option({
+    env: "GRAPHBOX_CLUSTER_POLL_MS",
+    kind: integer(50, 60_000),
+    default: 500,
+    doc: "how often an engine looks for cancels asked of it and runs queued for any engine, besides being signalled (a lost signal, SQLite shared by processes)",
+  }),
   shutdownGraceMs: option({
     env: "GRAPHBOX_SHUTDOWN_GRACE_MS",
     kind: integer(0, 3_600_000),

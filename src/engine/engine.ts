@@ -9,11 +9,12 @@ import { ERRORS, GraphboxError } from "../contract/errors.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { runtimeFor } from "../runtimes/index.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
-import type { StoredEvent, Store, ThreadRef } from "../store/types.ts";
+import type { CancelAction, StoredEvent, Store, ThreadRef } from "../store/types.ts";
 import type { SandboxSupply } from "../supply/index.ts";
 import type { Admission } from "./admission.ts";
 import { Execution, FAILURE_CODES, type ExecutionHooks } from "./execution.ts";
 import { HarnessCheckpoints } from "./harness-checkpoints.ts";
+import { Peers } from "./peers.ts";
 import type { JobOp } from "../contract/protocol/messages.ts";
 import type {
   Language,
@@ -88,6 +89,13 @@ export class Engine {
   private readonly teardowns = new Set<Promise<unknown>>();
   private readonly cancelAll = new AbortController();
   private started: Promise<void> | null = null;
+  /** This engine among the engines on its database: its lease, the sweep of dead ones, cancels asked of it. */
+  readonly peers: Peers;
+  /**
+   * Given first each cancel asked of this engine from anywhere: the Agent API's runs end theirs
+   * their own way (interrupted, or rolled back). True when it took the cancel.
+   */
+  remoteCancelHandler: ((executionId: string, action: CancelAction) => boolean) | null = null;
 
   constructor(parts: EngineParts) {
     this.config = parts.config;
@@ -96,30 +104,47 @@ export class Engine {
     this.supply = parts.supply;
     this.admission = parts.admission;
     this.observers = parts.observers ?? new Observers();
+    this.peers = new Peers({
+      store: this.store,
+      engineId: this.engineId,
+      port: this.config.port,
+      leaseMs: this.config.engineLeaseMs,
+      pollMs: this.config.clusterPollMs,
+      observers: this.observers,
+      onCancel: (id, action) => {
+        if (this.remoteCancelHandler?.(id, action)) return;
+        this.running.get(id)?.cancel.abort("cancelled by request");
+      },
+      onDeclaredDead: () => {
+        // Its executions were failed and their threads freed by a peer: running on would write
+        // to threads that another engine may now run.
+        for (const running of this.running.values()) running.cancel.abort("this engine's lease lapsed");
+      },
+    });
   }
 
-  /** Starts the gateway and the sandbox supply, and fails executions a dead engine left running. Idempotent. */
+  /**
+   * Starts the gateway and the sandbox supply, takes this engine's lease and fails what dead
+   * engines left running (only theirs: a live peer's executions are never touched). Idempotent.
+   */
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.gateway.listen();
       // Refuses to serve when programs could not be isolated, unless the operator opted out.
       await this.supply.start();
-      await this.store.executions.markRunningAsFailed("the engine stopped while this execution was running", {
-        finalEvent: (execution) => ({
-          type: "error",
-          data: {
-            type: "error",
-            status: "error",
-            error: "the engine stopped while this execution was running",
-            error_type: "internal_error",
-            code: "GBX_ERR_INTERNAL",
-            execution_id: execution.id,
-          },
-        }),
-      });
-      // The Agent API's runs that a dead engine had accepted or started end with its executions.
-      await this.store.runs.failUnfinished();
+      await this.peers.start();
     })();
+    return this.started;
+  }
+
+  /**
+   * Once the server listens on `port`: an engine that died at this address (kill -9, then a
+   * restart) is taken over now, its executions failed and threads freed, not when its lease lapses.
+   */
+  listening(port: number): Promise<void> {
+    this.started = this.start().then(async () => {
+      await this.peers.takeOverAddress(port);
+    });
     return this.started;
   }
 
@@ -412,14 +437,28 @@ export class Engine {
     );
   }
 
-  /** Cancels a running execution of this owner; false when none runs here. */
-  async cancel(owner: string, id: string): Promise<boolean> {
+  /**
+   * Cancels a running execution of this owner, here or on the engine that runs it, and waits
+   * (at most `waitMs`) until it has ended; false when it was not running.
+   */
+  async cancel(owner: string, id: string, waitMs = 10_000): Promise<boolean> {
     const execution = await this.store.executions.get(owner, id);
+    if (!execution || execution.status !== "running") return false;
     const running = this.running.get(id);
-    if (!execution || !running) return false;
-    running.cancel.abort("cancelled by request");
-    await running.promise.catch(() => undefined);
+    if (running) {
+      running.cancel.abort("cancelled by request");
+      await running.promise.catch(() => undefined);
+      return true;
+    }
+    if (!(await this.store.executions.requestCancel(owner, id, "interrupt"))) return false;
+    await this.endOf(owner, id, execution.lastEventSeq, waitMs);
     return true;
+  }
+
+  /** Resolves when the execution's log ends (it ended, wherever it runs), or after `waitMs`. */
+  async endOf(owner: string, id: string, afterSeq: number, waitMs: number): Promise<void> {
+    const signal = AbortSignal.timeout(waitMs);
+    for await (const event of this.store.events.follow(owner, id, afterSeq, { signal })) void event;
   }
 
   /** Lets running executions finish, and waits until their sandboxes are gone. */
@@ -432,6 +471,7 @@ export class Engine {
   async destroy(reason = "the engine is stopping"): Promise<void> {
     this.cancelAll.abort(reason);
     await this.close();
+    await this.peers.stop();
     await this.supply.close();
     if (this.started) await this.gateway.close();
   }

@@ -112,6 +112,12 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     config,
     resolveAssistant: (owner, id) => resolveAssistant(store, owner, id),
   });
+  // Runs queued for any engine on the database are taken once this engine has its lease.
+  server.addHook("onReady", async () => {
+    await engine.start();
+    runs.startDispatching();
+  });
+  server.addHook("onClose", async () => runs.stopDispatching());
   const resources: FastifyPluginAsync = async (api) => {
     await api.register(executeRoutes, { engine, config });
     await api.register(threadRoutes, { store });
@@ -131,6 +137,8 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
     routes,
     drain: () => {
       draining = true;
+      // Queued runs stay in the queue for the engines that go on.
+      runs.stopDispatching();
     },
   };
 }

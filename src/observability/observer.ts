@@ -53,7 +53,7 @@ export interface ExecutionObserver {
 
 /** Where an engine fault happened: a fixed set, so metric labels stay bounded. */
 export type EngineFaultKind =
-  "event_store" | "thread_lock" | "run_queue" | "unhandled_rejection" | "uncaught_exception";
+  "event_store" | "thread_lock" | "run_queue" | "cluster" | "unhandled_rejection" | "uncaught_exception";
 
 /** Calls every observer, never letting one's failure reach the engine. */
 export class Observers implements ExecutionObserver {

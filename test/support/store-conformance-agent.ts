@@ -508,7 +508,7 @@ export function agentRecordCases({ store: getStore, open }: AgentRecordCasesOpti
       const created = await store.runs.create(given);
       assert.deepEqual(
         { ...created, createdAt: 0, updatedAt: 0 },
-        { ...given, executionId: null, createdAt: 0, updatedAt: 0 },
+        { ...given, executionId: null, engineId: null, startedFrom: null, createdAt: 0, updatedAt: 0 },
       );
       assert.ok(created.createdAt > 0);
       assert.deepEqual(await store.runs.get(owner, given.runId), created);
@@ -516,11 +516,15 @@ export function agentRecordCases({ store: getStore, open }: AgentRecordCasesOpti
       assert.equal(await store.runs.delete(other, given.runId), false);
 
       await tick();
-      assert.equal(await store.runs.update(given.runId, { status: "running", executionId: "exec-1" }), true);
+      assert.equal(
+        await store.runs.update(given.runId, { status: "running", executionId: "exec-1", startedFrom: "ckpt-1" }),
+        true,
+      );
       assert.equal(await store.runs.update(given.runId, { status: "success" }), true);
       const ended = await store.runs.get(owner, given.runId);
       assert.equal(ended?.status, "success");
       assert.equal(ended?.executionId, "exec-1", "a status change alone keeps the execution");
+      assert.equal(ended?.startedFrom, "ckpt-1", "and where it started from");
       assert.ok((ended?.updatedAt ?? 0) > created.updatedAt);
       assert.equal(await store.runs.update(randomUUID(), { status: "error" }), false);
 
@@ -583,33 +587,6 @@ export function agentRecordCases({ store: getStore, open }: AgentRecordCasesOpti
       await store.runs.delete(owner, second.runId);
       assert.equal(await store.runs.nextPending(owner, "t"), null);
       assert.equal((await store.runs.get(owner, running.runId))?.status, "running");
-    });
-
-    test("failUnfinished turns every pending and running run into an error, and nothing else", TIMEOUT, async () => {
-      const store = getStore();
-      const { owner, other } = owners("run-fail");
-      const pending = await store.runs.create(run(owner, "t"));
-      const running = await store.runs.create(run(other, "t", "running"));
-      const stateless = await store.runs.create(run(owner, null, "running"));
-      const ended = await Promise.all(
-        (["success", "error", "timeout", "interrupted"] as const).map((status) =>
-          store.runs.create(run(owner, "t", status)),
-        ),
-      );
-      await tick();
-      const failed = await store.runs.failUnfinished();
-      for (const r of [pending, running, stateless]) {
-        assert.ok(failed.includes(r.runId), `${r.status} run failed`);
-        const now = await store.runs.get(r.owner, r.runId);
-        assert.equal(now?.status, "error");
-        assert.ok((now?.updatedAt ?? 0) > r.updatedAt);
-      }
-      for (const r of ended) {
-        assert.ok(!failed.includes(r.runId));
-        assert.equal((await store.runs.get(owner, r.runId))?.status, r.status);
-      }
-      const again = await store.runs.failUnfinished();
-      for (const r of [pending, running, stateless]) assert.ok(!again.includes(r.runId), "failed once");
     });
 
     test("deleting a thread deletes its runs, not another thread's or owner's", TIMEOUT, async () => {

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { NewEvent, Store, StoredEvent, ThreadRef, TypedBlob } from "../../src/store/index.ts";
 import { agentRecordCases } from "./store-conformance-agent.ts";
 import { itemStoreCases } from "./item-store-conformance.ts";
+import { clusterCases } from "./store-conformance-cluster.ts";
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -1098,6 +1099,8 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     // -------------------------------------------------------------------------------- durability
 
     describe("items (LangGraph's long-term memory store)", () => itemStoreCases(() => store, open));
+
+    clusterCases(() => store, open);
 
     describe("durability and sharing", () => {
       test("closing and reopening the same data keeps everything", TIMEOUT, async () => {

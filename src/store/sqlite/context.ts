@@ -1,11 +1,12 @@
-/** What the SQLite store's parts share: the connection, the notifier, and whether it is open. */
+/** What the SQLite store's parts share: the connection, the signals, and whether it is open. */
 import type Database from "better-sqlite3";
 
-import type { EventNotifier } from "../follow.ts";
+import type { StoreSignals } from "../types.ts";
 
 export interface SqliteContext {
   readonly db: Database.Database;
-  readonly notifier: EventNotifier;
+  /** In this process, shared by every Store on the same file. */
+  readonly signals: StoreSignals;
   /** Aborted by `close()`: ends every follower. */
   readonly closed: AbortSignal;
   readonly pollIntervalMs: number;

@@ -80,7 +80,7 @@ export class SqliteEventLog implements EventLog {
   async append(executionId: string, event: NewEvent): Promise<StoredEvent | null> {
     this.ctx.assertOpen();
     const stored = this.ctx.db.transaction(() => this.appendInTransaction(executionId, event)).immediate();
-    if (stored) this.ctx.notifier.publish(executionId);
+    if (stored) this.ctx.signals.events.publish(executionId);
     return stored;
   }
 
@@ -108,7 +108,7 @@ export class SqliteEventLog implements EventLog {
     yield* followEvents(
       {
         executionId,
-        notifier: ctx.notifier,
+        notifier: ctx.signals.events,
         pollIntervalMs: ctx.pollIntervalMs,
         signal,
         read: async (after, limits) =>

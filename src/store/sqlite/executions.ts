@@ -2,6 +2,7 @@
 import type { RuntimeName } from "../../contract/types.ts";
 import { StoreError } from "../errors.ts";
 import type {
+  CancelAction,
   ExecutionEnding,
   ExecutionProgress,
   ExecutionRecord,
@@ -13,7 +14,7 @@ import type {
   NewExecution,
   StoredEvent,
 } from "../types.ts";
-import { limitOf, nonNegativeInteger, toJson } from "../validate.ts";
+import { limitOf, nonNegativeInteger, oneOf, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 import type { SqliteEventLog } from "./events.ts";
 
@@ -78,7 +79,11 @@ export class SqliteExecutionStore implements ExecutionStore {
   private readonly end;
   private readonly selectRunning;
   private readonly selectRunningOfEngine;
+  private readonly selectRunningOfDeadEngines;
   private readonly releaseLock;
+  private readonly askCancel;
+  private readonly selectCancels;
+  private readonly clearCancel;
 
   constructor(
     private readonly ctx: SqliteContext,
@@ -112,6 +117,17 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.selectRunningOfEngine = db.prepare<[string], ExecutionRow>(
       "SELECT * FROM executions WHERE status = 'running' AND engine_id = ?",
     );
+    this.selectRunningOfDeadEngines = db.prepare<[], ExecutionRow>(
+      `SELECT * FROM executions WHERE status = 'running'
+         AND (engine_id IS NULL OR NOT EXISTS (SELECT 1 FROM engines WHERE engines.engine_id = executions.engine_id))`,
+    );
+    this.askCancel = db.prepare<[string, string, string], { engine_id: string | null }>(
+      "UPDATE executions SET cancel_requested = ? WHERE id = ? AND owner = ? AND status = 'running' RETURNING engine_id",
+    );
+    this.selectCancels = db.prepare<[string], { id: string; cancel_requested: string }>(
+      "SELECT id, cancel_requested FROM executions WHERE engine_id = ? AND status = 'running' AND cancel_requested IS NOT NULL",
+    );
+    this.clearCancel = db.prepare<[string]>("UPDATE executions SET cancel_requested = NULL WHERE id = ?");
     this.releaseLock = db.prepare<[string, string, string]>(
       "DELETE FROM thread_locks WHERE owner = ? AND thread_id = ? AND execution_id = ?",
     );
@@ -189,7 +205,7 @@ export class SqliteExecutionStore implements ExecutionStore {
         return { finished: true, event };
       })
       .immediate();
-    if (outcome.finished) this.ctx.notifier.publish(id);
+    if (outcome.finished) this.ctx.signals.events.publish(id);
     return outcome;
   }
 
@@ -198,7 +214,11 @@ export class SqliteExecutionStore implements ExecutionStore {
     const failed = this.ctx.db
       .transaction(() => {
         const rows =
-          options.engineId === undefined ? this.selectRunning.all() : this.selectRunningOfEngine.all(options.engineId);
+          options.engineId !== undefined
+            ? this.selectRunningOfEngine.all(options.engineId)
+            : options.ofDeadEngines
+              ? this.selectRunningOfDeadEngines.all()
+              : this.selectRunning.all();
         const now = this.ctx.now();
         for (const row of rows) {
           if (options.finalEvent) this.events.appendInTransaction(row.id, options.finalEvent(toExecution(row)));
@@ -218,7 +238,33 @@ export class SqliteExecutionStore implements ExecutionStore {
         return rows.map((row) => row.id);
       })
       .immediate();
-    for (const id of failed) this.ctx.notifier.publish(id);
+    for (const id of failed) this.ctx.signals.events.publish(id);
     return failed;
   }
+
+  async requestCancel(owner: string, id: string, action: CancelAction): Promise<boolean> {
+    this.ctx.assertOpen();
+    const row = this.askCancel.get(oneOf("action", action, CANCEL_ACTIONS), id, owner);
+    if (!row) return false;
+    if (row.engine_id !== null) this.ctx.signals.cancels.publish(row.engine_id);
+    return true;
+  }
+
+  async takeCancelRequests(engineId: string): Promise<{ executionId: string; action: CancelAction }[]> {
+    this.ctx.assertOpen();
+    // RETURNING gives the row as updated (the request already cleared): read, then clear, in one transaction.
+    const rows = this.ctx.db
+      .transaction(() => {
+        const asked = this.selectCancels.all(engineId);
+        for (const row of asked) this.clearCancel.run(row.id);
+        return asked;
+      })
+      .immediate();
+    return rows.map((row) => ({
+      executionId: row.id,
+      action: row.cancel_requested === "rollback" ? "rollback" : "interrupt",
+    }));
+  }
 }
+
+const CANCEL_ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];

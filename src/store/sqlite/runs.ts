@@ -1,6 +1,7 @@
 /** The Agent API's runs, in SQLite. A run's work is an execution; the run is what the API lists and queues. */
 import { StoreError } from "../errors.ts";
-import type { NewRun, PageOptions, RunRecord, RunStatus, RunStore } from "../types.ts";
+import { RUNS_ANY, runsKey } from "../follow.ts";
+import type { NewRun, PageOptions, RunRecord, RunStatus, RunStore, ThreadRef } from "../types.ts";
 import { jsonObject, oneOf, pageOf, RUN_STATUSES, text, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 
@@ -14,6 +15,8 @@ interface RunRow {
   metadata: string;
   multitask_strategy: string;
   kwargs: string;
+  engine_id: string | null;
+  started_from: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -28,6 +31,8 @@ const toRun = (row: RunRow): RunRecord => ({
   metadata: JSON.parse(row.metadata) as Record<string, unknown>,
   multitaskStrategy: row.multitask_strategy as RunRecord["multitaskStrategy"],
   kwargs: JSON.parse(row.kwargs) as Record<string, unknown>,
+  engineId: row.engine_id,
+  startedFrom: row.started_from,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -35,7 +40,18 @@ const toRun = (row: RunRow): RunRecord => ({
 const MULTITASK_STRATEGIES: readonly RunRecord["multitaskStrategy"][] = ["reject", "interrupt", "rollback", "enqueue"];
 
 const COLUMNS =
-  "run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, created_at, updated_at";
+  "run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, engine_id, started_from, created_at, updated_at";
+
+/** No engine with a lease holds it (its engine died, left, or it never had one). */
+const OF_DEAD_ENGINE = "(engine_id IS NULL OR NOT EXISTS (SELECT 1 FROM engines e WHERE e.engine_id = runs.engine_id))";
+
+/**
+ * The oldest pending run nobody has claimed, on a thread with no run running or claimed and no
+ * older pending run (a thread's queue runs in order, one at a time).
+ */
+const CLAIMABLE = `r.status = 'pending' AND r.engine_id IS NULL AND r.thread_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.owner = r.owner AND o.thread_id = r.thread_id
+    AND (o.status = 'running' OR (o.status = 'pending' AND (o.engine_id IS NOT NULL OR o.seq < r.seq))))`;
 
 /**
  * Run ids are the engine's UUIDs, unique across owners (`update` names a run by its id alone);
@@ -49,16 +65,33 @@ export class SqliteRunStore implements RunStore {
   private readonly change;
   private readonly deleteOne;
   private readonly selectNextPending;
-  private readonly failAll;
+  private readonly claimAny;
+  private readonly claimOnThread;
+  private readonly release;
+  private readonly failRunningOfDead;
+  private readonly requeueOfDead;
 
   constructor(private readonly ctx: SqliteContext) {
     const { db } = ctx;
     this.insert = db.prepare<
-      [string, string, string | null, string, string | null, string, string, string, string, number, number],
+      [
+        string,
+        string,
+        string | null,
+        string,
+        string | null,
+        string,
+        string,
+        string,
+        string,
+        string | null,
+        number,
+        number,
+      ],
       RunRow
     >(
-      `INSERT INTO runs (run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING RETURNING ${COLUMNS}`,
+      `INSERT INTO runs (run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, engine_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING RETURNING ${COLUMNS}`,
     );
     this.select = db.prepare<[string, string], RunRow>(`SELECT ${COLUMNS} FROM runs WHERE owner = ? AND run_id = ?`);
     this.selectPage = db.prepare<[string, string, number, number], RunRow>(
@@ -67,15 +100,36 @@ export class SqliteRunStore implements RunStore {
     this.selectPageOfStatus = db.prepare<[string, string, string, number, number], RunRow>(
       `SELECT ${COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? AND status = ? ORDER BY seq DESC LIMIT ? OFFSET ?`,
     );
-    this.change = db.prepare<[string, string | null, number, string]>(
-      "UPDATE runs SET status = ?, execution_id = COALESCE(?, execution_id), updated_at = ? WHERE run_id = ?",
+    this.change = db.prepare<
+      [string, string | null, number, string | null, number, string],
+      { owner: string; thread_id: string | null }
+    >(
+      `UPDATE runs SET status = ?, execution_id = COALESCE(?, execution_id),
+         started_from = CASE WHEN ? THEN ? ELSE started_from END, updated_at = ? WHERE run_id = ?
+       RETURNING owner, thread_id`,
     );
     this.deleteOne = db.prepare<[string, string]>("DELETE FROM runs WHERE owner = ? AND run_id = ?");
     this.selectNextPending = db.prepare<[string, string], RunRow>(
       `SELECT ${COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
     );
-    this.failAll = db.prepare<[number], { run_id: string }>(
-      "UPDATE runs SET status = 'error', updated_at = ? WHERE status IN ('pending', 'running') RETURNING run_id",
+    this.claimAny = db.prepare<[string, number], RunRow>(
+      `UPDATE runs SET engine_id = ?, updated_at = ?
+       WHERE run_id = (SELECT r.run_id FROM runs r WHERE ${CLAIMABLE} ORDER BY r.seq LIMIT 1) RETURNING ${COLUMNS}`,
+    );
+    this.claimOnThread = db.prepare<[string, number, string, string], RunRow>(
+      `UPDATE runs SET engine_id = ?, updated_at = ?
+       WHERE run_id = (SELECT r.run_id FROM runs r WHERE r.owner = ? AND r.thread_id = ? AND ${CLAIMABLE}
+                       ORDER BY r.seq LIMIT 1) RETURNING ${COLUMNS}`,
+    );
+    this.release = db.prepare<[number, string, string]>(
+      "UPDATE runs SET engine_id = NULL, updated_at = ? WHERE run_id = ? AND engine_id = ? AND status = 'pending'",
+    );
+    this.failRunningOfDead = db.prepare<[number], { run_id: string }>(
+      `UPDATE runs SET status = 'error', updated_at = ? WHERE status = 'running' AND ${OF_DEAD_ENGINE} RETURNING run_id`,
+    );
+    this.requeueOfDead = db.prepare<[number], { run_id: string }>(
+      `UPDATE runs SET engine_id = NULL, updated_at = ?
+       WHERE status = 'pending' AND engine_id IS NOT NULL AND ${OF_DEAD_ENGINE} RETURNING run_id`,
     );
   }
 
@@ -92,10 +146,12 @@ export class SqliteRunStore implements RunStore {
       toJson("metadata", jsonObject("metadata", run.metadata)),
       oneOf("multitaskStrategy", run.multitaskStrategy, MULTITASK_STRATEGIES),
       toJson("kwargs", jsonObject("kwargs", run.kwargs)),
+      run.engineId == null ? null : text("engineId", run.engineId),
       now,
       now,
     );
     if (!row) throw new StoreError("GBX_STORE_INVALID_ARGUMENT", `run ${JSON.stringify(run.runId)} already exists`);
+    if (row.status === "pending" && row.engine_id === null) this.ctx.signals.runs.publish(RUNS_ANY);
     return toRun(row);
   }
 
@@ -115,11 +171,19 @@ export class SqliteRunStore implements RunStore {
     return rows.map(toRun);
   }
 
-  async update(runId: string, change: { status: RunStatus; executionId?: string }): Promise<boolean> {
+  async update(
+    runId: string,
+    change: { status: RunStatus; executionId?: string; startedFrom?: string | null },
+  ): Promise<boolean> {
     this.ctx.assertOpen();
     const status = oneOf("status", change.status, RUN_STATUSES);
     const executionId = change.executionId === undefined ? null : text("executionId", change.executionId);
-    return this.change.run(status, executionId, this.ctx.now(), runId).changes === 1;
+    const from = change.startedFrom == null ? null : text("startedFrom", change.startedFrom);
+    const setFrom = change.startedFrom === undefined ? 0 : 1;
+    const row = this.change.get(status, executionId, setFrom, from, this.ctx.now(), runId);
+    // Waiters on the thread (join, an enqueued run's stream) may be on another engine.
+    if (row?.thread_id != null) this.ctx.signals.runs.publish(runsKey(row.owner, row.thread_id));
+    return row !== undefined;
   }
 
   async delete(owner: string, runId: string): Promise<boolean> {
@@ -133,8 +197,35 @@ export class SqliteRunStore implements RunStore {
     return row ? toRun(row) : null;
   }
 
-  async failUnfinished(): Promise<string[]> {
+  async claimNext(engineId: string, thread?: ThreadRef): Promise<RunRecord | null> {
     this.ctx.assertOpen();
-    return this.failAll.all(this.ctx.now()).map((row) => row.run_id);
+    const claimer = text("engineId", engineId);
+    const now = this.ctx.now();
+    const row = thread
+      ? this.claimOnThread.get(claimer, now, thread.owner, thread.threadId)
+      : this.claimAny.get(claimer, now);
+    return row ? toRun(row) : null;
+  }
+
+  async unclaim(runId: string, engineId: string): Promise<boolean> {
+    this.ctx.assertOpen();
+    const released = this.release.run(this.ctx.now(), runId, engineId).changes === 1;
+    if (released) this.ctx.signals.runs.publish(RUNS_ANY);
+    return released;
+  }
+
+  async recoverFromDeadEngines(): Promise<{ failed: string[]; requeued: string[] }> {
+    this.ctx.assertOpen();
+    const { failed, requeued } = this.ctx.db
+      .transaction(() => {
+        const now = this.ctx.now();
+        return {
+          failed: this.failRunningOfDead.all(now).map((row) => row.run_id),
+          requeued: this.requeueOfDead.all(now).map((row) => row.run_id),
+        };
+      })
+      .immediate();
+    if (requeued.length > 0) this.ctx.signals.runs.publish(RUNS_ANY);
+    return { failed, requeued };
   }
 }

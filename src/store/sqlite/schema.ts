@@ -212,6 +212,22 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX store_items_by_owner_updated ON store_items (owner, updated_at);
   `,
+  // 6: engines sharing the database. Each holds a lease (a peer reaps it when it lapses); a cancel
+  // asked on any engine waits on the execution for the engine that runs it; a run records which
+  // engine claimed it (the durable queue) and the head it started from (where rollback returns).
+  `
+  CREATE TABLE engines (
+    engine_id     TEXT PRIMARY KEY,
+    address       TEXT NOT NULL,
+    started_at    INTEGER NOT NULL,
+    heartbeat_at  INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL
+  );
+  ALTER TABLE executions ADD COLUMN cancel_requested TEXT;
+  CREATE INDEX executions_running_by_engine ON executions (engine_id) WHERE status = 'running';
+  ALTER TABLE runs ADD COLUMN engine_id TEXT;
+  ALTER TABLE runs ADD COLUMN started_from TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -12,10 +12,11 @@ import Database from "better-sqlite3";
 import { DEFAULT_DATA_DIR } from "../../config/index.ts";
 import { StoreError } from "../errors.ts";
 import { InProcessNotifier } from "../follow.ts";
-import type { Store } from "../types.ts";
+import type { Store, StoreSignals } from "../types.ts";
 import { positiveInteger } from "../validate.ts";
 import { SqliteAssistantStore } from "./assistants.ts";
 import { SqliteCheckpointStore } from "./checkpoints.ts";
+import { SqliteClusterStore } from "./cluster.ts";
 import type { SqliteContext } from "./context.ts";
 import { SqliteEventLog } from "./events.ts";
 import { SqliteExecutionStore } from "./executions.ts";
@@ -39,17 +40,27 @@ export interface SqliteStoreOptions {
 export { DEFAULT_DATA_DIR };
 export const DEFAULT_FILE_NAME = "graphbox.sqlite";
 
-/** One notifier per database file in this process, so Store instances on one file wake each other's followers. */
-const notifiers = new Map<string, { notifier: InProcessNotifier; users: number }>();
+/**
+ * One set of signals per database file in this process, so Store instances on one file wake each
+ * other. Engines in other processes on the same file are not woken: they poll.
+ */
+const notifiers = new Map<string, { signals: StoreSignals; users: number }>();
 
-function takeNotifier(file: string): InProcessNotifier {
+function takeSignals(file: string): StoreSignals {
   let entry = notifiers.get(file);
-  if (!entry) notifiers.set(file, (entry = { notifier: new InProcessNotifier(), users: 0 }));
+  if (!entry) {
+    const signals = {
+      events: new InProcessNotifier(),
+      cancels: new InProcessNotifier(),
+      runs: new InProcessNotifier(),
+    };
+    notifiers.set(file, (entry = { signals, users: 0 }));
+  }
   entry.users++;
-  return entry.notifier;
+  return entry.signals;
 }
 
-function releaseNotifier(file: string): void {
+function releaseSignals(file: string): void {
   const entry = notifiers.get(file);
   if (entry && --entry.users === 0) notifiers.delete(file);
 }
@@ -66,6 +77,8 @@ export class SqliteStore implements Store {
   readonly assistants: SqliteAssistantStore;
   readonly runs: SqliteRunStore;
   readonly items: SqliteItemStore;
+  readonly cluster: SqliteClusterStore;
+  readonly signals: StoreSignals;
 
   private readonly db: Database.Database;
   private readonly closing = new AbortController();
@@ -101,9 +114,10 @@ export class SqliteStore implements Store {
 
     const closed = this.closing.signal;
     const file = this.file;
+    this.signals = takeSignals(file);
     const context: SqliteContext = {
       db,
-      notifier: takeNotifier(file),
+      signals: this.signals,
       closed,
       pollIntervalMs,
       assertOpen() {
@@ -119,12 +133,18 @@ export class SqliteStore implements Store {
     this.assistants = new SqliteAssistantStore(context);
     this.runs = new SqliteRunStore(context);
     this.items = new SqliteItemStore(context);
+    this.cluster = new SqliteClusterStore(context);
+  }
+
+  /** One connection, synchronous: nothing ever waits for it. */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: 1, idle: 1, waiting: 0 };
   }
 
   async close(): Promise<void> {
     if (this.closing.signal.aborted) return;
     this.closing.abort();
-    releaseNotifier(this.file);
+    releaseSignals(this.file);
     this.db.close();
   }
 }
