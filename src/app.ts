@@ -45,8 +45,10 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
   if (options.logger) observers.add(executionLog(options.logger));
   const admission = new Admission(config);
   // Read at scrape time, once the supply (below) exists.
-  const metrics = new Metrics({ inFlight: () => admission.inFlight, queued: () => admission.queued }, () =>
-    supply.report().pools.map(({ runtime, waiting, hits, misses }) => ({ runtime, waiting, hits, misses })),
+  const metrics = new Metrics(
+    { inFlight: () => admission.inFlight, queued: () => admission.queued },
+    () => supply.report().pools.map(({ runtime, waiting, hits, misses }) => ({ runtime, waiting, hits, misses })),
+    () => ({ pool: store.poolStats(), ...engine.peers.report() }),
   );
   observers.add(metrics);
   const tracing = config.tracing

@@ -58,7 +58,8 @@ export const deadEngineEvent = (execution: ExecutionRecord, error = MESSAGE): Ne
 });
 
 export class Peers {
-  readonly address: string;
+  /** `hostname:port`; the port is the one it listens on once known (GRAPHBOX_PORT=0 picks one). */
+  address: string;
   private readonly options: PeersOptions;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -96,6 +97,10 @@ export class Peers {
    */
   async takeOverAddress(port: number): Promise<string[]> {
     const address = `${hostname()}:${port}`;
+    if (address !== this.address) {
+      this.address = address;
+      await this.heartbeat();
+    }
     const predecessors = (await this.options.store.cluster.live()).filter(
       (lease) => lease.address === address && lease.engineId !== this.options.engineId,
     );

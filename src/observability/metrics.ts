@@ -19,6 +19,16 @@ export interface AdmissionGauges {
 /** The warm-start pools, read at scrape time: per runtime, sandboxes waiting, and takes that hit or missed. */
 export type WarmGauges = () => { runtime: string; waiting: number; hits: number; misses: number }[];
 
+/** The store's connection pool and this engine's lease among its peers, read at scrape time. */
+export type ClusterGauges = () => {
+  pool: { total: number; idle: number; waiting: number };
+  liveEngines: number;
+  lastHeartbeatAt: number | null;
+  heartbeatFailures: number;
+  reapedEngines: number;
+  failedExecutions: number;
+};
+
 /**
  * Model names come from untrusted programs: a program looping over random model names must not
  * grow the registry without bound. The first MAX_MODELS names get series of their own, later
@@ -95,7 +105,7 @@ export class Metrics implements ExecutionObserver {
   });
 
   /** @param admission read at every scrape, so it always shows the current values. */
-  constructor(admission: AdmissionGauges, warm: WarmGauges = () => []) {
+  constructor(admission: AdmissionGauges, warm: WarmGauges = () => [], cluster?: ClusterGauges) {
     new Gauge({
       name: "graphbox_warm_sandboxes",
       help: "Pre-started sandboxes waiting for a job, by runtime",
@@ -133,8 +143,60 @@ export class Metrics implements ExecutionObserver {
         this.set(admission.queued());
       },
     });
+    if (cluster) this.clusterGauges(cluster);
     // process_* (CPU, memory, file descriptors) and nodejs_* (event-loop lag, heap, GC).
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  private clusterGauges(cluster: ClusterGauges): void {
+    const gauge = (name: string, help: string, read: (c: ReturnType<ClusterGauges>) => number | null): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const value = read(cluster());
+          if (value !== null) this.set(value);
+        },
+      });
+    };
+    new Gauge({
+      name: "graphbox_store_pool_connections",
+      help: "The store's database connections by state: open (total), idle, and requests waiting for one",
+      labelNames: ["state"],
+      registers: [this.registry],
+      collect() {
+        const { pool } = cluster();
+        this.set({ state: "total" }, pool.total);
+        this.set({ state: "idle" }, pool.idle);
+        this.set({ state: "waiting" }, pool.waiting);
+      },
+    });
+    gauge(
+      "graphbox_cluster_live_engines",
+      "Engines with a live lease on this database, this one included",
+      (c) => c.liveEngines,
+    );
+    gauge(
+      "graphbox_engine_lease_age_seconds",
+      "Seconds since this engine last renewed its lease (past the lease, peers take it for dead)",
+      (c) => (c.lastHeartbeatAt === null ? null : seconds(Date.now() - c.lastHeartbeatAt)),
+    );
+    gauge(
+      "graphbox_engine_lease_failures",
+      "Lease renewals that failed (the database unreachable) since start",
+      (c) => c.heartbeatFailures,
+    );
+    gauge(
+      "graphbox_cluster_reaped_engines",
+      "Dead engines whose lease this engine reaped, since start",
+      (c) => c.reapedEngines,
+    );
+    gauge(
+      "graphbox_cluster_failed_executions",
+      "Executions of dead engines this engine failed (error_type internal_error), since start",
+      (c) => c.failedExecutions,
+    );
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -5,14 +5,9 @@
  * here). SQLite uses the in-process notifier below; PostgreSQL fills the same hook with
  * LISTEN/NOTIFY so that a client can follow from any engine node.
  */
-import type { StoredEvent } from "./types.ts";
+import type { EventNotifier, StoredEvent } from "./types.ts";
 
-export interface EventNotifier {
-  /** Wakes the followers of `executionId` (new event, or the execution ended). */
-  publish(executionId: string): void;
-  /** Calls `listener` on each publish for `executionId` until the returned function is called. */
-  subscribe(executionId: string, listener: () => void): () => void;
-}
+export type { EventNotifier };
 
 /** The `StoreSignals.runs` key of a thread. */
 export const runsKey = (owner: string, threadId: string): string => `${owner}\u0000${threadId}`;

@@ -11,7 +11,6 @@
  */
 
 import type { Language, RuntimeName } from "../contract/types.ts";
-import type { EventNotifier } from "./follow.ts";
 
 /** Milliseconds since the Unix epoch. */
 export type EpochMs = number;
@@ -437,6 +436,14 @@ export interface ClusterStore {
   reapExpired(): Promise<string[]>;
   /** A clean stop: the engine's lease is removed at once. */
   leave(engineId: string): Promise<void>;
+}
+
+/** Wakes whoever waits on a key: the event log's followers, an engine's cancels, a thread's runs. */
+export interface EventNotifier {
+  /** Wakes the followers of `executionId` (new event, or the execution ended). */
+  publish(executionId: string): void;
+  /** Calls `listener` on each publish for `executionId` until the returned function is called. */
+  subscribe(executionId: string, listener: () => void): () => void;
 }
 
 /**

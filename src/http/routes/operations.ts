@@ -42,9 +42,12 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
     {
       schema: {
         tags: ["operations"],
-        summary: "Readiness: runtimes, sandbox protections in force, store",
+        summary: "Readiness: runtimes, sandbox protections in force, store, the engines on its database",
         response: {
-          ...described("{status, runtimes, store, in_flight, sandbox}", { status: oneOf("ready"), sandbox: ANY }),
+          ...described("{status, runtimes, store, cluster, in_flight, sandbox}", {
+            status: oneOf("ready"),
+            sandbox: ANY,
+          }),
           ...operationsErrors,
         },
       },
@@ -53,6 +56,7 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
       status: "ready",
       runtimes: { python: { python: config.pythonPath } },
       store: store.backend,
+      cluster: clusterView(engine, store),
       in_flight: engine.inFlight,
       sandbox: await engine.supply.protections(),
       warm_start: warmStart(engine.supply.report()),
@@ -102,5 +106,18 @@ function warmStart(report: SupplyReport): Record<string, unknown> {
     ),
     pool_memory_budget_mb: Math.round(report.poolMemoryBudgetBytes / 2 ** 20),
     runtime_file_changes: report.runtimeFileChanges,
+  };
+}
+
+/** /ready's `cluster`: this engine, its lease, and how many engines share the database now. */
+function clusterView(engine: Engine, store: Store): Record<string, unknown> {
+  const peers = engine.peers.report();
+  return {
+    engine_id: peers.engineId,
+    address: peers.address,
+    live_engines: peers.liveEngines,
+    lease_ms: peers.leaseMs,
+    last_heartbeat_at: peers.lastHeartbeatAt === null ? null : new Date(peers.lastHeartbeatAt).toISOString(),
+    store_pool: store.poolStats(),
   };
 }
