@@ -16,6 +16,7 @@ import type { NewEvent, Store, StoredEvent, ThreadRef, TypedBlob } from "../../s
 import { agentRecordCases } from "./store-conformance-agent.ts";
 import { itemStoreCases } from "./item-store-conformance.ts";
 import { clusterCases } from "./store-conformance-cluster.ts";
+import { runQueueCases } from "./run-queue-conformance.ts";
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -1101,6 +1102,7 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     describe("items (LangGraph's long-term memory store)", () => itemStoreCases(() => store, open));
 
     clusterCases(() => store, open);
+    runQueueCases(() => store, open);
 
     describe("durability and sharing", () => {
       test("closing and reopening the same data keeps everything", TIMEOUT, async () => {
