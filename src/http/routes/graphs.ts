@@ -1,6 +1,8 @@
 /**
  * Programs registered at run time, per API key: `PUT /graphs/{graph_id}` checks a program once and
  * keeps it, so runs name it (as a graph_id or an assistant_id) instead of sending its code.
+ * `POST /execute-langgraph/graph` draws a program's graph without keeping or running it (what a
+ * designer or the playground shows before a run).
  */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
@@ -32,6 +34,16 @@ const graphBody = {
     language: executeBodySchema.properties.language,
     files: executeBodySchema.properties.files,
     graph: executeBodySchema.properties.config.properties.graph,
+  },
+} as const;
+
+const describeBody = {
+  type: "object",
+  required: ["code"],
+  additionalProperties: false,
+  properties: {
+    ...graphBody.properties,
+    xray: { type: "boolean", description: "Draw subgraphs' nodes too (LangGraph's xray)" },
   },
 } as const;
 
@@ -84,6 +96,38 @@ const schemas = {
       ...errorResponses([...COMMON_ERRORS, "GBX_ERR_INVALID_REQUEST"]),
     },
   },
+  describe: {
+    tags: ["executions"],
+    summary: "Draw a program's graph without running it: nodes and edges (conditional ones marked) and its schemas",
+    description:
+      "The program is loaded once in a sandbox, as a run would load it, and nothing is kept. " +
+      "A program that does not load is refused (422 GBX_ERR_GRAPH_INVALID) with its own message.",
+    body: describeBody,
+    response: {
+      ...described(
+        "{graph: {nodes: [{id, type, data}], edges: [{source, target, conditional}]}, input_schema, output_schema, state_schema, config_schema, context_schema}",
+        {
+          graph: {
+            type: "object",
+            required: ["nodes", "edges"],
+            properties: { nodes: { type: "array" }, edges: { type: "array" } },
+          },
+        },
+      ),
+      ...errorResponses([
+        ...COMMON_ERRORS,
+        "GBX_ERR_INVALID_REQUEST",
+        "GBX_ERR_INVALID_JSON",
+        "GBX_ERR_BODY_TOO_LARGE",
+        "GBX_ERR_UNSUPPORTED_MEDIA_TYPE",
+        "GBX_ERR_LANGUAGE_UNDETECTED",
+        "GBX_ERR_RUNTIME_UNAVAILABLE",
+        "GBX_ERR_GRAPH_INVALID",
+        "GBX_ERR_RATE_LIMITED",
+        "GBX_ERR_OVERLOADED",
+      ]),
+    },
+  },
   delete: {
     tags: ["graphs"],
     summary: "Delete a registered program and its assistants",
@@ -124,6 +168,17 @@ export const graphRoutes: FastifyPluginAsyncJsonSchemaToTs<{ Options: GraphRoute
       program: { language, code, files: programFiles(files, language, config), graph: graph ?? null },
     });
     return summary(record);
+  });
+
+  app.post("/execute-langgraph/graph", { schema: schemas.describe }, async (request) => {
+    const { code, files, graph, xray } = request.body;
+    const language = programLanguage(code, request.body.language);
+    const description = await programs.describe({
+      owner: ownerOf(request),
+      program: { language, code, files: programFiles(files, language, config), graph: graph ?? null },
+      xray: xray ?? false,
+    });
+    return { graph: description.graph, ...description.schemas };
   });
 
   app.get("/graphs/:graph_id", { schema: schemas.get }, async (request) => {
