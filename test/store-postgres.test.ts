@@ -271,6 +271,22 @@ describe("postgres store", () => {
     assert.ok(!other.message.includes(good.password), other.message);
   });
 
+  test("values PostgreSQL cannot hold (a NUL character) are refused as invalid arguments", TIMEOUT, async () => {
+    const store = await open({ url: suiteUrl });
+    const ref = { owner: `pg-${randomUUID()}`, threadId: "t" };
+    await rejectsWithCode(
+      store.threads.ensure({ ...ref, runtime: "python", metadata: { note: "a\u0000b" } }),
+      "GBX_STORE_INVALID_ARGUMENT",
+    );
+    await rejectsWithCode(store.threads.get({ ...ref, threadId: "t\u0000" }), "GBX_STORE_INVALID_ARGUMENT");
+    assert.equal(await store.threads.get(ref), null, "nothing was written");
+    // Event data is kept as JSON text, where a NUL is an escape: it is stored as any other.
+    const execution = await running(store);
+    await store.events.append(execution.id, { type: "token", data: { content: "a\u0000b" } });
+    const [event] = await store.events.read(execution.owner, execution.id, 0);
+    assert.deepEqual(event?.data, { content: "a\u0000b" });
+  });
+
   test("cancels reach the engine that runs the execution, through the signal and the table", TIMEOUT, async () => {
     const url = await server.createDatabase();
     const runner = await open({ url, pollIntervalMs: 5_000 });

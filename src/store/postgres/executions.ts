@@ -18,7 +18,7 @@ import { limitOf, nonNegativeInteger, oneOf, toJson } from "../validate.ts";
 import type { PostgresContext } from "./context.ts";
 import type { PostgresEventLog } from "./events.ts";
 import { inOrder } from "./in-order.ts";
-import { CHANNELS, notify } from "./signals.ts";
+import { CHANNELS, notify, wireKey } from "./signals.ts";
 
 interface ExecutionRow {
   id: string;
@@ -73,6 +73,24 @@ function contextJson(context: Record<string, unknown>): string {
     throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "context must be a JSON object or null");
   return toJson("context", context);
 }
+
+/**
+ * An ending in one statement (its own transaction, one round trip): the row is ended only while
+ * running (the first ending wins), the final event takes the next seq, and followers are
+ * signalled at commit.
+ */
+const FINISH = `
+  WITH ended AS (
+    UPDATE executions SET status = $2, error_type = $3, error = $4, ended_at = $5,
+      duration_ms = COALESCE($6, GREATEST(0, $5 - started_at)),
+      tokens_used = COALESCE($7, tokens_used), nodes_executed = COALESCE($8::jsonb, nodes_executed), result = $9,
+      cancel_requested = NULL, last_seq = last_seq + CASE WHEN $10 THEN 1 ELSE 0 END
+    WHERE id = $1 AND status = 'running' RETURNING last_seq
+  ), logged AS (
+    INSERT INTO execution_events (execution_id, seq, type, data, created_at)
+    SELECT $1, last_seq, $11, $12, $15 FROM ended WHERE $10
+  )
+  SELECT last_seq, pg_notify($13, $14) FROM ended`;
 
 const CANCEL_ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];
 
@@ -152,35 +170,40 @@ export class PostgresExecutionStore implements ExecutionStore {
     const tokens = ending.tokensUsed === undefined ? null : nonNegativeInteger("tokensUsed", ending.tokensUsed);
     const nodes = nodeList(ending.nodesExecuted);
     const result = ending.result === undefined ? null : toJson("result", ending.result);
+    const createdAt = this.ctx.now();
+    const endedAt = ending.endedAt ?? createdAt;
+    const event =
+      finalEvent === undefined ? null : { type: finalEvent.type, data: toJson("event data", finalEvent.data) };
     // After the appends already asked for: an ending never overtakes its execution's events.
-    return inOrder(this.events.orderOf(id), () =>
-      this.ctx.transaction(async (client) => {
-        const row = (
-          await client.query<{ started_at: number }>(
-            "SELECT started_at FROM executions WHERE id = $1 AND status = 'running' FOR UPDATE",
-            [id],
-          )
-        ).rows[0];
-        if (!row) return { finished: false, event: null };
-        const event = finalEvent ? await this.events.appendOn(client, id, finalEvent) : null;
-        const endedAt = ending.endedAt ?? this.ctx.now();
-        const duration = ending.durationMs ?? Math.max(0, endedAt - row.started_at);
-        await client.query(END, [
-          id,
-          ending.status,
-          ending.errorType ?? null,
-          ending.error ?? null,
-          endedAt,
-          duration,
-          tokens,
-          nodes,
-          result,
-        ]);
-        // Followers re-read the status (the final event, if any, has signalled too; one NOTIFY per transaction).
-        if (!event) await notify(client, CHANNELS.events, id);
-        return { finished: true, event };
-      }),
-    );
+    return inOrder(this.events.orderOf(id), async () => {
+      this.ctx.assertOpen();
+      const rows = await this.ctx.query<{ last_seq: number }>(FINISH, [
+        id,
+        ending.status,
+        ending.errorType ?? null,
+        ending.error ?? null,
+        endedAt,
+        ending.durationMs ?? null,
+        tokens,
+        nodes,
+        result,
+        event !== null,
+        event?.type ?? "",
+        event?.data ?? "",
+        CHANNELS.events,
+        wireKey(id),
+        createdAt,
+      ]);
+      const seq = rows[0]?.last_seq;
+      if (seq === undefined) return { finished: false, event: null };
+      return {
+        finished: true,
+        event:
+          event === null || finalEvent === undefined
+            ? null
+            : { executionId: id, seq, type: event.type, data: finalEvent.data, createdAt, json: event.data },
+      };
+    });
   }
 
   async markRunningAsFailed(reason: string, options: MarkFailedOptions = {}): Promise<string[]> {

@@ -69,6 +69,22 @@ const SORT_COLUMNS: Record<NonNullable<ThreadSearch["sortBy"]>, string> = {
 
 const COLUMNS = "owner, thread_id, runtime, status, metadata, created_at, updated_at";
 
+/**
+ * One statement decides, so two engines racing for the lock cannot both win: the row is inserted,
+ * or taken over when lapsed or already ours, or left alone; left alone, the holder is read.
+ */
+const TRY_LOCK = `
+  WITH taken AS (
+    INSERT INTO thread_locks (owner, thread_id, execution_id, expires_at) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (owner, thread_id) DO UPDATE SET execution_id = excluded.execution_id, expires_at = excluded.expires_at
+    WHERE thread_locks.expires_at <= $5 OR thread_locks.execution_id = excluded.execution_id
+    RETURNING execution_id, expires_at
+  )
+  SELECT true AS acquired, execution_id, expires_at FROM taken
+  UNION ALL
+  SELECT false, execution_id, expires_at FROM thread_locks
+  WHERE owner = $1 AND thread_id = $2 AND NOT EXISTS (SELECT 1 FROM taken)`;
+
 interface Condition {
   sql: string;
   params: unknown[];
@@ -243,26 +259,22 @@ export class PostgresThreadStore implements ThreadStore {
     positiveInteger("ttlMs", ttlMs);
     const now = this.ctx.now();
     const expiresAt = now + ttlMs;
-    return this.ctx.transaction(async (client): Promise<LockAttempt> => {
-      // One statement decides, so two engines racing for the lock cannot both win: the row is
-      // inserted, or taken over when lapsed or already ours, or left alone. Left alone, it is
-      // still locked by this transaction, so the holder read next is the one that refused us.
-      const taken = await client.query(
-        `INSERT INTO thread_locks (owner, thread_id, execution_id, expires_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (owner, thread_id) DO UPDATE SET execution_id = excluded.execution_id, expires_at = excluded.expires_at
-         WHERE thread_locks.expires_at <= $5 OR thread_locks.execution_id = excluded.execution_id
-         RETURNING 1`,
-        [ref.owner, ref.threadId, executionId, expiresAt, now],
-      );
-      if (taken.rows.length === 1) return { acquired: true, expiresAt };
-      const held = (
-        await client.query<{ execution_id: string; expires_at: number }>(
-          "SELECT execution_id, expires_at FROM thread_locks WHERE owner = $1 AND thread_id = $2",
-          [ref.owner, ref.threadId],
-        )
-      ).rows[0];
-      return { acquired: false, heldBy: held?.execution_id ?? "", expiresAt: held?.expires_at ?? now };
-    });
+    // A holder inserted and committed by another engine after this statement began is seen by
+    // the conflict but not by the statement's snapshot: nothing comes back, and it is asked again.
+    for (let attempt = 0; ; attempt++) {
+      const row = (
+        await this.ctx.query<{ acquired: boolean; execution_id: string; expires_at: number }>(TRY_LOCK, [
+          ref.owner,
+          ref.threadId,
+          executionId,
+          expiresAt,
+          now,
+        ])
+      )[0];
+      if (row?.acquired) return { acquired: true, expiresAt };
+      if (row) return { acquired: false, heldBy: row.execution_id, expiresAt: row.expires_at };
+      if (attempt >= 5) return { acquired: false, heldBy: "", expiresAt: now };
+    }
   }
 
   async unlock(ref: ThreadRef, executionId: string): Promise<boolean> {
