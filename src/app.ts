@@ -13,14 +13,14 @@ import { executionLog } from "./observability/log.ts";
 import { Metrics } from "./observability/metrics.ts";
 import { Observers } from "./observability/observer.ts";
 import { Tracing } from "./observability/tracing.ts";
-import { openSqliteStore } from "./store/index.ts";
+import { openPostgresStore, openSqliteStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
 import { createSandboxSupply } from "./supply/index.ts";
 
 export interface AppOptions {
   /** A pino logger; without one the app logs nothing (tests). */
   logger?: FastifyBaseLogger;
-  /** The store; default: SQLite in config.dataDir. */
+  /** The store; default: PostgreSQL at config.databaseUrl when set, else SQLite in config.dataDir. */
   store?: Store;
 }
 
@@ -39,8 +39,19 @@ export interface GraphboxApp {
   shutdown(graceMs: number): Promise<void>;
 }
 
+/** PostgreSQL when a database URL is set (migrated at open), else the embedded SQLite. */
+async function openStore(config: Readonly<Config>, logger: FastifyBaseLogger | undefined): Promise<Store> {
+  if (config.databaseUrl === null) return openSqliteStore({ dataDir: config.dataDir });
+  return openPostgresStore({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    onListenerError: (err, retryInMs) =>
+      logger?.warn({ err, retry_in_ms: retryInMs }, "the PostgreSQL listener connection failed; reconnecting"),
+  });
+}
+
 export async function buildApp(config: Readonly<Config>, options: AppOptions = {}): Promise<GraphboxApp> {
-  const store = options.store ?? (await openSqliteStore({ dataDir: config.dataDir }));
+  const store = options.store ?? (await openStore(config, options.logger));
   const observers = new Observers();
   if (options.logger) observers.add(executionLog(options.logger));
   const admission = new Admission(config);

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from "./config/index.ts";
 import { buildApp } from "./app.ts";
 import { createLogger } from "./observability/logger.ts";
 import { SandboxUnavailableError } from "./sandbox/launcher.ts";
+import { StoreError } from "./store/index.ts";
 
 function loadOrExit() {
   try {
@@ -18,7 +19,14 @@ function loadOrExit() {
 
 const config = loadOrExit();
 const logger = createLogger(config);
-const app = await buildApp(config, { logger });
+const app = await buildApp(config, { logger }).catch((err: unknown) => {
+  // The database cannot be used (unreachable, login refused, a newer schema): say so and stop.
+  if (err instanceof StoreError) {
+    logger.fatal({ code: err.code }, err.message);
+    process.exit(1);
+  }
+  throw err;
+});
 const { server } = app;
 
 // The last line, not the defence: every promise that touches an execution's data is awaited or

@@ -92,6 +92,19 @@ test("a setting its kind refuses is reported for every variable at once, saying 
   }
 });
 
+test("a database URL that is refused is quoted without its password", () => {
+  for (const raw of ["mysql://app:s3cret-pw@db:3306/x", "postgres://app:s3cret-pw@/x", "app:s3cret-pw@db host"]) {
+    const problems = problemsOf({ GRAPHBOX_DATABASE_URL: raw });
+    assert.equal(problems.length, 1, problems.join("\n"));
+    assert.match(problems[0] ?? "", /^GRAPHBOX_DATABASE_URL=".*\*\*\*@.*": expected|the URL names no host/);
+    assert.ok(!problems[0]?.includes("s3cret-pw"), problems[0]);
+  }
+  const config = loadConfig({ GRAPHBOX_DATABASE_URL: "postgres://app:pw@db.internal:5433/graphbox" });
+  assert.equal(config.databaseUrl, "postgres://app:pw@db.internal:5433/graphbox");
+  assert.equal(config.databasePoolSize, 10);
+  assert.equal(loadConfig({}).databaseUrl, null);
+});
+
 test("a default timeout above the maximum is refused", () => {
   assert.throws(
     () => loadConfig({ GRAPHBOX_DEFAULT_TIMEOUT_MS: "90000", GRAPHBOX_MAX_TIMEOUT_MS: "60000" }),

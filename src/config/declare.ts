@@ -54,7 +54,8 @@ export class Option<T> implements Field<T> {
     try {
       return this.kind.parse(raw);
     } catch (err: unknown) {
-      problems.push(`${this.env}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`);
+      const shown = JSON.stringify(this.kind.redact ? this.kind.redact(raw) : raw);
+      problems.push(`${this.env}=${shown}: ${err instanceof Error ? err.message : String(err)}`);
       return this.default;
     }
   }

@@ -15,6 +15,8 @@ export interface Kind<T> {
   format(value: T): string | null;
   /** `value` as the README's default column shows it (markdown). */
   show(value: T): string;
+  /** A setting as an error message may quote it (absent: as it is); for settings that hold a password. */
+  redact?(raw: string): string;
 }
 
 interface KindSpec<T> {
@@ -46,6 +48,7 @@ export function optional<T>(of: Kind<T>): Kind<T | null> {
     parse: (raw) => of.parse(raw),
     format: (value) => (value === null ? null : of.format(value)),
     show: (value) => (value === null ? "none" : of.show(value)),
+    ...(of.redact ? { redact: of.redact } : {}),
   };
 }
 
@@ -164,3 +167,38 @@ export function httpUrl(example: string): Kind<string> {
     format: (value) => value,
   });
 }
+
+const POSTGRES_EXAMPLE = "postgres://user:password@host:5432/database";
+
+/**
+ * A URL that may hold a password, as an error may quote it: what lies between the user's `:` and
+ * the last `@` replaced (read as text, since a setting that is refused may be no URL at all).
+ */
+function withoutPassword(raw: string): string {
+  const at = raw.lastIndexOf("@");
+  if (at < 0) return raw;
+  const slashes = raw.indexOf("//");
+  const colon = raw.indexOf(":", slashes >= 0 && slashes < at ? slashes + 2 : 0);
+  return colon < 0 || colon > at ? raw : `${raw.slice(0, colon + 1)}***${raw.slice(at)}`;
+}
+
+/** A PostgreSQL URL with its login (password login over TCP); never quoted with its password. */
+export const postgresUrl: Kind<string> = {
+  ...kind<string>({
+    accepts: "`postgres://user:password@host:port/database`",
+    parse(raw) {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new Error(`expected a URL such as ${POSTGRES_EXAMPLE}`);
+      }
+      if (url.protocol !== "postgres:" && url.protocol !== "postgresql:")
+        throw new Error(`expected a postgres:// URL such as ${POSTGRES_EXAMPLE}`);
+      if (url.hostname === "") throw new Error(`the URL names no host; expected ${POSTGRES_EXAMPLE}`);
+      return raw;
+    },
+    format: (value) => value,
+  }),
+  redact: withoutPassword,
+};

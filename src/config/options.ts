@@ -7,7 +7,7 @@ import { cpus, totalmem } from "node:os";
 
 import { apiKeyList, apiKeysFile } from "./api-keys.ts";
 import { combined, option, type ConfigOf, type Declarations } from "./declare.ts";
-import { bytes, flag, httpUrl, integer, list, mebibytes, oneOf, optional, path, text } from "./kinds.ts";
+import { bytes, flag, httpUrl, integer, list, mebibytes, oneOf, optional, path, postgresUrl, text } from "./kinds.ts";
 import { DEFAULT_DATA_DIR, DEFAULT_PYTHON } from "./paths.ts";
 import { prices } from "./prices.ts";
 
@@ -203,6 +203,18 @@ export const OPTIONS = {
     kind: path,
     default: DEFAULT_DATA_DIR,
     doc: "directory of the embedded SQLite store",
+  }),
+  databaseUrl: option({
+    env: "GRAPHBOX_DATABASE_URL",
+    kind: optional(postgresUrl),
+    default: null,
+    doc: "PostgreSQL to keep everything in instead of SQLite, shared by every engine given the same URL (password login over TCP; the schema is migrated at start); never logged with its password",
+  }),
+  databasePoolSize: option({
+    env: "GRAPHBOX_DATABASE_POOL_SIZE",
+    kind: integer(1, 1000),
+    default: 10,
+    doc: "connections to PostgreSQL the engine keeps at most (one more listens for other engines' signals)",
   }),
   sseKeepAliveMs: option({
     env: "GRAPHBOX_SSE_KEEPALIVE_MS",

@@ -7,6 +7,8 @@ export type StoreErrorCode =
   | "GBX_STORE_CLOSED"
   /** The database was written by a newer Graphbox (its schema_version is ahead of this code). */
   | "GBX_STORE_SCHEMA_TOO_NEW"
+  /** The database cannot be reached or refuses the login (PostgreSQL, at open). */
+  | "GBX_STORE_UNAVAILABLE"
   /** The data directory's file system cannot hold an SQLite write-ahead log. */
   | "GBX_STORE_WAL_UNAVAILABLE"
   /** A caller passed a value the store cannot hold (a TTL of 0, a blob that is not bytes...). */

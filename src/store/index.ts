@@ -1,7 +1,7 @@
 /**
  * The store: executions, their event logs, threads and LangGraph checkpoints by thread, behind
- * one interface (`types.ts`). SQLite (embedded, the default) lives in `sqlite/`; a PostgreSQL
- * implementation provides the same `Store` and passes the same conformance suite
+ * one interface (`types.ts`). SQLite (embedded, the default) lives in `sqlite/`; PostgreSQL
+ * (several engines on one database) in `postgres/`; both pass the same conformance suite
  * (test/support/store-conformance.ts).
  */
 export type * from "./types.ts";
@@ -16,3 +16,5 @@ export {
   SqliteStore,
   type SqliteStoreOptions,
 } from "./sqlite/store.ts";
+export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from "./postgres/store.ts";
+export { redactedUrl } from "./postgres/url.ts";

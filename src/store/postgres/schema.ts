@@ -88,6 +88,9 @@ export const MIGRATIONS: readonly string[] = [
     checkpoint            BYTEA NOT NULL,
     metadata              JSONB NOT NULL DEFAULT '{}',
     state_json            TEXT,
+    -- What the put counted against the thread's quota (blob, metadata and values as JSON text):
+    -- a read's cost without measuring the row again.
+    bytes                 BIGINT NOT NULL,
     seq                   BIGINT NOT NULL,
     created_at            BIGINT NOT NULL,
     PRIMARY KEY (owner, thread_id, checkpoint_ns, checkpoint_id)
