@@ -1,17 +1,15 @@
 /**
- * The PostgreSQL store's Agent API records (graphs, assistants, runs and their queue, LangGraph's
- * long-term memory items) against a throwaway PostgreSQL: the same conformance cases SQLite passes.
+ * What only PostgreSQL needs of the Agent API records (graphs, assistants, runs, LangGraph's
+ * long-term memory items), against a throwaway PostgreSQL; the conformance cases SQLite passes run
+ * on PostgreSQL in store-postgres.test.ts.
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
 import type { Store } from "../src/store/index.ts";
-import { agentRecordCases } from "./support/store-conformance-agent.ts";
-import { itemStoreCases } from "./support/item-store-conformance.ts";
-import { migrate, openAgentHarnessStore } from "./support/postgres-agent-harness.ts";
+import { openPostgresStore } from "../src/store/postgres/store.ts";
 import { startPostgres, type TestPostgres } from "./support/postgres.ts";
-import { runQueueCases } from "./support/run-queue-conformance.ts";
 
 describe("postgres store: Agent API records", () => {
   let cluster: TestPostgres;
@@ -19,7 +17,7 @@ describe("postgres store: Agent API records", () => {
   let store: Store;
   const opened: Store[] = [];
   const open = async (): Promise<Store> => {
-    const s = openAgentHarnessStore(url);
+    const s = await openPostgresStore({ url });
     opened.push(s);
     return s;
   };
@@ -27,17 +25,12 @@ describe("postgres store: Agent API records", () => {
   before(async () => {
     cluster = await startPostgres();
     url = await cluster.createDatabase();
-    await migrate(url);
     store = await open();
   });
   after(async () => {
     for (const s of opened) await s.close();
     await cluster?.stop();
   });
-
-  agentRecordCases({ store: () => store, open });
-  describe("items (LangGraph's long-term memory store)", () => itemStoreCases(() => store, open));
-  describe("the run queue", () => runQueueCases(() => store, open));
 
   describe("what only PostgreSQL needs", () => {
     const refused = async (promise: Promise<unknown>): Promise<void> => {
