@@ -64,6 +64,8 @@ const items = (raw: string): string[] => raw.split(/[\s,]+/).filter((item) => it
 
 function specList(options: {
   accepts: string;
+  /** What the refusal says is expected. */
+  expects: string;
   parseOne: (spec: string) => PackageSpec | string;
   sameName: (name: string) => string;
 }): Kind<PackageSpec[]> {
@@ -84,7 +86,7 @@ function specList(options: {
           specs.push(parsed);
         }
       }
-      if (problems.length > 0) throw new Error(problems.join("; "));
+      if (problems.length > 0) throw new Error(`expected ${options.expects}; refused ${problems.join("; ")}`);
       return specs;
     },
     format: (value) => (value.length === 0 ? null : value.map((p) => p.spec).join(",")),
@@ -94,6 +96,7 @@ function specList(options: {
 /** `six==1.17.0, tomli==2.2.1`: PyPI packages pinned with `==`. */
 export const pythonPackages = specList({
   accepts: "`name==version`, comma- or space-separated",
+  expects: "PyPI packages pinned as name==version",
   parseOne: pythonSpec,
   sameName: normalizePythonName,
 });
@@ -101,6 +104,7 @@ export const pythonPackages = specList({
 /** `ms@2.1.3 @scope/pkg@1.0.0`: npm packages pinned to one version. */
 export const jsPackages = specList({
   accepts: "`name@version`, comma- or space-separated",
+  expects: "npm packages pinned as name@version",
   parseOne: jsSpec,
   sameName: (name) => name,
 });
@@ -113,7 +117,7 @@ export const pythonModules = kind<string[]>({
   parse(raw) {
     const names = items(raw);
     const bad = names.filter((name) => !MODULE.test(name));
-    if (bad.length > 0) throw new Error(`not module names: ${bad.join(", ")} (write e.g. tomli or yaml.cyaml)`);
+    if (bad.length > 0) throw new Error(`expected module names (e.g. tomli, yaml.cyaml); refused ${bad.join(", ")}`);
     return [...new Set(names)];
   },
   format: (value) => (value.length === 0 ? null : value.join(",")),
