@@ -89,6 +89,13 @@ if [ ! -f "$js_dir/node_modules/.graphbox-installed" ] || [ "$(cat "$js_dir/node
   fi
   exec 8>&-
 fi
+# --- The operator's extra packages (GRAPHBOX_PYTHON_PACKAGES, GRAPHBOX_JS_PACKAGES), installed beside the
+# locked ones and removed when no longer listed (scripts/runtime-packages.ts); before the snapshot, whose
+# build reads the engine's configuration, which refuses packages not installed. Skipped when none are
+# configured and none were installed (the markers).
+if [ -n "${GRAPHBOX_PYTHON_PACKAGES:-}${GRAPHBOX_JS_PACKAGES:-}${GRAPHBOX_PYTHON:-}" ] || [ -f .venv/.graphbox-packages ] || [ -f "$js_dir/node_modules/.graphbox-packages" ]; then
+  flock .venv.lock flock "$js_dir/.install.lock" node --import tsx scripts/runtime-packages.ts $($quiet && echo --quiet)
+fi
 flock "$js_dir/.install.lock" node --import tsx scripts/js-snapshot.ts $($quiet && echo --quiet) # the JS runtime's startup snapshot, rebuilt when stale (see src/runtimes/js/snapshot/)
 # --- The engine, compiled to dist/ when missing or older than src/ (what `npm start` runs). Last: the
 # steps above create files in src/runtimes/js, which would otherwise look newer than the build.

@@ -1,7 +1,9 @@
 /** Rules between options, and on what an option names: each gives the problem with what to do instead, or null. */
 import { existsSync } from "node:fs";
 
+import { jsLocked, jsPackageStates, lockConflicts, pythonLocked, pythonPackageStates } from "./installed-packages.ts";
 import type { Config } from "./options.ts";
+import { normalizePythonName, type PackageSpec } from "./package-specs.ts";
 
 type Check = (config: Readonly<Config>) => string | null;
 
@@ -31,4 +33,48 @@ const pythonExists: Check = ({ pythonPath }) =>
     ? null
     : `GRAPHBOX_PYTHON: ${pythonPath} does not exist; run \`npm run setup\` to create the runtime's virtual environment, or point GRAPHBOX_PYTHON at a Python with requirements.lock installed`;
 
-export const CHECKS: readonly Check[] = [timeouts, gatewayBody, gatewayBuffers, publicNeedsKeys, pythonExists];
+/** What is configured but not installed, as `spec (found: version)`. */
+function notInstalled(states: { spec: string; installed: string | null }[], specs: readonly PackageSpec[]): string[] {
+  return states.flatMap((state, i) =>
+    state.installed === specs[i]?.version ? [] : [`${state.spec} (found: ${state.installed ?? "none"})`],
+  );
+}
+
+/**
+ * The operator's packages: none may move a locked one, and each must be installed at its version
+ * before the engine starts (setup installs them; an engine that started anyway would fail the
+ * programs that need them one by one, at run time).
+ */
+const pythonPackagesInstalled: Check = ({ packages, pythonPath }) => {
+  if (packages.python.length === 0) return null;
+  const conflicts = lockConflicts(packages.python, pythonLocked(), normalizePythonName);
+  if (conflicts.length > 0)
+    return `GRAPHBOX_PYTHON_PACKAGES: ${conflicts.join("; ")} (requirements.lock): use the locked version or leave it out`;
+  const missing = existsSync(pythonPath)
+    ? notInstalled(pythonPackageStates(pythonPath, packages.python), packages.python)
+    : [];
+  return missing.length > 0
+    ? `GRAPHBOX_PYTHON_PACKAGES: not installed in ${pythonPath}'s environment: ${missing.join(", ")}; run \`npm run setup\` with this setting to install them`
+    : null;
+};
+
+const jsPackagesInstalled: Check = ({ packages }) => {
+  if (packages.js.length === 0) return null;
+  const conflicts = lockConflicts(packages.js, jsLocked());
+  if (conflicts.length > 0)
+    return `GRAPHBOX_JS_PACKAGES: ${conflicts.join("; ")} (src/runtimes/js/package-lock.json): use the locked version or leave it out`;
+  const missing = notInstalled(jsPackageStates(packages.js), packages.js);
+  return missing.length > 0
+    ? `GRAPHBOX_JS_PACKAGES: not installed in the JavaScript runtime: ${missing.join(", ")}; run \`npm run setup\` with this setting to install them`
+    : null;
+};
+
+export const CHECKS: readonly Check[] = [
+  timeouts,
+  gatewayBody,
+  gatewayBuffers,
+  publicNeedsKeys,
+  pythonExists,
+  pythonPackagesInstalled,
+  jsPackagesInstalled,
+];

@@ -6,6 +6,7 @@ export { ConfigError, loadConfig } from "./load.ts";
 export { OPTIONS, type Config } from "./options.ts";
 export { DEFAULT_DATA_DIR, DEFAULT_PYTHON, PROJECT_ROOT } from "./paths.ts";
 export type { Prices } from "./prices.ts";
+export { installedPackages, type PackageState } from "./installed-packages.ts";
 
 import type { Config } from "./options.ts";
 

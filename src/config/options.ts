@@ -8,6 +8,7 @@ import { cpus, totalmem } from "node:os";
 import { apiKeyList, apiKeysFile } from "./api-keys.ts";
 import { combined, option, type ConfigOf, type Declarations } from "./declare.ts";
 import { bytes, flag, httpUrl, integer, list, mebibytes, oneOf, optional, path, postgresUrl, text } from "./kinds.ts";
+import { jsPackages, pythonModules, pythonPackages } from "./package-specs.ts";
 import { DEFAULT_DATA_DIR, DEFAULT_PYTHON } from "./paths.ts";
 import { prices } from "./prices.ts";
 
@@ -62,6 +63,26 @@ export const OPTIONS = {
     default: true,
     doc: "Python executions fork from a warm parent that has imported LangGraph (each child still gets its own sandbox); `0`: a fresh sandbox per execution",
   }),
+  packages: {
+    python: option({
+      env: "GRAPHBOX_PYTHON_PACKAGES",
+      kind: pythonPackages,
+      default: [],
+      doc: "extra PyPI packages for programs, each pinned (`tavily-python==0.7.12,six==1.17.0`): `npm run setup` installs them (wheels only) into the Python runtime with requirements.lock as constraints, so no locked package moves; the engine refuses to start until they are installed. See [Extra packages](#extra-packages)",
+    }),
+    js: option({
+      env: "GRAPHBOX_JS_PACKAGES",
+      kind: jsPackages,
+      default: [],
+      doc: "extra npm packages for JavaScript/TypeScript programs, each pinned (`ms@2.1.3`): `npm run setup` installs them (no install scripts) into the JS runtime's node_modules beside its lock; the engine refuses to start until they are installed",
+    }),
+    pythonPreimport: option({
+      env: "GRAPHBOX_PYTHON_PREIMPORT",
+      kind: pythonModules,
+      default: [],
+      doc: "modules the Python runtime imports before a job arrives (the fork server's zygote once, a fresh sandbox before `ready`), so runs do not pay their import time; a module that fails to import is left to the program's own import",
+    }),
+  },
   warmPoolMin: option({
     env: "GRAPHBOX_WARM_POOL_MIN",
     kind: integer(0, 256),

@@ -7,7 +7,7 @@ import type { LaunchSpec } from "../sandbox/process.ts";
 import type { WatchedPaths } from "./files.ts";
 import { JS_RUNTIME_DIR, jsLaunchSpec, jsRuntimeInstalled } from "./js/launch.ts";
 import { snapshotFiles } from "./js/snapshot/stamp.ts";
-import { pythonLaunchSpec, pythonRuntimeFiles } from "./python/launch.ts";
+import { preimportEnv, pythonLaunchSpec, pythonRuntimeFiles } from "./python/launch.ts";
 
 export interface Runtime {
   /** Name reported in metadata and stored with threads. */
@@ -19,7 +19,8 @@ export interface Runtime {
 
 const python: Runtime = {
   name: "python",
-  launch: (config, workDir, env) => pythonLaunchSpec(config.pythonPath, workDir, env),
+  launch: (config, workDir, env) =>
+    pythonLaunchSpec(config.pythonPath, workDir, { ...env, ...preimportEnv(config.packages.pythonPreimport) }),
   files: (config) => pythonRuntimeFiles(config.pythonPath),
 };
 

@@ -32,6 +32,7 @@ export class PythonForkServer implements SandboxSource {
         pythonPath: this.config.pythonPath,
         startupTimeoutMs: this.config.startupTimeoutMs,
         llmBaseUrls: llmBaseUrls(gateway.url),
+        preimport: this.config.packages.pythonPreimport,
       });
       // Before start: the socket is bound into the zygote's sandbox.
       if (gateway.socketPath) await server.useGateway(gateway.socketPath);

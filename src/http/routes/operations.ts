@@ -1,7 +1,7 @@
 /** What an operator's tools ask: liveness, readiness, metrics. */
 import type { FastifyPluginAsync } from "fastify";
 
-import type { Config } from "../../config/index.ts";
+import { installedPackages, type Config } from "../../config/index.ts";
 import type { Engine } from "../../engine/engine.ts";
 import type { SupplyReport } from "../../supply/index.ts";
 import type { Metrics } from "../../observability/metrics.ts";
@@ -44,9 +44,10 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
         tags: ["operations"],
         summary: "Readiness: runtimes, sandbox protections in force, store, the engines on its database",
         response: {
-          ...described("{status, runtimes, store, cluster, in_flight, sandbox}", {
+          ...described("{status, runtimes, store, cluster, in_flight, sandbox, warm_start, packages}", {
             status: oneOf("ready"),
             sandbox: ANY,
+            packages: ANY,
           }),
           ...operationsErrors,
         },
@@ -60,6 +61,7 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
       in_flight: engine.inFlight,
       sandbox: await engine.supply.protections(),
       warm_start: warmStart(engine.supply.report()),
+      packages: installedPackages(config),
     }),
   );
   app.get(

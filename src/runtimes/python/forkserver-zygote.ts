@@ -22,7 +22,7 @@ import {
   type ZygoteCommand,
   type ZygoteReport,
 } from "../../contract/protocol/messages.ts";
-import { pythonRuntimeFolders, SANDBOX_PYTHON_HARNESS } from "./launch.ts";
+import { preimportEnv, pythonRuntimeFolders, SANDBOX_PYTHON_HARNESS } from "./launch.ts";
 import { bwrapArguments, etcInputs, SANDBOX_GATEWAY_SOCKET, SANDBOX_UID, sandboxView } from "../../sandbox/bwrap.ts";
 import { ExecutionCgroup, type CgroupSupport } from "../../sandbox/cgroup.ts";
 import { cgroupMembers, hostPidOf } from "./forkserver-procfs.ts";
@@ -59,6 +59,8 @@ export interface ZygoteSettings {
   startupTimeoutMs: number;
   /** The LLM clients' base URLs the children will have (the gateway's): the zygote builds their HTTP clients once. */
   llmBaseUrls?: { openai: string; anthropic: string };
+  /** The operator's modules imported before the zygote says ready (GRAPHBOX_PYTHON_PREIMPORT). */
+  preimport: readonly string[];
 }
 
 /** How a child ended, as the zygote reaped it. */
@@ -109,7 +111,12 @@ export class ZygoteProcess {
         `import sys; sys.path.insert(0, ${JSON.stringify(SANDBOX_PYTHON_HARNESS)}); from graphbox_harness.zygote import main; main()`,
       ],
       cwd: ZYGOTE_CWD,
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: ZYGOTE_CWD },
+      env: {
+        PATH: "/usr/local/bin:/usr/bin:/bin",
+        LANG: "C.UTF-8",
+        HOME: ZYGOTE_CWD,
+        ...preimportEnv(settings.preimport),
+      },
       mounts: folders.mounts,
     });
     const mounts: HostMount[] = folders.mounts.map((m) => ({ kind: "dir", ...m }));

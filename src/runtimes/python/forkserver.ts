@@ -51,6 +51,8 @@ export interface ForkServerOptions extends Omit<SandboxOptions, "unsafeNoSandbox
   zygoteMaxProcesses?: number;
   /** The LLM clients' base URLs in the children's environment: their HTTP clients are built once, in the zygote. */
   llmBaseUrls?: { openai: string; anthropic: string };
+  /** The operator's modules the zygote imports once, for its children (GRAPHBOX_PYTHON_PREIMPORT). */
+  preimport?: readonly string[];
 }
 
 export interface ZygoteInfo {
@@ -103,6 +105,7 @@ export class ForkServer {
       maxProcesses: options.zygoteMaxProcesses ?? 1024,
       startupTimeoutMs: options.startupTimeoutMs ?? 30_000,
       ...(options.llmBaseUrls ? { llmBaseUrls: options.llmBaseUrls } : {}),
+      preimport: options.preimport ?? [],
     };
   }
 

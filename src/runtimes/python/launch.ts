@@ -12,6 +12,14 @@ export const PYTHON_HARNESS_DIR = join(SOURCE_ROOT, "runtimes/python/harness");
 export const SANDBOX_PYTHON_HARNESS = `${SANDBOX_RUNTIME_ROOT}/python/harness`;
 export const SANDBOX_PYTHON_VENV = `${SANDBOX_RUNTIME_ROOT}/python/venv`;
 
+/** The variable that tells the harness which of the operator's modules to import before its job (packages.py reads it). */
+const PREIMPORT_VARIABLE = "GRAPHBOX_PYTHON_PREIMPORT";
+
+/** The harness's environment entry for GRAPHBOX_PYTHON_PREIMPORT's modules; none when there are none. */
+export function preimportEnv(modules: readonly string[]): Record<string, string> {
+  return modules.length > 0 ? { [PREIMPORT_VARIABLE]: modules.join(",") } : {};
+}
+
 /**
  * `-I` keeps the host's PYTHON* variables, user site-packages and the working directory off
  * the import path; `-u` makes the program's prints arrive as they happen; `-B` writes no .pyc.

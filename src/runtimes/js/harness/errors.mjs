@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 
 import { asRuntimePaths } from "./bundled.mjs";
-import { PROGRAM_NAME } from "./transpile.mjs";
+import { packagesHint, PROGRAM_NAME } from "./transpile.mjs";
 
 const RUNTIME_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 const HARNESS_URL = pathToFileURL(dirname(fileURLToPath(import.meta.url))).href;
@@ -102,9 +102,17 @@ function nameOf(err) {
  * @param {unknown} err
  */
 export function describe(err) {
-  let text;
-  if (isErrorLike(err)) text = err.message ? `${nameOf(err)}: ${err.message}` : nameOf(err);
-  else text = `Error: the program threw a non-Error value: ${inspect(err, { depth: 2, breakLength: Infinity })}`;
+  if (!isErrorLike(err))
+    return scrub(
+      `Error: the program threw a non-Error value: ${inspect(err, { depth: 2, breakLength: Infinity })}`,
+    ).slice(0, MAX_MESSAGE);
+  let text = err.message ? `${nameOf(err)}: ${err.message}` : nameOf(err);
+  // An import() of a computed name fails at run time (transpile.mjs words the ones it sees in the source).
+  const missing =
+    /** @type {{ code?: unknown }} */ (err).code === "ERR_MODULE_NOT_FOUND"
+      ? /^Cannot find package '([^']+)'/.exec(err.message)?.[1]
+      : undefined;
+  if (missing) text += `; ${packagesHint(missing)}`;
   return scrub(text).slice(0, MAX_MESSAGE);
 }
 

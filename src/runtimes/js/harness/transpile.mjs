@@ -30,6 +30,15 @@ const ALLOWED =
   "zod, dotenv and what they bring) and Node's built-in modules";
 const RELATIVE = /^\.{1,2}\//;
 
+/**
+ * What to do about a package the runtime lacks: the operator's setting that adds one.
+ * @param {string} specifier
+ */
+export const packagesHint = (specifier) => {
+  const name = /^(@[^/]+\/[^/]+|[^/]+)/.exec(specifier)?.[1] ?? specifier;
+  return `the operator can add it with GRAPHBOX_JS_PACKAGES=${name}@<version> (then \`npm run setup\`)`;
+};
+
 /** The source does not parse. `location` is 1-based line and column in the program. */
 export class ProgramSyntaxError extends Error {
   name = "SyntaxError";
@@ -102,7 +111,9 @@ const importPolicy = (files) => ({
         // module instances the harness itself uses) and package.json "exports" are honoured.
         url = moduleHost().resolveModule(specifier);
       } catch {
-        return policyError(`cannot import "${specifier}": no such package in this runtime; ${ALLOWED}`);
+        return policyError(
+          `cannot import "${specifier}": no such package in this runtime; ${ALLOWED}; ${packagesHint(specifier)}`,
+        );
       }
       if (!url.startsWith(RUNTIME_MODULES_URL)) {
         return policyError(`cannot import "${specifier}": it is not one of the runtime's packages; ${ALLOWED}`);

@@ -1,5 +1,6 @@
 """Error reports whose tracebacks show the program's own lines and no engine paths."""
 
+import importlib.util
 import os
 import traceback
 
@@ -8,7 +9,23 @@ from . import loader
 _HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+PACKAGES_SETTING = "GRAPHBOX_PYTHON_PACKAGES"
+
+
+def _name_the_setting(err: BaseException) -> None:
+    """A module missing from the runtime: say which setting would add it (once, on the error itself)."""
+    if not isinstance(err, ModuleNotFoundError) or not isinstance(err.msg, str) or PACKAGES_SETTING in err.msg:
+        return
+    top = (err.name or "").partition(".")[0]
+    # `import json.nope` names a module of an installed package: no package to add.
+    if not top or (top != err.name and importlib.util.find_spec(top) is not None):
+        return
+    err.msg = (f"{err.msg}; it is not installed in this runtime: the operator can add its package with "
+               f"{PACKAGES_SETTING}=<package>==<version> (then `npm run setup`)")
+
+
 def describe(err: BaseException) -> str:
+    _name_the_setting(err)
     text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
     return text[:4000]
 
@@ -25,6 +42,7 @@ def _shorten(filename: str) -> str:
 
 def program_traceback(err: BaseException) -> str:
     """The traceback of `err`: the program's frames in full, library frames counted, harness frames dropped."""
+    _name_the_setting(err)
     lines = ["Traceback (most recent call last):\n"]
     hidden = 0
     for frame in traceback.extract_tb(err.__traceback__):

@@ -11,6 +11,7 @@ and test/packages.test.ts fails if a new one does not.)
 """
 
 import importlib
+import os
 
 # The providers the gateway serves (src/gateway/), as langchain names them.
 SERVED_PROVIDERS = ("openai", "anthropic")
@@ -39,10 +40,19 @@ def unserved_provider_message(provider: str) -> str:
     )
 
 
+# The operator's modules to import as well (GRAPHBOX_PYTHON_PREIMPORT, checked by the engine's config).
+PREIMPORT_VARIABLE = "GRAPHBOX_PYTHON_PREIMPORT"
+
+
 def preload() -> None:
     for name in PRELOADED:
         importlib.import_module(name)
     refuse_unserved_providers()
+    for name in filter(None, os.environ.get(PREIMPORT_VARIABLE, "").split(",")):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - not installed, or failing: the program's own import says why
+            pass
 
 
 def refuse_unserved_providers() -> None:
