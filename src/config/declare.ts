@@ -54,7 +54,9 @@ export class Option<T> implements Field<T> {
     try {
       return this.kind.parse(raw);
     } catch (err: unknown) {
-      problems.push(`${this.env}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`);
+      const problem = `${this.env}=${JSON.stringify(raw)}: ${err instanceof Error ? err.message : String(err)}`;
+      // A variable two fields read (the keys file) is reported once.
+      if (!problems.includes(problem)) problems.push(problem);
       return this.default;
     }
   }
@@ -116,5 +118,6 @@ export function readDeclarations<D extends Declarations>(tree: D, env: Env, prob
 
 /** Every variable of the tree, in declaration order (the README's). */
 export function optionsOf(tree: Declarations): Option<unknown>[] {
-  return Object.values(tree).flatMap((child) => (isField(child) ? child.options : optionsOf(child)));
+  // A variable two fields read (the keys file: keys and egress lists) is listed once.
+  return [...new Set(Object.values(tree).flatMap((child) => (isField(child) ? child.options : optionsOf(child))))];
 }
