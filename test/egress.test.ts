@@ -10,7 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { PY_PROBE, PY_REACH, TS_PROBE, TS_REACH } from "./support/egress-programs.ts";
+import {
+  PY_LLM_AND_EGRESS,
+  PY_PROBE,
+  PY_REACH,
+  TS_LLM_AND_EGRESS,
+  TS_PROBE,
+  TS_REACH,
+} from "./support/egress-programs.ts";
 import { startUpstream, type Upstream } from "./support/egress-upstream.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
 import { compiledServer, randomPort, waitFor } from "./support/process.ts";
@@ -326,5 +333,26 @@ describe("egress proxy", () => {
     assert.equal(typeof one["execution_id"], "string");
     const health = await fetch(`${engine.url}/health`);
     assert.equal(health.status, 200);
+  });
+
+  // Last: the tests above check that the stand-in was never reached.
+  test("LLM calls still go to the gateway with egress on, and are not counted as egress", async () => {
+    for (const [language, code] of [
+      ["python", PY_LLM_AND_EGRESS],
+      ["typescript", TS_LLM_AND_EGRESS],
+    ] as const) {
+      const before = llm.calls.length;
+      const outcome = await execute(engine, { code, language, cfg });
+      const out = outOf(outcome);
+      assert.match(String(out["reply"]), /Hello from the stand-in/);
+      assert.equal(out["hello"], `hello http ${language === "python" ? "requests" : "fetch"}`);
+      if (language === "python") assert.equal(out["models"], 200);
+      assert.equal(llm.calls.length - before, language === "python" ? 2 : 1);
+      assert.ok(Number(outcome.result!.metadata["tokens_used"]) > 0);
+      assert.deepEqual(
+        egressOf(outcome).map((h) => [h.host, h.requests, h.refusals]),
+        [["127.0.0.1", 1, 0]],
+      );
+    }
   });
 });

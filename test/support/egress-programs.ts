@@ -201,3 +201,42 @@ async function work(state: typeof State.State) {
   return { out: { proxy: proxy().host, ...out } };
 }
 ${TS_GRAPH}`;
+
+/** An LLM call and an egress request in one run: the gateway stays reachable with egress on. */
+export const PY_LLM_AND_EGRESS = `import os
+from typing import TypedDict
+import requests
+from langchain_openai import ChatOpenAI
+from langgraph.graph import StateGraph, START, END
+
+
+class State(TypedDict, total=False):
+    cfg: dict
+    out: dict
+
+
+def work(state):
+    cfg = state["cfg"]
+    reply = ChatOpenAI(model="gpt-4o-mini").invoke("hi there").content
+    # requests ignores NO_PROXY's host:port entries for an IP host: this goes through the proxy,
+    # which hands the gateway's own port to the gateway.
+    models = requests.get(
+        os.environ["OPENAI_BASE_URL"] + "/models",
+        headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"]},
+        timeout=10,
+    )
+    hello = requests.get(cfg["http"] + "/hello?via=requests", timeout=10).text
+    return {"out": {"reply": reply, "models": models.status_code, "hello": hello}}
+${PY_GRAPH}`;
+
+export const TS_LLM_AND_EGRESS = `import { StateGraph, START, END, Annotation } from "@langchain/langgraph";
+import { ChatOpenAI } from "@langchain/openai";
+
+const State = Annotation.Root({ cfg: Annotation<any>(), out: Annotation<any>() });
+
+async function work(state: typeof State.State) {
+  const reply = (await new ChatOpenAI({ model: "gpt-4o-mini" }).invoke("hi there")).content;
+  const hello = await (await fetch(state.cfg.http + "/hello?via=fetch")).text();
+  return { out: { reply, hello } };
+}
+${TS_GRAPH}`;
