@@ -11,28 +11,18 @@
  * the execution; its policy, limits and tallies live in its account (account.ts). A refusal is
  * an HTTP 403 (or 400, 407, 429, 502) whose body names the rule that refused it.
  */
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-import { connect, type Socket } from "node:net";
-import type { Duplex, Readable, Writable } from "node:stream";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 
 import type { Config } from "../config/index.ts";
 import type { EgressConnectionInfo } from "../observability/observer.ts";
 import { EgressAccount, type EgressLimits } from "./account.ts";
 import { EgressPolicy, type PolicyLayer } from "./policy.ts";
+import { openTunnel } from "./tunnel.ts";
+import { forward } from "./forward.ts";
+import { rawAnswer } from "./relay.ts";
 import { decide, splitAuthority, systemResolver, type Decision, type Resolver } from "./target.ts";
 
-/** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1), and the proxy's own. */
-const HOP_HEADERS = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authorization",
-  "proxy-authenticate",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
 const MAX_TARGET_CHARS = 8192;
 
 export interface EgressProxyOptions {
@@ -143,11 +133,7 @@ export class EgressProxy {
     const info = this.info(account, "tunnel", startedAt);
     client.on("error", () => client.destroy());
     const refuseRaw = (status: number, message: string, extra = ""): void => {
-      const body = `${message}\n`;
-      client.end(
-        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? "Refused"}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
-          `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n${extra}\r\n${body}`,
-      );
+      client.end(rawAnswer(status, message, extra));
     };
     if (!account) {
       this.report({ ...info, refusedBy: "unauthenticated", reason: NO_CREDENTIAL, status: 407 });
@@ -164,12 +150,13 @@ export class EgressProxy {
           this.refused(account, decision, info);
           return refuseRaw(decision.status, decision.message);
         }
-        this.openTunnel({
+        openTunnel({
           account,
           client,
           head,
           decision,
           info: { ...info, host: decision.label, port: decision.port },
+          report: (connection) => this.report(connection),
         });
       },
       () => client.destroy(),
@@ -212,7 +199,15 @@ export class EgressProxy {
           this.refused(account, decision, info);
           return refuse(decision.status, decision.message);
         }
-        this.forward({ account, req, res, path, decision, info: { ...info, host: decision.label, port } });
+        forward({
+          account,
+          req,
+          res,
+          path,
+          decision,
+          info: { ...info, host: decision.label, port },
+          report: (connection) => this.report(connection),
+        });
       },
       () => refuse(502, "graphbox egress: the target could not be checked"),
     );
@@ -246,164 +241,6 @@ export class EgressProxy {
         message: `graphbox egress: ${target.method} ${decision.label}:${decision.port} refused by GRAPHBOX_EGRESS_EXECUTION_CONNECTIONS: this execution already holds ${account.limits.connections} connections; close one`,
       };
     return decision;
-  }
-
-  private openTunnel({
-    account,
-    client,
-    head,
-    decision,
-    info,
-  }: {
-    account: EgressAccount;
-    client: Duplex;
-    head: Buffer;
-    decision: Extract<Decision, { ok: true }>;
-    info: EgressConnectionInfo;
-  }): void {
-    const metered = !decision.gateway;
-    const label = decision.label;
-    const upstream: Socket = connect({ host: decision.address.address, port: decision.port });
-    const bytes = { in: 0, out: 0 };
-    let opened = false;
-    if (metered) {
-      account.request(label);
-      account.connections.add(client);
-    }
-    // The gateway's own calls (an LLM stream may be long) are bounded by the gateway, not here.
-    const timer = metered
-      ? setTimeout(() => {
-          client.destroy();
-          upstream.destroy();
-        }, account.limits.connectionTimeoutMs)
-      : null;
-    const pass = (direction: "in" | "out", chunk: Buffer): boolean => {
-      bytes[direction] += chunk.length;
-      return !metered || account.count(label, direction, chunk.length);
-    };
-    upstream.once("connect", () => {
-      opened = true;
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (head.length > 0 && pass("out", head)) upstream.write(head);
-      relay(client, upstream, (chunk) => pass("out", chunk));
-      relay(upstream, client, (chunk) => pass("in", chunk));
-    });
-    upstream.once("error", (err: Error) => {
-      if (!opened) {
-        const body = `graphbox egress: could not connect to ${label}:${decision.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`;
-        client.end(
-          `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-        );
-      } else client.destroy();
-    });
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      if (timer) clearTimeout(timer);
-      upstream.destroy();
-      client.destroy();
-      account.connections.delete(client);
-      if (metered)
-        this.report({
-          ...info,
-          address: decision.address.address,
-          status: opened ? 200 : 502,
-          bytesIn: bytes.in,
-          bytesOut: bytes.out,
-          durationMs: Date.now() - info.startedAt,
-        });
-    };
-    client.once("close", finish);
-    upstream.once("close", () => {
-      // The upstream's end reaches the client first (relay's end()); then the tunnel is over.
-      if (!opened) finish();
-    });
-  }
-
-  private forward({
-    account,
-    req,
-    res,
-    path,
-    decision,
-    info,
-  }: {
-    account: EgressAccount;
-    req: IncomingMessage;
-    res: ServerResponse;
-    path: string;
-    decision: Extract<Decision, { ok: true }>;
-    info: EgressConnectionInfo;
-  }): void {
-    const metered = !decision.gateway;
-    const label = decision.label;
-    const bytes = { in: 0, out: 0 };
-    const headers: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (!HOP_HEADERS.has(name) && value !== undefined) headers[name] = value;
-    }
-    const upstream = httpRequest({
-      host: decision.address.address,
-      port: decision.port,
-      method: req.method ?? "GET",
-      path,
-      headers,
-      setHost: false,
-      agent: false,
-    });
-    if (metered) {
-      account.request(label);
-      account.connections.add(req.socket);
-    }
-    const held = req.socket;
-    const pass = (direction: "in" | "out", chunk: Buffer): boolean => {
-      bytes[direction] += chunk.length;
-      return !metered || account.count(label, direction, chunk.length);
-    };
-    const timer = setTimeout(() => {
-      if (!res.headersSent) {
-        res.writeHead(504, { "content-type": "text/plain; charset=utf-8", connection: "close" });
-        res.end(
-          `graphbox egress: ${label}:${decision.port} took longer than GRAPHBOX_EGRESS_CONNECTION_TIMEOUT_MS (${account.limits.connectionTimeoutMs} ms)\n`,
-        );
-      } else res.destroy();
-      upstream.destroy();
-    }, account.limits.connectionTimeoutMs);
-    let status = 0;
-    upstream.once("response", (answer: IncomingMessage) => {
-      status = answer.statusCode ?? 502;
-      const back: OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (!HOP_HEADERS.has(name) && value !== undefined) back[name] = value;
-      }
-      res.writeHead(status, back);
-      relay(answer, res, (chunk) => pass("in", chunk));
-    });
-    upstream.once("error", (err: Error) => {
-      if (!res.headersSent) {
-        status = 502;
-        res.writeHead(502, { "content-type": "text/plain; charset=utf-8", connection: "close" });
-        res.end(
-          `graphbox egress: could not reach ${label}:${decision.port}: ${(err as NodeJS.ErrnoException).code ?? err.message}\n`,
-        );
-      } else res.destroy();
-    });
-    relay(req, upstream, (chunk) => pass("out", chunk));
-    res.once("close", () => {
-      clearTimeout(timer);
-      upstream.destroy();
-      account.connections.delete(held);
-      if (metered)
-        this.report({
-          ...info,
-          address: decision.address.address,
-          status,
-          bytesIn: bytes.in,
-          bytesOut: bytes.out,
-          durationMs: Date.now() - info.startedAt,
-        });
-    });
   }
 
   private info(account: EgressAccount | null, kind: "http" | "tunnel", startedAt: number): EgressConnectionInfo {
@@ -450,30 +287,3 @@ export class EgressProxy {
 
 const NO_CREDENTIAL =
   "graphbox egress: refused by the credential rule: no live execution's credential in Proxy-Authorization; use the HTTP_PROXY the execution was given";
-
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  407: "Proxy Authentication Required",
-  429: "Too Many Requests",
-  502: "Bad Gateway",
-};
-
-/**
- * Copies `from` to `to`, each chunk counted first (false: the execution is over its limit, and the
- * connection is dropped), with backpressure: a peer that does not read stops the other side.
- */
-function relay(from: Readable, to: Writable, count: (chunk: Buffer) => boolean): void {
-  from.on("data", (chunk: Buffer) => {
-    if (!count(chunk)) {
-      from.destroy();
-      to.destroy();
-      return;
-    }
-    if (!to.write(chunk)) {
-      from.pause();
-      to.once("drain", () => from.resume());
-    }
-  });
-  from.once("end", () => to.end());
-}
