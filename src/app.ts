@@ -7,7 +7,8 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Config } from "./config/index.ts";
 import { Admission } from "./engine/admission.ts";
 import { Engine } from "./engine/engine.ts";
-import { Gateway } from "./gateway/gateway.ts";
+import { EgressProxy } from "./egress/proxy.ts";
+import { Gateway, type ForwardProxy } from "./gateway/gateway.ts";
 import { buildApi, type RouteEntry } from "./http/api.ts";
 import { executionLog } from "./observability/log.ts";
 import { Metrics } from "./observability/metrics.ts";
@@ -69,17 +70,25 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
       })
     : null;
   if (tracing) observers.add(tracing);
+  const egress = createEgressProxy(config, observers);
   const gateway = new Gateway(config, {
     modelAllowlist: config.modelAllowlist,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     onCall: (call) => observers.llmCall(call),
+    ...(egress ? { forwardProxy: forwardingTo(egress) } : {}),
   });
   const supply = createSandboxSupply({ config, gateway });
-  const engine = new Engine({ config, store, gateway, supply, admission, observers });
+  const engine = new Engine({ config, store, gateway, ...(egress ? { egress } : {}), supply, admission, observers });
   const api = await buildApi({ config, engine, store, metrics, ...(options.logger ? { logger: options.logger } : {}) });
   const { server } = api;
 
   server.addHook("onReady", async () => engine.start());
+  // The engine's own API is never a destination, whatever the egress lists say.
+  if (egress)
+    server.addHook("onListen", async () => {
+      const address = server.server.address();
+      if (address && typeof address === "object") egress.refusePorts([address.port]);
+    });
   server.addHook("onClose", async () => {
     await engine.destroy();
     // Sends the spans still buffered and stops the exporter.
@@ -98,4 +107,20 @@ export async function buildApp(config: Readonly<Config>, options: AppOptions = {
     await server.close();
   };
   return { server, engine, store, admission, routes: api.routes, shutdown };
+}
+
+/** The egress proxy when the operator opened egress (GRAPHBOX_EGRESS_ALLOW); none otherwise, and the gateway answers as it always did. */
+function createEgressProxy(config: Readonly<Config>, observers: Observers): EgressProxy | null {
+  if (config.egress.allow.length === 0) return null;
+  const proxy = new EgressProxy(config, { onConnection: (connection) => observers.egressConnection(connection) });
+  if (config.port !== 0) proxy.refusePorts([config.port]);
+  return proxy;
+}
+
+/** The gateway's listeners hand the proxy what is not theirs: absolute-form targets and CONNECT. */
+function forwardingTo(proxy: EgressProxy): ForwardProxy {
+  return {
+    request: (req, res) => proxy.handleRequest(req, res),
+    connect: (req, socket, head) => proxy.handleConnect(req, socket, head),
+  };
 }

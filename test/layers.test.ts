@@ -25,6 +25,7 @@ export const LAYERS: ReadonlyArray<{ layer: string; rank: number }> = [
   { layer: "store", rank: 2 },
   { layer: "sandbox", rank: 3 },
   { layer: "gateway", rank: 3 },
+  { layer: "egress", rank: 3 },
   { layer: "runtimes", rank: 4 },
   { layer: "supply", rank: 5 },
   { layer: "engine", rank: 6 },

@@ -55,7 +55,9 @@ export class Option<T> implements Field<T> {
       return this.kind.parse(raw);
     } catch (err: unknown) {
       const shown = JSON.stringify(this.kind.redact ? this.kind.redact(raw) : raw);
-      problems.push(`${this.env}=${shown}: ${err instanceof Error ? err.message : String(err)}`);
+      const problem = `${this.env}=${shown}: ${err instanceof Error ? err.message : String(err)}`;
+      // A variable two fields read (the keys file) is reported once.
+      if (!problems.includes(problem)) problems.push(problem);
       return this.default;
     }
   }
@@ -117,5 +119,6 @@ export function readDeclarations<D extends Declarations>(tree: D, env: Env, prob
 
 /** Every variable of the tree, in declaration order (the README's). */
 export function optionsOf(tree: Declarations): Option<unknown>[] {
-  return Object.values(tree).flatMap((child) => (isField(child) ? child.options : optionsOf(child)));
+  // A variable two fields read (the keys file: keys and egress lists) is listed once.
+  return [...new Set(Object.values(tree).flatMap((child) => (isField(child) ? child.options : optionsOf(child))))];
 }

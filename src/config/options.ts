@@ -6,6 +6,7 @@
 import { cpus, totalmem } from "node:os";
 
 import { apiKeyList, apiKeysFile } from "./api-keys.ts";
+import { egressList } from "./egress.ts";
 import { combined, option, type ConfigOf, type Declarations } from "./declare.ts";
 import { bytes, flag, httpUrl, integer, list, mebibytes, oneOf, optional, path, postgresUrl, text } from "./kinds.ts";
 import { jsPackages, pythonModules, pythonPackages } from "./package-specs.ts";
@@ -24,6 +25,14 @@ const otlpProtocol = oneOf(OTLP_PROTOCOLS, {
   grpc: "grpc is not supported; use http/protobuf (the collector's OTLP/HTTP port, 4318)",
 });
 const collectorUrl = httpUrl("http://localhost:4318");
+
+/** Read by two fields: the keys (apiKeys) and their egress lists (egress.keyAllow). */
+const keysFile = option({
+  env: "GRAPHBOX_API_KEYS_FILE",
+  kind: apiKeysFile,
+  default: { keys: {}, egress: new Map() },
+  doc: 'file of API keys: `name key` lines (`#` comments), or a JSON object; `GRAPHBOX_API_KEYS` wins on a name in both. A line may end in `egress=host,...` (JSON: `{"name": {"key": ..., "egress": [...]}}`): that key\'s egress list, which only narrows `GRAPHBOX_EGRESS_ALLOW`',
+});
 
 export const OPTIONS = {
   host: option({ env: "GRAPHBOX_HOST", kind: text, default: "127.0.0.1", doc: "address to bind" }),
@@ -252,14 +261,9 @@ export const OPTIONS = {
         default: {},
         doc: "API keys, `name=key,name2=key2` (at least 16 characters each; a bare key is named `key1`, `key2`… by position); none: no auth, loopback only",
       }),
-      file: option({
-        env: "GRAPHBOX_API_KEYS_FILE",
-        kind: apiKeysFile,
-        default: {},
-        doc: "file of API keys: `name key` lines (`#` comments), or a JSON object; `GRAPHBOX_API_KEYS` wins on a name in both",
-      }),
+      file: keysFile,
     },
-    combine: ({ list, file }) => ({ ...file, ...list }),
+    combine: ({ list, file }) => ({ ...file.keys, ...list }),
   }),
   allowUnauthenticatedPublic: option({
     env: "GRAPHBOX_ALLOW_UNAUTHENTICATED_PUBLIC",
@@ -400,6 +404,41 @@ export const OPTIONS = {
     default: {},
     doc: 'JSON `{"model": {"input": usd_per_mtok, "output": usd_per_mtok}}` for `metadata.cost`',
   }),
+  /** The egress proxy (src/egress/): where programs may connect besides the gateway, and what one execution may use of it. */
+  egress: {
+    allow: option({
+      env: "GRAPHBOX_EGRESS_ALLOW",
+      kind: egressList,
+      default: [],
+      shownDefault: "none: no egress",
+      doc: "hosts programs may reach through the egress proxy: `host[:port]` patterns (`*.example.com`, `*`; no port: 80 and 443; `:*` any). Private, loopback, link-local and metadata addresses stay refused unless the exact address is listed. Empty: no egress at all",
+    }),
+    keyAllow: combined({ from: { file: keysFile }, combine: ({ file }) => file.egress }),
+    executionConnections: option({
+      env: "GRAPHBOX_EGRESS_EXECUTION_CONNECTIONS",
+      kind: integer(1, 10_000),
+      default: 16,
+      doc: "egress connections one execution may hold open at once (more are refused: 429)",
+    }),
+    executionBytesIn: option({
+      env: "GRAPHBOX_EGRESS_EXECUTION_BYTES_IN",
+      kind: bytes(1024, 1_099_511_627_776),
+      default: 268_435_456,
+      doc: "bytes one execution may receive through the egress proxy (more ends it: `GBX_ERR_EGRESS_LIMIT`)",
+    }),
+    executionBytesOut: option({
+      env: "GRAPHBOX_EGRESS_EXECUTION_BYTES_OUT",
+      kind: bytes(1024, 1_099_511_627_776),
+      default: 67_108_864,
+      doc: "bytes one execution may send through the egress proxy (more ends it: `GBX_ERR_EGRESS_LIMIT`)",
+    }),
+    connectionTimeoutMs: option({
+      env: "GRAPHBOX_EGRESS_CONNECTION_TIMEOUT_MS",
+      kind: integer(100, 86_400_000),
+      default: 120_000,
+      doc: "time one egress connection may stay open (then it is closed; an answer not yet started gets 504)",
+    }),
+  },
   /** Upstream LLM providers: the gateway forwards to these with the keys. */
   openai: {
     baseUrl: option({

@@ -180,6 +180,11 @@ export const ERRORS = {
     status: 200,
     doc: "The program ran into a sandbox limit: processes, CPU seconds or file size.",
   },
+  GBX_ERR_EGRESS_LIMIT: {
+    errorType: "resource_limit",
+    status: 200,
+    doc: "The program sent or received more bytes through the egress proxy than GRAPHBOX_EGRESS_EXECUTION_BYTES_OUT or _BYTES_IN allow.",
+  },
   GBX_ERR_TOKEN_BUDGET: {
     errorType: "token_budget",
     status: 200,

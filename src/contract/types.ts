@@ -42,6 +42,8 @@ export interface ExecutionRequest {
   stream: boolean;
   /** Set for a run of LangGraph's Agent API (src/agent/): what it adds to an execution. */
   run?: RunOptions;
+  /** The request's config.egress (checked `host[:port]` patterns): it may only narrow the engine's and the key's lists. */
+  egress?: readonly string[];
 }
 
 /** LangGraph stream modes a run forwards raw (the harness protocol's CHUNK_MODES). */
@@ -108,6 +110,18 @@ export interface ExecutionMetadata {
   logs: string;
   /** With config.debug: each step's tasks (input, writes, error, timing) and the state after it. */
   debug?: Record<string, unknown>[];
+  /** Only when the execution had egress (GRAPHBOX_EGRESS_ALLOW): each host it reached or was refused, in the order first seen. */
+  egress?: EgressHostReport[];
+}
+
+/** One host of `metadata.egress`: the program's name for it (canonical), or `(other)` past the first 64. */
+export interface EgressHostReport {
+  host: string;
+  /** Forwarded HTTP requests and CONNECT tunnels. */
+  requests: number;
+  bytes_in: number;
+  bytes_out: number;
+  refusals: number;
 }
 
 export interface ExecutionSuccess {

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 
 import type { Config } from "../config/index.ts";
 import { ERRORS, GraphboxError } from "../contract/errors.ts";
+import type { EgressProxy } from "../egress/proxy.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { runtimeFor } from "../runtimes/index.ts";
 import { Observers, type ExecutionInfo } from "../observability/observer.ts";
@@ -67,6 +68,8 @@ export interface EngineParts {
   store: Store;
   /** The LLM gateway: the engine starts and stops it, and opens each execution's account. */
   gateway: Gateway;
+  /** The egress proxy, when the operator opened egress (GRAPHBOX_EGRESS_ALLOW); its connections are cut when the engine stops. */
+  egress?: EgressProxy;
   /** Where executions get their sandboxes. */
   supply: SandboxSupply;
   /** Admits every execution (slots, queue, per-key limits), whoever asks the engine to run it. */
@@ -81,6 +84,7 @@ export class Engine {
   readonly config: Readonly<Config>;
   readonly store: Store;
   readonly gateway: Gateway;
+  readonly egress: EgressProxy | undefined;
   readonly supply: SandboxSupply;
   readonly admission: Admission;
   readonly observers: Observers;
@@ -101,6 +105,7 @@ export class Engine {
     this.config = parts.config;
     this.store = parts.store;
     this.gateway = parts.gateway;
+    this.egress = parts.egress;
     this.supply = parts.supply;
     this.admission = parts.admission;
     this.observers = parts.observers ?? new Observers();
@@ -130,6 +135,7 @@ export class Engine {
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.gateway.listen();
+      this.egress?.setGatewayPort(Number(new URL(this.gateway.url).port));
       // Refuses to serve when programs could not be isolated, unless the operator opted out.
       await this.supply.start();
       await this.peers.start();
@@ -277,6 +283,7 @@ export class Engine {
         id,
         runtime,
         gateway: this.gateway,
+        ...(this.egress ? { egress: this.egress } : {}),
         supply: this.supply,
         checkpoints: this.harnessCheckpoints(runtime.name),
         thread,
@@ -473,6 +480,7 @@ export class Engine {
     await this.close();
     await this.peers.stop();
     await this.supply.close();
+    this.egress?.close();
     if (this.started) await this.gateway.close();
   }
 }

@@ -18,6 +18,9 @@ import type { ChannelFault, ExitInfo, Sandbox, TrippedLimit } from "../sandbox/s
 import type { ExecutionAccount } from "../gateway/accounts.ts";
 import type { Gateway } from "../gateway/gateway.ts";
 import { UsageTotals } from "../gateway/meter.ts";
+import type { EgressAccount } from "../egress/account.ts";
+import type { EgressProxy } from "../egress/proxy.ts";
+import { egressEnvironment, openEgress } from "./egress.ts";
 import type { CheckpointStore, ItemStore, ThreadRef } from "../store/types.ts";
 import type { SandboxSupply } from "../supply/index.ts";
 import { answerCheckpointRequest } from "./checkpoints.ts";
@@ -39,6 +42,8 @@ export interface ExecutionContext {
   id: string;
   runtime: Runtime;
   gateway: Gateway;
+  /** The egress proxy, when the engine has one (GRAPHBOX_EGRESS_ALLOW); ops get none. */
+  egress?: EgressProxy;
   /** Where the execution's sandbox comes from. */
   supply: SandboxSupply;
   checkpoints: CheckpointStore;
@@ -70,6 +75,7 @@ export class Execution {
   /** What the harness's callbacks saw: a cross-check only, since the program could fake it. */
   private readonly reportedUsage = new UsageTotals();
   private account: ExecutionAccount | null = null;
+  private egress: EgressAccount | null = null;
   private readonly nodeTimings: NodeTiming[] = [];
   private sandbox: Sandbox | null = null;
   private settle: ((ending: Ending) => void) | null = null;
@@ -110,6 +116,7 @@ export class Execution {
       // The sandbox's tree was killed when the execution ended and its credential dies here; the
       // kernel reaping the tree and the removal of its cgroup and files are not the caller's wait.
       if (this.account) this.gateway.release(this.account);
+      if (this.egress) this.context.egress?.release(this.egress);
       this.teardown = this.tearDown();
     }
   }
@@ -160,6 +167,13 @@ export class Execution {
         }),
     });
     this.account = account;
+    this.egress = openEgress({
+      proxy: this.context.egress,
+      executionId: this.id,
+      owner: this.context.thread.owner,
+      requested: this.request.egress,
+      onLimit: (message) => finish({ kind: "engine", code: "GBX_ERR_EGRESS_LIMIT", error: message }),
+    });
     let sandbox: Sandbox;
     const handlers = {
       onMessage: (message: HarnessMessage, bytes: number) => this.onMessage(message, bytes),
@@ -269,7 +283,14 @@ export class Execution {
       resume: r.resume,
       stream: r.stream,
       debug: r.debug,
-      env: this.account ? { OPENAI_API_KEY: this.account.credential, ANTHROPIC_API_KEY: this.account.credential } : {},
+      env: {
+        ...(this.account
+          ? { OPENAI_API_KEY: this.account.credential, ANTHROPIC_API_KEY: this.account.credential }
+          : {}),
+        ...(this.egress && this.context.egress
+          ? egressEnvironment(this.context.egress.proxyUrl(this.egress, this.gateway.url), this.gateway.url)
+          : {}),
+      },
       config: {
         recursion_limit: r.recursionLimit,
         configurable: r.configurable,
@@ -483,6 +504,7 @@ export class Execution {
       interrupts: result?.interrupts ?? [],
       ...(this.request.debug ? { debug: this.debugSteps } : {}),
       logs: this.sandbox?.logs() ?? "",
+      ...(this.egress ? { egress: this.egress.report() } : {}),
     };
   }
 

@@ -12,6 +12,7 @@ import { createServer, Agent as HttpAgent, type IncomingMessage, type Server, ty
 import { Agent as HttpsAgent } from "node:https";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -38,6 +39,17 @@ export interface GatewayOptions {
   upstreamTimeoutMs: number;
   /** Told of every forwarded call when it ends (metrics, traces). */
   onCall?: (call: LlmCallInfo) => void;
+  /**
+   * What the same listeners hand on that is not a call to the gateway: absolute-form targets
+   * (`GET http://host/...`) and CONNECT (the egress proxy, when the operator opened egress).
+   * Without it, those are answered as today: 404 and a closed socket.
+   */
+  forwardProxy?: ForwardProxy;
+}
+
+export interface ForwardProxy {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  connect(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
 function credentialOf(req: IncomingMessage): string | null {
@@ -109,7 +121,9 @@ export class Gateway {
     this.limits = config.gatewayLimits;
     this.accounts = new AccountRegistry(this.limits.executionBufferBytes);
     this.buffered = new ByteCount(this.limits.bufferBytes);
+    const proxy = options.forwardProxy;
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      if (proxy && !(req.url ?? "/").startsWith("/")) return proxy.request(req, res);
       this.handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
         res.end();
@@ -124,6 +138,9 @@ export class Gateway {
     };
     this.server = createServer(serverOptions, handler);
     this.socketServer = createServer(serverOptions, handler);
+    if (proxy)
+      for (const server of [this.server, this.socketServer])
+        server.on("connect", (req: IncomingMessage, socket: Duplex, head: Buffer) => proxy.connect(req, socket, head));
     this.server.maxConnections = this.limits.maxConnections;
     this.socketServer.maxConnections = this.limits.maxConnections;
   }

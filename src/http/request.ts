@@ -1,6 +1,7 @@
 /** Turns a validated HTTP body into the engine's ExecutionRequest: defaults, caps, language. */
 import { randomUUID } from "node:crypto";
 
+import { parseEgressList } from "../config/egress.ts";
 import type { Config } from "../config/index.ts";
 import { detectLanguage } from "../engine/language.ts";
 import type { Breakpoint, ExecutionRequest, Language } from "../contract/types.ts";
@@ -61,5 +62,19 @@ export function toExecutionRequest(body: ExecuteBody, config: Readonly<Config>, 
     configurable: c.configurable ?? {},
     context: c.context ?? null,
     stream,
+    ...(c.egress ? { egress: checkedEgress(c.egress) } : {}),
   };
+}
+
+/** config.egress, each pattern read as the engine will read it; a bad one is the request's error. */
+function checkedEgress(patterns: readonly string[]): string[] {
+  try {
+    parseEgressList(patterns);
+  } catch (err: unknown) {
+    throw new GraphboxError(
+      "GBX_ERR_INVALID_REQUEST",
+      `\`config.egress\`: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return [...patterns];
 }

@@ -67,6 +67,13 @@ export const executeBodySchema = {
           maxLength: 256,
           description: "The variable holding the graph to run, when the program defines several.",
         },
+        egress: {
+          type: "array",
+          maxItems: 256,
+          items: { type: "string", minLength: 1, maxLength: 300 },
+          description:
+            "Hosts this execution may reach through the egress proxy, `host[:port]` patterns as GRAPHBOX_EGRESS_ALLOW takes them; it only narrows the engine's list (and the API key's). `[]`: no egress for this execution.",
+        },
         context: {
           type: ["object", "null"],
           description:

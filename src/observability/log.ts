@@ -30,6 +30,22 @@ export function executionLog(logger: FastifyBaseLogger): ExecutionObserver {
         logger.error(line, "execution failed inside the engine");
       else logger.info(line, "execution ended");
     },
+    egressConnection(connection) {
+      // One line per refusal: what was refused and by which rule. Allowed connections are metered, not logged.
+      if (connection.refusedBy === null) return;
+      logger.warn(
+        {
+          execution_id: connection.executionId,
+          host: connection.host,
+          port: connection.port,
+          kind: connection.kind,
+          rule: connection.refusedBy,
+          status: connection.status,
+          reason: connection.reason,
+        },
+        "egress refused",
+      );
+    },
     engineFault(kind, err) {
       logger.error({ kind, err }, "engine fault: the execution it touched ended, the engine carries on");
     },

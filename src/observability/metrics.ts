@@ -6,7 +6,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 import type { ExecutionEvent, ExecutionOutcome, RuntimeName } from "../contract/types.ts";
-import type { EngineFaultKind, ExecutionInfo, ExecutionObserver, LlmCallInfo } from "./observer.ts";
+import type {
+  EgressConnectionInfo,
+  EngineFaultKind,
+  ExecutionInfo,
+  ExecutionObserver,
+  LlmCallInfo,
+} from "./observer.ts";
 
 /** What admission control knows and the metrics read at scrape time. */
 export interface AdmissionGauges {
@@ -35,6 +41,8 @@ export type ClusterGauges = () => {
  * ones share `other`.
  */
 const MAX_MODELS = 64;
+/** Egress hosts with series of their own; later ones share `other`. */
+const MAX_HOSTS = 64;
 const MAX_LABEL_LENGTH = 100;
 /** error_type of executions that did not fail, so that every series carries the label. */
 const NO_ERROR = "none";
@@ -44,6 +52,7 @@ const seconds = (ms: number): number => Math.max(0, ms) / 1000;
 export class Metrics implements ExecutionObserver {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
+  private readonly hosts = new Set<string>();
 
   private readonly executions = new Counter({
     name: "graphbox_executions_total",
@@ -94,6 +103,19 @@ export class Metrics implements ExecutionObserver {
     help: "Duration of one graph node run, as the harness measured it",
     labelNames: ["runtime"] as const,
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  private readonly egressConnections = new Counter({
+    name: "graphbox_egress_connections_total",
+    help: "Connections through the egress proxy (forwarded requests and CONNECT tunnels), by host (the first 64 hosts, then other) and outcome (allowed, or the rule that refused it)",
+    labelNames: ["host", "outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly egressBytes = new Counter({
+    name: "graphbox_egress_bytes_total",
+    help: "Bytes relayed by the egress proxy, by host (the first 64 hosts, then other) and direction (in: to the program, out: from it)",
+    labelNames: ["host", "direction"] as const,
     registers: [this.registry],
   });
 
@@ -228,12 +250,27 @@ export class Metrics implements ExecutionObserver {
     if (call.status === 0 || call.status >= 400) this.upstreamErrors.inc({ provider: call.provider, status });
   }
 
+  egressConnection(connection: EgressConnectionInfo): void {
+    const host = connection.host === null ? "other" : this.hostLabel(connection.host);
+    this.egressConnections.inc({ host, outcome: connection.refusedBy ?? "allowed" });
+    if (connection.bytesIn > 0) this.egressBytes.inc({ host, direction: "in" }, connection.bytesIn);
+    if (connection.bytesOut > 0) this.egressBytes.inc({ host, direction: "out" }, connection.bytesOut);
+  }
+
   engineFault(kind: EngineFaultKind): void {
     this.engineFaults.inc({ kind });
   }
 
   sandboxStarted(runtime: RuntimeName, ms: number): void {
     this.sandboxStart.observe({ runtime }, seconds(ms));
+  }
+
+  /** Hosts are the programs' choice, as model names are: bounded the same way. */
+  private hostLabel(host: string): string {
+    if (this.hosts.has(host)) return host;
+    if (this.hosts.size >= MAX_HOSTS) return "other";
+    this.hosts.add(host);
+    return host;
   }
 
   private modelLabel(model: string): string {

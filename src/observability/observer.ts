@@ -34,11 +34,34 @@ export interface LlmCallInfo {
   firstByteMs: number | null;
 }
 
+/** One connection through the egress proxy, or one refused: told when it ends. */
+export interface EgressConnectionInfo {
+  executionId: string | null;
+  /** The target as the program named it (canonical), or null when it could not be read. */
+  host: string | null;
+  port: number;
+  /** `http`: a forwarded absolute-form request; `tunnel`: a CONNECT. */
+  kind: "http" | "tunnel";
+  /** Null when it passed; else the rule that refused it (a fixed set). */
+  refusedBy: string | null;
+  /** The refusal's text (what the program read in the 403's body). */
+  reason: string | null;
+  /** The address connected to (null: refused before one was chosen). */
+  address: string | null;
+  /** The proxy's or the upstream's status for a request; 200 for a tunnel that opened. */
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  startedAt: number;
+  durationMs: number;
+}
+
 export interface ExecutionObserver {
   executionStarted?(info: ExecutionInfo): void;
   /** Events as the harness reports them (node_start, node_end, update, token...). */
   executionEvent?(info: ExecutionInfo, event: ExecutionEvent): void;
   llmCall?(call: LlmCallInfo): void;
+  egressConnection?(connection: EgressConnectionInfo): void;
   executionEnded?(info: ExecutionInfo, outcome: ExecutionOutcome): void;
   /** Sandbox start-up, in ms (start to `ready`). */
   sandboxStarted?(runtime: RuntimeName, ms: number): void;
@@ -81,6 +104,9 @@ export class Observers implements ExecutionObserver {
   }
   llmCall(call: LlmCallInfo): void {
     this.each((o) => o.llmCall?.(call));
+  }
+  egressConnection(connection: EgressConnectionInfo): void {
+    this.each((o) => o.egressConnection?.(connection));
   }
   executionEnded(info: ExecutionInfo, outcome: ExecutionOutcome): void {
     this.each((o) => o.executionEnded?.(info, outcome));

@@ -30,7 +30,7 @@ import {
 
 import type { ExecutionEvent, ExecutionOutcome, NodeTiming } from "../contract/types.ts";
 import { GEN_AI } from "./genai.ts";
-import type { ExecutionInfo, ExecutionObserver, LlmCallInfo } from "./observer.ts";
+import type { EgressConnectionInfo, ExecutionInfo, ExecutionObserver, LlmCallInfo } from "./observer.ts";
 
 /** Ended executions whose late LLM reports (a call still streaming when the program died) still find their trace. */
 const ENDED_KEPT = 256;
@@ -166,6 +166,33 @@ export class Tracing implements ExecutionObserver {
         message: call.status === 0 ? "the upstream could not be reached" : `the upstream answered ${call.status}`,
       });
     span.end(call.startedAt + call.durationMs);
+  }
+
+  /** A span per egress connection (or refusal), under its execution's span. */
+  egressConnection(connection: EgressConnectionInfo): void {
+    const id = connection.executionId;
+    const execution = id === null ? undefined : (this.running.get(id) ?? this.ended.get(id));
+    const name = `egress ${connection.kind === "tunnel" ? "CONNECT" : "HTTP"} ${connection.host ?? "(invalid)"}`;
+    const attributes: Attributes = {
+      "server.address": connection.host ?? "",
+      "server.port": connection.port,
+      "graphbox.egress.kind": connection.kind,
+      "graphbox.egress.bytes_in": connection.bytesIn,
+      "graphbox.egress.bytes_out": connection.bytesOut,
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: connection.status,
+    };
+    if (connection.address !== null) attributes["network.peer.address"] = connection.address;
+    if (connection.refusedBy !== null) {
+      attributes["graphbox.egress.refused_by"] = connection.refusedBy;
+      attributes[ATTR_ERROR_TYPE] = connection.refusedBy;
+    }
+    const span = this.tracer.startSpan(
+      name,
+      { kind: SpanKind.CLIENT, startTime: connection.startedAt, attributes },
+      execution?.context ?? ROOT_CONTEXT,
+    );
+    if (connection.refusedBy !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: connection.reason ?? "" });
+    span.end(connection.startedAt + connection.durationMs);
   }
 
   executionEnded(info: ExecutionInfo, outcome: ExecutionOutcome): void {

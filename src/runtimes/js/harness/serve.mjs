@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 
 import { startBridge } from "./bridge.mjs";
+import { useEgressProxy } from "./egress.mjs";
 import { Channel } from "./channel.mjs";
 import { describe, programTraceback } from "./errors.mjs";
 import { serveTiktokenRanksLocally } from "./offline.mjs";
@@ -115,6 +116,7 @@ async function session(loadRuntime) {
   // The execution's own variables (its gateway credential) arrive with the job: a sandbox started
   // ahead of its request never held them while it waited.
   for (const [name, value] of Object.entries(job.env ?? {})) process.env[name] = String(value);
+  useEgressProxy();
   /** @type {Progress} */
   const progress = {};
   guardProcess(channel, progress);
