@@ -67,13 +67,13 @@ const key = (name: string): string => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : 
  */
 export function typeOf(schema: Schema, read = false): string {
   const nullable = schema.nullable === true;
-  const withNull = (t: string) => (nullable && !/\bnull\b/.test(t) ? `${t} | null` : t);
-  if (schema.enum) return withNull(schema.enum.map((v) => JSON.stringify(v)).join(" | "));
+  const withNull = (t: string, hasNull: boolean) => (nullable && !hasNull ? `${t} | null` : t);
+  if (schema.enum) return withNull(schema.enum.map((v) => JSON.stringify(v)).join(" | "), schema.enum.includes(null));
   const alternatives = schema.anyOf ?? schema.oneOf;
-  if (alternatives) return withNull(alternatives.map((s) => `(${typeOf(s, read)})`).join(" | "));
+  if (alternatives) return withNull(alternatives.map((s) => `(${typeOf(s, read)})`).join(" | "), false);
   const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
   if (types.length === 0) return "unknown";
-  return withNull(types.map((t) => typeOfKind(t, schema, read)).join(" | "));
+  return withNull(types.map((t) => typeOfKind(t, schema, read)).join(" | "), types.includes("null"));
 }
 
 function typeOfKind(kind: string, schema: Schema, read: boolean): string {

@@ -40,7 +40,7 @@ export interface ExecuteRequest {
     context?: {
       [key: string]: unknown;
     } | null;
-  };
+  } | null;
 }
 
 /** The body of POST /execute-langgraph/graph. POST /execute-langgraph/graph */
@@ -210,6 +210,7 @@ export const ERROR_CODES = [
   "GBX_ERR_ASSISTANT_NOT_FOUND",
   "GBX_ERR_BODY_TOO_LARGE",
   "GBX_ERR_CANCELLED",
+  "GBX_ERR_EGRESS_LIMIT",
   "GBX_ERR_EXECUTION_NOT_FOUND",
   "GBX_ERR_GRAPH_INVALID",
   "GBX_ERR_GRAPH_LIMIT",
