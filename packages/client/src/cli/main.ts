@@ -104,7 +104,7 @@ function failure(err: unknown, output: Output, json: boolean): number {
     err instanceof UsageError ||
     (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))
   ) {
-    output.err(`graphbox: ${err.message}\n\n${USAGE}`);
+    output.err(`graphbox: ${err.message} (graphbox --help lists the commands)\n`);
     return EXIT.usage;
   }
   if (err instanceof GraphboxStreamError) {

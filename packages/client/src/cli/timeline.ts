@@ -17,6 +17,8 @@ const shown = (value: unknown, max = 200): string => {
   const line = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 };
+/** Milliseconds for people: 6.6 ms, 812 ms. */
+const ms = (value: number): string => `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
 /** Streamed text keeps its line breaks, but no other control character (no terminal escapes). */
 const text = (value: string): string => value.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, "");
 
@@ -50,7 +52,7 @@ export class LiveTimeline {
         this.line("▶", `${shown(event.data.node, 80)} (step ${event.data.step})`);
         break;
       case "node_end":
-        this.line("✓", `${shown(event.data.node, 80)} ${event.data.duration_ms} ms`);
+        this.line("✓", `${shown(event.data.node, 80)} ${ms(event.data.duration_ms)}`);
         break;
       case "token":
         if (this.tokensOf !== event.data.node) {
@@ -81,7 +83,7 @@ export function printTimings(metadata: ExecutionMetadata, output: Output): void 
   for (const t of metadata.node_timings) {
     const mark = t.status === "ok" ? "✓" : t.status === "interrupted" ? "⏸" : "✗";
     const tokens = t.tokens > 0 ? ` · ${t.tokens} tokens` : "";
-    output.err(`${mark} ${shown(t.node, 80)} (step ${t.step}) ${t.duration_ms} ms${tokens}\n`);
+    output.err(`${mark} ${shown(t.node, 80)} (step ${t.step}) ${ms(t.duration_ms)}${tokens}\n`);
   }
 }
 
@@ -89,7 +91,7 @@ export function printTimings(metadata: ExecutionMetadata, output: Output): void 
 export function printOutcome(response: ExecuteResponse, output: Output): void {
   const metadata = response.status === "error" ? response.metadata : response.result.metadata;
   const summary = metadata
-    ? ` in ${metadata.duration_ms} ms · ${metadata.nodes_executed.length} nodes · ${metadata.tokens_used} tokens · thread ${shown(metadata.thread_id)}`
+    ? ` in ${ms(metadata.duration_ms)} · ${metadata.nodes_executed.length} nodes · ${metadata.tokens_used} tokens · thread ${shown(metadata.thread_id)}`
     : "";
   if (response.status === "error") {
     output.err(`✗ ${response.error_type}${response.node ? ` in node ${shown(response.node, 80)}` : ""}${summary}\n`);
