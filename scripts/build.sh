@@ -10,6 +10,9 @@ quiet=false
 [ "${1:-}" = "--quiet" ] && quiet=true
 say() { $quiet || echo "build: $*"; }
 
+# The client package and its CLI (packages/client/dist), on its own staleness check.
+bash scripts/build-client.sh $($quiet && echo --quiet)
+
 stamp=dist/.built
 stale() {
   [ -f "$stamp" ] || return 0

@@ -1,36 +1,50 @@
 /** The shared workflow corpus through real HTTP, real LangGraph and the LLM stand-in. */
 import { describe, test } from "node:test";
 
+import { GraphboxClient, isTerminal, outcomeOf, type ExecuteRequest } from "../packages/client/src/index.ts";
 import { corpus, languageOf, programSource, type CaseStep } from "./support/corpus.ts";
 import { engineWithLlm } from "./support/engine.ts";
 import { checkExpectations } from "./support/expect.ts";
-import { readSse, type SseEvent } from "./support/sse.ts";
+
+type Json = Record<string, unknown>;
 
 const context = engineWithLlm();
 
-/** Runs one request (streamed through a real SSE client when the case says so) and checks it. */
+/**
+ * Runs one request through @graphbox/client (streamed when the case says so) and checks it. An
+ * HTTP refusal throws the client's GraphboxError, failing the case with its code.
+ */
 async function runStep(
   code: string,
-  language: string,
+  language: ExecuteRequest["language"],
   step: CaseStep,
   threadId: string,
   stream: boolean,
 ): Promise<void> {
+  const client = new GraphboxClient({ url: context.engine.url });
   const before = context.llm.totalTokens();
-  const config = { ...(step.config ?? {}), thread_id: threadId };
-  const request = { code, language, inputs: step.inputs ?? null, resume: step.resume ?? null, config };
-  let body: Record<string, unknown>;
-  let events: SseEvent[] | undefined;
+  // The cases' configs are the contract's JSON, read from cases.json.
+  const config = { ...(step.config ?? {}), thread_id: threadId } as ExecuteRequest["config"];
+  const request: ExecuteRequest = {
+    code,
+    ...(language ? { language } : {}),
+    inputs: step.inputs ?? null,
+    resume: step.resume ?? null,
+    ...(config ? { config } : {}),
+  };
+  let body: Json;
+  let events: { id: number; event: string; data: Json }[] | undefined;
   if (stream) {
-    const read = await readSse(`${context.engine.url}/execute-langgraph/stream`, { body: request });
-    if (read.status !== 200) throw new Error(`HTTP ${read.status}: ${JSON.stringify(read.events)}`);
-    events = read.events;
-    const { type: _type, ...terminal } = events.at(-1)!.data;
-    body = terminal;
+    events = [];
+    let answer: Json | undefined;
+    for await (const event of client.stream(request, { reconnect: false })) {
+      events.push({ id: event.id, event: event.event, data: event.data as Json });
+      if (isTerminal(event)) answer = outcomeOf(event) as unknown as Json;
+    }
+    if (!answer) throw new Error("the stream ended without its terminal event");
+    body = answer;
   } else {
-    const answer = await context.engine.post("/execute-langgraph", request);
-    if (answer.status !== 200) throw new Error(`HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
-    body = answer.body;
+    body = (await client.execute(request)) as unknown as Json;
   }
   checkExpectations(body, step.expect, { standInTokens: context.llm.totalTokens() - before, events });
 }

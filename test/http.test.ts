@@ -1,14 +1,37 @@
-/** Bad requests get the contract's envelope naming the problem; the engine carries on. */
+/**
+ * Bad requests get the contract's envelope naming the problem; the engine carries on. Requests go
+ * through @graphbox/client; those its types cannot express (invalid JSON, wrong types, unknown
+ * fields, a missing `code`, other methods and media types, raw query strings and headers) go as raw
+ * HTTP, through `engine.post` or fetch.
+ */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
+import { GraphboxClient, GraphboxError, type ExecuteRequest } from "../packages/client/src/index.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { PYTHON_OK, TYPESCRIPT_OK } from "./support/programs.ts";
 
 let engine: RunningEngine;
-before(async () => (engine = await startEngine(undefined, { bodyLimitBytes: 64 * 1024 })));
+let client: GraphboxClient;
+before(async () => {
+  engine = await startEngine(undefined, { bodyLimitBytes: 64 * 1024 });
+  client = new GraphboxClient({ url: engine.url });
+});
 after(async () => engine.close());
 
+/** A typed request the engine refuses: the client throws its envelope as a GraphboxError. */
+async function expectRefused(request: ExecuteRequest, status: number, message: RegExp, via = client): Promise<void> {
+  await assert.rejects(via.execute(request), (err: unknown) => {
+    assert.ok(err instanceof GraphboxError, String(err));
+    assert.equal(err.status, status, JSON.stringify(err.body));
+    assert.equal((err.body as Record<string, unknown>)["status"], "error");
+    assert.equal(err.errorType, "invalid_request");
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+/** A request the client's types cannot send, as raw JSON. */
 async function expectInvalid(
   body: unknown,
   status: number,
@@ -24,8 +47,8 @@ async function expectInvalid(
 
 test("invalid JSON", () => expectInvalid('{"code": ', 400, /not valid JSON/));
 test("missing code", () => expectInvalid({ inputs: {} }, 400, /`code` is required/));
-test("empty code", () => expectInvalid({ code: "   \n" }, 400, /`code` must not be empty/));
-test("code of length zero", () => expectInvalid({ code: "" }, 400, /`code` must not be empty/));
+test("empty code", () => expectRefused({ code: "   \n" }, 400, /`code` must not be empty/));
+test("code of length zero", () => expectRefused({ code: "" }, 400, /`code` must not be empty/));
 test("code of the wrong type is not coerced", () => expectInvalid({ code: 123 }, 400, /`code` must be string/));
 test("unknown language", () =>
   expectInvalid(
@@ -44,14 +67,14 @@ test("bad breakpoint entry", () =>
 test("unknown config field", () =>
   expectInvalid({ code: PYTHON_OK, config: { "thread-id": "x" } }, 400, /`config` has an unknown field `thread-id`/));
 test("body over the limit", () =>
-  expectInvalid({ code: "#".repeat(100 * 1024) }, 413, /larger than GRAPHBOX_BODY_LIMIT_BYTES/));
+  expectRefused({ code: "#".repeat(100 * 1024) }, 413, /larger than GRAPHBOX_BODY_LIMIT_BYTES/));
 test("language that cannot be told", () =>
-  expectInvalid({ code: "hello world" }, 400, /does not tell whether it is Python or JavaScript/));
+  expectRefused({ code: "hello world" }, 400, /does not tell whether it is Python or JavaScript/));
 test("javascript is detected and run", async () => {
-  const { status, body } = await engine.post("/execute-langgraph", { code: "export const app = 1;", inputs: {} });
-  assert.equal(status, 200);
-  assert.equal(body["error_type"], "no_app", JSON.stringify(body));
-  assert.equal((body["metadata"] as { runtime: string }).runtime, "javascript");
+  const body = await client.execute({ code: "export const app = 1;", inputs: {} });
+  assert.equal(body.status, "error", JSON.stringify(body));
+  assert.equal(body.error_type, "no_app", JSON.stringify(body));
+  assert.equal(body.metadata.runtime, "javascript");
 });
 test("the /api prefix validates the same", () =>
   expectInvalid({}, 400, /`code` is required/, "/api/execute-langgraph"));
@@ -90,12 +113,10 @@ test("inputs, resume and configurable nested deeper than GRAPHBOX_MAX_INPUT_DEPT
     }
   }
   // At the limit, both runtimes take it.
+  const deep = JSON.parse(nested(99)) as unknown;
   for (const code of [PYTHON_OK, TYPESCRIPT_OK]) {
-    const { body } = await engine.post(
-      "/execute-langgraph",
-      `{"code": ${JSON.stringify(code)}, "inputs": {"value": ${nested(99)}}, "config": {"configurable": {"x": ${nested(99)}}}}`,
-    );
-    assert.equal(body["status"], "success", JSON.stringify(body).slice(0, 500));
+    const body = await client.execute({ code, inputs: { value: deep }, config: { configurable: { x: deep } } });
+    assert.equal(body.status, "success", JSON.stringify(body).slice(0, 500));
   }
 });
 
@@ -115,36 +136,33 @@ test("a route asked with a method it does not take is a 405 naming those it take
 });
 
 test("language is detected when absent and the engine still runs after bad requests", async () => {
-  const { status, body } = await engine.post("/api/execute-langgraph", { code: PYTHON_OK, inputs: {} });
-  assert.equal(status, 200);
-  assert.equal(body["status"], "success");
-  assert.equal((body["result"] as { metadata: { runtime: string } }).metadata.runtime, "python");
+  const body = await new GraphboxClient({ url: `${engine.url}/api` }).execute({ code: PYTHON_OK, inputs: {} });
+  assert.equal(body.status, "success");
+  assert.equal(body.result.metadata.runtime, "python");
 });
 
 test("health and readiness", async () => {
-  assert.deepEqual(await (await fetch(`${engine.url}/health`)).json(), { status: "ok" });
-  assert.equal(((await (await fetch(`${engine.url}/ready`)).json()) as Record<string, unknown>)["status"], "ready");
+  assert.deepEqual(await client.health(), { status: "ok" });
+  assert.equal((await client.ready()).status, "ready");
 });
 
 test("query values are text: ?limit on a thread's history and ?last_event_id on a stream are read as numbers", async () => {
-  const { body } = await engine.post("/execute-langgraph", {
-    code: PYTHON_OK,
-    inputs: {},
-    config: { thread_id: "query-values" },
-  });
-  assert.equal(body["status"], "success", JSON.stringify(body));
-  const history = async (query: string) => {
-    const response = await fetch(`${engine.url}/threads/query-values/history${query}`);
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
-  assert.ok(((await history("")).body["checkpoints"] as unknown[]).length > 1);
-  assert.equal(((await history("?limit=1")).body["checkpoints"] as unknown[]).length, 1);
-  for (const bad of ["0", "1001", "1.5", "x"]) {
-    const answer = await history(`?limit=${bad}`);
-    assert.equal(answer.status, 400, bad);
-    assert.match(String(answer.body["error"]), /`limit` must match/);
+  const body = await client.execute({ code: PYTHON_OK, inputs: {}, config: { thread_id: "query-values" } });
+  assert.equal(body.status, "success", JSON.stringify(body));
+  assert.ok((await client.threads.history("query-values")).checkpoints.length > 1);
+  assert.equal((await client.threads.history("query-values", { limit: 1 })).checkpoints.length, 1);
+  for (const bad of [0, 1001, 1.5]) {
+    await assert.rejects(client.threads.history("query-values", { limit: bad }), (err: unknown) => {
+      assert.ok(err instanceof GraphboxError && err.status === 400, String(bad));
+      assert.match(err.message, /`limit` must match/);
+      return true;
+    });
   }
-  const executionId = (body["result"] as { metadata: { execution_id: string } }).metadata.execution_id;
+  // Not a number at all: only raw HTTP can ask that.
+  const notANumber = await fetch(`${engine.url}/threads/query-values/history?limit=x`);
+  assert.equal(notANumber.status, 400);
+  assert.match(String(((await notANumber.json()) as Record<string, unknown>)["error"]), /`limit` must match/);
+  const executionId = body.result.metadata.execution_id;
   const replay = await fetch(`${engine.url}/executions/${executionId}/stream?last_event_id=1`);
   assert.equal(replay.status, 200);
   assert.doesNotMatch(await replay.text(), /^id: 1$/m);
