@@ -4,9 +4,26 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "src/runtimes/js/**", ".venv/**", ".venv-tools/**", ".data/**"] },
   {
-    files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
+    ignores: [
+      "node_modules/**",
+      "dist/**",
+      "packages/*/dist/**",
+      "src/runtimes/js/**",
+      ".venv/**",
+      ".venv-tools/**",
+      ".data/**",
+    ],
+  },
+  {
+    files: [
+      "src/**/*.ts",
+      "test/**/*.ts",
+      "bench/**/*.ts",
+      "scripts/**/*.ts",
+      // The playground's page (its own tsconfig: DOM, JSX), found by the project service.
+      "packages/playground/src/**/*.{ts,tsx}",
+    ],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
