@@ -75,20 +75,28 @@ const graphHas = (page: Page, node: string) => page.locator(`[data-testid="graph
 /** Every change of a node's data-state from now on, in order, as `node:state`. */
 async function recordStates(page: Page): Promise<() => Promise<string[]>> {
   await page.evaluate(() => {
-    const seen: string[] = [];
-    (window as unknown as { graphboxStates: string[] }).graphboxStates = seen;
+    // Several changes can land before the observer runs: each record's new value is the next
+    // record's old value for that element (or its value now), never read late.
+    const records: { element: Element; old: string | null }[] = [];
+    (window as unknown as { graphboxStates: typeof records }).graphboxStates = records;
     new MutationObserver((mutations) => {
-      for (const mutation of mutations) {
-        const element = mutation.target as Element;
-        seen.push(`${element.getAttribute("data-node-id")}:${element.getAttribute("data-state")}`);
-      }
+      for (const m of mutations) records.push({ element: m.target as Element, old: m.oldValue });
     }).observe(document.querySelector('[data-testid="graph"]')!, {
       subtree: true,
       attributes: true,
+      attributeOldValue: true,
       attributeFilter: ["data-state"],
     });
   });
-  return () => page.evaluate(() => (window as unknown as { graphboxStates: string[] }).graphboxStates);
+  return () =>
+    page.evaluate(() => {
+      const records = (window as unknown as { graphboxStates: { element: Element; old: string | null }[] })
+        .graphboxStates;
+      return records.map(({ element }, index) => {
+        const next = records.slice(index + 1).find((r) => r.element === element);
+        return `${element.getAttribute("data-node-id")}:${next ? next.old : element.getAttribute("data-state")}`;
+      });
+    });
 }
 
 async function waitForStatus(page: Page, status: string): Promise<void> {
@@ -129,6 +137,12 @@ const order = (states: string[], ...wanted: string[]): void => {
 
 test("the page is public, its API calls carry the key typed into it, and it draws the engine's graph", async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  // Works offline: nothing the page loads or calls comes from anywhere but the engine.
+  const elsewhere: string[] = [];
+  page.on("request", (request) => {
+    if (!request.url().startsWith(`${engine.url}/`) && !request.url().startsWith("data:"))
+      elsewhere.push(request.url());
+  });
   try {
     await page.goto(`${engine.url}/playground`);
     // No key yet: the page loaded, the engine refused its API call, and the page says why.
@@ -165,6 +179,7 @@ test("the page is public, its API calls carry the key typed into it, and it draw
     // The key stays in the browser for the next visit.
     await page.reload();
     assert.equal(await page.getByTestId("api-key").inputValue(), KEY);
+    assert.deepEqual(elsewhere, []);
   } finally {
     await page.close();
   }

@@ -4,6 +4,7 @@
  * through the typed client, with the API key typed into the page (kept in localStorage).
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 
 import {
   GraphboxClient,
@@ -26,6 +27,8 @@ import { applyEvent, idleRun, programLine, startRun, type RunView } from "./run-
 import { breakpointMap, continueRequest, cycleBreakpoint, InputsError, runRequest, type Settings } from "./settings.ts";
 
 const KEY_STORAGE = "graphbox.apiKey";
+/** The events that change a node's state or the run's. */
+const LIFECYCLE = new Set(["metadata", "node_start", "node_end", "interrupt", "complete", "error"]);
 const TABS = ["timeline", "state", "history", "result"] as const;
 type Tab = (typeof TABS)[number];
 
@@ -113,7 +116,11 @@ export function App() {
       try {
         for await (const event of client.stream(request, { signal: controller.signal })) {
           view = applyEvent(view, event, performance.now() - started);
-          setRun(view);
+          // A node's change of state reaches the page before the next event, however fast the node
+          // (events arriving together would otherwise be rendered as one): the graph's data-state
+          // attributes then replay the stream exactly. Text and updates render when React likes.
+          if (LIFECYCLE.has(event.event)) flushSync(() => setRun(view));
+          else setRun(view);
         }
         if (view.status === "running") view = failedRun(view, "the stream ended without an answer", "internal_error");
       } catch (err: unknown) {
