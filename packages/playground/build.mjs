@@ -6,8 +6,6 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, uti
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { build } from "esbuild";
-
 const root = dirname(fileURLToPath(import.meta.url));
 const out = join(root, "dist");
 const stamp = join(out, ".built");
@@ -38,6 +36,8 @@ const startedAt = new Date();
 const tmp = `${out}.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });
+// Loaded only when there is something to build: `npm start` passes here on every start.
+const { build } = await import("esbuild");
 const result = await build({
   entryPoints: { app: join(root, "src/main.tsx") },
   bundle: true,
