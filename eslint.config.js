@@ -16,7 +16,15 @@ export default tseslint.config(
     ],
   },
   {
-    files: ["src/**/*.ts", "test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "packages/*/src/**/*.ts"],
+    files: [
+      "src/**/*.ts",
+      "test/**/*.ts",
+      "bench/**/*.ts",
+      "scripts/**/*.ts",
+      "packages/*/src/**/*.ts",
+      // The playground's page (its own tsconfig: DOM, JSX), found by the project service.
+      "packages/playground/src/**/*.tsx",
+    ],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -100,4 +100,7 @@ flock "$js_dir/.install.lock" node --import tsx scripts/js-snapshot.ts $($quiet 
 # --- The engine, compiled to dist/ when missing or older than src/ (what `npm start` runs). Last: the
 # steps above create files in src/runtimes/js, which would otherwise look newer than the build.
 bash scripts/build.sh $($quiet && echo --quiet)
+# --- The playground page (/playground): bundled by esbuild into packages/playground/dist when its sources
+# are newer than the last build (a second or two; nothing to do otherwise).
+node packages/playground/build.mjs $($quiet && echo --quiet)
 say "ready"

@@ -71,6 +71,11 @@ export const ERRORS = {
     doc: "The engine is shutting down and takes no new executions.",
   },
   GBX_ERR_NOT_FOUND: { errorType: "invalid_request", status: 404, doc: "No such route." },
+  GBX_ERR_PLAYGROUND_NOT_BUILT: {
+    errorType: "invalid_request",
+    status: 503,
+    doc: "The playground page (/playground) is not built in this checkout: run `bash scripts/setup.sh` (or `npm start`, which runs it).",
+  },
   GBX_ERR_METHOD_NOT_ALLOWED: {
     errorType: "invalid_request",
     status: 405,

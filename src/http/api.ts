@@ -23,6 +23,7 @@ import { executionRoutes } from "./routes/executions.ts";
 import { graphRoutes } from "./routes/graphs.ts";
 import { infoRoutes } from "./routes/info.ts";
 import { OPERATIONS_PATHS, operationsRoutes } from "./routes/operations.ts";
+import { playgroundRoutes } from "./routes/playground.ts";
 import { storeRoutes } from "./routes/store.ts";
 import { runRoutes } from "./routes/runs.ts";
 import { threadRoutes } from "./routes/threads.ts";
@@ -132,6 +133,7 @@ export async function buildApi({ config, engine, store, metrics, logger }: ApiPa
   for (const prefix of API_PREFIXES) await server.register(resources, { prefix });
   await server.register(operationsRoutes, { config, engine, store, metrics });
   await server.register(docsRoutes);
+  await server.register(playgroundRoutes);
   return {
     server,
     routes,

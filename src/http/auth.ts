@@ -11,7 +11,7 @@ import { GraphboxError } from "../contract/errors.ts";
 
 /** Owner of everything when no keys are configured (loopback-only engines). */
 export const ANONYMOUS_OWNER = "anonymous";
-/** Routes anyone may call: liveness only. */
+/** Paths anyone may call: liveness. A route may also declare `config: { public: true }` (the playground's files). */
 const PUBLIC_ROUTES = new Set(["/health"]);
 
 const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
@@ -20,6 +20,10 @@ declare module "fastify" {
   interface FastifyRequest {
     /** The name of the API key that made the request. */
     owner: string;
+  }
+  interface FastifyContextConfig {
+    /** A route anyone may call (the playground's static files): set by the route, never by the request's path. */
+    public?: boolean;
   }
 }
 
@@ -61,7 +65,7 @@ export class Authenticator {
     server.addHook("onRequest", async (request: FastifyRequest) => {
       if (!this.enabled) return;
       const path = request.url.split("?")[0]!;
-      if (PUBLIC_ROUTES.has(path)) return;
+      if (PUBLIC_ROUTES.has(path) || request.routeOptions.config.public === true) return;
       const owner = this.identify(request.headers);
       if (owner === null)
         throw new GraphboxError(
