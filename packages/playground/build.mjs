@@ -19,7 +19,9 @@ function newestSource() {
     newest = Math.max(newest, info.mtimeMs);
     if (info.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
   };
-  for (const path of ["src", "build.mjs", "package.json", "../../package-lock.json"]) visit(join(root, path));
+  // The client is bundled in from its compiled dist/ (scripts/build.sh builds it first).
+  for (const path of ["src", "build.mjs", "package.json", "../../package-lock.json", "../client/dist"])
+    visit(join(root, path));
   return newest;
 }
 
