@@ -15,6 +15,7 @@ import pg from "pg";
 import { AGENT_PROGRAMS } from "./support/agent-programs.ts";
 import { agentClient, ok, register } from "./support/agent-client.ts";
 import { programSource } from "./support/corpus.ts";
+import { THREE_STEPS } from "./support/programs.ts";
 import { startPostgres, type TestPostgres } from "./support/postgres.ts";
 import { randomPort, startEngineProcess, waitFor, type EngineProcess } from "./support/process.ts";
 import { readSse, type SseEvent } from "./support/sse.ts";
@@ -22,35 +23,6 @@ import { readSse, type SseEvent } from "./support/sse.ts";
 type Body = Record<string, unknown>;
 
 const ECHO = programSource("python/01_echo.py");
-
-/** first → slow (sleeps `configurable.sleep`, else state["sleep"], seconds) → last; each appends its name to `log`. */
-const THREE_STEPS = `import time
-from typing import TypedDict, Annotated
-import operator
-from langgraph.graph import StateGraph, START, END
-
-class State(TypedDict, total=False):
-    log: Annotated[list, operator.add]
-    sleep: float
-
-def first(state):
-    return {"log": ["first"]}
-
-def slow(state, config):
-    time.sleep(config["configurable"].get("sleep", state.get("sleep", 0)))
-    return {"log": ["slow"]}
-
-def last(state):
-    return {"log": ["last"]}
-
-workflow = StateGraph(State)
-for name, fn in (("first", first), ("slow", slow), ("last", last)):
-    workflow.add_node(name, fn)
-workflow.add_edge(START, "first")
-workflow.add_edge("first", "slow")
-workflow.add_edge("slow", "last")
-workflow.add_edge("last", END)
-`;
 
 let postgres: TestPostgres;
 let databaseUrl: string;

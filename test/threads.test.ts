@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { programSource } from "./support/corpus.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { randomPort, startEngineProcess, waitFor } from "./support/process.ts";
+import { THREE_STEPS } from "./support/programs.ts";
 import { readSse } from "./support/sse.ts";
 
 let engine: RunningEngine;
@@ -16,35 +17,6 @@ after(async () => engine.close());
 
 const ECHO = programSource("python/01_echo.py");
 const hello = { messages: [{ role: "user", content: "Hello" }] };
-
-/** Three steps; `slow` sleeps as long as state["sleep"] says. */
-const THREE_STEPS = `import time
-from typing import TypedDict, Annotated
-import operator
-from langgraph.graph import StateGraph, START, END
-
-class State(TypedDict, total=False):
-    log: Annotated[list, operator.add]
-    sleep: float
-
-def first(state):
-    return {"log": ["first"]}
-
-def slow(state):
-    time.sleep(state.get("sleep", 0))
-    return {"log": ["slow"]}
-
-def last(state):
-    return {"log": ["last"]}
-
-workflow = StateGraph(State)
-for name, fn in (("first", first), ("slow", slow), ("last", last)):
-    workflow.add_node(name, fn)
-workflow.add_edge(START, "first")
-workflow.add_edge("first", "slow")
-workflow.add_edge("slow", "last")
-workflow.add_edge("last", END)
-`;
 
 type Body = Record<string, unknown>;
 const meta = (body: Body) => (body["result"] as { metadata: Record<string, unknown> }).metadata;

@@ -151,7 +151,8 @@ export class Runs {
     while (this.dispatching && admission.inFlight + admission.queued < this.config.maxConcurrent) {
       const run = await this.store.runs.claimNext(this.engine.engineId);
       if (!run) return;
-      await this.startClaimed(run);
+      // Put back (its thread held by /execute-langgraph, the engine full): try again at the next poll, not now.
+      if (!(await this.startClaimed(run))) return;
     }
   }
 
@@ -381,20 +382,22 @@ export class Runs {
   /**
    * Starts a run this engine claimed from the queue. When it cannot start here yet (the thread
    * held by /execute-langgraph, the engine full) it goes back to the queue; when it cannot start
-   * at all (its assistant gone) it ends `error` and the thread's next run gets its turn.
+   * at all (its assistant gone) it ends `error` and the thread's next run gets its turn. False
+   * when it went back to the queue.
    */
-  private async startClaimed(run: RunRecord): Promise<void> {
+  private async startClaimed(run: RunRecord): Promise<boolean> {
     const thread: ThreadRef = { owner: run.owner, threadId: run.threadId as string };
     try {
       await this.start(run, await this.resolveAssistant(run.owner, run.assistantId), { queued: true });
     } catch (err: unknown) {
       if (retryLater(err)) {
         await this.store.runs.unclaim(run.runId, this.engine.engineId);
-        return;
+        return false;
       }
       await this.store.runs.update(run.runId, { status: "error" });
       await this.startNext(thread);
     }
+    return true;
   }
 
   private readonly waiters = new Map<string, Set<() => void>>();

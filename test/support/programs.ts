@@ -101,3 +101,32 @@ export function lineOf(source: string, text: string): number {
   if (index < 0) throw new Error(`no line contains ${JSON.stringify(text)}`);
   return index + 1;
 }
+
+/** first → slow (sleeps `configurable.sleep`, else state["sleep"], seconds) → last; each appends its name to `log`. */
+export const THREE_STEPS = `import time
+from typing import TypedDict, Annotated
+import operator
+from langgraph.graph import StateGraph, START, END
+
+class State(TypedDict, total=False):
+    log: Annotated[list, operator.add]
+    sleep: float
+
+def first(state):
+    return {"log": ["first"]}
+
+def slow(state, config):
+    time.sleep(config["configurable"].get("sleep", state.get("sleep", 0)))
+    return {"log": ["slow"]}
+
+def last(state):
+    return {"log": ["last"]}
+
+workflow = StateGraph(State)
+for name, fn in (("first", first), ("slow", slow), ("last", last)):
+    workflow.add_node(name, fn)
+workflow.add_edge(START, "first")
+workflow.add_edge("first", "slow")
+workflow.add_edge("slow", "last")
+workflow.add_edge("last", END)
+`;

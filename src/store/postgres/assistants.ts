@@ -3,7 +3,7 @@ import type { AssistantRecord, AssistantSearch, AssistantStore, NewAssistant } f
 import { jsonObject, metadataFilter, pageOf } from "../validate.ts";
 import type { PostgresContext } from "./context.ts";
 import { bind, metadataMatches } from "./json-filter.ts";
-import { orderBy } from "./order.ts";
+import { orderBy } from "../order.ts";
 import { jsonbText, pgText } from "./values.ts";
 
 interface AssistantRow {

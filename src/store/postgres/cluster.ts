@@ -1,23 +1,8 @@
 /** Engines' leases on one database, in PostgreSQL's `engines` table. */
+import { toLease, type EngineRow } from "../sql.ts";
 import type { ClusterStore, EngineLease } from "../types.ts";
 import { positiveInteger, text } from "../validate.ts";
 import type { PostgresContext } from "./context.ts";
-
-interface EngineRow {
-  engine_id: string;
-  address: string;
-  started_at: number;
-  heartbeat_at: number;
-  expires_at: number;
-}
-
-const toLease = (row: EngineRow): EngineLease => ({
-  engineId: row.engine_id,
-  address: row.address,
-  startedAt: row.started_at,
-  heartbeatAt: row.heartbeat_at,
-  expiresAt: row.expires_at,
-});
 
 export class PostgresClusterStore implements ClusterStore {
   constructor(private readonly ctx: PostgresContext) {}

@@ -3,6 +3,7 @@
  * engine on the database takes pending runs from (`claimNext`).
  */
 import { StoreError } from "../errors.ts";
+import { CLAIMABLE, MULTITASK_STRATEGIES, OF_DEAD_ENGINE, RUN_COLUMNS } from "../sql.ts";
 import { RUNS_ANY, runsKey } from "../follow.ts";
 import type { NewRun, PageOptions, RunRecord, RunStatus, RunStore, ThreadRef } from "../types.ts";
 import { jsonObject, oneOf, pageOf, RUN_STATUSES } from "../validate.ts";
@@ -41,23 +42,6 @@ const toRun = (row: RunRow): RunRecord => ({
   updatedAt: row.updated_at,
 });
 
-const MULTITASK_STRATEGIES: readonly RunRecord["multitaskStrategy"][] = ["reject", "interrupt", "rollback", "enqueue"];
-
-const COLUMNS =
-  "run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, engine_id, started_from, created_at, updated_at";
-
-/** No engine with a lease holds it (its engine died, left, or it never had one). */
-const OF_DEAD_ENGINE = "(engine_id IS NULL OR NOT EXISTS (SELECT 1 FROM engines e WHERE e.engine_id = runs.engine_id))";
-
-/**
- * A pending run nobody has claimed, on a thread with no run running or claimed and no older
- * pending run (a thread's queue runs in order, one run at a time). Only a thread's oldest pending
- * run can ever pass, so two claimers that lock different rows never hold two runs of one thread.
- */
-const CLAIMABLE = `r.status = 'pending' AND r.engine_id IS NULL AND r.thread_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.owner = r.owner AND o.thread_id = r.thread_id
-    AND (o.status = 'running' OR (o.status = 'pending' AND (o.engine_id IS NOT NULL OR o.seq < r.seq))))`;
-
 /**
  * Claims the first claimable run. FOR UPDATE SKIP LOCKED: a claimer passes over a row another
  * claimer has locked instead of waiting for it; a row claimed and committed since this statement's
@@ -67,7 +51,7 @@ const CLAIMABLE = `r.status = 'pending' AND r.engine_id IS NULL AND r.thread_id 
 const claim = (where: string): string =>
   `UPDATE runs SET engine_id = $1, updated_at = $2
    WHERE seq = (SELECT r.seq FROM runs r WHERE ${where} ORDER BY r.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-   RETURNING ${COLUMNS}`;
+   RETURNING ${RUN_COLUMNS}`;
 const CLAIM_ANY = claim(CLAIMABLE);
 const CLAIM_ON_THREAD = claim(`r.owner = $3 AND r.thread_id = $4 AND ${CLAIMABLE}`);
 
@@ -83,7 +67,7 @@ export class PostgresRunStore implements RunStore {
     const [row] = await this.ctx.query<RunRow>(
       `INSERT INTO runs (run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, engine_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::jsonb, $10, $11, $11)
-       ON CONFLICT (run_id) DO NOTHING RETURNING ${COLUMNS}`,
+       ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
       [
         pgText("runId", run.runId),
         pgText("owner", run.owner),
@@ -105,7 +89,7 @@ export class PostgresRunStore implements RunStore {
   }
 
   async get(owner: string, runId: string): Promise<RunRecord | null> {
-    const [row] = await this.ctx.query<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE owner = $1 AND run_id = $2`, [
+    const [row] = await this.ctx.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE owner = $1 AND run_id = $2`, [
       owner,
       runId,
     ]);
@@ -117,11 +101,11 @@ export class PostgresRunStore implements RunStore {
     const rows =
       options?.status === undefined
         ? await this.ctx.query<RunRow>(
-            `SELECT ${COLUMNS} FROM runs WHERE owner = $1 AND thread_id = $2 ORDER BY seq DESC LIMIT $3 OFFSET $4`,
+            `SELECT ${RUN_COLUMNS} FROM runs WHERE owner = $1 AND thread_id = $2 ORDER BY seq DESC LIMIT $3 OFFSET $4`,
             [owner, threadId, limit, offset],
           )
         : await this.ctx.query<RunRow>(
-            `SELECT ${COLUMNS} FROM runs WHERE owner = $1 AND thread_id = $2 AND status = $3
+            `SELECT ${RUN_COLUMNS} FROM runs WHERE owner = $1 AND thread_id = $2 AND status = $3
              ORDER BY seq DESC LIMIT $4 OFFSET $5`,
             [owner, threadId, oneOf("status", options.status, RUN_STATUSES), limit, offset],
           );
@@ -157,7 +141,7 @@ export class PostgresRunStore implements RunStore {
 
   async nextPending(owner: string, threadId: string): Promise<RunRecord | null> {
     const [row] = await this.ctx.query<RunRow>(
-      `SELECT ${COLUMNS} FROM runs WHERE owner = $1 AND thread_id = $2 AND status = 'pending' ORDER BY seq LIMIT 1`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE owner = $1 AND thread_id = $2 AND status = 'pending' ORDER BY seq LIMIT 1`,
       [owner, threadId],
     );
     return row ? toRun(row) : null;

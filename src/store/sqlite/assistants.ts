@@ -3,7 +3,7 @@ import type { AssistantRecord, AssistantSearch, AssistantStore, NewAssistant } f
 import { jsonObject, metadataFilter, pageOf, text, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 import { canonicalJson, metadataMatches, type SqlCondition } from "./json-filter.ts";
-import { orderBy } from "./order.ts";
+import { orderBy } from "../order.ts";
 
 interface AssistantRow {
   owner: string;

@@ -1,23 +1,8 @@
 /** Engine leases, in SQLite: engines on one machine may share the file (WAL), and lease it like PostgreSQL's. */
+import { toLease, type EngineRow } from "../sql.ts";
 import type { ClusterStore, EngineLease } from "../types.ts";
 import { positiveInteger, text } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
-
-interface EngineRow {
-  engine_id: string;
-  address: string;
-  started_at: number;
-  heartbeat_at: number;
-  expires_at: number;
-}
-
-const toLease = (row: EngineRow): EngineLease => ({
-  engineId: row.engine_id,
-  address: row.address,
-  startedAt: row.started_at,
-  heartbeatAt: row.heartbeat_at,
-  expiresAt: row.expires_at,
-});
 
 export class SqliteClusterStore implements ClusterStore {
   private readonly renew;

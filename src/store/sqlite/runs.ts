@@ -1,5 +1,6 @@
 /** The Agent API's runs, in SQLite. A run's work is an execution; the run is what the API lists and queues. */
 import { StoreError } from "../errors.ts";
+import { CLAIMABLE, MULTITASK_STRATEGIES, OF_DEAD_ENGINE, RUN_COLUMNS } from "../sql.ts";
 import { RUNS_ANY, runsKey } from "../follow.ts";
 import type { NewRun, PageOptions, RunRecord, RunStatus, RunStore, ThreadRef } from "../types.ts";
 import { jsonObject, oneOf, pageOf, RUN_STATUSES, text, toJson } from "../validate.ts";
@@ -36,22 +37,6 @@ const toRun = (row: RunRow): RunRecord => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
-
-const MULTITASK_STRATEGIES: readonly RunRecord["multitaskStrategy"][] = ["reject", "interrupt", "rollback", "enqueue"];
-
-const COLUMNS =
-  "run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, engine_id, started_from, created_at, updated_at";
-
-/** No engine with a lease holds it (its engine died, left, or it never had one). */
-const OF_DEAD_ENGINE = "(engine_id IS NULL OR NOT EXISTS (SELECT 1 FROM engines e WHERE e.engine_id = runs.engine_id))";
-
-/**
- * The oldest pending run nobody has claimed, on a thread with no run running or claimed and no
- * older pending run (a thread's queue runs in order, one at a time).
- */
-const CLAIMABLE = `r.status = 'pending' AND r.engine_id IS NULL AND r.thread_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM runs o WHERE o.owner = r.owner AND o.thread_id = r.thread_id
-    AND (o.status = 'running' OR (o.status = 'pending' AND (o.engine_id IS NOT NULL OR o.seq < r.seq))))`;
 
 /**
  * Run ids are the engine's UUIDs, unique across owners (`update` names a run by its id alone);
@@ -91,14 +76,16 @@ export class SqliteRunStore implements RunStore {
       RunRow
     >(
       `INSERT INTO runs (run_id, owner, thread_id, assistant_id, execution_id, status, metadata, multitask_strategy, kwargs, engine_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING RETURNING ${COLUMNS}`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING RETURNING ${RUN_COLUMNS}`,
     );
-    this.select = db.prepare<[string, string], RunRow>(`SELECT ${COLUMNS} FROM runs WHERE owner = ? AND run_id = ?`);
+    this.select = db.prepare<[string, string], RunRow>(
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE owner = ? AND run_id = ?`,
+    );
     this.selectPage = db.prepare<[string, string, number, number], RunRow>(
-      `SELECT ${COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? ORDER BY seq DESC LIMIT ? OFFSET ?`,
     );
     this.selectPageOfStatus = db.prepare<[string, string, string, number, number], RunRow>(
-      `SELECT ${COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? AND status = ? ORDER BY seq DESC LIMIT ? OFFSET ?`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? AND status = ? ORDER BY seq DESC LIMIT ? OFFSET ?`,
     );
     this.change = db.prepare<
       [string, string | null, number, string | null, number, string],
@@ -110,16 +97,16 @@ export class SqliteRunStore implements RunStore {
     );
     this.deleteOne = db.prepare<[string, string]>("DELETE FROM runs WHERE owner = ? AND run_id = ?");
     this.selectNextPending = db.prepare<[string, string], RunRow>(
-      `SELECT ${COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
+      `SELECT ${RUN_COLUMNS} FROM runs WHERE owner = ? AND thread_id = ? AND status = 'pending' ORDER BY seq LIMIT 1`,
     );
     this.claimAny = db.prepare<[string, number], RunRow>(
       `UPDATE runs SET engine_id = ?, updated_at = ?
-       WHERE run_id = (SELECT r.run_id FROM runs r WHERE ${CLAIMABLE} ORDER BY r.seq LIMIT 1) RETURNING ${COLUMNS}`,
+       WHERE run_id = (SELECT r.run_id FROM runs r WHERE ${CLAIMABLE} ORDER BY r.seq LIMIT 1) RETURNING ${RUN_COLUMNS}`,
     );
     this.claimOnThread = db.prepare<[string, number, string, string], RunRow>(
       `UPDATE runs SET engine_id = ?, updated_at = ?
        WHERE run_id = (SELECT r.run_id FROM runs r WHERE r.owner = ? AND r.thread_id = ? AND ${CLAIMABLE}
-                       ORDER BY r.seq LIMIT 1) RETURNING ${COLUMNS}`,
+                       ORDER BY r.seq LIMIT 1) RETURNING ${RUN_COLUMNS}`,
     );
     this.release = db.prepare<[number, string, string]>(
       "UPDATE runs SET engine_id = NULL, updated_at = ? WHERE run_id = ? AND engine_id = ? AND status = 'pending'",

@@ -26,7 +26,7 @@ import {
 } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 import { canonicalJson, metadataMatches, type SqlCondition } from "./json-filter.ts";
-import { orderBy } from "./order.ts";
+import { orderBy } from "../order.ts";
 
 interface ThreadRow {
   owner: string;

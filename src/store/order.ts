@@ -1,9 +1,9 @@
 /**
- * The ORDER BY of a search: the caller's sort key is looked up in the caller's allow-list of
- * columns, never spliced into SQL. Sorted columns are NOT NULL, and the text ones COLLATE "C", so
- * the order is SQLite's (byte order, no NULLS FIRST/LAST to agree on).
+ * The ORDER BY of a search, for both backends: the caller's sort key is looked up in the caller's
+ * allow-list of columns, never spliced into SQL. Sorted columns are NOT NULL, and PostgreSQL's
+ * text ones COLLATE "C", so both order alike (byte order, no NULLS FIRST/LAST to agree on).
  */
-import { oneOf, SORT_ORDERS } from "../validate.ts";
+import { oneOf, SORT_ORDERS } from "./validate.ts";
 
 export interface OrderOptions<K extends string> {
   /** The caller's sort key; default `fallback`. */
