@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 
+import { AGENT_PROGRAMS, registerProgram } from "./support/agent-programs.ts";
 import { programSource } from "./support/corpus.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
+import { waitFor } from "./support/process.ts";
 import { readSse } from "./support/sse.ts";
 
 const ALICE = `alice-key-${randomUUID()}`;
@@ -591,5 +593,45 @@ describe("a thread of a registered program", () => {
     const unknown = await call("POST", `/threads/${other}/state`, { values: { n: 1 }, as_node: "nowhere" });
     assert.ok(unknown.status >= 400 && unknown.status < 500, JSON.stringify(unknown.body));
     assert.match(String(json(unknown)["error"]), /nowhere/);
+  });
+});
+
+describe("the run queue", () => {
+  test("a queued run whose thread /execute-langgraph holds goes back to the queue, then runs once it is free", async () => {
+    const graphId = `queue-${randomUUID().slice(0, 8)}`;
+    await registerProgram({ url: engine.url, key: ALICE, graphId, ...AGENT_PROGRAMS["py-slow"] });
+    const threadId = `queued-${randomUUID()}`;
+    const auth = { authorization: `Bearer ${ALICE}` };
+    // /execute-langgraph holds the thread for about 2 s (py-slow sleeps `n` seconds).
+    const held = engine.post(
+      "/execute-langgraph",
+      { code: AGENT_PROGRAMS["py-slow"].code, inputs: { n: 2 }, config: { thread_id: threadId } },
+      auth,
+    );
+    await waitFor(async () => (json(await call("GET", `/threads/${threadId}`))["status"] === "busy" ? true : null));
+    // A run waiting in the queue for any engine, as one accepted by an engine that died would.
+    const queued = await engine.app.store.runs.create({
+      owner: "alice",
+      runId: randomUUID(),
+      threadId,
+      assistantId: graphId,
+      status: "pending",
+      metadata: {},
+      multitaskStrategy: "enqueue",
+      kwargs: { assistant_id: graphId, input: { n: 0 } },
+    });
+    // The dispatcher takes it, cannot start it (the thread is busy), and puts it back: still pending.
+    const tried = await waitFor(async () => {
+      const run = await engine.app.store.runs.get("alice", queued.runId);
+      return run && run.updatedAt > queued.updatedAt && run.engineId === null ? run : null;
+    });
+    assert.equal(tried.status, "pending");
+    assert.equal((await held).body["status"], "success");
+    const joined = await call("GET", `/threads/${threadId}/runs/${queued.runId}/join`);
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    assert.deepEqual(joined.body, { n: 1 });
+    const run = await engine.app.store.runs.get("alice", queued.runId);
+    assert.equal(run?.status, "success");
+    assert.equal(run?.engineId, engine.app.engine.engineId, "claimed by this engine when it ran");
   });
 });

@@ -123,15 +123,21 @@ export class Runs {
   startDispatching(): void {
     if (this.dispatching) return;
     let busy = false;
-    const dispatch = (): void => {
-      if (busy) return;
+    // After a run went back to the queue, signals are ignored until the next poll: a put-back
+    // signals the queue itself, and its thread may stay held for a while.
+    let quietUntil = 0;
+    const dispatch = (signalled: boolean): void => {
+      if (busy || (signalled && Date.now() < quietUntil)) return;
       busy = true;
       void this.dispatch()
+        .then((putBack) => {
+          if (putBack) quietUntil = Date.now() + this.config.clusterPollMs;
+        })
         .catch((err: unknown) => this.engine.observers.engineFault("run_queue", err))
         .finally(() => (busy = false));
     };
-    const unsubscribe = this.store.signals.runs.subscribe(RUNS_ANY, dispatch);
-    const timer = setInterval(dispatch, this.config.clusterPollMs);
+    const unsubscribe = this.store.signals.runs.subscribe(RUNS_ANY, () => dispatch(true));
+    const timer = setInterval(() => dispatch(false), this.config.clusterPollMs);
     timer.unref();
     this.dispatching = {
       stop: () => {
@@ -146,14 +152,16 @@ export class Runs {
     this.dispatching = null;
   }
 
-  private async dispatch(): Promise<void> {
+  /** Claims and starts queued runs while there is room; true when one had to go back to the queue. */
+  private async dispatch(): Promise<boolean> {
     const { admission } = this.engine;
     while (this.dispatching && admission.inFlight + admission.queued < this.config.maxConcurrent) {
       const run = await this.store.runs.claimNext(this.engine.engineId);
-      if (!run) return;
-      // Put back (its thread held by /execute-langgraph, the engine full): try again at the next poll, not now.
-      if (!(await this.startClaimed(run))) return;
+      if (!run) return false;
+      // Put back (its thread held by /execute-langgraph, the engine full): tried again at the next poll, not now.
+      if (!(await this.startClaimed(run))) return true;
     }
+    return false;
   }
 
   /**
