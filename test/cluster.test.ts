@@ -222,6 +222,19 @@ describe("two engines on one PostgreSQL", () => {
       assert.ok(windows[i]![0] >= windows[i - 1]![1], "runs on one thread overlapped");
   });
 
+  test("a value PostgreSQL cannot hold (a NUL in a thread id) is a 400 that names it, and the engine goes on", async () => {
+    const refused = await post(a.url, {
+      code: ECHO,
+      inputs: { messages: [{ role: "user", content: "hi" }] },
+      config: { thread_id: "nul\u0000id" },
+    });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body["code"], "GBX_ERR_INVALID_REQUEST");
+    assert.match(String(refused.body["error"]), /NUL|U\+0000|\\u0000/i);
+    const fine = await post(a.url, { code: ECHO, inputs: { messages: [{ role: "user", content: "hi" }] } });
+    assert.equal(fine.body["status"], "success", JSON.stringify(fine.body));
+  });
+
   test("40 concurrent runs spread over both engines all succeed", async () => {
     const answers = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>

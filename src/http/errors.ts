@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 import { GraphboxError } from "../contract/errors.ts";
+import { StoreError } from "../store/errors.ts";
 import { envelopeFor } from "./langgraph.ts";
 import { NOT_BLANK } from "./schemas.ts";
 
@@ -50,6 +51,10 @@ export function describeValidation(issue: ValidationIssue): string {
 
 function translate(err: FastifyError): GraphboxError {
   if (err instanceof GraphboxError) return err;
+  // A value the store cannot hold (PostgreSQL: a NUL character in an id or in metadata): the
+  // request's, so a 400 that names it, not an internal error.
+  if (err instanceof StoreError && err.code === "GBX_STORE_INVALID_ARGUMENT")
+    return new GraphboxError("GBX_ERR_INVALID_REQUEST", err.message);
   if (err.validation && err.validation.length > 0) {
     // anyOf reports each branch's failure first; the anyOf entry itself says it best.
     const issues = err.validation as unknown as ValidationIssue[];

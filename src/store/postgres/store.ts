@@ -52,6 +52,11 @@ const INVALID_VALUE_CODES = new Set(["22P05", "22021", "22001", "54000", "22003"
 
 function asStoreError(err: unknown): unknown {
   const code = (err as { code?: unknown } | null)?.code;
+  if (code === "22021")
+    return new StoreError(
+      "GBX_STORE_INVALID_ARGUMENT",
+      "a value holds the character U+0000 (NUL), which PostgreSQL cannot store in text: an id, a name or a text field",
+    );
   if (typeof code === "string" && INVALID_VALUE_CODES.has(code))
     return new StoreError(
       "GBX_STORE_INVALID_ARGUMENT",
