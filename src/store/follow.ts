@@ -69,6 +69,11 @@ export interface FollowSource {
  */
 export const FOLLOW_BATCH: BatchLimits = { count: 500, bytes: 1024 * 1024 };
 
+/** `EventLog.read`'s default page (a caller may ask for fewer events, never more). */
+export const READ_LIMIT = 1000;
+/** `read` (not a follow) is bounded the same way: at most this many bytes of event data, past the first event. */
+export const READ_BYTES = 4 * 1024 * 1024;
+
 export async function* followEvents(
   source: FollowSource,
   afterSeq: number,

@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from "node:util";
 
 import { StoreError } from "./errors.ts";
 import type { ItemLimits } from "./types.ts";
+import { MAX_LIMIT, nonNegativeInteger } from "./validate.ts";
 
 /** Labels in one namespace (LangGraph has no bound; its examples use 2 or 3). */
 export const MAX_NAMESPACE_LABELS = 16;
@@ -139,4 +140,23 @@ export function compareNamespaces(a: string[], b: string[]): number {
     if (x !== y) return x < y ? -1 : 1;
   }
   return a.length - b.length;
+}
+
+/**
+ * A namespace's JSON text, and the range of the texts of the namespaces below it: `["a","b"]` is
+ * `["a","b"]` itself, or from `["a","b",` to `["a","b"-` (`-` is the byte after `,`). Both
+ * backends keep a namespace as that text, compared byte by byte.
+ */
+export function namespaceRange(prefix: string[]): [exact: string, from: string, to: string] {
+  const open = JSON.stringify(prefix).slice(0, -1);
+  return [`${open}]`, `${open},`, `${open}-`];
+}
+
+/** LangGraph's defaults: 10 items a search, 100 namespaces a listing; 0 is allowed and finds nothing. */
+export function itemPage(
+  options: { limit?: number; offset?: number },
+  fallback: number,
+): { limit: number; offset: number } {
+  const limit = nonNegativeInteger("limit", options.limit ?? fallback);
+  return { limit: Math.min(limit, MAX_LIMIT), offset: nonNegativeInteger("offset", options.offset ?? 0) };
 }

@@ -1,6 +1,14 @@
 /** Checks on what callers hand the store, shared by every backend. */
 import { StoreError } from "./errors.ts";
-import type { ListOptions, PageOptions, RunStatus, ThreadStatus, TypedBlob } from "./types.ts";
+import type {
+  CancelAction,
+  ListOptions,
+  PageOptions,
+  RunStatus,
+  ThreadHead,
+  ThreadStatus,
+  TypedBlob,
+} from "./types.ts";
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
@@ -108,4 +116,42 @@ export function toJson(name: string, value: unknown): string {
     );
   }
   return text ?? "null";
+}
+
+export const CANCEL_ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];
+
+/** An execution's `nodesExecuted` as the JSON text both backends keep; null when not given. */
+export function nodeList(nodes: string[] | undefined): string | null {
+  if (nodes === undefined) return null;
+  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string"))
+    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "nodesExecuted must be a list of node names");
+  return JSON.stringify(nodes);
+}
+
+/** An execution's LangGraph context as JSON text. */
+export function contextJson(context: Record<string, unknown>): string {
+  if (typeof context !== "object" || Array.isArray(context))
+    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "context must be a JSON object or null");
+  return toJson("context", context);
+}
+
+/** What a thread keeps of its head, as JSON text. */
+export function headJson(head: ThreadHead): string {
+  if (head.threadState != null && !isJsonObject(head.threadState))
+    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "threadState must be a JSON object or null");
+  return toJson("thread head", {
+    checkpointId: head.checkpointId,
+    next: head.next,
+    interrupts: head.interrupts,
+    // Left out when absent, so a head without one reads back without one.
+    threadState: head.threadState,
+  });
+}
+
+/** A checkpoint whose blob and pending writes are over what one read may load. */
+export function readTooLarge(checkpointId: string, bytes: number, maxBytes: number): StoreError {
+  return new StoreError(
+    "GBX_STORE_READ_TOO_LARGE",
+    `checkpoint ${JSON.stringify(checkpointId)} and its pending writes take ${bytes} bytes, over the ${maxBytes} one read may load`,
+  );
 }

@@ -23,7 +23,7 @@ import type {
   TypedBlob,
   WritesTarget,
 } from "../types.ts";
-import { blobBytes, isJsonObject, positiveInteger, toJson } from "../validate.ts";
+import { blobBytes, isJsonObject, positiveInteger, readTooLarge, toJson } from "../validate.ts";
 import type { PostgresContext } from "./context.ts";
 import { inOrder } from "./in-order.ts";
 import type { PoolClient } from "pg";
@@ -87,7 +87,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
             )
           )[0];
     if (!row) return null;
-    if (row.bytes > maxBytes) throw tooLarge(row, maxBytes);
+    if (row.bytes > maxBytes) throw readTooLarge(row.checkpoint_id, row.bytes, maxBytes);
     return (await this.toTuples(ref, [row]))[0] ?? null;
   }
 
@@ -132,7 +132,7 @@ export class PostgresCheckpointStore implements CheckpointStore {
     let bytes = 0;
     for (const row of rows) {
       if (bytes + row.bytes > maxBytes) {
-        if (kept.length === 0) throw tooLarge(row, maxBytes);
+        if (kept.length === 0) throw readTooLarge(row.checkpoint_id, row.bytes, maxBytes);
         break;
       }
       bytes += row.bytes;
@@ -357,11 +357,4 @@ function toState(row: HeaderRow): CheckpointState {
     values: row.state_json === null ? null : (JSON.parse(row.state_json) as unknown),
     createdAt: row.created_at,
   };
-}
-
-function tooLarge(row: HeaderRow, maxBytes: number): StoreError {
-  return new StoreError(
-    "GBX_STORE_READ_TOO_LARGE",
-    `checkpoint ${JSON.stringify(row.checkpoint_id)} and its pending writes take ${row.bytes} bytes, over the ${maxBytes} one read may load`,
-  );
 }

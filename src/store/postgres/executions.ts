@@ -1,6 +1,5 @@
 /** Executions, in PostgreSQL. */
 import type { RuntimeName } from "../../contract/types.ts";
-import { StoreError } from "../errors.ts";
 import type {
   CancelAction,
   ExecutionEnding,
@@ -14,7 +13,7 @@ import type {
   NewExecution,
   StoredEvent,
 } from "../types.ts";
-import { limitOf, nonNegativeInteger, oneOf, toJson } from "../validate.ts";
+import { CANCEL_ACTIONS, contextJson, limitOf, nodeList, nonNegativeInteger, oneOf, toJson } from "../validate.ts";
 import type { PostgresContext } from "./context.ts";
 import type { PostgresEventLog } from "./events.ts";
 import { inOrder } from "./in-order.ts";
@@ -61,19 +60,6 @@ const toExecution = (row: ExecutionRow): ExecutionRecord => ({
   lastEventSeq: row.last_seq,
 });
 
-function nodeList(nodes: string[] | undefined): string | null {
-  if (nodes === undefined) return null;
-  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string"))
-    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "nodesExecuted must be a list of node names");
-  return JSON.stringify(nodes);
-}
-
-function contextJson(context: Record<string, unknown>): string {
-  if (typeof context !== "object" || Array.isArray(context))
-    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "context must be a JSON object or null");
-  return toJson("context", context);
-}
-
 /**
  * An ending in one statement (its own transaction, one round trip): the row is ended only while
  * running (the first ending wins), the final event takes the next seq, and followers are
@@ -91,8 +77,6 @@ const FINISH = `
     SELECT $1, last_seq, $11, $12, $15 FROM ended WHERE $10
   )
   SELECT last_seq, pg_notify($13, $14) FROM ended`;
-
-const CANCEL_ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];
 
 const END = `UPDATE executions SET status = $2, error_type = $3, error = $4, ended_at = $5, duration_ms = $6,
     tokens_used = COALESCE($7, tokens_used), nodes_executed = COALESCE($8::jsonb, nodes_executed), result = $9,

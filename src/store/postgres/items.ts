@@ -11,12 +11,14 @@ import {
   compareNamespaces,
   isPlainObject,
   itemJson,
+  itemPage,
   matchesItemFilter,
   matchesNamespace,
+  namespaceRange,
   WILDCARD,
 } from "../items.ts";
 import type { ItemLimits, ItemRecord, ItemSearch, ItemStore, NamespaceSearch } from "../types.ts";
-import { MAX_LIMIT, nonNegativeInteger, positiveInteger } from "../validate.ts";
+import { positiveInteger } from "../validate.ts";
 import type { PostgresContext } from "./context.ts";
 import { bind } from "./json-filter.ts";
 import { holdableJson, jsonbText, pgText } from "./values.ts";
@@ -44,23 +46,11 @@ const toItem = (row: ItemRow): ItemRecord => ({
  */
 const ITEMS_LOCK_CLASS = 0x676269;
 
-/** The namespace itself, and the range of the namespaces below it (see SQLite's items.ts). */
-function prefixRange(prefix: string[]): [exact: string, from: string, to: string] {
-  const open = JSON.stringify(prefix).slice(0, -1);
-  return [`${open}]`, `${open},`, `${open}-`];
-}
-
-/** LangGraph's defaults: 10 items a search, 100 namespaces a listing; 0 is allowed and finds nothing. */
-function pageOf(options: { limit?: number; offset?: number }, fallback: number): { limit: number; offset: number } {
-  const limit = nonNegativeInteger("limit", options.limit ?? fallback);
-  return { limit: Math.min(limit, MAX_LIMIT), offset: nonNegativeInteger("offset", options.offset ?? 0) };
-}
-
 /** The owner's items, under `prefix` when it has labels: a WHERE clause. */
 function under(owner: string, prefix: string[], params: unknown[]): string {
   const ownerIs = `owner = ${bind(params, owner)}`;
   if (prefix.length === 0) return ownerIs;
-  const [exact, from, to] = prefixRange(prefix).map((text) => bind(params, text));
+  const [exact, from, to] = namespaceRange(prefix).map((text) => bind(params, text));
   return `${ownerIs} AND (namespace = ${exact} OR (namespace >= ${from} AND namespace < ${to}))`;
 }
 
@@ -163,7 +153,7 @@ export class PostgresItemStore implements ItemStore {
   async search(owner: string, search: ItemSearch): Promise<ItemRecord[]> {
     this.ctx.assertOpen();
     const prefix = checkNamespace("namespacePrefix", search.namespacePrefix, { allowEmpty: true });
-    const { limit, offset } = pageOf(search, 10);
+    const { limit, offset } = itemPage(search, 10);
     if (limit === 0) return [];
     const params: unknown[] = [];
     const where = [under(owner, prefix, params)];
@@ -209,7 +199,7 @@ export class PostgresItemStore implements ItemStore {
     const prefix = checkNamespace("prefix", search.prefix ?? [], { allowEmpty: true });
     const suffix = checkNamespace("suffix", search.suffix ?? [], { allowEmpty: true });
     const maxDepth = search.maxDepth === undefined ? undefined : positiveInteger("maxDepth", search.maxDepth);
-    const { limit, offset } = pageOf(search, 100);
+    const { limit, offset } = itemPage(search, 100);
     // The index narrows to the prefix's labels before its first wildcard; the rest is matched in code.
     const wildcard = prefix.indexOf(WILDCARD);
     const literal = wildcard === -1 ? prefix : prefix.slice(0, wildcard);

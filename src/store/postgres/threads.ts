@@ -13,6 +13,7 @@ import type {
   ThreadStore,
 } from "../types.ts";
 import {
+  headJson,
   isJsonObject,
   jsonObject,
   limitOf,
@@ -46,19 +47,6 @@ const toThread = (row: ThreadRow): ThreadRecord => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
-
-/** The head of a thread as kept in head_json. */
-function headJson(head: ThreadHead): string {
-  if (head.threadState != null && !isJsonObject(head.threadState))
-    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "threadState must be a JSON object or null");
-  return toJson("thread head", {
-    checkpointId: head.checkpointId,
-    next: head.next,
-    interrupts: head.interrupts,
-    // Left out when absent, so a head without one reads back without one.
-    threadState: head.threadState,
-  });
-}
 
 const SORT_COLUMNS: Record<NonNullable<ThreadSearch["sortBy"]>, string> = {
   thread_id: "thread_id",

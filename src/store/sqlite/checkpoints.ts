@@ -20,7 +20,7 @@ import type {
   TypedBlob,
   WritesTarget,
 } from "../types.ts";
-import { blobBytes, positiveInteger, toJson } from "../validate.ts";
+import { blobBytes, positiveInteger, readTooLarge, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 
 /** A checkpoint's row without its blob, and how many bytes reading it (blob and writes) costs. */
@@ -146,7 +146,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
         ? this.selectHead.get(ref.owner, ref.threadId, ns)
         : this.selectOne.get(ref.owner, ref.threadId, ns, options.checkpointId);
     if (!row) return null;
-    if (row.bytes > maxBytes) throw tooLarge(row, maxBytes);
+    if (row.bytes > maxBytes) throw readTooLarge(row.checkpoint_id, row.bytes, maxBytes);
     return this.toTuple(ref, row);
   }
 
@@ -170,7 +170,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
       // The filter is applied here (see metadata-filter.ts), so the SQL cannot stop at `limit`.
       if (options.filter !== undefined && !matchesFilter(parseMetadata(row.metadata), options.filter)) continue;
       if (bytes + row.bytes > maxBytes) {
-        if (rows.length === 0) throw tooLarge(row, maxBytes);
+        if (rows.length === 0) throw readTooLarge(row.checkpoint_id, row.bytes, maxBytes);
         break;
       }
       bytes += row.bytes;
@@ -313,13 +313,6 @@ function toState(row: HeaderRow): CheckpointState {
     values: row.state_json === null ? null : (JSON.parse(row.state_json) as unknown),
     createdAt: row.created_at,
   };
-}
-
-function tooLarge(row: HeaderRow, maxBytes: number): StoreError {
-  return new StoreError(
-    "GBX_STORE_READ_TOO_LARGE",
-    `checkpoint ${JSON.stringify(row.checkpoint_id)} and its pending writes take ${row.bytes} bytes, over the ${maxBytes} one read may load`,
-  );
 }
 
 function parseMetadata(text: string): CheckpointMetadata {

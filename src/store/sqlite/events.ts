@@ -1,5 +1,5 @@
 /** Each execution's event log, in SQLite: seq numbers come from the execution's row. */
-import { followEvents, type BatchLimits, type EventBatch } from "../follow.ts";
+import { type BatchLimits, type EventBatch, followEvents, READ_BYTES, READ_LIMIT } from "../follow.ts";
 import type { EventLog, FollowOptions, ListOptions, NewEvent, StoredEvent } from "../types.ts";
 import { limitOf, nonNegativeInteger, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
@@ -20,10 +20,6 @@ const toEvent = (executionId: string, row: EventRow): StoredEvent => ({
   createdAt: row.created_at,
   json: row.data,
 });
-
-const READ_LIMIT = 1000;
-/** `read` (not a follow) is bounded the same way: at most this many bytes of event data, past the first event. */
-const READ_BYTES = 4 * 1024 * 1024;
 
 /** Rows one at a time until a limit: a batch never holds more than `limits.bytes` plus one event. */
 function collect(executionId: string, rows: Iterable<EventRow>, limits: BatchLimits): EventBatch {

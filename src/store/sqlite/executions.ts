@@ -1,6 +1,5 @@
 /** Executions, in SQLite. */
 import type { RuntimeName } from "../../contract/types.ts";
-import { StoreError } from "../errors.ts";
 import type {
   CancelAction,
   ExecutionEnding,
@@ -14,7 +13,7 @@ import type {
   NewExecution,
   StoredEvent,
 } from "../types.ts";
-import { limitOf, nonNegativeInteger, oneOf, toJson } from "../validate.ts";
+import { CANCEL_ACTIONS, contextJson, limitOf, nodeList, nonNegativeInteger, oneOf, toJson } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 import type { SqliteEventLog } from "./events.ts";
 
@@ -55,19 +54,6 @@ const toExecution = (row: ExecutionRow): ExecutionRecord => ({
   context: row.context === null ? null : (JSON.parse(row.context) as Record<string, unknown>),
   lastEventSeq: row.last_seq,
 });
-
-function nodeList(nodes: string[] | undefined): string | null {
-  if (nodes === undefined) return null;
-  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string"))
-    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "nodesExecuted must be a list of node names");
-  return JSON.stringify(nodes);
-}
-
-function contextJson(context: Record<string, unknown>): string {
-  if (typeof context !== "object" || Array.isArray(context))
-    throw new StoreError("GBX_STORE_INVALID_ARGUMENT", "context must be a JSON object or null");
-  return toJson("context", context);
-}
 
 export class SqliteExecutionStore implements ExecutionStore {
   private readonly insert;
@@ -266,5 +252,3 @@ export class SqliteExecutionStore implements ExecutionStore {
     }));
   }
 }
-
-const CANCEL_ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];

@@ -13,12 +13,14 @@ import {
   checkNamespace,
   compareNamespaces,
   itemJson,
+  itemPage,
   matchesItemFilter,
   matchesNamespace,
+  namespaceRange,
   WILDCARD,
 } from "../items.ts";
 import type { ItemLimits, ItemRecord, ItemSearch, ItemStore, NamespaceSearch } from "../types.ts";
-import { MAX_LIMIT, nonNegativeInteger, positiveInteger } from "../validate.ts";
+import { positiveInteger } from "../validate.ts";
 import type { SqliteContext } from "./context.ts";
 
 interface ItemRow {
@@ -36,18 +38,6 @@ const toItem = (row: ItemRow, value = JSON.parse(row.value) as Record<string, un
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
-
-/** The namespace itself, and the range of the namespaces below it (see the file's comment). */
-function prefixRange(prefix: string[]): [exact: string, from: string, to: string] {
-  const open = JSON.stringify(prefix).slice(0, -1);
-  return [`${open}]`, `${open},`, `${open}-`];
-}
-
-/** LangGraph's defaults: 10 items a search, 100 namespaces a listing; 0 is allowed and finds nothing. */
-function pageOf(options: { limit?: number; offset?: number }, fallback: number): { limit: number; offset: number } {
-  const limit = nonNegativeInteger("limit", options.limit ?? fallback);
-  return { limit: Math.min(limit, MAX_LIMIT), offset: nonNegativeInteger("offset", options.offset ?? 0) };
-}
 
 const COLUMNS = "namespace, item_key, value, created_at, updated_at";
 // Newest first; rowid breaks ties within a millisecond, since a put writes its row anew (see put).
@@ -137,10 +127,10 @@ export class SqliteItemStore implements ItemStore {
   async search(owner: string, search: ItemSearch): Promise<ItemRecord[]> {
     this.ctx.assertOpen();
     const prefix = checkNamespace("namespacePrefix", search.namespacePrefix, { allowEmpty: true });
-    const { limit, offset } = pageOf(search, 10);
+    const { limit, offset } = itemPage(search, 10);
     if (limit === 0) return [];
     const rows =
-      prefix.length === 0 ? this.selectAll.iterate(owner) : this.selectUnder.iterate(owner, ...prefixRange(prefix));
+      prefix.length === 0 ? this.selectAll.iterate(owner) : this.selectUnder.iterate(owner, ...namespaceRange(prefix));
     const found: ItemRecord[] = [];
     let skipped = 0;
     // The filter is applied in code (see items.ts), so rows are read until the page is full.
@@ -166,12 +156,14 @@ export class SqliteItemStore implements ItemStore {
     const prefix = checkNamespace("prefix", search.prefix ?? [], { allowEmpty: true });
     const suffix = checkNamespace("suffix", search.suffix ?? [], { allowEmpty: true });
     const maxDepth = search.maxDepth === undefined ? undefined : positiveInteger("maxDepth", search.maxDepth);
-    const { limit, offset } = pageOf(search, 100);
+    const { limit, offset } = itemPage(search, 100);
     // The index narrows to the prefix's labels before its first wildcard; the rest is matched in code.
     const wildcard = prefix.indexOf(WILDCARD);
     const literal = wildcard === -1 ? prefix : prefix.slice(0, wildcard);
     const rows =
-      literal.length === 0 ? this.namespacesAll.all(owner) : this.namespacesUnder.all(owner, ...prefixRange(literal));
+      literal.length === 0
+        ? this.namespacesAll.all(owner)
+        : this.namespacesUnder.all(owner, ...namespaceRange(literal));
     const seen = new Map<string, string[]>();
     for (const { namespace } of rows) {
       const labels = JSON.parse(namespace) as string[];
