@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs what Graphbox needs and is missing: npm packages, the Python runtime's virtual
 # environment (from requirements.lock), and the system packages the sandbox uses.
-# Safe to run again: each step is skipped when already done. `--quiet` prints only problems.
+# Safe to run again: each step is skipped when already done. `--quiet` prints only problems;
+# `--packages-only` stops after the locked packages (the image build caches that step apart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+packages_only=false
+for arg in "$@"; do
+  case $arg in
+    --quiet) quiet=true ;;
+    --packages-only) packages_only=true ;;
+    *) echo "setup: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 say() { $quiet || echo "setup: $*"; }
 fail() { echo "setup: $*" >&2; exit 1; }
 
@@ -89,6 +97,7 @@ if [ ! -f "$js_dir/node_modules/.graphbox-installed" ] || [ "$(cat "$js_dir/node
   fi
   exec 8>&-
 fi
+$packages_only && exit 0
 # --- The operator's extra packages (GRAPHBOX_PYTHON_PACKAGES, GRAPHBOX_JS_PACKAGES), installed beside the
 # locked ones and removed when no longer listed (scripts/runtime-packages.ts); before the snapshot, whose
 # build reads the engine's configuration, which refuses packages not installed. Skipped when none are

@@ -7,7 +7,7 @@
  * Why the counters: an OOM kill is a SIGKILL like any other, and a fork that fails at pids.max is
  * an EAGAIN the program may turn into any error; only the cgroup knows the limit was the cause.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -38,6 +38,30 @@ function ownCgroup(controller: string | null): string | null {
   return null;
 }
 
+/**
+ * Where this process's cgroup `path` is in a hierarchy mounted at `mount`. On a host, the mount
+ * plus the path. In a container without a cgroup namespace, /proc/self/cgroup still names the
+ * host's path while the runtime mounts the container's own cgroup (or the directory the operator
+ * delegated to it, docs/deploy.md) at the hierarchy's root: the root is then the place.
+ */
+function placeIn(mount: string, path: string): string {
+  const full = join(mount, path);
+  return existsSync(full) ? full : mount;
+}
+
+/** Why this process cannot make cgroups under `parents`, or null when it can. */
+function notWritable(parents: string[]): string | null {
+  for (const parent of parents) {
+    try {
+      accessSync(parent, constants.W_OK);
+    } catch {
+      const uid = process.getuid?.() ?? -1;
+      return `${parent} is not writable by this engine (uid ${uid}): delegate it to the engine's user (chown -R ${uid} on the host's directory; docs/deploy.md)`;
+    }
+  }
+  return null;
+}
+
 export function detectCgroups(): CgroupSupport {
   try {
     // Hybrid hosts mount an empty unified hierarchy beside v1: the controllers are where they are attached.
@@ -46,16 +70,17 @@ export function detectCgroups(): CgroupSupport {
       const pids = ownCgroup("pids");
       if (memory === null || pids === null)
         return { version: null, reason: "this process is in no v1 memory or pids cgroup" };
-      return {
-        version: 1,
-        memoryParent: join(CGROUP_ROOT, "memory", memory),
-        pidsParent: join(CGROUP_ROOT, "pids", pids),
-      };
+      const memoryParent = placeIn(join(CGROUP_ROOT, "memory"), memory);
+      const pidsParent = placeIn(join(CGROUP_ROOT, "pids"), pids);
+      const refused = notWritable([memoryParent, pidsParent]);
+      return refused === null ? { version: 1, memoryParent, pidsParent } : { version: null, reason: refused };
     }
     if (existsSync(join(CGROUP_ROOT, "cgroup.controllers"))) {
       const own = ownCgroup(null);
       if (own === null) return { version: null, reason: "this process is in no cgroup v2 cgroup" };
-      const parent = join(CGROUP_ROOT, own);
+      const parent = placeIn(CGROUP_ROOT, own);
+      const refused = notWritable([parent]);
+      if (refused !== null) return { version: null, reason: refused };
       const available = readFileSync(join(parent, "cgroup.controllers"), "utf8").split(/\s+/);
       const missing = ["memory", "pids"].filter((c) => !available.includes(c));
       if (missing.length > 0)
