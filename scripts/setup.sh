@@ -2,16 +2,19 @@
 # Installs what Graphbox needs and is missing: npm packages, the Python runtime's virtual
 # environment (from requirements.lock), and the system packages the sandbox uses.
 # Safe to run again: each step is skipped when already done. `--quiet` prints only problems;
-# `--packages-only` stops after the locked packages (the image build caches that step apart).
+# `--packages-only` stops after the locked packages (the image build caches that step apart);
+# `--no-snapshot` leaves the JavaScript snapshot out (the image build makes it in a container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quiet=false
 packages_only=false
+snapshot=true
 for arg in "$@"; do
   case $arg in
     --quiet) quiet=true ;;
     --packages-only) packages_only=true ;;
+    --no-snapshot) snapshot=false ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -105,7 +108,7 @@ $packages_only && exit 0
 if [ -n "${GRAPHBOX_PYTHON_PACKAGES:-}${GRAPHBOX_JS_PACKAGES:-}${GRAPHBOX_PYTHON:-}" ] || [ -f .venv/.graphbox-packages ] || [ -f "$js_dir/node_modules/.graphbox-packages" ]; then
   flock .venv.lock flock "$js_dir/.install.lock" node --import tsx scripts/runtime-packages.ts $($quiet && echo --quiet)
 fi
-flock "$js_dir/.install.lock" node --import tsx scripts/js-snapshot.ts $($quiet && echo --quiet) # the JS runtime's startup snapshot, rebuilt when stale (see src/runtimes/js/snapshot/)
+$snapshot && flock "$js_dir/.install.lock" node --import tsx scripts/js-snapshot.ts $($quiet && echo --quiet) # the JS runtime's startup snapshot, rebuilt when stale (see src/runtimes/js/snapshot/)
 # --- The engine, compiled to dist/ when missing or older than src/ (what `npm start` runs). Last: the
 # steps above create files in src/runtimes/js, which would otherwise look newer than the build.
 bash scripts/build.sh $($quiet && echo --quiet)

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname } from "node:path";
 import { after, before, test } from "node:test";
 
-import { PROJECT_ROOT } from "../src/config/index.ts";
+import { loadConfig } from "../src/config/index.ts";
 import { nativeSeccompArch } from "../src/sandbox/seccomp.ts";
 import { startEngine, type RunningEngine } from "./support/engine.ts";
 import { startLlmStandIn, type LlmStandIn } from "./support/llm-standin.ts";
@@ -111,7 +111,7 @@ test("files: the engine's tree, /etc/shadow, the host's home, /proc/1/environ ar
     await run(
       probe(
         `${attempt}
-r.engine = attempt(() => readFileSync(${JSON.stringify(`${PROJECT_ROOT}/package.json`)}, "utf8"));
+r.engine = attempt(() => readFileSync(${JSON.stringify(`${engine.projectRoot}/package.json`)}, "utf8"));
 r.shadow = attempt(() => readFileSync("/etc/shadow", "utf8"));
 r.home = attempt(() => readdirSync("/root"));
 r.init = attempt(() => readFileSync("/proc/1/environ", "utf8"));`,
@@ -159,7 +159,7 @@ const walk = (dir: string): void => {
     }
   }
 };
-for (const top of ["/tmp", "/etc", "/run", "/dev/shm", process.cwd(), ${JSON.stringify(`${PROJECT_ROOT}/src`)}]) walk(top);
+for (const top of ["/tmp", "/etc", "/run", "/dev/shm", process.cwd(), ${JSON.stringify(`${engine.projectRoot}/src`)}]) walk(top);
 r.hits = hits;
 r.read = read;`,
         `import { lstatSync, readdirSync, readFileSync } from "node:fs";`,
@@ -313,7 +313,7 @@ r.visible = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map(Number);`,
 // what stops the flood.
 test("a worker_threads flood ends as resource_limit at the process limit, and nothing of it outlives the run", async () => {
   const roomy = await startEngine(undefined, {
-    sandbox: { ...engine.app.engine.config.sandbox, memoryBytes: 4096 * 1024 * 1024 },
+    sandbox: { ...loadConfig({}).sandbox, memoryBytes: 4096 * 1024 * 1024 },
   });
   let body: Json;
   try {
@@ -360,14 +360,14 @@ r.cmdlines = readdirSync("/proc").filter((p) => /^\\d+$/.test(p)).map((p) => { t
     ),
   );
   assert.equal(failed["status"], "error", JSON.stringify(failed).slice(0, 2000));
-  const gatewaySocket = engine.app.engine.gateway.socketPath ?? "/nonexistent";
+  const gatewaySocket = `${await engine.gatewaySocketDir()}/gateway.sock`;
   // One line of mountinfo names a host path, and only the gateway socket's (a socket can be shown through a bind only: src/sandbox/mounts.ts).
   const mountinfo = String(r["mountinfo"]).split("\n");
   const socketLines = mountinfo.filter((line) => line.split(" ")[4] === "/run/graphbox/gateway.sock");
   assert.equal(socketLines.length, 1, String(r["mountinfo"]));
   assert.equal(socketLines[0]!.split(" ")[3], gatewaySocket);
   const seen = JSON.stringify({ ...r, mountinfo: mountinfo.filter((line) => !socketLines.includes(line)), failed });
-  for (const hostPath of [PROJECT_ROOT, `${tmpdir()}/graphbox-`, dirname(gatewaySocket)])
+  for (const hostPath of [engine.projectRoot, `${tmpdir()}/graphbox-`, dirname(gatewaySocket)])
     assert.ok(
       !seen.includes(hostPath),
       `${hostPath} is visible inside: ${seen.slice(Math.max(0, seen.indexOf(hostPath) - 300), seen.indexOf(hostPath) + 300)}`,

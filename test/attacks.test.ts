@@ -5,12 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname } from "node:path";
 import { networkInterfaces, tmpdir } from "node:os";
 import { after, before, describe, test } from "node:test";
 
-import { loadConfig, PROJECT_ROOT, type Config } from "../src/config/index.ts";
+import { loadConfig, type Config } from "../src/config/index.ts";
 import { ERRORS } from "../src/contract/errors.ts";
 import { SANDBOX_GATEWAY_SOCKET } from "../src/sandbox/bwrap.ts";
 import { nativeSeccompArch, seccompFilter } from "../src/sandbox/seccomp.ts";
@@ -71,6 +69,12 @@ function findings(body: Json): Json {
   return JSON.parse(String((body["result"] as { state: { out: string } }).state.out)) as Json;
 }
 
+/** The engine's Python fork server, as /ready reports it. */
+async function forkServerOf(on: RunningEngine): Promise<Json> {
+  const ready = await on.ready();
+  return (ready["warm_start"] as { python_fork_server: Json }).python_fork_server;
+}
+
 async function expectHealthy(on: RunningEngine = engine): Promise<void> {
   const body = await run(PYTHON_OK, {}, on);
   assert.equal(body["status"], "success", JSON.stringify(body));
@@ -110,23 +114,21 @@ for (const variant of VARIANTS)
     before(async () => {
       // With the LLM stand-in, the engine is configured with OPENAI_API_KEY and ANTHROPIC_API_KEY (ENGINE_KEYS).
       engine = await startEngine(llm, variant.overrides);
-      if (variant.overrides.pythonForkServer)
-        assert.equal(
-          engine.app.engine.supply.report().pythonForkServer.state,
-          "warm",
-          `no fork server: ${JSON.stringify(engine.app.engine.supply.report().pythonForkServer)}`,
-        );
+      if (variant.overrides.pythonForkServer) {
+        const forkServer = await forkServerOf(engine);
+        assert.equal(forkServer["state"], "warm", `no fork server: ${JSON.stringify(forkServer)}`);
+      }
     });
     after(async () => engine.close());
 
     test("reading the engine's own files fails: only the runtime is visible", async () => {
-      const dataDir = engine.app.engine.config.dataDir;
+      const dataDir = engine.dataDir;
       const targets = [
-        `${PROJECT_ROOT}/package.json`,
-        `${PROJECT_ROOT}/src/server.ts`,
-        `${PROJECT_ROOT}/src/config/index.ts`,
-        `${PROJECT_ROOT}/scripts/setup.sh`,
-        `${PROJECT_ROOT}/../shared/DESIGN.md`,
+        `${engine.projectRoot}/package.json`,
+        `${engine.projectRoot}/src/server.ts`,
+        `${engine.projectRoot}/src/config/index.ts`,
+        `${engine.projectRoot}/scripts/setup.sh`,
+        `${engine.projectRoot}/../shared/DESIGN.md`,
         dataDir,
       ];
       const body = await run(
@@ -137,7 +139,7 @@ for (const variant of VARIANTS)
             r[p] = "READ " + f.read(80)
     except OSError as e:
         r[p] = err(e)
-for d in [${JSON.stringify(PROJECT_ROOT)}, ${JSON.stringify(`${PROJECT_ROOT}/src`)}, "/opt/graphbox", "/opt/graphbox/python"]:
+for d in [${JSON.stringify(engine.projectRoot)}, ${JSON.stringify(`${engine.projectRoot}/src`)}, "/opt/graphbox", "/opt/graphbox/python"]:
     try:
         r["ls " + d] = sorted(os.listdir(d))
     except OSError as e:
@@ -148,8 +150,8 @@ for d in [${JSON.stringify(PROJECT_ROOT)}, ${JSON.stringify(`${PROJECT_ROOT}/src
       const r = findings(body);
       for (const target of targets) assert.ok(!String(r[target]).startsWith("READ"), `${target}: ${String(r[target])}`);
       // The engine's checkout does not exist inside: the runtime's folders are at /opt/graphbox.
-      assert.equal(r[`ls ${PROJECT_ROOT}`], "ENOENT");
-      assert.equal(r[`ls ${PROJECT_ROOT}/src`], "ENOENT");
+      assert.equal(r[`ls ${engine.projectRoot}`], "ENOENT");
+      assert.equal(r[`ls ${engine.projectRoot}/src`], "ENOENT");
       assert.deepEqual(r["ls /opt/graphbox"], ["python"]);
       assert.deepEqual(r["ls /opt/graphbox/python"], ["harness", "venv"]);
       await expectHealthy();
@@ -195,7 +197,7 @@ for p in glob.glob("/proc/[0-9]*/environ") + glob.glob("/proc/[0-9]*/cmdline"):
         r[p] = err(e)
 hits = []
 keys = [k.encode() for k in ${JSON.stringify(ENGINE_KEYS.map((k) => [k.slice(0, 8), k.slice(8)]))} for k in ["".join(k)]]
-for top in ["/tmp", "/etc", "/run", "/dev/shm", ${JSON.stringify(`${PROJECT_ROOT}/src`)}]:
+for top in ["/tmp", "/etc", "/run", "/dev/shm", ${JSON.stringify(`${engine.projectRoot}/src`)}]:
     for root, dirs, files in os.walk(top):
         for name in files:
             try:
@@ -252,7 +254,9 @@ r["found"] = [p for p in r["tmp"] if "SECRET" in p]`,
 
     test("no network but the gateway: outside addresses, the engine's HTTP port, the host's addresses and DNS all fail", async () => {
       const enginePort = Number(new URL(engine.url).port);
-      const gatewayPort = Number(new URL(engine.app.engine.gateway.url).port);
+      const otherPorts = await engine.otherPorts();
+      assert.equal(otherPorts.length, 1, `the engine listens on its HTTP port and its gateway's only: ${otherPorts.join()}`);
+      const gatewayPort = otherPorts[0]!;
       const hostAddresses = Object.values(networkInterfaces()).flatMap((list) =>
         (list ?? []).filter((a) => a.family === "IPv4" && !a.internal).map((a) => a.address),
       );
@@ -369,7 +373,7 @@ for i in range(200):
         r["stopped by"] = err(e)
         break
 r["written"] = written
-for d in ["/", "/usr", "/etc", "/dev", "/proc", ${JSON.stringify(PROJECT_ROOT)}, ${JSON.stringify(`${PROJECT_ROOT}/.venv`)}]:
+for d in ["/", "/usr", "/etc", "/dev", "/proc", ${JSON.stringify(engine.projectRoot)}, ${JSON.stringify(`${engine.projectRoot}/.venv`)}]:
     r["write " + d] = attempt(lambda: open(os.path.join(d, "x"), "w").close())`,
           ERRNO,
         ),
@@ -379,19 +383,19 @@ for d in ["/", "/usr", "/etc", "/dev", "/proc", ${JSON.stringify(PROJECT_ROOT)},
       assert.ok(Number(r["written"]) <= 64 * 1024 * 1024, `wrote ${String(r["written"])} bytes`);
       // A project under /tmp has its mount-point directories in the sandbox's own tmpfs: writing there
       // writes only there. What counts is that nothing reached the host's files.
-      const underTmp = PROJECT_ROOT.startsWith("/tmp/");
+      const underTmp = engine.projectRoot.startsWith("/tmp/");
       for (const dir of [
         "/",
         "/usr",
         "/etc",
         "/dev",
         "/proc",
-        ...(underTmp ? [] : [PROJECT_ROOT]),
-        `${PROJECT_ROOT}/.venv`,
+        ...(underTmp ? [] : [engine.projectRoot]),
+        `${engine.projectRoot}/.venv`,
       ])
         assert.notEqual((r[`write ${dir}`] as string[])[0], "DONE", dir);
       assert.ok(
-        !existsSync(`${PROJECT_ROOT}/x`) && !existsSync(`${PROJECT_ROOT}/.venv/x`),
+        !(await engine.exists(`${engine.projectRoot}/x`)) && !(await engine.exists(`${engine.projectRoot}/.venv/x`)),
         "a file reached the host's project",
       );
       await expectHealthy();
@@ -620,14 +624,14 @@ r["stack"] = traceback.format_stack()`,
         pythonGraph(`import langgraph.graph\nlanggraph.graph.StateGraph(dict).compile()\nreturn {}`),
       );
       assert.equal(failed["status"], "error", JSON.stringify(failed).slice(0, 2000));
-      const gatewayDir = dirname(engine.app.engine.gateway.socketPath ?? "/nonexistent/gateway.sock");
+      const gatewayDir = await engine.gatewaySocketDir();
       // One line of mountinfo names a host path, and only the gateway socket's: a socket can be shown through a bind only (mounts.ts).
       const mountinfo = String(r["mountinfo"]).split("\n");
       const socketLine = mountinfo.filter((line) => line.split(" ")[4] === SANDBOX_GATEWAY_SOCKET);
       assert.equal(socketLine.length, 1, String(r["mountinfo"]));
       assert.equal(socketLine[0]!.split(" ")[3], `${gatewayDir}/gateway.sock`);
       const seen = JSON.stringify({ ...r, mountinfo: mountinfo.filter((line) => !socketLine.includes(line)), failed });
-      for (const hostPath of [PROJECT_ROOT, `${tmpdir()}/graphbox-`, gatewayDir])
+      for (const hostPath of [engine.projectRoot, `${tmpdir()}/graphbox-`, gatewayDir])
         assert.ok(
           !seen.includes(hostPath),
           `${hostPath} is visible inside: ${seen.slice(Math.max(0, seen.indexOf(hostPath) - 300), seen.indexOf(hostPath) + 300)}`,
@@ -644,7 +648,7 @@ r["stack"] = traceback.format_stack()`,
       // Only the harness is mounted of the runtime's folder: the engine-side launcher and fork server stay outside.
       assert.deepEqual(r["harness folder"], ["graphbox_harness", "run.py"]);
       assert.equal((r["env"] as Record<string, string>)["HOME"], "/tmp/work");
-      if (engine.app.engine.supply.report().pythonForkServer.state === "off")
+      if ((await forkServerOf(engine))["state"] === "off")
         assert.match(
           String(r["mountinfo"]),
           / \/opt\/graphbox\/python\/venv ro,[^ ]* - overlay graphbox ro,lowerdir=\/proc\/self\/fd\/9:empty/,

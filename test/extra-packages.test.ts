@@ -7,7 +7,7 @@
  * Python installs into a copy of the project's virtual environment that this file owns
  * (GRAPHBOX_PYTHON points the engine at it). The JavaScript runtime has one place, the project's
  * own node_modules: the packages are installed there and removed again after (setup with the
- * setting emptied), and no other test file runs meanwhile (npm test runs files one at a time).
+ * setting emptied), and no other test file runs meanwhile (scripts/test.sh runs this file alone, after the others).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

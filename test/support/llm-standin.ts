@@ -26,6 +26,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHash } from "node:crypto";
+import { TEST_IMAGE } from "./container.ts";
 
 // ---------------------------------------------------------------------------
 // Public API
@@ -139,7 +140,8 @@ export async function startLlmStandIn(options: LlmStandInOptions = {}): Promise<
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    // An engine in a container reaches the host by the bridge's address, not loopback.
+    server.listen(0, TEST_IMAGE === null ? "127.0.0.1" : "0.0.0.0", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
