@@ -81,10 +81,11 @@ async function startEngineContainer(llm: LlmStandIn | undefined, overrides: Part
     },
     projectRoot: IMAGE_PROJECT_ROOT,
     dataDir: IMAGE_DATA_DIR,
-    exists: (path) => container.exec("test", "-e", path).then(
-      () => true,
-      () => false,
-    ),
+    exists: (path) =>
+      container.exec("test", "-e", path).then(
+        () => true,
+        () => false,
+      ),
     gatewaySocketDir: async () =>
       (await container.exec("sh", "-c", "ls -d /tmp/graphbox-gateway-*")).trim().split("\n")[0]!,
     otherPorts: async () => (await listeningPorts(container)).filter((port) => port !== 8000),
