@@ -255,7 +255,11 @@ r["found"] = [p for p in r["tmp"] if "SECRET" in p]`,
     test("no network but the gateway: outside addresses, the engine's HTTP port, the host's addresses and DNS all fail", async () => {
       const enginePort = Number(new URL(engine.url).port);
       const otherPorts = await engine.otherPorts();
-      assert.equal(otherPorts.length, 1, `the engine listens on its HTTP port and its gateway's only: ${otherPorts.join()}`);
+      assert.equal(
+        otherPorts.length,
+        1,
+        `the engine listens on its HTTP port and its gateway's only: ${otherPorts.join()}`,
+      );
       const gatewayPort = otherPorts[0]!;
       const hostAddresses = Object.values(networkInterfaces()).flatMap((list) =>
         (list ?? []).filter((a) => a.family === "IPv4" && !a.internal).map((a) => a.address),
