@@ -106,4 +106,4 @@ snap=graphbox-image-snapshot-$$
 "${podman[@]}" rm "$snap" >/dev/null
 build -t "$image"
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
-say "built $image in $(($(date +%s) - started)) s: $((size / 1000000)) MB"
+echo "image: built $image in $(($(date +%s) - started)) s: $((size / 1000000)) MB"

@@ -8,5 +8,13 @@ cd "$(dirname "$0")/.."
 
 if [ "${1:-}" = "--built" ]; then shift; else bash scripts/image.sh --quiet; fi
 export GRAPHBOX_TEST_IMAGE=${GRAPHBOX_IMAGE:-localhost/graphbox:latest}
-exec node --import tsx --test --test-concurrency=2 "$@" test/image/*.test.ts test/spec-request.test.ts \
-  test/corpus.test.ts test/attacks.test.ts test/attacks-js.test.ts
+status=0
+node --import tsx --test --test-concurrency=2 "$@" test/image/*.test.ts test/spec-request.test.ts \
+  test/corpus.test.ts test/attacks.test.ts test/attacks-js.test.ts || status=$?
+# Every test removed what it started: no container, volume or cgroup of a test is left.
+left=$(podman ps --all --filter name=graphbox-test- --format '{{.Names}}'; podman volume ls --filter name=graphbox-test- --format '{{.Name}}')
+if [ -n "$left" ]; then echo "test-image: left behind: $left" >&2; status=1; fi
+for hierarchy in memory pids; do
+  if [ -d "/sys/fs/cgroup/$hierarchy/graphbox" ]; then echo "test-image: left behind: /sys/fs/cgroup/$hierarchy/graphbox" >&2; status=1; fi
+done
+exit $status
