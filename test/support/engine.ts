@@ -23,6 +23,8 @@ export interface RunningEngine {
   url: string;
   /** The engine's objects, when it runs in the test's process; a container's throws (GRAPHBOX_TEST_IMAGE). */
   app: GraphboxApp;
+  /** Whether the engine runs as root (it then hides the runtime folders' paths from sandboxes: mounts.ts). */
+  root: boolean;
   /** Where the engine's own files and its data are, as the engine sees them. */
   projectRoot: string;
   dataDir: string;
@@ -79,6 +81,7 @@ async function startEngineContainer(llm: LlmStandIn | undefined, overrides: Part
     get app(): GraphboxApp {
       throw new Error("this test reads the engine's objects: it runs only with the engine in its own process");
     },
+    root: false,
     projectRoot: IMAGE_PROJECT_ROOT,
     dataDir: IMAGE_DATA_DIR,
     exists: (path) =>
@@ -116,6 +119,7 @@ export async function startEngine(llm?: LlmStandIn, overrides: Partial<Config> =
   return {
     url,
     app,
+    root: process.getuid?.() === 0,
     projectRoot: PROJECT_ROOT,
     dataDir,
     exists: async (path) => existsSync(path),
