@@ -75,7 +75,8 @@ const PROBE_SCRIPT = [
   "if touch /dev/probe 2>/dev/null; then echo dev=writable; else echo dev=readonly; fi",
   // A call Docker's profile allows and this allowlist does not: EPERM shows the allowlist is the filter in force.
   `/usr/bin/python3 -I -S -c 'import ctypes; libc = ctypes.CDLL(None, use_errno=True); ok = libc.inotify_init1(0) != -1; print("inotify=" + ("open" if ok else "refused" if ctypes.get_errno() == 1 else "errno%d" % ctypes.get_errno()))' 2>/dev/null || echo inotify=unknown`,
-  `if grep -q ' ${PROBE_MOUNT.target} .* - overlay ' /proc/self/mountinfo; then echo runtime=overlay; else echo runtime=bind; fi`,
+  // The engine's own overlay (its layer named by descriptor), not a bind of a folder that is itself on an overlay (a container's root).
+  `if grep -q ' ${PROBE_MOUNT.target} .* - overlay graphbox .*lowerdir=/proc/self/fd/' /proc/self/mountinfo; then echo runtime=overlay; else echo runtime=bind; fi`,
 ].join("\n");
 
 const execFileAsync = promisify(execFile);
