@@ -14,6 +14,11 @@ fail() { echo "stack: $*" >&2; exit 1; }
 
 case ${1:-} in
   up)
+    # A pod's infra container runs catatonit (podman builds its pause image locally from it).
+    if ! command -v catatonit >/dev/null 2>&1 && [ ! -x /usr/libexec/podman/catatonit ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends catatonit >/dev/null \
+        || fail "install catatonit (apt-get install catatonit)"
+    fi
     "${podman[@]}" image exists localhost/graphbox:latest || bash scripts/image.sh
     for part in postgres proxy; do
       "${podman[@]}" image exists "localhost/graphbox-$part:latest" \
