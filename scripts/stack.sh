@@ -28,6 +28,11 @@ case ${1:-} in
       "${podman[@]}" image exists "localhost/graphbox-$part:latest" \
         || "${podman[@]}" build --quiet "${limits[@]}" -f "image/$part.Containerfile" -t "localhost/graphbox-$part:latest" . >/dev/null
     done
+    # This host's podman defaults to limits root may not set here (docs/deploy.md), the pod's infra
+    # container included, which takes no --ulimit: the pod's default limits are these.
+    mkdir -p "$work"
+    printf '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n' >"$work/containers.conf"
+    export CONTAINERS_CONF=$work/containers.conf
     password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
     key=gbx-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
     # Only the proxy's port leaves the pod; inside it, everything is on 127.0.0.1.
