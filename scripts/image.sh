@@ -90,8 +90,9 @@ done
 : >"$work/build.log"
 build --target build -t "$built"
 # The JavaScript startup snapshot is built and proven in sandboxes, which a build step cannot make
-# (no /proc of its own): in a container of the build stage, run as the engine's image is (seccomp
-# profile, /proc unmasked), then committed. The development packages go after.
+# (no /proc of its own): in a container of the build stage, then committed. Build time only, and
+# trusted code: root with CAP_SYS_ADMIN (bubblewrap run by root makes its namespaces with it), the
+# seccomp profile containers run under, /proc unmasked. The development packages go after.
 bash scripts/container.sh seccomp "$work/seccomp.json"
 snap=graphbox-image-snapshot-$$
 "${podman[@]}" rm --force "$snap" >/dev/null 2>&1 || true
