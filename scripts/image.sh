@@ -35,6 +35,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # runc: crun refuses hosts whose cgroups are in hybrid mode ("cgroups in hybrid mode not supported").
 podman=(podman --runtime runc)
+# Podman's default limits exceed what root may set on some hosts (this one: "error setting rlimit type 7").
+limits=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
 mkdir -p "$work"
 
 # --- 1. The base: debootstrap's minimal bookworm, imported once and reused.
@@ -76,8 +78,7 @@ ca=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
 [ -f "$ca" ] && build_args=(--volume "$ca:/run/graphbox-build-ca.crt:ro" --build-arg BUILD_CA=/run/graphbox-build-ca.crt)
 started=$(date +%s)
 build() {
-  "${podman[@]}" build --format docker --timestamp "$epoch" \
-    --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
+  "${podman[@]}" build --format docker --timestamp "$epoch" "${limits[@]}" \
     --volume "$npm_cache:/root/.npm" --volume "$pip_cache:/root/.cache/pip" "${build_args[@]}" \
     --build-arg "BASE=$base" --build-arg "BUILT=$built" -f image/Containerfile "$@" . >>"$work/build.log" 2>&1 \
     || { tail -40 "$work/build.log" >&2; fail "the build failed; the whole log is $work/build.log"; }
@@ -97,7 +98,7 @@ bash scripts/container.sh seccomp "$work/seccomp.json"
 snap=graphbox-image-snapshot-$$
 "${podman[@]}" rm --force "$snap" >/dev/null 2>&1 || true
 "${podman[@]}" run --name "$snap" --cap-add SYS_ADMIN --security-opt "seccomp=$work/seccomp.json" --security-opt 'unmask=/proc/*' \
-  --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 "$built" bash -c '
+  "${limits[@]}" "$built" bash -c '
     node --import tsx scripts/js-snapshot.ts --quiet --strict \
     && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
     && rm -rf test bench docs .ci src/runtimes/js/.install.lock .venv.lock .dist.lock .dist-client.lock \

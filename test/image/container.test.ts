@@ -6,11 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { test } from "node:test";
 
 import { startContainer, TEST_IMAGE, type Container } from "../support/container.ts";
+import { hostProcesses } from "../support/processes.ts";
 import { PYTHON_OK } from "../support/programs.ts";
 
 const run = promisify(execFile);
@@ -31,13 +32,12 @@ function memoryCgroupOf(pid: number | string): string {
 
 /** The host's processes in the container's cgroup or in its sandboxes' (under its delegated cgroup). */
 function processesOf(name: string, containerCgroup: string | null = null): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
+  return hostProcesses()
+    .map(({ pid }) => pid)
     .filter((pid) => {
       const cgroup = memoryCgroupOf(pid);
       return cgroup.startsWith(`/graphbox/${name}/`) || (containerCgroup !== null && cgroup === containerCgroup);
-    })
-    .map(Number);
+    });
 }
 
 async function leftovers(container: Container): Promise<string[]> {
@@ -48,7 +48,8 @@ async function leftovers(container: Container): Promise<string[]> {
     found.push("its volume");
   for (const hierarchy of ["memory", "pids"])
     if (existsSync(`/sys/fs/cgroup/${hierarchy}/graphbox/${container.name}`)) found.push(`its ${hierarchy} cgroup`);
-  if (processesOf(container.name).length > 0) found.push(`processes ${processesOf(container.name).join(", ")}`);
+  const processes = processesOf(container.name);
+  if (processes.length > 0) found.push(`processes ${processes.join(", ")}`);
   return found;
 }
 
